@@ -1,0 +1,1 @@
+"""Subject-access requests (issue 4)."""

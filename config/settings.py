@@ -1,0 +1,272 @@
+"""Confide settings, read from the environment.
+
+Development (DJANGO_DEBUG=1) creates its own secret and encryption keys in a git-ignored file on
+first run. Production (DJANGO_DEBUG off, the default) refuses to start without them.
+"""
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("DJANGO_DEBUG")
+
+DEV_SECRETS_FILE = Path(os.environ.get("CONFIDE_DEV_SECRETS", BASE_DIR / ".secrets" / "dev.json"))
+
+
+def _development_secrets() -> dict[str, str]:
+    """Keys for a developer's machine, made once and kept out of git (.secrets/ is ignored)."""
+    if DEV_SECRETS_FILE.exists():
+        return json.loads(DEV_SECRETS_FILE.read_text())
+    from records.crypto import new_key_spec
+
+    values = {
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "CONFIDE_ENCRYPTION_KEYS": new_key_spec(),
+    }
+    DEV_SECRETS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEV_SECRETS_FILE.write_text(json.dumps(values, indent=2))
+    DEV_SECRETS_FILE.chmod(0o600)
+    return values
+
+
+_required = ("DJANGO_SECRET_KEY", "CONFIDE_ENCRYPTION_KEYS")
+_missing = [name for name in _required if not os.environ.get(name)]
+if _missing and DEBUG:
+    _dev = _development_secrets()
+    _values = {name: os.environ.get(name) or _dev[name] for name in _required}
+elif _missing:
+    raise ImproperlyConfigured(
+        "Confide will not start in production without "
+        + " and ".join(_missing)
+        + ". Set them in the environment (python manage.py generate_key prints an encryption "
+        "key), or set DJANGO_DEBUG=1 for a development machine."
+    )
+else:
+    _values = {name: os.environ[name] for name in _required}
+
+SECRET_KEY = _values["DJANGO_SECRET_KEY"]
+CONFIDE_ENCRYPTION_KEYS = _values["CONFIDE_ENCRYPTION_KEYS"]
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get(
+        "DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else ""
+    ).split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "config.apps.ConfideAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "guardian",
+    "auditlog",
+    "records",
+    "consent",
+    "access_requests",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "records.middleware.SessionLimitsMiddleware",
+    "records.middleware.RequireTwoFactorMiddleware",
+    "records.middleware.NoStoreMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "records.context_processors.confide",
+            ],
+        },
+    },
+]
+
+FORM_RENDERER = "config.forms.ConfideFormRenderer"
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Lockout: per username, at most 10 failures in 5 minutes, then locked for 15 minutes. The
+# per-address threshold is higher (records.auth) so one person's typos never lock a whole nursery.
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+CONFIDE_FAILURE_WINDOW = timedelta(minutes=5)
+CONFIDE_ADDRESS_FAILURE_LIMIT = 50
+
+# Sessions: ended after 30 idle minutes, and in any case 12 hours after sign-in.
+SESSION_COOKIE_AGE = 12 * 60 * 60
+CONFIDE_IDLE_TIMEOUT = timedelta(minutes=30)
+CONFIDE_SESSION_MAX_AGE = timedelta(hours=12)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# django-otp
+OTP_TOTP_ISSUER = "Confide"
+
+# Guardian: no anonymous user row; our grants use direct foreign-key permission models.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+# django-auditlog: the client address comes from REMOTE_ADDR unless a trusted proxy says otherwise.
+AUDITLOG_INCLUDE_ALL_MODELS = False
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+DATE_FORMAT = "j F Y"
+DATETIME_FORMAT = "j F Y, H:i"
+SHORT_DATE_FORMAT = "d/m/Y"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Attachments are kept encrypted in the database, so uploads stay in memory up to this size.
+CONFIDE_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIDE_MAX_ATTACHMENT_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = CONFIDE_MAX_ATTACHMENT_BYTES + 1024 * 1024
+
+# Mail (Django 6.1's MAILERS): the console in development, SMTP from the environment in production.
+MAILERS = {
+    "default": (
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG
+        else {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": 30,
+            },
+        }
+    )
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "confide@localhost")
+
+# Content Security Policy: nothing inline without a nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("DJANGO_BEHIND_PROXY"):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("records.urls")),
+    path("account/", include("records.auth_urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "records.views.not_found"
+handler500 = "records.views.server_error"

@@ -1,0 +1,1 @@
+"""Disclosures, consent records and sharing decisions (issue 3)."""

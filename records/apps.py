@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "records"
+    verbose_name = "Records"
+
+    def ready(self) -> None:
+        from . import audit, signals  # noqa: F401
+
+        audit.register_models()

@@ -1,0 +1,180 @@
+"""Forms validate input only; the services apply the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .models import (
+    Category,
+    InformedHow,
+    Level,
+    Role,
+    Room,
+    Staff,
+    StaffRecordKind,
+)
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def local_now() -> Any:
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ChildSearchForm(forms.Form):
+    q = forms.CharField(label="Search by name", required=False, max_length=100)
+    leavers = forms.BooleanField(label="Include children who have left", required=False)
+
+
+class EntryForm(forms.Form):
+    category = forms.ChoiceField(choices=Category.choices)
+    level = forms.TypedChoiceField(
+        label="Sensitivity",
+        choices=[("", "The usual level for this category")] + list(Level.choices),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="You may raise the level above the usual one for the category, never lower it.",
+    )
+    occurred_at = forms.DateTimeField(
+        label="When it happened",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+        initial=local_now,
+    )
+    text = forms.CharField(label="What happened", widget=forms.Textarea(attrs={"rows": 8}))
+    parent_informed_now = forms.BooleanField(
+        label="The parent has already been told", required=False
+    )
+    informed_how = forms.ChoiceField(
+        label="How they were told",
+        choices=[("", "—")] + list(InformedHow.choices),
+        required=False,
+    )
+    attachment = forms.FileField(
+        label="Attachment (PDF, JPEG or PNG, optional)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+
+class AmendmentForm(forms.Form):
+    text = forms.CharField(label="Correction or addition", widget=forms.Textarea(attrs={"rows": 6}))
+    reason = forms.CharField(label="Why it is being amended", max_length=500)
+
+
+class AttachmentForm(forms.Form):
+    attachment = forms.FileField(label="File (PDF, JPEG or PNG)")
+
+
+class InformedForm(forms.Form):
+    informed_at = forms.DateTimeField(
+        label="When the parent was told",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+        initial=local_now,
+    )
+    how = forms.ChoiceField(label="How", choices=InformedHow.choices)
+
+
+class NotInformedForm(forms.Form):
+    reason = forms.CharField(
+        label="Why telling the parent would put the child at risk",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class GrantForm(forms.Form):
+    grantee = forms.ModelChoiceField(
+        label="Practitioner",
+        queryset=Staff.objects.filter(role=Role.PRACTITIONER, active=True),
+    )
+    level = forms.TypedChoiceField(label="Up to level", choices=Level.choices, coerce=int)
+    reason = forms.CharField(
+        label="Why they need to know", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    ends_at = forms.DateTimeField(
+        label="Ends",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["grantee"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the child may be at risk, and why the Lead and Deputy cannot be reached",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(label="Review note", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class StaffForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.LEAD])
+    rooms = forms.ModelMultipleChoiceField(
+        queryset=Room.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    job_title = forms.CharField(max_length=100, required=False)
+
+
+class NewStaffForm(StaffForm):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    password = forms.CharField(
+        label="Initial password (at least 12 characters)",
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+    )
+
+    field_order = ["full_name", "username", "email", "role", "rooms", "job_title", "password"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is already taken.")
+        return username
+
+
+class StaffRecordForm(forms.Form):
+    kind = forms.ChoiceField(choices=StaffRecordKind.choices)
+    occurred_on = forms.DateField(label="Date", widget=DateInput(), initial=timezone.localdate)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class ActingLeadForm(forms.Form):
+    deputy = forms.ModelChoiceField(queryset=Staff.objects.filter(role=Role.DEPUTY, active=True))
+    reason = forms.CharField(max_length=500)
+    ends_at = forms.DateTimeField(
+        label="Until",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["deputy"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]

@@ -1,0 +1,400 @@
+"""The setting, its people and the confidential chronology of each child.
+
+Names are personal data: ``__str__`` of a person gives a reference, never a name, so names stay out
+of the audit log's ``object_repr`` and anything else that prints a model.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .fields import EncryptedBinaryField, EncryptedTextField
+
+
+class UUIDModel(models.Model):
+    # Keys made in Python, so encrypted fields can bind to the row before the INSERT.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.ref}"
+
+    @property
+    def ref(self) -> str:
+        return str(self.id).split("-")[0]
+
+
+class Level(models.IntegerChoices):
+    GENERAL = 1, "General"
+    SENSITIVE = 2, "Sensitive"
+    CHILD_PROTECTION = 3, "Child protection"
+
+
+class Setting(UUIDModel):
+    """The preschool itself (one row)."""
+
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    ico_registration_number = models.CharField("ICO registration number", max_length=20)
+    data_protection_contact = models.CharField(max_length=200)
+    data_protection_email = models.EmailField(blank=True)
+    data_protection_phone = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> Setting | None:
+        return cls.objects.order_by("name").first()
+
+
+class Room(UUIDModel):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Lead Practitioner"
+    DEPUTY = "deputy", "Deputy Lead Practitioner"
+    PRACTITIONER = "practitioner", "Practitioner"
+    OFFICE = "office", "Office administrator"
+
+
+class Staff(UUIDModel):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff"
+    )
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    active = models.BooleanField(default=True)
+    rooms = models.ManyToManyField(Room, blank=True, related_name="staff")
+    job_title = models.CharField(max_length=100, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["full_name"]
+        verbose_name = "staff member"
+        verbose_name_plural = "staff"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role"],
+                condition=models.Q(role="lead", active=True),
+                name="one_active_lead",
+            )
+        ]
+
+
+class Family(UUIDModel):
+    name = models.CharField("family name", max_length=150)
+    address = models.TextField(blank=True)
+    home_language = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "families"
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    STEP_PARENT = "step_parent", "Step-parent"
+    GRANDPARENT = "grandparent", "Grandparent"
+    FOSTER_CARER = "foster_carer", "Foster carer"
+    GUARDIAN = "guardian", "Special guardian"
+    OTHER = "other", "Other relative or carer"
+
+
+class Carer(UUIDModel):
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="carers")
+    full_name = models.CharField(max_length=150)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    parental_responsibility = models.BooleanField()
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    court_order_restrictions = EncryptedTextField(blank=True)
+
+    class Meta:
+        ordering = ["full_name"]
+
+
+class Child(UUIDModel):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    started_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="children")
+    key_person = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="key_children"
+    )
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="children")
+    carers = models.ManyToManyField(Carer, blank=True, related_name="children")
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name_plural = "children"
+        permissions = [
+            ("view_general_child", "Read the child's general entries (need-to-know grant)"),
+            ("view_sensitive_child", "Read the child's sensitive entries (need-to-know grant)"),
+            ("view_cp_child", "Read the child's child protection entries (need-to-know grant)"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(left_on__isnull=True)
+                | models.Q(left_on__gte=models.F("started_on")),
+                name="child_leaves_after_starting",
+            )
+        ]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_on is None or self.left_on >= date.today()
+
+
+class ChildUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's direct foreign-key permission rows for need-to-know grants."""
+
+    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
+
+
+class ChildGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Child, on_delete=models.CASCADE)
+
+
+class Category(models.TextChoices):
+    GENERAL = "general", "General progress and well-being"
+    ACCIDENT = "accident", "Accident or injury"
+    CONCERN = "concern", "Concern"
+    FAMILY_CHANGE = "family_change", "Change in family circumstances"
+    SENSITIVE_DISCUSSION = "sensitive_discussion", "Sensitive discussion with a parent"
+    CHILD_PROTECTION = "child_protection", "Child protection action"
+    AGENCY_CORRESPONDENCE = "agency_correspondence", "Correspondence with an external agency"
+
+
+DEFAULT_LEVEL: dict[str, int] = {
+    Category.GENERAL: Level.GENERAL,
+    Category.ACCIDENT: Level.GENERAL,
+    Category.CONCERN: Level.SENSITIVE,
+    Category.FAMILY_CHANGE: Level.SENSITIVE,
+    Category.SENSITIVE_DISCUSSION: Level.SENSITIVE,
+    Category.AGENCY_CORRESPONDENCE: Level.SENSITIVE,
+    Category.CHILD_PROTECTION: Level.CHILD_PROTECTION,
+}
+
+# The policy: parents are told when anything beyond general progress is recorded.
+CATEGORIES_PARENTS_ARE_TOLD = frozenset(set(Category) - {Category.GENERAL})
+
+
+class ParentInformed(models.TextChoices):
+    NOT_REQUIRED = "not_required", "Not required (general progress)"
+    TO_INFORM = "to_inform", "To inform"
+    INFORMED = "informed", "Informed"
+    NOT_INFORMED = "not_informed", "Not informed (Lead's decision)"
+
+
+class InformedHow(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "By phone"
+    LETTER = "letter", "By letter"
+    EMAIL = "email", "By email"
+
+
+class RecordEntry(UUIDModel):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="entries")
+    category = models.CharField(max_length=30, choices=Category.choices)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    occurred_at = models.DateTimeField("when it happened")
+    recorded_at = models.DateTimeField("when it was recorded", default=timezone.now)
+    author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="entries_written")
+    text = EncryptedTextField()
+    parent_informed = models.CharField(
+        max_length=20, choices=ParentInformed.choices, default=ParentInformed.NOT_REQUIRED
+    )
+    informed_at = models.DateTimeField(null=True, blank=True)
+    informed_how = models.CharField(max_length=20, choices=InformedHow.choices, blank=True)
+    informed_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    not_informed_reason = EncryptedTextField(blank=True)
+    not_informed_decided_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-recorded_at"]
+        verbose_name = "record entry"
+        verbose_name_plural = "record entries"
+        indexes = [models.Index(fields=["child", "level", "occurred_at"])]
+
+
+class Amendment(UUIDModel):
+    entry = models.ForeignKey(RecordEntry, on_delete=models.PROTECT, related_name="amendments")
+    author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    text = EncryptedTextField()
+    reason = EncryptedTextField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Attachment(UUIDModel):
+    entry = models.ForeignKey(RecordEntry, on_delete=models.PROTECT, related_name="attachments")
+    uploaded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = EncryptedTextField()
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = EncryptedBinaryField()
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+
+class LiveQuerySet(models.QuerySet):
+    def live(self, at=None):
+        at = at or timezone.now()
+        return self.filter(starts_at__lte=at, ends_at__gt=at, revoked_at__isnull=True)
+
+
+class NeedToKnowGrant(UUIDModel):
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="grants")
+    grantee = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="grants")
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    reason = EncryptedTextField()
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    granted_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "need-to-know grant"
+
+    @property
+    def is_live(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+class ActingLead(UUIDModel):
+    """The Lead makes the Deputy acting Lead for a stated period."""
+
+    deputy = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="acting_periods")
+    appointed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    reason = EncryptedTextField()
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "acting Lead appointment"
+
+
+class BreakGlass(UUIDModel):
+    """Emergency access to one child's records when neither Lead nor Deputy can be reached."""
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="break_glass")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="break_glass")
+    reason = EncryptedTextField()
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = EncryptedTextField(blank=True)
+
+    objects = LiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = "break-glass access"
+        verbose_name_plural = "break-glass accesses"
+
+
+class StaffRecordKind(models.TextChoices):
+    SUPERVISION = "supervision", "Supervision notes"
+    DBS = "dbs", "DBS check"
+    HEALTH = "health", "Health"
+    CONCERN = "concern", "Concern"
+    OTHER = "other", "Other"
+
+
+class StaffRecord(UUIDModel):
+    """Confidential staff records: the Lead only."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="confidential_records")
+    kind = models.CharField(max_length=20, choices=StaffRecordKind.choices)
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    occurred_on = models.DateField()
+    text = EncryptedTextField()
+
+    class Meta:
+        ordering = ["-occurred_on", "-recorded_at"]
+        verbose_name = "confidential staff record"
+
+
+class EnrolmentCode(UUIDModel):
+    """A one-time code the Lead issues so a new (or reset) account can set up two-factor."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes"
+    )
+    code_hash = models.CharField(max_length=200)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+
+class UserSession(models.Model):
+    """Which sessions belong to whom, so a leaver's sessions can all be ended at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="confide_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"

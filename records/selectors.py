@@ -1,0 +1,234 @@
+"""Reads that need access checks. Anyone who may not know a record exists gets a 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from . import policy
+from .audit import log_access, log_event
+from .models import (
+    Amendment,
+    Attachment,
+    BreakGlass,
+    Child,
+    Level,
+    NeedToKnowGrant,
+    ParentInformed,
+    RecordEntry,
+    Staff,
+    StaffRecord,
+)
+
+
+def _uuid_or_404(value: Any) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise Http404("No such record") from None
+
+
+def get_child_for_user(user: Any, child_id: Any) -> Child:
+    child = (
+        policy.visible_children(user)
+        .select_related("room", "key_person", "family")
+        .filter(pk=_uuid_or_404(child_id))
+        .first()
+    )
+    if child is None:
+        raise Http404("No such child")
+    return child
+
+
+def children_for_list(
+    user: Any, *, search: str = "", include_leavers: bool = False
+) -> QuerySet[Child]:
+    qs = policy.visible_children(user).select_related("room", "key_person")
+    if not include_leavers:
+        qs = qs.filter(Q(left_on__isnull=True) | Q(left_on__gte=timezone.localdate()))
+    for word in search.split():
+        qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    return qs.order_by("last_name", "first_name")
+
+
+def _entries_with_history(qs: QuerySet[RecordEntry]) -> QuerySet[RecordEntry]:
+    return qs.select_related("author", "informed_by", "not_informed_decided_by").prefetch_related(
+        Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
+        Prefetch("attachments", queryset=Attachment.objects.defer("content")),
+    )
+
+
+def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEntry]:
+    """The entries of a child this user may read, newest first; sensitive and child-protection
+    entries shown are written to the audit log in one insert."""
+    entries = list(_entries_with_history(policy.visible_entries(user, child)))
+    log_access(
+        actor=user,
+        objects=[e for e in entries if e.level >= Level.SENSITIVE],
+        request=request,
+        event="read",
+    )
+    return entries
+
+
+def entry_counts(user: Any, child: Child) -> dict[int, int]:
+    rows = policy.visible_entries(user, child).values("level").annotate(n=Count("id")).order_by()
+    return {r["level"]: r["n"] for r in rows}
+
+
+def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> RecordEntry:
+    pk = _uuid_or_404(entry_id)
+    entry = (
+        _entries_with_history(policy.visible_entries(user))
+        .select_related("child")
+        .filter(pk=pk)
+        .first()
+    )
+    if entry is None:
+        if RecordEntry.objects.filter(pk=pk).exists():
+            log_event(actor=user, event="refused", obj=RecordEntry(pk=pk), request=request)
+        raise Http404("No such entry")
+    if entry.level >= Level.SENSITIVE:
+        log_access(actor=user, objects=[entry], request=request)
+    return entry
+
+
+def get_attachment_for_user(user: Any, attachment_id: Any, *, request: Any = None) -> Attachment:
+    pk = _uuid_or_404(attachment_id)
+    attachment = Attachment.objects.filter(pk=pk, entry__in=policy.visible_entries(user)).first()
+    if attachment is None:
+        if Attachment.objects.filter(pk=pk).exists():
+            log_event(actor=user, event="refused", obj=Attachment(pk=pk), request=request)
+        raise Http404("No such attachment")
+    log_access(actor=user, objects=[attachment], request=request, event="attachment_opened")
+    return attachment
+
+
+def entries_to_inform(user: Any) -> QuerySet[RecordEntry]:
+    staff = policy.staff_of(user)
+    qs = policy.visible_entries(user).filter(parent_informed=ParentInformed.TO_INFORM)
+    if staff is not None and not policy.is_manager(user):
+        qs = qs.filter(Q(author=staff) | Q(child__key_person=staff))
+    return qs.select_related("child").order_by("occurred_at")
+
+
+def my_key_children(user: Any) -> QuerySet[Child]:
+    staff = policy.staff_of(user)
+    if staff is None:
+        return Child.objects.none()
+    return Child.objects.filter(key_person=staff).select_related("room")
+
+
+def grants_expiring_soon(user: Any, *, days: int = 7) -> QuerySet[NeedToKnowGrant]:
+    staff = policy.staff_of(user)
+    if staff is None:
+        return NeedToKnowGrant.objects.none()
+    soon = timezone.now() + timedelta(days=days)
+    qs = NeedToKnowGrant.objects.live().filter(ends_at__lte=soon)
+    if not policy.can_manage_grants(user):
+        qs = qs.filter(grantee=staff)
+    return qs.select_related("child", "grantee").order_by("ends_at")
+
+
+def grants_for_manager(user: Any) -> QuerySet[NeedToKnowGrant]:
+    if not policy.can_manage_grants(user):
+        return NeedToKnowGrant.objects.none()
+    return NeedToKnowGrant.objects.select_related("child", "grantee", "granted_by", "revoked_by")
+
+
+def my_grants(user: Any) -> QuerySet[NeedToKnowGrant]:
+    staff = policy.staff_of(user)
+    if staff is None:
+        return NeedToKnowGrant.objects.none()
+    return NeedToKnowGrant.objects.live().filter(grantee=staff).select_related("child")
+
+
+def get_grant_for_manager(user: Any, grant_id: Any) -> NeedToKnowGrant:
+    grant = grants_for_manager(user).filter(pk=_uuid_or_404(grant_id)).first()
+    if grant is None:
+        raise Http404("No such grant")
+    return grant
+
+
+def break_glass_to_review(user: Any) -> QuerySet[BreakGlass]:
+    if not policy.can_review_break_glass(user):
+        return BreakGlass.objects.none()
+    return BreakGlass.objects.filter(reviewed_at__isnull=True).select_related("child", "staff")
+
+
+def get_break_glass_for_reviewer(user: Any, access_id: Any) -> BreakGlass:
+    access = break_glass_to_review(user).filter(pk=_uuid_or_404(access_id)).first()
+    if access is None:
+        raise Http404("No such break-glass access")
+    return access
+
+
+def staff_for_manager(user: Any) -> QuerySet[Staff]:
+    if not policy.can_manage_staff(user):
+        return Staff.objects.none()
+    return Staff.objects.select_related("user").prefetch_related("rooms")
+
+
+def get_staff_for_manager(user: Any, staff_id: Any) -> Staff:
+    staff = staff_for_manager(user).filter(pk=_uuid_or_404(staff_id)).first()
+    if staff is None:
+        raise Http404("No such staff member")
+    return staff
+
+
+def staff_records(user: Any, staff: Staff, *, request: Any = None) -> list[StaffRecord]:
+    records = list(
+        policy.visible_staff_records(user).filter(staff=staff).select_related("recorded_by")
+    )
+    log_access(actor=user, objects=records, request=request, event="staff_record_read")
+    return records
+
+
+# --- the audit pages ----------------------------------------------------------------------------
+
+
+def audit_for_child(user: Any, child: Child) -> QuerySet:
+    """Who viewed and who changed this child's record, and when."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    if not policy.can_view_audit(user):
+        return LogEntry.objects.none()
+    ct = ContentType.objects.get_for_models(Child, RecordEntry, Amendment, Attachment)
+    entry_ids = RecordEntry.objects.filter(child=child).values_list("id", flat=True)
+    entry_keys = [str(pk) for pk in entry_ids]
+    q = Q(content_type=ct[Child], object_pk=str(child.pk)) | Q(
+        content_type=ct[RecordEntry], object_pk__in=entry_keys
+    )
+    q |= Q(
+        content_type=ct[Amendment],
+        object_pk__in=[
+            str(a)
+            for a in Amendment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
+        ],
+    )
+    q |= Q(
+        content_type=ct[Attachment],
+        object_pk__in=[
+            str(a)
+            for a in Attachment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
+        ],
+    )
+    return LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")
+
+
+def audit_log(user: Any) -> QuerySet:
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    if not policy.can_view_audit(user):
+        return LogEntry.objects.none()
+    qs = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
+    if not policy.can_see_staff_record_reads(user):
+        qs = qs.exclude(content_type=ContentType.objects.get_for_model(StaffRecord))
+    return qs

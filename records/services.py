@@ -1,0 +1,502 @@
+"""State changes: one rule each, inside a transaction, audit included.
+
+Services check the policy again (views check first): a rule holds whoever calls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from . import policy
+from .audit import log_event
+from .models import (
+    CATEGORIES_PARENTS_ARE_TOLD,
+    DEFAULT_LEVEL,
+    ActingLead,
+    Amendment,
+    Attachment,
+    BreakGlass,
+    Child,
+    EnrolmentCode,
+    Level,
+    NeedToKnowGrant,
+    ParentInformed,
+    RecordEntry,
+    Role,
+    Room,
+    Staff,
+    StaffRecord,
+    UserSession,
+)
+
+GRANT_PERMISSION = {
+    Level.GENERAL: "records.view_general_child",
+    Level.SENSITIVE: "records.view_sensitive_child",
+    Level.CHILD_PROTECTION: "records.view_cp_child",
+}
+ALLOWED_ATTACHMENTS = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+BREAK_GLASS_HOURS = 4
+ENROLMENT_CODE_DAYS = 7
+MAX_GRANT_DAYS = 183
+
+
+def _require(allowed: bool, message: str = "You may not do that.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _not_in_future(value: datetime | date, field: str, what: str) -> None:
+    now = timezone.now() if isinstance(value, datetime) else timezone.localdate()
+    # A minute's grace for clocks between a tablet and the server.
+    if isinstance(value, datetime) and value > now + timedelta(minutes=1):
+        raise ValidationError({field: f"{what} cannot be in the future."})
+    if not isinstance(value, datetime) and value > now:
+        raise ValidationError({field: f"{what} cannot be in the future."})
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+def check_attachment(upload: UploadedFile) -> tuple[str, bytes]:
+    """The type is read from the file's first bytes, not from its name or the browser's word."""
+    if upload.size is not None and upload.size > settings.CONFIDE_MAX_ATTACHMENT_BYTES:
+        limit = settings.CONFIDE_MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        raise ValidationError(
+            {"attachment": f"The file is too large: attachments may be at most {limit} MB."}
+        )
+    data = upload.read()
+    if len(data) > settings.CONFIDE_MAX_ATTACHMENT_BYTES:
+        limit = settings.CONFIDE_MAX_ATTACHMENT_BYTES // (1024 * 1024)
+        raise ValidationError(
+            {"attachment": f"The file is too large: attachments may be at most {limit} MB."}
+        )
+    for content_type, magic in ALLOWED_ATTACHMENTS.items():
+        if data.startswith(magic):
+            return content_type, data
+    raise ValidationError({"attachment": "Attachments must be a PDF, a JPEG or a PNG file."})
+
+
+def _attach(entry: RecordEntry, staff: Staff, upload: UploadedFile) -> Attachment:
+    content_type, data = check_attachment(upload)
+    attachment = Attachment(
+        entry=entry,
+        uploaded_by=staff,
+        filename=(upload.name or "attachment")[:200],
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+    )
+    attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def record_entry(
+    *,
+    child: Child,
+    author: Any,
+    category: str,
+    occurred_at: datetime,
+    text: str,
+    level: int | None = None,
+    parent_informed_now: bool = False,
+    informed_how: str = "",
+    attachments: Iterable[UploadedFile] = (),
+) -> RecordEntry:
+    staff = policy.staff_of(author)
+    _require(staff is not None and policy.can_write_entry(author, child))
+    assert staff is not None
+    default = DEFAULT_LEVEL[category]
+    level = default if level is None else int(level)
+    if level < default:
+        raise ValidationError(
+            {"level": f"{Level(default).label} is the lowest level for this category."}
+        )
+    _not_in_future(occurred_at, "occurred_at", "When it happened")
+    if not text.strip():
+        raise ValidationError({"text": "Write what happened."})
+    if category in CATEGORIES_PARENTS_ARE_TOLD:
+        informed = ParentInformed.INFORMED if parent_informed_now else ParentInformed.TO_INFORM
+    else:
+        informed = ParentInformed.NOT_REQUIRED
+    if informed == ParentInformed.INFORMED and not informed_how:
+        raise ValidationError({"informed_how": "Say how the parent was told."})
+    entry = RecordEntry(
+        child=child,
+        category=category,
+        level=level,
+        occurred_at=occurred_at,
+        author=staff,
+        text=text,
+        parent_informed=informed,
+    )
+    if informed == ParentInformed.INFORMED:
+        entry.informed_at = timezone.now()
+        entry.informed_how = informed_how
+        entry.informed_by = staff
+    entry.save()
+    for upload in attachments:
+        _attach(entry, staff, upload)
+    return entry
+
+
+@transaction.atomic
+def add_attachment(*, entry: RecordEntry, by: Any, upload: UploadedFile) -> Attachment:
+    staff = policy.staff_of(by)
+    _require(staff is not None and policy.can_amend_entry(by, entry))
+    assert staff is not None
+    return _attach(entry, staff, upload)
+
+
+@transaction.atomic
+def amend_entry(*, entry: RecordEntry, author: Any, text: str, reason: str) -> Amendment:
+    staff = policy.staff_of(author)
+    _require(staff is not None and policy.can_amend_entry(author, entry))
+    errors = {}
+    if not text.strip():
+        errors["text"] = "Write the corrected or added text."
+    if not reason.strip():
+        errors["reason"] = "Say why the entry is being amended."
+    if errors:
+        raise ValidationError(errors)
+    amendment = Amendment(entry=entry, author=staff, text=text, reason=reason)
+    amendment.save()
+    return amendment
+
+
+@transaction.atomic
+def mark_parent_informed(
+    *, entry: RecordEntry, by: Any, informed_at: datetime, how: str
+) -> RecordEntry:
+    staff = policy.staff_of(by)
+    _require(staff is not None and policy.can_mark_informed(by, entry))
+    if entry.parent_informed not in (ParentInformed.TO_INFORM, ParentInformed.NOT_INFORMED):
+        raise ValidationError("This entry has no parent still to be told.")
+    _not_in_future(informed_at, "informed_at", "When the parent was told")
+    if informed_at < entry.occurred_at - timedelta(minutes=1):
+        raise ValidationError({"informed_at": "The parent cannot be told before it happened."})
+    if not how:
+        raise ValidationError({"how": "Say how the parent was told."})
+    entry.parent_informed = ParentInformed.INFORMED
+    entry.informed_at = informed_at
+    entry.informed_how = how
+    entry.informed_by = staff
+    entry.save(update_fields=["parent_informed", "informed_at", "informed_how", "informed_by"])
+    return entry
+
+
+@transaction.atomic
+def decide_not_to_inform(*, entry: RecordEntry, lead: Any, reason: str) -> RecordEntry:
+    staff = policy.staff_of(lead)
+    _require(staff is not None and policy.can_decide_not_to_inform(lead))
+    if entry.parent_informed != ParentInformed.TO_INFORM:
+        raise ValidationError("Only an entry whose parent is still to be told can be decided on.")
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": "Record why telling the parent would put the child at risk."}
+        )
+    entry.parent_informed = ParentInformed.NOT_INFORMED
+    entry.not_informed_reason = reason
+    entry.not_informed_decided_by = staff
+    entry.save(update_fields=["parent_informed", "not_informed_reason", "not_informed_decided_by"])
+    return entry
+
+
+# --- grants, acting Lead, break-glass ----------------------------------------------------------
+
+
+@transaction.atomic
+def give_grant(
+    *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: Any
+) -> NeedToKnowGrant:
+    giver = policy.staff_of(granted_by)
+    _require(giver is not None and policy.can_manage_grants(granted_by))
+    now = timezone.now()
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Give the reason this person needs to know."
+    if ends_at <= now:
+        errors["ends_at"] = "The end must be in the future."
+    elif ends_at > now + timedelta(days=MAX_GRANT_DAYS):
+        errors["ends_at"] = f"A grant may last at most {MAX_GRANT_DAYS} days; renew it if needed."
+    if not grantee.active or grantee.role != Role.PRACTITIONER:
+        errors["grantee"] = "Grants are for active practitioners."
+    if errors:
+        raise ValidationError(errors)
+    grant = NeedToKnowGrant(
+        child=child,
+        grantee=grantee,
+        level=level,
+        reason=reason,
+        starts_at=now,
+        ends_at=ends_at,
+        granted_by=giver,
+    )
+    grant.save()
+    assign_perm(GRANT_PERMISSION[Level(level)], grantee.user, child)
+    return grant
+
+
+def _sync_grant_permissions(grantee: Staff, child: Child) -> None:
+    """Guardian's rows mirror the grants still live for this person and child."""
+    live_levels = set(
+        NeedToKnowGrant.objects.live()
+        .filter(grantee=grantee, child=child)
+        .values_list("level", flat=True)
+    )
+    for level, perm in GRANT_PERMISSION.items():
+        if level not in live_levels:
+            remove_perm(perm, grantee.user, child)
+
+
+@transaction.atomic
+def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: Any) -> NeedToKnowGrant:
+    staff = policy.staff_of(revoked_by)
+    _require(staff is not None and policy.can_manage_grants(revoked_by))
+    updated = NeedToKnowGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=staff
+    )
+    if not updated:
+        raise ValidationError("This grant was already revoked.")
+    grant.refresh_from_db()
+    log_event(actor=revoked_by, event="grant_revoked", obj=grant)
+    _sync_grant_permissions(grant.grantee, grant.child)
+    return grant
+
+
+@transaction.atomic
+def appoint_acting_lead(
+    *, deputy: Staff, appointed_by: Any, reason: str, ends_at: datetime
+) -> ActingLead:
+    lead = policy.staff_of(appointed_by)
+    _require(lead is not None and policy.can_appoint_acting_lead(appointed_by))
+    errors = {}
+    if deputy.role != Role.DEPUTY or not deputy.active:
+        errors["deputy"] = "Only an active Deputy can be made acting Lead."
+    if not reason.strip():
+        errors["reason"] = "Say why (for example: the Lead is on leave)."
+    if ends_at <= timezone.now():
+        errors["ends_at"] = "The end must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    appointment = ActingLead(
+        deputy=deputy, appointed_by=lead, reason=reason, starts_at=timezone.now(), ends_at=ends_at
+    )
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def end_acting_lead(*, appointment: ActingLead, by: Any) -> ActingLead:
+    staff = policy.staff_of(by)
+    _require(staff is not None and policy.can_appoint_acting_lead(by))
+    updated = ActingLead.objects.filter(pk=appointment.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=staff
+    )
+    if not updated:
+        raise ValidationError("This appointment has already ended.")
+    appointment.refresh_from_db()
+    log_event(actor=by, event="acting_lead_ended", obj=appointment)
+    return appointment
+
+
+@transaction.atomic
+def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None) -> BreakGlass:
+    staff = policy.staff_of(by)
+    _require(staff is not None and policy.can_break_glass(by, child))
+    if len(reason.strip()) < 10:
+        raise ValidationError(
+            {
+                "reason": "Say why the child may be at risk and why the Lead and Deputy cannot be reached."
+            }
+        )
+    now = timezone.now()
+    access = BreakGlass(
+        child=child,
+        staff=staff,
+        reason=reason,
+        starts_at=now,
+        ends_at=now + timedelta(hours=BREAK_GLASS_HOURS),
+    )
+    access.save()
+    log_event(actor=by, event="break_glass_opened", obj=access, request=request)
+    managers = Staff.objects.filter(role__in=policy.MANAGERS, active=True).select_related("user")
+    recipients = [m.user.email for m in managers if m.user.email]
+    if recipients:
+        # No names or reasons by email: only that it happened and where to review it.
+        transaction.on_commit(
+            lambda: send_mail(
+                "Confide: break-glass access to review",
+                f"A practitioner opened a child's records in an emergency ({access.ref}). "
+                "Sign in to Confide and review it from your dashboard.",
+                None,
+                recipients,
+                fail_silently=True,
+            )
+        )
+    return access
+
+
+@transaction.atomic
+def review_break_glass(*, access: BreakGlass, reviewer: Any, note: str) -> BreakGlass:
+    staff = policy.staff_of(reviewer)
+    _require(staff is not None and policy.can_review_break_glass(reviewer))
+    if not note.strip():
+        raise ValidationError({"note": "Record what you found and any action taken."})
+    updated = BreakGlass.objects.filter(pk=access.pk, reviewed_at__isnull=True).update(
+        reviewed_at=timezone.now(), reviewed_by=staff
+    )
+    if not updated:
+        raise ValidationError("This access has already been reviewed.")
+    access.refresh_from_db()
+    access.review_note = note
+    access.save(update_fields=["review_note"])
+    return access
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def _new_enrolment_code(user: Any, issued_by: Any) -> str:
+    EnrolmentCode.objects.filter(user=user, used_at__isnull=True).update(expires_at=timezone.now())
+    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+    EnrolmentCode.objects.create(
+        user=user,
+        code_hash=make_password(code),
+        issued_by=issued_by,
+        expires_at=timezone.now() + timedelta(days=ENROLMENT_CODE_DAYS),
+    )
+    return code
+
+
+@transaction.atomic
+def create_staff(
+    *,
+    created_by: Any,
+    username: str,
+    full_name: str,
+    email: str,
+    role: str,
+    rooms: Iterable[Room],
+    password: str,
+    job_title: str = "",
+) -> tuple[Staff, str]:
+    """A new account with its initial password and a one-time two-factor enrolment code."""
+    _require(policy.can_manage_staff(created_by))
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is already taken."})
+    user = User(username=username, email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    if role == Role.LEAD:
+        raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
+    user.set_password(password)
+    user.save()
+    staff = Staff.objects.create(
+        user=user,
+        full_name=full_name,
+        role=role,
+        job_title=job_title,
+        started_on=timezone.localdate(),
+    )
+    staff.rooms.set(rooms)
+    code = _new_enrolment_code(user, created_by)
+    return staff, code
+
+
+@transaction.atomic
+def update_staff(
+    *, staff: Staff, by: Any, full_name: str, role: str, rooms: Iterable[Room], job_title: str = ""
+) -> Staff:
+    _require(policy.can_manage_staff(by))
+    if role == Role.LEAD and staff.role != Role.LEAD:
+        raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
+    if staff.role == Role.LEAD and role != Role.LEAD:
+        raise ValidationError({"role": "The Lead's own role cannot be changed here."})
+    staff.full_name = full_name
+    staff.role = role
+    staff.job_title = job_title
+    staff.save()
+    staff.rooms.set(rooms)
+    return staff
+
+
+def end_sessions(user: Any) -> int:
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    UserSession.objects.filter(user=user).delete()
+    return len(keys)
+
+
+@transaction.atomic
+def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> Staff:
+    """A leaver: account off, every session ended at once."""
+    _require(policy.can_manage_staff(by))
+    if staff.user_id == getattr(by, "pk", None):
+        raise ValidationError("You cannot deactivate your own account.")
+    if not staff.active:
+        raise ValidationError("This account is already deactivated.")
+    staff.active = False
+    staff.left_on = left_on or timezone.localdate()
+    staff.save(update_fields=["active", "left_on"])
+    user = staff.user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    ended = end_sessions(user)
+    log_event(actor=by, event="staff_deactivated", obj=staff, detail={"sessions_ended": ended})
+    return staff
+
+
+@transaction.atomic
+def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
+    """Reset two-factor: old devices removed, a new one-time enrolment code."""
+    _require(policy.can_manage_staff(by))
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=staff.user).delete()
+    StaticDevice.objects.filter(user=staff.user).delete()
+    end_sessions(staff.user)
+    code = _new_enrolment_code(staff.user, by)
+    log_event(actor=by, event="enrolment_code_issued", obj=staff)
+    return code
+
+
+@transaction.atomic
+def record_staff_record(
+    *, staff: Staff, by: Any, kind: str, occurred_on: date, text: str
+) -> StaffRecord:
+    lead = policy.staff_of(by)
+    _require(lead is not None and policy.can_read_staff_records(by))
+    _not_in_future(occurred_on, "occurred_on", "The date")
+    if not text.strip():
+        raise ValidationError({"text": "Write the record."})
+    record = StaffRecord(
+        staff=staff, kind=kind, recorded_by=lead, occurred_on=occurred_on, text=text
+    )
+    record.save()
+    return record

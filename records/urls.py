@@ -1,0 +1,46 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("children/", views.child_list, name="child_list"),
+    path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),
+    path("children/<uuid:child_id>/contacts/", views.child_contacts, name="child_contacts"),
+    path("children/<uuid:child_id>/entries/new/", views.entry_create, name="entry_create"),
+    path("children/<uuid:child_id>/grants/new/", views.grant_create, name="grant_create"),
+    path("children/<uuid:child_id>/break-glass/", views.break_glass_open, name="break_glass_open"),
+    path("children/<uuid:child_id>/audit/", views.audit_child, name="audit_child"),
+    path("entries/<uuid:entry_id>/", views.entry_detail, name="entry_detail"),
+    path("entries/<uuid:entry_id>/amend/", views.entry_amend, name="entry_amend"),
+    path("entries/<uuid:entry_id>/attach/", views.attachment_add, name="attachment_add"),
+    path("entries/<uuid:entry_id>/informed/", views.entry_informed, name="entry_informed"),
+    path(
+        "entries/<uuid:entry_id>/not-informed/", views.entry_not_informed, name="entry_not_informed"
+    ),
+    path(
+        "attachments/<uuid:attachment_id>/", views.attachment_download, name="attachment_download"
+    ),
+    path("grants/", views.grant_list, name="grant_list"),
+    path("grants/<uuid:grant_id>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path(
+        "break-glass/<uuid:access_id>/review/", views.break_glass_review, name="break_glass_review"
+    ),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/acting-lead/", views.acting_lead, name="acting_lead"),
+    path(
+        "staff/acting-lead/<uuid:appointment_id>/end/",
+        views.acting_lead_end,
+        name="acting_lead_end",
+    ),
+    path("staff/<uuid:staff_id>/", views.staff_edit, name="staff_edit"),
+    path("staff/<uuid:staff_id>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
+    path(
+        "staff/<uuid:staff_id>/enrolment-code/",
+        views.staff_enrolment_code,
+        name="staff_enrolment_code",
+    ),
+    path("staff/<uuid:staff_id>/records/", views.staff_records, name="staff_records"),
+    path("audit/", views.audit_log, name="audit_log"),
+]

@@ -1,0 +1,519 @@
+"""Thin views: fetch through a selector, validate with a form, call a service, say what happened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import policy, selectors, services
+from .forms import (
+    ActingLeadForm,
+    AmendmentForm,
+    AttachmentForm,
+    BreakGlassForm,
+    ChildSearchForm,
+    EntryForm,
+    GrantForm,
+    InformedForm,
+    NewStaffForm,
+    NotInformedForm,
+    ReviewForm,
+    StaffForm,
+    StaffRecordForm,
+)
+from .models import DEFAULT_LEVEL, ActingLead, Category, Level
+
+
+def _require(allowed: bool) -> None:
+    # Pages for a role someone does not have are not confirmed to exist.
+    if not allowed:
+        raise Http404("Not found")
+
+
+def _apply(form: Form, action: Any) -> Any:
+    """Run a service; its ValidationError becomes form errors, so the form re-displays."""
+    try:
+        return action()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                target = field if field in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+        else:
+            for message in exc.messages:
+                form.add_error(None, message)
+    except PermissionDenied:
+        raise Http404("Not found") from None
+    return None
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "key_children": selectors.my_key_children(user),
+        "to_inform": selectors.entries_to_inform(user)[:50],
+        "grants_expiring": selectors.grants_expiring_soon(user),
+        "my_grants": selectors.my_grants(user),
+        "break_glass_reviews": selectors.break_glass_to_review(user),
+    }
+    return render(request, "records/dashboard.html", context)
+
+
+@login_required
+def child_list(request: HttpRequest) -> HttpResponse:
+    form = ChildSearchForm(request.GET or None)
+    search, leavers = "", False
+    if form.is_valid():
+        search = form.cleaned_data["q"]
+        leavers = form.cleaned_data["leavers"]
+    children = selectors.children_for_list(request.user, search=search, include_leavers=leavers)
+    page = Paginator(children, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "records/child_list.html",
+        {"form": form, "page": page, "children": page.object_list, "search": search},
+    )
+
+
+@login_required
+def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
+    user = request.user
+    child = selectors.get_child_for_user(user, child_id)
+    entries = selectors.chronology(user, child, request=request)
+    return render(
+        request,
+        "records/child_detail.html",
+        {
+            "child": child,
+            "entries": entries,
+            "can_write": policy.can_write_entry(user, child),
+            "can_grant": policy.can_manage_grants(user),
+            "can_break_glass": policy.can_break_glass(user, child),
+            "can_audit": policy.can_view_audit(user),
+            "reads_entries": policy.entry_q(user) is not None,
+        },
+    )
+
+
+@login_required
+def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
+    child = selectors.get_child_for_user(request.user, child_id)
+    _require(policy.can_see_contacts(request.user, child))
+    carers = child.carers.all()
+    return render(request, "records/child_contacts.html", {"child": child, "carers": carers})
+
+
+@login_required
+def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+    user = request.user
+    child = selectors.get_child_for_user(user, child_id)
+    _require(policy.can_write_entry(user, child))
+    form = EntryForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        entry = _apply(
+            form,
+            lambda: services.record_entry(
+                child=child,
+                author=user,
+                category=data["category"],
+                level=data["level"],
+                occurred_at=data["occurred_at"],
+                text=data["text"],
+                parent_informed_now=data["parent_informed_now"],
+                informed_how=data["informed_how"],
+                attachments=[data["attachment"]] if data["attachment"] else [],
+            ),
+        )
+        if entry is not None:
+            messages.success(request, "The entry was recorded.")
+            return redirect("child_detail", child_id=child.pk)
+    default_levels = {c: int(DEFAULT_LEVEL[c]) for c in Category.values}
+    return render(
+        request,
+        "records/entry_form.html",
+        {"child": child, "form": form, "default_levels": default_levels, "levels": Level},
+    )
+
+
+@login_required
+def entry_detail(request: HttpRequest, entry_id: Any) -> HttpResponse:
+    entry = selectors.get_entry_for_user(request.user, entry_id, request=request)
+    return _entry_page(request, entry)
+
+
+@login_required
+def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
+    user = request.user
+    entry = selectors.get_entry_for_user(user, entry_id, request=request)
+    _require(policy.can_amend_entry(user, entry))
+    form = AmendmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.amend_entry(
+                entry=entry, author=user, text=data["text"], reason=data["reason"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The amendment was added; the original entry is kept.")
+            return redirect("entry_detail", entry_id=entry.pk)
+    return render(request, "records/entry_amend.html", {"entry": entry, "form": form})
+
+
+@login_required
+@require_POST
+def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
+    user = request.user
+    entry = selectors.get_entry_for_user(user, entry_id, request=request)
+    _require(policy.can_amend_entry(user, entry))
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.add_attachment(
+                entry=entry, by=user, upload=form.cleaned_data["attachment"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The file was attached.")
+            return redirect("entry_detail", entry_id=entry.pk)
+    return _entry_page(request, entry, attachment_form=form)
+
+
+def _entry_page(request: HttpRequest, entry: Any, **forms: Form) -> HttpResponse:
+    """The entry page; a form passed in (with its errors) replaces the blank one."""
+    user = request.user
+    context: dict[str, Any] = {
+        "entry": entry,
+        "child": entry.child,
+        "can_amend": policy.can_amend_entry(user, entry),
+        "can_mark_informed": policy.can_mark_informed(user, entry),
+        "can_decide_not_to_inform": policy.can_decide_not_to_inform(user),
+        "informed_form": InformedForm(),
+        "not_informed_form": NotInformedForm(),
+        "attachment_form": AttachmentForm(),
+    }
+    context.update(forms)
+    return render(request, "records/entry_detail.html", context, status=400 if forms else 200)
+
+
+@login_required
+@require_POST
+def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
+    user = request.user
+    entry = selectors.get_entry_for_user(user, entry_id, request=request)
+    _require(policy.can_mark_informed(user, entry))
+    form = InformedForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.mark_parent_informed(
+                entry=entry, by=user, informed_at=data["informed_at"], how=data["how"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded that the parent was told.")
+            return redirect("entry_detail", entry_id=entry.pk)
+    return _entry_page(request, entry, informed_form=form)
+
+
+@login_required
+@require_POST
+def entry_not_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
+    user = request.user
+    entry = selectors.get_entry_for_user(user, entry_id, request=request)
+    _require(policy.can_decide_not_to_inform(user))
+    form = NotInformedForm(request.POST)
+    if form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.decide_not_to_inform(
+                entry=entry, lead=user, reason=form.cleaned_data["reason"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded your decision not to tell the parent, and why.")
+            return redirect("entry_detail", entry_id=entry.pk)
+    return _entry_page(request, entry, not_informed_form=form)
+
+
+@login_required
+def attachment_download(request: HttpRequest, attachment_id: Any) -> HttpResponse:
+    attachment = selectors.get_attachment_for_user(request.user, attachment_id, request=request)
+    response = HttpResponse(attachment.content, content_type=attachment.content_type)
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
+        attachment.content_type
+    ]
+    response["Content-Disposition"] = (
+        f'attachment; filename="attachment-{attachment.ref}.{extension}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def grant_list(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_manage_grants(request.user))
+    grants = selectors.grants_for_manager(request.user)
+    return render(request, "records/grant_list.html", {"grants": grants[:200]})
+
+
+@login_required
+def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+    user = request.user
+    _require(policy.can_manage_grants(user))
+    child = selectors.get_child_for_user(user, child_id)
+    form = GrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        grant = _apply(
+            form,
+            lambda: services.give_grant(
+                child=child,
+                grantee=data["grantee"],
+                level=data["level"],
+                reason=data["reason"],
+                ends_at=data["ends_at"],
+                granted_by=user,
+            ),
+        )
+        if grant is not None:
+            messages.success(
+                request, f"{grant.grantee.full_name} may now see this child's records."
+            )
+            return redirect("child_detail", child_id=child.pk)
+    return render(request, "records/grant_form.html", {"child": child, "form": form})
+
+
+@login_required
+@require_POST
+def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
+    grant = selectors.get_grant_for_manager(request.user, grant_id)
+    try:
+        services.revoke_grant(grant=grant, revoked_by=request.user)
+        messages.success(request, "The grant was revoked; it stopped working at once.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("grant_list")
+
+
+@login_required
+def break_glass_open(request: HttpRequest, child_id: Any) -> HttpResponse:
+    user = request.user
+    child = selectors.get_child_for_user(user, child_id)
+    _require(policy.can_break_glass(user, child))
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        access = _apply(
+            form,
+            lambda: services.open_break_glass(
+                child=child, by=user, reason=form.cleaned_data["reason"], request=request
+            ),
+        )
+        if access is not None:
+            messages.warning(
+                request,
+                "Emergency access is open for 4 hours. The Lead and Deputy have been told.",
+            )
+            return redirect("child_detail", child_id=child.pk)
+    return render(request, "records/break_glass.html", {"child": child, "form": form})
+
+
+@login_required
+def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
+    access = selectors.get_break_glass_for_reviewer(request.user, access_id)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.review_break_glass(
+                access=access, reviewer=request.user, note=form.cleaned_data["note"]
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Review recorded.")
+            return redirect("dashboard")
+    return render(request, "records/break_glass_review.html", {"access": access, "form": form})
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_manage_staff(request.user))
+    staff = selectors.staff_for_manager(request.user)
+    acting = ActingLead.objects.live().select_related("deputy")
+    return render(request, "records/staff_list.html", {"staff": staff, "acting": acting})
+
+
+@login_required
+def staff_create(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_manage_staff(request.user))
+    form = NewStaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        result = _apply(
+            form,
+            lambda: services.create_staff(
+                created_by=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                email=data["email"],
+                role=data["role"],
+                rooms=data["rooms"],
+                password=data["password"],
+                job_title=data["job_title"],
+            ),
+        )
+        if result is not None:
+            staff, code = result
+            return render(request, "records/enrolment_code.html", {"staff": staff, "code": code})
+    return render(request, "records/staff_form.html", {"form": form, "new": True})
+
+
+@login_required
+def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
+    staff = selectors.get_staff_for_manager(request.user, staff_id)
+    initial = {
+        "full_name": staff.full_name,
+        "role": staff.role,
+        "rooms": staff.rooms.all(),
+        "job_title": staff.job_title,
+    }
+    form = StaffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.update_staff(
+                staff=staff,
+                by=request.user,
+                full_name=data["full_name"],
+                role=data["role"],
+                rooms=data["rooms"],
+                job_title=data["job_title"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Saved.")
+            return redirect("staff_list")
+    return render(request, "records/staff_form.html", {"form": form, "staff": staff})
+
+
+@login_required
+@require_POST
+def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
+    staff = selectors.get_staff_for_manager(request.user, staff_id)
+    try:
+        services.deactivate_staff(staff=staff, by=request.user)
+        messages.success(request, f"{staff.full_name}'s account is off and every session ended.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("staff_list")
+
+
+@login_required
+@require_POST
+def staff_enrolment_code(request: HttpRequest, staff_id: Any) -> HttpResponse:
+    staff = selectors.get_staff_for_manager(request.user, staff_id)
+    code = services.issue_enrolment_code(staff=staff, by=request.user)
+    return render(request, "records/enrolment_code.html", {"staff": staff, "code": code})
+
+
+@login_required
+def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
+    _require(policy.can_read_staff_records(request.user))
+    staff = selectors.get_staff_for_manager(request.user, staff_id)
+    form = StaffRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.record_staff_record(
+                staff=staff,
+                by=request.user,
+                kind=data["kind"],
+                occurred_on=data["occurred_on"],
+                text=data["text"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The record was added.")
+            return redirect("staff_records", staff_id=staff.pk)
+    records = selectors.staff_records(request.user, staff, request=request)
+    return render(
+        request, "records/staff_records.html", {"staff": staff, "records": records, "form": form}
+    )
+
+
+@login_required
+def acting_lead(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_appoint_acting_lead(request.user))
+    form = ActingLeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.appoint_acting_lead(
+                deputy=data["deputy"],
+                appointed_by=request.user,
+                reason=data["reason"],
+                ends_at=data["ends_at"],
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The Deputy is acting Lead until the time you gave.")
+            return redirect("staff_list")
+    appointments = ActingLead.objects.select_related("deputy", "appointed_by")[:20]
+    return render(request, "records/acting_lead.html", {"form": form, "appointments": appointments})
+
+
+@login_required
+@require_POST
+def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+    _require(policy.can_appoint_acting_lead(request.user))
+    appointment = ActingLead.objects.filter(pk=appointment_id).first()
+    if appointment is None:
+        raise Http404("No such appointment")
+    try:
+        services.end_acting_lead(appointment=appointment, by=request.user)
+        messages.success(request, "The acting Lead period has ended.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("acting_lead")
+
+
+@login_required
+def audit_child(request: HttpRequest, child_id: Any) -> HttpResponse:
+    _require(policy.can_view_audit(request.user))
+    child = selectors.get_child_for_user(request.user, child_id)
+    page = Paginator(selectors.audit_for_child(request.user, child), 100).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "records/audit_child.html", {"child": child, "page": page})
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_view_audit(request.user))
+    page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
+    return render(request, "records/audit_log.html", {"page": page})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

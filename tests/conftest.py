@@ -1,0 +1,81 @@
+"""The named people every test can use (a fictional setting).
+
+- lead: the Lead Practitioner
+- deputy: the Deputy Lead Practitioner
+- keyperson1: key person to `child`, works in the Sunflower room
+- keyperson2: key person to `other_child`, works in the Bluebell room
+- practitioner: works in the Sunflower room, key person to nobody
+- office: the office administrator
+- it_admin: a Django superuser with no staff profile
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from records.models import Role
+
+from .factories import TEST_PASSWORD, make_child, make_room, make_staff
+
+
+def sign_in(client: Client, user: Any) -> Client:
+    """Signed in with a verified two-factor session, as after a real sign-in."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def people(db: Any) -> SimpleNamespace:
+    sunflower = make_room("Sunflower")
+    bluebell = make_room("Bluebell")
+    lead = make_staff("lead", Role.LEAD, full_name="Lee Lead")
+    deputy = make_staff("deputy", Role.DEPUTY, full_name="Dee Deputy")
+    keyperson1 = make_staff("keyperson1", Role.PRACTITIONER, rooms=[sunflower], full_name="Kay One")
+    keyperson2 = make_staff("keyperson2", Role.PRACTITIONER, rooms=[bluebell], full_name="Kay Two")
+    practitioner = make_staff(
+        "practitioner", Role.PRACTITIONER, rooms=[sunflower], full_name="Pat Practitioner"
+    )
+    office = make_staff("office", Role.OFFICE, full_name="Olly Office")
+    it_admin = get_user_model().objects.create_superuser(
+        "it_admin", "it@example.test", TEST_PASSWORD
+    )
+    child = make_child(room=sunflower, key_person=keyperson1)
+    other_child = make_child(room=bluebell, key_person=keyperson2)
+    return SimpleNamespace(
+        sunflower=sunflower,
+        bluebell=bluebell,
+        lead=lead,
+        deputy=deputy,
+        keyperson1=keyperson1,
+        keyperson2=keyperson2,
+        practitioner=practitioner,
+        office=office,
+        it_admin=it_admin,
+        child=child,
+        other_child=other_child,
+    )
+
+
+@pytest.fixture
+def client_for(people: SimpleNamespace) -> Any:
+    """client_for("lead") is a client signed in (with two-factor) as that named person."""
+
+    def make(name: str) -> Client:
+        person = getattr(people, name)
+        user = person if name == "it_admin" else person.user
+        return sign_in(Client(), user)
+
+    return make

@@ -1,0 +1,104 @@
+"""Fictional people and records for tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from records.models import (
+    DEFAULT_LEVEL,
+    Carer,
+    Category,
+    Child,
+    Family,
+    ParentInformed,
+    RecordEntry,
+    Relationship,
+    Role,
+    Room,
+    Staff,
+)
+
+TEST_PASSWORD = "correct-horse-battery-staple-42"
+_seq = itertools.count(1)
+
+
+def make_room(name: str | None = None) -> Room:
+    return Room.objects.create(name=name or f"Room {next(_seq)}")
+
+
+def make_staff(username: str, role: str, *, rooms: list[Room] = (), **extra: Any) -> Staff:  # type: ignore[assignment]
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.test", password=TEST_PASSWORD
+    )
+    staff = Staff.objects.create(
+        user=user, full_name=extra.pop("full_name", username.title()), role=role, **extra
+    )
+    staff.rooms.set(rooms)
+    return staff
+
+
+def make_family(name: str = "Testfamily") -> Family:
+    return Family.objects.create(name=name, address="1 Example Lane, Exampletown")
+
+
+def make_child(
+    *, room: Room, key_person: Staff | None = None, family: Family | None = None, **extra: Any
+) -> Child:
+    n = next(_seq)
+    family = family or make_family(f"Family {n}")
+    child = Child.objects.create(
+        first_name=extra.pop("first_name", f"Kit{n}"),
+        last_name=extra.pop("last_name", f"Testchild{n}"),
+        date_of_birth=extra.pop("date_of_birth", date(2022, 3, 14)),
+        started_on=extra.pop("started_on", date(2025, 9, 1)),
+        room=room,
+        key_person=key_person,
+        family=family,
+        **extra,
+    )
+    carer = Carer.objects.create(
+        family=family,
+        full_name=f"Sam Testparent{n}",
+        relationship=Relationship.MOTHER,
+        parental_responsibility=True,
+        phone="01632 960000",
+        email=f"parent{n}@example.test",
+    )
+    child.carers.add(carer)
+    return child
+
+
+def make_entry(
+    child: Child,
+    author: Staff,
+    *,
+    category: str = Category.GENERAL,
+    level: int | None = None,
+    text: str = "Played happily in the sand tray.",
+    **extra: Any,
+) -> RecordEntry:
+    entry = RecordEntry(
+        child=child,
+        author=author,
+        category=category,
+        level=level or DEFAULT_LEVEL[category],
+        occurred_at=extra.pop("occurred_at", timezone.now() - timedelta(hours=2)),
+        text=text,
+        parent_informed=extra.pop(
+            "parent_informed",
+            ParentInformed.NOT_REQUIRED
+            if category == Category.GENERAL
+            else ParentInformed.TO_INFORM,
+        ),
+        **extra,
+    )
+    entry.save()
+    return entry
+
+
+ROLE = Role

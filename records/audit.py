@@ -36,8 +36,12 @@ def register_models() -> None:
                 continue
             masked = [f.name for f in encrypted_fields(model)]
             extra: dict[str, Any] = {}
+            # Binary content (attachments) is never diffed; its hash and size are.
+            excluded = [f.name for f in encrypted_fields(model) if f.empty_plain == b""]
             if model._meta.label == "records.EnrolmentCode":
-                extra["exclude_fields"] = ["code_hash"]
+                excluded.append("code_hash")
+            if excluded:
+                extra["exclude_fields"] = excluded
             auditlog.register(
                 model,
                 mask_fields=masked,

@@ -25,6 +25,12 @@ from records.models import Role
 from .factories import TEST_PASSWORD, make_child, make_room, make_staff
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests that check the real hasher override this with `settings`.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def sign_in(client: Client, user: Any) -> Client:
     """Signed in with a verified two-factor session, as after a real sign-in."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

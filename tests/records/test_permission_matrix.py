@@ -1,0 +1,202 @@
+"""Who may reach what: every URL name in the project, with every role.
+
+The expected table is typed out by hand from DESIGN.md's permission table — never computed from
+records.policy — so a change in the policy that breaks the design fails here. A meta-test fails
+when a URL name has no row, so every new page must be added here.
+
+Codes: 200 page shown, 302 done and redirected, 400 form re-shown with errors (allowed, but the
+empty POST was invalid), 404 not known to exist, 405 wrong method, "login" sent to sign in.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from records.models import (
+    ActingLead,
+    Attachment,
+    BreakGlass,
+    Category,
+    Level,
+    NeedToKnowGrant,
+)
+
+from ..conftest import sign_in
+from ..factories import make_entry
+
+ROLES = ["lead", "deputy", "keyperson1", "keyperson2", "practitioner", "office", "it_admin", "anon"]
+L = "login"
+
+
+def row(lead, deputy, kp1, kp2, practitioner, office, it_admin, anon=L):  # noqa: PLR0913
+    return dict(
+        zip(ROLES, [lead, deputy, kp1, kp2, practitioner, office, it_admin, anon], strict=True)
+    )
+
+
+# (url name, object the URL is about, method) -> expected code per role.
+# `child` is keyperson1's key child in the Sunflower room (practitioner's room too);
+# keyperson2 works in the Bluebell room and is not involved.
+MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("dashboard", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    ("child_list", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    ("child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
+    ("child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
+    ("entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    ("grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404)),
+    ("audit_child", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # A general entry written by keyperson1.
+    ("entry_detail", "general_entry", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    # A sensitive entry written by the Lead: key person yes, room practitioner no.
+    ("entry_detail", "sensitive_entry", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    # A child protection entry written by the Lead: Lead and Deputy only.
+    ("entry_detail", "cp_entry", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("entry_amend", "general_entry", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    ("entry_amend", "sensitive_entry", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("attachment_add", "general_entry", "post", row(400, 400, 400, 404, 404, 404, 404)),
+    ("entry_informed", "sensitive_entry", "post", row(400, 400, 400, 404, 404, 404, 404)),
+    ("entry_not_informed", "sensitive_entry", "post", row(400, 404, 404, 404, 404, 404, 404)),
+    ("attachment_download", "attachment", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    ("grant_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("grant_revoke", "grant", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("break_glass_review", "break_glass", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("staff_list", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("staff_create", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("staff_edit", "staff", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("staff_deactivate", "staff", "post", row(302, 404, 404, 404, 404, 404, 404)),
+    ("staff_enrolment_code", "staff", "post", row(200, 404, 404, 404, 404, 404, 404)),
+    ("staff_records", "staff", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("acting_lead", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("acting_lead_end", "acting", "post", row(302, 404, 404, 404, 404, 404, 404)),
+    ("audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+]
+
+# URL names reached by their own tests (sign-in flow, the admin), listed so the meta-test knows
+# they are covered; see tests/records/test_auth.py and test_admin.py.
+COVERED_ELSEWHERE = {
+    "login",
+    "logout",
+    "two_factor_verify",
+    "two_factor_enrol",
+    "two_factor_setup",
+    "backup_codes",
+}
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str = "") -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(f"{namespace}{p.name}")
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_name_has_a_row_in_the_matrix():
+    covered = {name for name, *_ in MATRIX} | COVERED_ELSEWHERE
+    missing = {n for n in all_url_names() - covered if not n.startswith("otpadmin:")}
+    assert not missing, f"URL names with no row in the permission matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def objects(people) -> dict[str, Any]:
+    child = people.child
+    general = make_entry(child, people.keyperson1, category=Category.GENERAL)
+    sensitive = make_entry(child, people.lead, category=Category.CONCERN)
+    cp = make_entry(child, people.lead, category=Category.CHILD_PROTECTION)
+    attachment = Attachment(
+        entry=general,
+        uploaded_by=people.keyperson1,
+        filename="drawing.png",
+        content_type="image/png",
+        size=8,
+        sha256="0" * 64,
+        content=b"\x89PNG\r\n\x1a\n",
+    )
+    attachment.save()
+    grant = NeedToKnowGrant(
+        child=people.other_child,
+        grantee=people.practitioner,
+        level=Level.SENSITIVE,
+        reason="Covering the Bluebell room this week.",
+        ends_at=timezone.now() + timedelta(days=7),
+        granted_by=people.lead,
+    )
+    grant.save()
+    access = BreakGlass(
+        child=people.other_child,
+        staff=people.keyperson1,
+        reason="Collected by an adult not on the list; Lead unreachable.",
+        ends_at=timezone.now() + timedelta(hours=4),
+    )
+    access.save()
+    acting = ActingLead(
+        deputy=people.deputy,
+        appointed_by=people.lead,
+        reason="Lead on a training course.",
+        ends_at=timezone.now() + timedelta(days=1),
+    )
+    acting.save()
+    # The acting period starts tomorrow, so the Deputy is not acting Lead in these checks.
+    ActingLead.objects.filter(pk=acting.pk).update(starts_at=timezone.now() + timedelta(days=1))
+    return {
+        "": None,
+        "child": child,
+        "general_entry": general,
+        "sensitive_entry": sensitive,
+        "cp_entry": cp,
+        "attachment": attachment,
+        "grant": grant,
+        "break_glass": access,
+        "staff": people.keyperson2,
+        "acting": acting,
+    }
+
+
+def _client(people, role: str) -> Client:
+    if role == "anon":
+        return Client()
+    user = people.it_admin if role == "it_admin" else getattr(people, role).user
+    return sign_in(Client(), user)
+
+
+def _url(name: str, obj: Any) -> str:
+    if obj is None:
+        return reverse(name)
+    return reverse(name, args=[obj.pk])
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    ("name", "about", "method", "expected"),
+    MATRIX,
+    ids=[f"{name}[{about or '-'}]-{method}" for name, about, method, _ in MATRIX],
+)
+def test_permission_matrix(people, objects, name, about, method, expected):
+    url = _url(name, objects[about])
+    results = {}
+    for role in ROLES:
+        client = _client(people, role)
+        # Each role's request is undone afterwards, so every role meets the same records.
+        sid = transaction.savepoint_create()
+        response = getattr(client, method)(url)
+        transaction.savepoint_rollback(sid)
+        code: Any = response.status_code
+        if code == 302 and "/account/sign-in/" in response["Location"]:
+            code = L
+        results[role] = code
+    assert results == expected

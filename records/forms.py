@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .models import (
     Category,
+    Family,
     InformedHow,
     Level,
     Role,
@@ -42,6 +43,24 @@ def local_now() -> Any:
 class ChildSearchForm(forms.Form):
     q = forms.CharField(label="Search by name", required=False, max_length=100)
     leavers = forms.BooleanField(label="Include children who have left", required=False)
+
+
+class ChildForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(widget=DateInput())
+    started_on = forms.DateField(label="Start date", widget=DateInput())
+    left_on = forms.DateField(label="Leaving date", widget=DateInput(), required=False)
+    room = forms.ModelChoiceField(queryset=Room.objects.all())
+    key_person = forms.ModelChoiceField(
+        queryset=Staff.objects.filter(active=True).exclude(role=Role.OFFICE), required=False
+    )
+    family = forms.ModelChoiceField(queryset=Family.objects.all())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key_person"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
+        self.fields["family"].label_from_instance = lambda f: f.name  # type: ignore[attr-defined]
 
 
 class EntryForm(forms.Form):

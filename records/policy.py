@@ -107,6 +107,11 @@ def can_see_child(user: Any, child: Child) -> bool:
     return visible_children(user).filter(pk=child.pk).exists()
 
 
+def can_manage_register(user: Any) -> bool:
+    """The register (children's names, dates, rooms, key person): Lead, Deputy and office."""
+    return role_of(user) in (Role.LEAD, Role.DEPUTY, Role.OFFICE)
+
+
 def can_see_contacts(user: Any, child: Child) -> bool:
     """Carers' contact details go with the register (the permission table's second row)."""
     return can_see_child(user, child)

@@ -6,6 +6,7 @@ Services check the policy again (views check first): a rule holds whoever calls 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -44,6 +45,8 @@ from .models import (
     StaffRecord,
     UserSession,
 )
+
+logger = logging.getLogger(__name__)
 
 GRANT_PERMISSION = {
     Level.GENERAL: "records.view_general_child",
@@ -223,6 +226,40 @@ def decide_not_to_inform(*, entry: RecordEntry, lead: Any, reason: str) -> Recor
     return entry
 
 
+# --- the register ----------------------------------------------------------------------------
+
+
+def _check_child_dates(date_of_birth: date, started_on: date, left_on: date | None) -> None:
+    errors = {}
+    today = timezone.localdate()
+    if date_of_birth > today:
+        errors["date_of_birth"] = "The date of birth cannot be in the future."
+    if started_on < date_of_birth:
+        errors["started_on"] = "The start date cannot be before the date of birth."
+    if left_on is not None and left_on < started_on:
+        errors["left_on"] = "The leaving date cannot be before the start date."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
+    """Add a child to the register, or change their register details."""
+    _require(policy.can_manage_register(by))
+    _check_child_dates(fields["date_of_birth"], fields["started_on"], fields.get("left_on"))
+    key_person = fields.get("key_person")
+    if key_person is not None and (not key_person.active or key_person.role == Role.OFFICE):
+        raise ValidationError({"key_person": "The key person must be an active practitioner."})
+    carers = fields.pop("carers", None)
+    child = child or Child()
+    for name, value in fields.items():
+        setattr(child, name, value)
+    child.save()
+    if carers is not None:
+        child.carers.set(carers)
+    return child
+
+
 # --- grants, acting Lead, break-glass ----------------------------------------------------------
 
 
@@ -321,6 +358,21 @@ def end_acting_lead(*, appointment: ActingLead, by: Any) -> ActingLead:
     return appointment
 
 
+def _tell_managers_of_break_glass(access: BreakGlass, recipients: list[str]) -> None:
+    # No names or reasons by email: only that it happened and where to review it. A mail
+    # failure must not undo the access: it is on the dashboard either way.
+    try:
+        send_mail(
+            "Confide: break-glass access to review",
+            f"A practitioner opened a child's records in an emergency ({access.ref}). "
+            "Sign in to Confide and review it from your dashboard.",
+            None,
+            recipients,
+        )
+    except OSError:
+        logger.exception("Could not email the Lead and Deputy about break-glass %s", access.ref)
+
+
 @transaction.atomic
 def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None) -> BreakGlass:
     staff = policy.staff_of(by)
@@ -344,17 +396,7 @@ def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None)
     managers = Staff.objects.filter(role__in=policy.MANAGERS, active=True).select_related("user")
     recipients = [m.user.email for m in managers if m.user.email]
     if recipients:
-        # No names or reasons by email: only that it happened and where to review it.
-        transaction.on_commit(
-            lambda: send_mail(
-                "Confide: break-glass access to review",
-                f"A practitioner opened a child's records in an emergency ({access.ref}). "
-                "Sign in to Confide and review it from your dashboard.",
-                None,
-                recipients,
-                fail_silently=True,
-            )
-        )
+        transaction.on_commit(lambda: _tell_managers_of_break_glass(access, recipients))
     return access
 
 

@@ -5,7 +5,9 @@ from . import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("children/", views.child_list, name="child_list"),
+    path("children/new/", views.child_create, name="child_create"),
     path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),
+    path("children/<uuid:child_id>/edit/", views.child_edit, name="child_edit"),
     path("children/<uuid:child_id>/contacts/", views.child_contacts, name="child_contacts"),
     path("children/<uuid:child_id>/entries/new/", views.entry_create, name="entry_create"),
     path("children/<uuid:child_id>/grants/new/", views.grant_create, name="grant_create"),

@@ -19,6 +19,7 @@ from .forms import (
     AmendmentForm,
     AttachmentForm,
     BreakGlassForm,
+    ChildForm,
     ChildSearchForm,
     EntryForm,
     GrantForm,
@@ -81,7 +82,13 @@ def child_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "records/child_list.html",
-        {"form": form, "page": page, "children": page.object_list, "search": search},
+        {
+            "form": form,
+            "page": page,
+            "children": page.object_list,
+            "search": search,
+            "can_add": policy.can_manage_register(request.user),
+        },
     )
 
 
@@ -100,9 +107,38 @@ def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
             "can_grant": policy.can_manage_grants(user),
             "can_break_glass": policy.can_break_glass(user, child),
             "can_audit": policy.can_view_audit(user),
+            "can_edit_register": policy.can_manage_register(user),
             "reads_entries": policy.entry_q(user) is not None,
         },
     )
+
+
+@login_required
+def child_create(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_manage_register(request.user))
+    return _child_form(request, None)
+
+
+@login_required
+def child_edit(request: HttpRequest, child_id: Any) -> HttpResponse:
+    child = selectors.get_child_for_user(request.user, child_id)
+    _require(policy.can_manage_register(request.user))
+    return _child_form(request, child)
+
+
+def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
+    initial = {}
+    if child is not None:
+        initial = {f: getattr(child, f) for f in ChildForm.base_fields}
+    form = ChildForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = _apply(
+            form, lambda: services.save_child(by=request.user, child=child, **form.cleaned_data)
+        )
+        if saved is not None:
+            messages.success(request, "The register was updated.")
+            return redirect("child_detail", child_id=saved.pk)
+    return render(request, "records/child_form.html", {"form": form, "child": child})
 
 
 @login_required

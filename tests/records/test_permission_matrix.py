@@ -47,7 +47,9 @@ def row(lead, deputy, kp1, kp2, practitioner, office, it_admin, anon=L):  # noqa
 MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("dashboard", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     ("child_list", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    ("child_create", "", "get", row(200, 200, 404, 404, 404, 200, 404)),
     ("child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
+    ("child_edit", "child", "get", row(200, 200, 404, 404, 404, 200, 404)),
     ("child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
     ("entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
     ("grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),

@@ -1,0 +1,134 @@
+"""Bad input gets a clear message and loses nothing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from records.models import Attachment, Child, RecordEntry
+
+from ..factories import make_entry
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _entry_post(client, child, **extra):
+    data = {
+        "category": "accident",
+        "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "text": "Fell from the balance beam; cold compress applied.",
+    }
+    data.update(extra)
+    return client.post(reverse("entry_create", args=[child.pk]), data)
+
+
+def test_entry_with_png_attachment_is_saved_encrypted_and_downloadable(people, client_for):
+    client = client_for("keyperson1")
+    upload = SimpleUploadedFile("knee.png", PNG, content_type="image/png")
+    assert _entry_post(client, people.child, attachment=upload).status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.content == PNG
+    assert attachment.size == len(PNG)
+    response = client.get(reverse("attachment_download", args=[attachment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert b"".join(response) == PNG
+
+
+def test_attachment_of_the_wrong_type_is_refused_and_no_entry_saved(people, client_for):
+    upload = SimpleUploadedFile("notes.png", b"MZ\x90\x00 not an image", content_type="image/png")
+    response = _entry_post(client_for("keyperson1"), people.child, attachment=upload)
+    assert response.status_code == 200
+    assert "must be a PDF, a JPEG or a PNG" in response.content.decode()
+    assert not RecordEntry.objects.exists()
+    assert not Attachment.objects.exists()
+
+
+def test_attachment_too_large_is_refused_and_nothing_saved(people, client_for, settings):
+    settings.CONFIDE_MAX_ATTACHMENT_BYTES = 1024
+    upload = SimpleUploadedFile("scan.png", PNG + b"\x00" * 2048, content_type="image/png")
+    response = _entry_post(client_for("keyperson1"), people.child, attachment=upload)
+    assert response.status_code == 200
+    assert "too large" in response.content.decode()
+    assert not RecordEntry.objects.exists()
+
+
+def test_attachment_added_later_to_an_entry_is_checked_too(people, client_for):
+    entry = make_entry(people.child, people.keyperson1)
+    upload = SimpleUploadedFile("x.pdf", b"not a pdf", content_type="application/pdf")
+    response = client_for("keyperson1").post(
+        reverse("attachment_add", args=[entry.pk]), {"attachment": upload}
+    )
+    assert response.status_code == 400
+    assert "must be a PDF" in response.content.decode()
+    assert not Attachment.objects.exists()
+
+
+def _child_data(people, **extra):
+    data = {
+        "first_name": "Robin",
+        "last_name": "Examplechild",
+        "date_of_birth": "2022-05-01",
+        "started_on": "2025-09-01",
+        "left_on": "",
+        "room": people.sunflower.pk,
+        "key_person": people.keyperson1.pk,
+        "family": people.child.family.pk,
+    }
+    data.update(extra)
+    return data
+
+
+def test_office_adds_a_child_to_the_register(people, client_for):
+    response = client_for("office").post(reverse("child_create"), _child_data(people))
+    assert response.status_code == 302
+    assert Child.objects.filter(last_name="Examplechild").exists()
+
+
+def test_leaving_date_before_start_date_is_refused_and_nothing_changes(people, client_for):
+    child = people.child
+    response = client_for("lead").post(
+        reverse("child_edit", args=[child.pk]),
+        _child_data(
+            people, first_name=child.first_name, last_name=child.last_name, left_on="2025-01-01"
+        ),
+    )
+    assert response.status_code == 200
+    assert "The leaving date cannot be before the start date" in response.content.decode()
+    child.refresh_from_db()
+    assert child.left_on is None
+
+
+def test_date_of_birth_in_the_future_is_refused(people, client_for):
+    future = (date.today() + timedelta(days=30)).isoformat()
+    response = client_for("lead").post(
+        reverse("child_create"), _child_data(people, date_of_birth=future)
+    )
+    assert response.status_code == 200
+    assert "cannot be in the future" in response.content.decode()
+    assert not Child.objects.filter(last_name="Examplechild").exists()
+
+
+def test_amendment_without_a_reason_is_refused(people, client_for):
+    entry = make_entry(people.child, people.keyperson1)
+    response = client_for("keyperson1").post(
+        reverse("entry_amend", args=[entry.pk]), {"text": "Corrected.", "reason": ""}
+    )
+    assert response.status_code == 200
+    assert entry.amendments.count() == 0
+
+
+def test_practitioner_cannot_amend_someone_elses_entry(people, client_for):
+    entry = make_entry(people.child, people.keyperson1)
+    response = client_for("practitioner").post(
+        reverse("entry_amend", args=[entry.pk]), {"text": "Changed.", "reason": "Because."}
+    )
+    assert response.status_code == 404
+    assert entry.amendments.count() == 0

@@ -270,3 +270,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# axes.W006 asks for lockout by address too; the design wants a *higher* per-address threshold
+# than per-username (one nursery often shares one address), which records.auth enforces itself.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -1,28 +1,47 @@
-"""The audit trail, on django-auditlog.
+"""The audit trail, on django-auditlog, made tamper-evident by an HMAC hash chain.
 
 Every model of ours and the user model are registered; encrypted fields are fully redacted in the
 change diff (auditlog's default mask would keep half the value). Reads are logged here as ACCESS
 entries — one bulk insert per page — because auditlog logs reads only when told to.
+
+Every LogEntry gets an AuditSeal in the transaction that writes it: seal n's digest is
+HMAC(key, digest of seal n-1 || canonical JSON of the entry), the key derived by HKDF from the
+newest encryption key, whose id the seal keeps so seals stay verifiable after a rotation (as long
+as the older key stays configured). ``manage.py verify_audit`` walks the chain. The database also
+refuses UPDATE (and, on PostgreSQL, DELETE) of log rows: migration 0003.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
+from . import crypto
 from .fields import encrypted_fields
+from .models import AuditSeal
 
 REDACTED = "[encrypted]"
 
-# Models whose rows hold no personal content and change with every request.
-UNAUDITED = {"records.UserSession"}
+# Models whose rows hold no personal content and change with every request; AuditSeal would
+# otherwise audit its own sealing.
+UNAUDITED = {"records.UserSession", "records.AuditSeal"}
 
 
 def redact(value: str) -> str:
@@ -103,7 +122,10 @@ def log_access(
         _entry(actor=actor, obj=o, event=event, request=request, detail=detail) for o in objects
     ]
     if rows:
-        LogEntry.objects.bulk_create(rows)
+        # bulk_create sends no post_save: the seals follow in one more insert, same transaction.
+        with transaction.atomic(savepoint=False):
+            LogEntry.objects.bulk_create(rows)
+            seal_entries(rows)
     return len(rows)
 
 
@@ -116,7 +138,9 @@ def log_event(
     detail: dict[str, Any] | None = None,
 ) -> LogEntry:
     entry = _entry(actor=actor, obj=obj, event=event, request=request, detail=detail)
-    entry.save()
+    # The entry and its seal (post_save) commit together.
+    with transaction.atomic(savepoint=False):
+        entry.save()
     return entry
 
 
@@ -134,3 +158,236 @@ def record_decryption_failure(instance: models.Model, field: str, message: str) 
         event="decryption_failed",
         detail={"field": field, "error": message},
     )
+
+
+# --- the hash chain -------------------------------------------------------------------------------
+
+GENESIS = "0" * 64
+# The LogEntry columns a seal covers. Fixed, so a column auditlog adds later does not break old
+# seals. The actor is covered through AuditSeal.actor_pk, because auditlog clears LogEntry.actor
+# (ON DELETE SET NULL) when a user is deleted.
+SEALED_FIELDS = (
+    "id",
+    "content_type",
+    "object_pk",
+    "object_id",
+    "object_repr",
+    "serialized_data",
+    "action",
+    "changes_text",
+    "changes",
+    "cid",
+    "remote_addr",
+    "remote_port",
+    "timestamp",
+    "additional_data",
+    "actor_email",
+)
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
+CHAIN_LOCK = 0x436F6E666964
+
+
+@cache
+def _chain_key(key_id: str, secret: bytes) -> bytes:
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"confide audit chain v1|" + key_id.encode(),
+    )
+    return hkdf.derive(secret)
+
+
+def chain_key(key_id: str) -> bytes:
+    """The HMAC key for seals made under encryption key ``key_id`` (DecryptionError if gone)."""
+    ring = crypto.keyring()
+    if key_id not in ring.keys:
+        raise crypto.DecryptionError(f"no encryption key with id {key_id!r} is configured")
+    return _chain_key(key_id, ring.keys[key_id])
+
+
+def _plain(field: models.Field, value: Any) -> Any:
+    """A field value as the database returns it, in JSON (so memory and database agree)."""
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        return json.loads(json.dumps(value, cls=field.encoder))
+    if isinstance(field, models.DateTimeField):
+        return value.astimezone(UTC).isoformat()
+    return field.get_prep_value(value)
+
+
+def canonical_entry(entry: models.Model) -> dict[str, Any]:
+    """The sealed content of a LogEntry (a real or a migration's historical one)."""
+    meta = entry._meta
+    out: dict[str, Any] = {}
+    for name in SEALED_FIELDS:
+        field = meta.get_field(name)
+        assert isinstance(field, models.Field)
+        out[name] = _plain(field, getattr(entry, field.attname))
+    return out
+
+
+def seal_digest(
+    *,
+    key_id: str,
+    prev_digest: str,
+    sequence: int,
+    created_at: datetime,
+    actor_pk: int | None,
+    entry: dict[str, Any],
+) -> str:
+    document = {
+        "v": 1,
+        "sequence": sequence,
+        "key_id": key_id,
+        "sealed_at": created_at.astimezone(UTC).isoformat(),
+        "actor": actor_pk,
+        "entry": entry,
+    }
+    message = (
+        prev_digest.encode()
+        + b"\n"
+        + json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    )
+    return hmac.new(chain_key(key_id), message, hashlib.sha256).hexdigest()
+
+
+def seal_entries(entries: Sequence[LogEntry]) -> None:
+    """Append seals for newly written log entries: the same queries whatever their number (read
+    the head, insert the seals; on PostgreSQL a lock first)."""
+    if not entries:
+        return
+    key_id = crypto.keyring().current_id
+    # savepoint=False: inside a caller's transaction this adds no queries; outside one it opens a
+    # transaction, so the head read and the insert happen under the lock.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            # A lock on the last seal row would not do: a waiter would get that row back after the
+            # holder commits, and build on a stale head. A fresh statement after this lock sees it.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        head = AuditSeal.objects.order_by("-sequence").values("sequence", "digest").first()
+        sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
+        seals = []
+        for entry in entries:
+            assert entry.pk is not None, "seal log entries after they are inserted"
+            sequence += 1
+            seal = AuditSeal(entry=entry, sequence=sequence, key_id=key_id, actor_pk=entry.actor_id)
+            seal.digest = prev = seal_digest(
+                key_id=key_id,
+                prev_digest=prev,
+                sequence=sequence,
+                created_at=seal.created_at,
+                actor_pk=seal.actor_pk,
+                entry=canonical_entry(entry),
+            )
+            seals.append(seal)
+        AuditSeal.objects.bulk_create(seals)
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="confide_seal_log_entry")
+def _seal_new_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    # Not gated by auditlog's disable_auditlog(): whatever is written to the log is sealed.
+    if created:
+        seal_entries([instance])
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    problem: str | None = None
+    head_sequence: int = 0
+    head_digest: str = GENESIS
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def _seal_batches(batch_size: int) -> Iterator[list[AuditSeal]]:
+    last = 0
+    while True:
+        batch = list(AuditSeal.objects.filter(sequence__gt=last).order_by("sequence")[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].sequence
+
+
+def verify_chain(*, batch_size: int = 1000) -> ChainReport:
+    """Walk the chain in order and report the first broken link."""
+    user_model = get_user_model()
+    prev, expected, count = GENESIS, 1, 0
+    for seals in _seal_batches(batch_size):
+        entries = LogEntry.objects.in_bulk([s.entry_id for s in seals])
+        live_actors = set(
+            user_model.objects.filter(
+                pk__in={s.actor_pk for s in seals if s.actor_pk is not None}
+            ).values_list("pk", flat=True)
+        )
+        for seal in seals:
+            where = f"seal #{seal.sequence} (log entry {seal.entry_id})"
+            if seal.sequence != expected:
+                missing = (
+                    f"#{expected}"
+                    if seal.sequence == expected + 1
+                    else f"#{expected}–#{seal.sequence - 1}"
+                )
+                return ChainReport(
+                    count,
+                    f"seal {missing} is missing before {where}: sealed log entries were deleted",
+                    expected - 1,
+                    prev,
+                )
+            entry = entries.get(seal.entry_id)
+            if entry is None:
+                return ChainReport(count, f"{where}: the log entry was deleted", expected - 1, prev)
+            try:
+                digest = seal_digest(
+                    key_id=seal.key_id,
+                    prev_digest=prev,
+                    sequence=seal.sequence,
+                    created_at=seal.created_at,
+                    actor_pk=seal.actor_pk,
+                    entry=canonical_entry(entry),
+                )
+            except crypto.DecryptionError:
+                return ChainReport(
+                    count,
+                    f"{where} was made with encryption key {seal.key_id!r}, which is no longer "
+                    "in CONFIDE_ENCRYPTION_KEYS: keep retired keys listed (after the newest) for "
+                    "as long as the audit log they sealed is kept",
+                    expected - 1,
+                    prev,
+                )
+            actor_ok = entry.actor_id == seal.actor_pk or (
+                entry.actor_id is None and seal.actor_pk not in live_actors
+            )
+            if not actor_ok:
+                return ChainReport(
+                    count, f"{where}: the entry's actor was changed", expected - 1, prev
+                )
+            if not hmac.compare_digest(digest, seal.digest):
+                return ChainReport(
+                    count,
+                    f"{where}: the entry or its seal was altered, or entries were reordered",
+                    expected - 1,
+                    prev,
+                )
+            prev, expected, count = seal.digest, expected + 1, count + 1
+    unsealed = (
+        LogEntry.objects.filter(confide_seal__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    first = unsealed.first()
+    if first is not None:
+        return ChainReport(
+            count,
+            f"log entry {first} has no seal: it was written around Confide, or its seal was "
+            f"deleted ({unsealed.count()} unsealed entries)",
+            expected - 1,
+            prev,
+        )
+    return ChainReport(count, None, expected - 1, prev)

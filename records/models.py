@@ -398,3 +398,33 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of user {self.user_id}"
+
+
+class AuditSeal(models.Model):
+    """One link of the HMAC hash chain that makes tampering with the audit log detectable.
+
+    Each django-auditlog LogEntry gets a seal whose digest covers the previous seal's digest and the
+    entry's content, so an edited, deleted or reordered entry breaks the chain (manage.py
+    verify_audit). The HMAC key is derived from the encryption key named by ``key_id``.
+    """
+
+    entry = models.OneToOneField(
+        "auditlog.LogEntry", on_delete=models.PROTECT, related_name="confide_seal"
+    )
+    sequence = models.PositiveBigIntegerField(unique=True)
+    key_id = models.CharField(max_length=64)
+    # auditlog clears LogEntry.actor when a user is deleted; the seal keeps who it was.
+    actor_pk = models.BigIntegerField(null=True, blank=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sequence"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1), name="audit_seal_sequence_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"audit seal {self.sequence}"

@@ -1,0 +1,55 @@
+"""Walk the audit log's hash chain: ``Audit log intact: N entries`` (exit 0) or the first broken
+link (exit 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from records.audit import verify_chain
+
+TRIGGERS = {
+    "sqlite": ("confide_logentry_no_update", "confide_auditseal_no_change"),
+    "postgresql": (
+        "confide_logentry_no_update",
+        "confide_logentry_no_delete",
+        "confide_auditseal_no_change",
+    ),
+}
+
+
+def missing_triggers() -> list[str]:
+    expected = TRIGGERS.get(connection.vendor, ())
+    if not expected:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgenabled <> 'D'")
+        present = {row[0] for row in cursor.fetchall()}
+    return [name for name in expected if name not in present]
+
+
+class Command(BaseCommand):
+    help = "Verify the audit log's HMAC hash chain and report the first broken link."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = verify_chain()
+        for name in missing_triggers():
+            self.stderr.write(
+                f"Warning: the database trigger {name} that refuses changes to the audit log is "
+                "missing or disabled: records/migrations/0003_audit_log_append_only.py creates it."
+            )
+        if not report.intact:
+            raise CommandError(
+                f"Audit log broken after {report.entries} intact entries: {report.problem}."
+            )
+        self.stdout.write(f"Audit log intact: {report.entries} entries")
+        self.stdout.write(
+            f"Chain head: seal #{report.head_sequence}, digest {report.head_digest}. Keep a note "
+            "of it apart from the database: a later run that shows an earlier head means entries "
+            "were cut from the end."
+        )

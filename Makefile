@@ -9,7 +9,7 @@ PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3 python $$HOM
 export DJANGO_DEBUG ?= 1
 DEMO_PASSWORD ?= confide-demo-password
 
-.PHONY: run install test bench lint check clean
+.PHONY: run install chromium test bench lint check clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "Confide needs Python 3.12 or newer: install it (pyenv install 3.12) and try again." >&2; exit 1; fi
@@ -26,7 +26,13 @@ run: install
 	$(BIN)/python manage.py demo_signins
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install
+# Browser tests drive Debian's Chromium; they never skip, so make sure it is here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Chromium: run 'sudo apt-get install chromium' and try again." >&2; exit 1; fi; }
+
+test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

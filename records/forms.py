@@ -13,6 +13,7 @@ from .models import (
     Family,
     InformedHow,
     Level,
+    Relationship,
     Role,
     Room,
     Staff,
@@ -61,6 +62,32 @@ class ChildForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["key_person"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
         self.fields["family"].label_from_instance = lambda f: f.name  # type: ignore[attr-defined]
+
+
+class FamilyForm(forms.Form):
+    name = forms.CharField(label="Family name", max_length=150)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    home_language = forms.CharField(max_length=60, required=False)
+
+
+class CarerForm(forms.Form):
+    full_name = forms.CharField(max_length=150)
+    relationship = forms.ChoiceField(choices=Relationship.choices)
+    parental_responsibility = forms.TypedChoiceField(
+        label="Has parental responsibility",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    phone = forms.CharField(max_length=40, required=False)
+    email = forms.EmailField(required=False)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    court_order_restrictions = forms.CharField(
+        label="Court order restrictions (if any)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="For example: not to collect the child; no contact. Kept encrypted.",
+    )
 
 
 class EntryForm(forms.Form):

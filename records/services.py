@@ -33,8 +33,10 @@ from .models import (
     Amendment,
     Attachment,
     BreakGlass,
+    Carer,
     Child,
     EnrolmentCode,
+    Family,
     Level,
     NeedToKnowGrant,
     ParentInformed,
@@ -258,6 +260,32 @@ def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
     if carers is not None:
         child.carers.set(carers)
     return child
+
+
+@transaction.atomic
+def save_family(*, by: Any, family: Family | None = None, **fields: Any) -> Family:
+    _require(policy.can_manage_register(by))
+    if not fields.get("name", "").strip():
+        raise ValidationError({"name": "Give the family a name."})
+    family = family or Family()
+    for name, value in fields.items():
+        setattr(family, name, value)
+    family.save()
+    return family
+
+
+@transaction.atomic
+def save_carer(*, by: Any, child: Child, carer: Carer | None = None, **fields: Any) -> Carer:
+    """A carer of the child (in the child's family), with contact details and any court order."""
+    _require(policy.can_manage_register(by) and policy.can_see_child(by, child))
+    if not (fields.get("phone") or fields.get("email") or fields.get("address")):
+        raise ValidationError("Give at least one way to contact this carer.")
+    carer = carer or Carer(family=child.family)
+    for name, value in fields.items():
+        setattr(carer, name, value)
+    carer.save()
+    child.carers.add(carer)
+    return carer
 
 
 # --- grants, acting Lead, break-glass ----------------------------------------------------------

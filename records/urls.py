@@ -9,6 +9,13 @@ urlpatterns = [
     path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),
     path("children/<uuid:child_id>/edit/", views.child_edit, name="child_edit"),
     path("children/<uuid:child_id>/contacts/", views.child_contacts, name="child_contacts"),
+    path("children/<uuid:child_id>/carers/new/", views.carer_create, name="carer_create"),
+    path(
+        "children/<uuid:child_id>/carers/<uuid:carer_id>/edit/",
+        views.carer_edit,
+        name="carer_edit",
+    ),
+    path("families/new/", views.family_create, name="family_create"),
     path("children/<uuid:child_id>/entries/new/", views.entry_create, name="entry_create"),
     path("children/<uuid:child_id>/grants/new/", views.grant_create, name="grant_create"),
     path("children/<uuid:child_id>/break-glass/", views.break_glass_open, name="break_glass_open"),

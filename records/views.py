@@ -19,9 +19,11 @@ from .forms import (
     AmendmentForm,
     AttachmentForm,
     BreakGlassForm,
+    CarerForm,
     ChildForm,
     ChildSearchForm,
     EntryForm,
+    FamilyForm,
     GrantForm,
     InformedForm,
     NewStaffForm,
@@ -142,11 +144,65 @@ def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
 
 
 @login_required
+def family_create(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_manage_register(request.user))
+    form = FamilyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        family = _apply(form, lambda: services.save_family(by=request.user, **form.cleaned_data))
+        if family is not None:
+            messages.success(request, f"The {family.name} family was added.")
+            return redirect("child_create")
+    return render(request, "records/family_form.html", {"form": form})
+
+
+@login_required
+def carer_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+    child = selectors.get_child_for_user(request.user, child_id)
+    _require(policy.can_manage_register(request.user))
+    return _carer_form(request, child, None)
+
+
+@login_required
+def carer_edit(request: HttpRequest, child_id: Any, carer_id: Any) -> HttpResponse:
+    child = selectors.get_child_for_user(request.user, child_id)
+    _require(policy.can_manage_register(request.user))
+    carer = child.carers.filter(pk=carer_id).first()
+    if carer is None:
+        raise Http404("No such carer")
+    return _carer_form(request, child, carer)
+
+
+def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
+    initial = {}
+    if carer is not None:
+        initial = {f: getattr(carer, f) for f in CarerForm.base_fields}
+        initial["parental_responsibility"] = "yes" if carer.parental_responsibility else "no"
+    form = CarerForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        saved = _apply(
+            form,
+            lambda: services.save_carer(
+                by=request.user, child=child, carer=carer, **form.cleaned_data
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "The carer's details were saved.")
+            return redirect("child_contacts", child_id=child.pk)
+    return render(
+        request, "records/carer_form.html", {"form": form, "child": child, "carer": carer}
+    )
+
+
+@login_required
 def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     _require(policy.can_see_contacts(request.user, child))
     carers = child.carers.all()
-    return render(request, "records/child_contacts.html", {"child": child, "carers": carers})
+    return render(
+        request,
+        "records/child_contacts.html",
+        {"child": child, "carers": carers, "can_edit": policy.can_manage_register(request.user)},
+    )
 
 
 @login_required

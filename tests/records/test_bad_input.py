@@ -132,3 +132,32 @@ def test_practitioner_cannot_amend_someone_elses_entry(people, client_for):
     )
     assert response.status_code == 404
     assert entry.amendments.count() == 0
+
+
+def test_carer_without_any_contact_detail_is_refused(people, client_for):
+    response = client_for("office").post(
+        reverse("carer_create", args=[people.child.pk]),
+        {"full_name": "Jo Examplecarer", "relationship": "father", "parental_responsibility": "no"},
+    )
+    assert response.status_code == 200
+    assert "at least one way to contact" in response.content.decode()
+    assert people.child.carers.count() == 1
+
+
+def test_office_adds_a_carer_with_a_court_order_kept_encrypted(people, client_for):
+    response = client_for("office").post(
+        reverse("carer_create", args=[people.child.pk]),
+        {
+            "full_name": "Jo Examplecarer",
+            "relationship": "father",
+            "parental_responsibility": "yes",
+            "phone": "01632 960111",
+            "court_order_restrictions": "Not to collect the child (order of 3 March 2026).",
+        },
+    )
+    assert response.status_code == 302
+    carer = people.child.carers.get(full_name="Jo Examplecarer")
+    assert carer.parental_responsibility is True
+    assert carer.court_order_restrictions.startswith("Not to collect")
+    html = client_for("keyperson1").get(reverse("child_contacts", args=[people.child.pk]))
+    assert "Not to collect the child" in html.content.decode()

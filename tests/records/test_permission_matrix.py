@@ -23,6 +23,7 @@ from records.models import (
     ActingLead,
     Attachment,
     BreakGlass,
+    Carer,
     Category,
     Level,
     NeedToKnowGrant,
@@ -51,6 +52,9 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
     ("child_edit", "child", "get", row(200, 200, 404, 404, 404, 200, 404)),
     ("child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
+    ("carer_create", "child", "get", row(200, 200, 404, 404, 404, 200, 404)),
+    ("carer_edit", "carer", "get", row(200, 200, 404, 404, 404, 200, 404)),
+    ("family_create", "", "get", row(200, 200, 404, 404, 404, 200, 404)),
     ("entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
     ("grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404)),
@@ -165,6 +169,7 @@ def objects(people) -> dict[str, Any]:
         "grant": grant,
         "break_glass": access,
         "staff": people.keyperson2,
+        "carer": child.carers.get(),
         "acting": acting,
     }
 
@@ -179,6 +184,8 @@ def _client(people, role: str) -> Client:
 def _url(name: str, obj: Any) -> str:
     if obj is None:
         return reverse(name)
+    if isinstance(obj, Carer):
+        return reverse(name, args=[obj.children.get().pk, obj.pk])
     return reverse(name, args=[obj.pk])
 
 

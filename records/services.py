@@ -485,6 +485,8 @@ def create_staff(
     if role == Role.LEAD:
         raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
     user.set_password(password)
+    # Lead and Deputy enter the admin screen to judge sharing decisions; nobody else does.
+    user.is_staff = role in policy.MANAGERS
     user.save()
     staff = Staff.objects.create(
         user=user,
@@ -512,6 +514,9 @@ def update_staff(
     staff.job_title = job_title
     staff.save()
     staff.rooms.set(rooms)
+    if staff.user.is_staff != (role in policy.MANAGERS) and not staff.user.is_superuser:
+        staff.user.is_staff = role in policy.MANAGERS
+        staff.user.save(update_fields=["is_staff"])
     return staff
 
 

@@ -9,7 +9,7 @@ PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3 python $$HOM
 export DJANGO_DEBUG ?= 1
 DEMO_PASSWORD ?= confide-demo-password
 
-.PHONY: run install chromium test bench lint check clean
+.PHONY: run install system-deps test bench lint check clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "Confide needs Python 3.12 or newer: install it (pyenv install 3.12) and try again." >&2; exit 1; fi
@@ -21,18 +21,23 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 install: $(BIN)/.installed
 
 run: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --password "$(DEMO_PASSWORD)"
 	$(BIN)/python manage.py demo_signins
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# Browser tests drive Debian's Chromium; they never skip, so make sure it is here.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Browser tests need Chromium: run 'sudo apt-get install chromium' and try again." >&2; exit 1; fi; }
+# System packages: Chromium for the browser tests (they never skip) and Pango for WeasyPrint.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+system-deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Confide needs these system packages: sudo apt-get install $$missing" >&2; exit 1; fi; fi
 
-test: install chromium
+test: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -162,19 +162,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout: per username, at most 10 failures in 5 minutes, then locked for 15 minutes. The
-# per-address threshold is higher (records.auth) so one person's typos never lock a whole nursery.
+# Lockout (records.auth.ConfideAxesHandler): per username, at most 10 failures within any 5 minutes,
+# then locked for 15 minutes; per address the same at a higher threshold, so one person's typos never
+# lock a whole nursery behind one address. Axes 8.3 on its own uses AXES_COOLOFF_TIME both as the
+# window failures are counted in and as the length of the lockout, and keeps counting a run of
+# failures for as long as each comes within that time of the last: the handler counts each failure
+# at its own time instead. Wrong two-factor and enrolment codes count as failures too.
+AXES_HANDLER = "records.auth.ConfideAxesHandler"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# Failures are cleared after the second factor (records.auth.complete_sign_in), not after the
+# password alone, so knowing the password does not reset the count of wrong codes.
+AXES_RESET_ON_SUCCESS = False
+# Attempts refused during a lockout are not counted: the lockout ends 15 minutes after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 CONFIDE_FAILURE_WINDOW = timedelta(minutes=5)
 CONFIDE_ADDRESS_FAILURE_LIMIT = 50
 
-# Sessions: ended after 30 idle minutes, and in any case 12 hours after sign-in.
+# Sessions: ended after 30 idle minutes, and in any case 12 hours after sign-in
+# (records.middleware.SessionLimitsMiddleware); the cookie goes when the browser closes, so a shared
+# tablet does not keep anyone signed in.
 SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CONFIDE_IDLE_TIMEOUT = timedelta(minutes=30)
 CONFIDE_SESSION_MAX_AGE = timedelta(hours=12)
 SESSION_COOKIE_HTTPONLY = True

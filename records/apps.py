@@ -9,3 +9,4 @@ class RecordsConfig(AppConfig):
         from . import audit, signals  # noqa: F401
 
         audit.register_models()
+        from . import auth  # noqa: F401  (sign-in audit receivers; the axes handler)

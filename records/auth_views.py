@@ -1,14 +1,218 @@
-"""Sign-in and two-factor pages (being completed: see issue 2 notes)."""
+"""Sign-in, two-factor and sign-out pages: thin views over records.auth.
 
-from django.contrib.auth import views as auth_views
-from django.http import Http404, HttpRequest, HttpResponse
+After a right password the session is signed in but not verified; RequireTwoFactorMiddleware keeps
+it to these pages until a code from the authenticator app or a backup code is accepted. When a
+wrong code locks the account out, the session is signed out and axes' middleware answers with the
+lockout page.
+"""
 
-sign_in = auth_views.LoginView.as_view(template_name="registration/login.html")
-sign_out = auth_views.LogoutView.as_view()
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticDevice
+
+from . import auth
+from .auth_forms import (
+    CodeForm,
+    ConfirmPasswordForm,
+    EnrolmentCodeForm,
+    SetupCodeForm,
+    SignInForm,
+)
+
+# Why SessionLimitsMiddleware ended a session, shown on the sign-in page.
+ENDED = {
+    "idle": "You were signed out after 30 minutes without activity. Sign in again to carry on.",
+    "limit": "You were signed out because 12 hours have passed since you signed in. "
+    "Sign in again to carry on.",
+}
 
 
+def _signed_out_elsewhere() -> HttpResponse:
+    # After a lockout the session is signed out; axes' middleware replaces this with its page.
+    return redirect("login")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def sign_in(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_authenticated and user.is_verified():
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = SignInForm(request, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        step = auth.start_sign_in(request, form.get_user(), next_url=request.POST.get("next"))
+        return redirect(step)
+    next_url = auth.safe_next(request, request.POST.get("next") or request.GET.get("next")) or ""
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": next_url, "ended": ENDED.get(request.GET.get("ended", ""))},
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, "You have signed out.")
+    return redirect("login")
+
+
+@sensitive_post_parameters("code")
+@never_cache
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    raise Http404
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if user.is_verified():
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    if not auth.has_second_factor(user):
+        return redirect("two_factor_enrol")
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if auth.refuse_if_locked(request, user, stage="two_factor"):
+            return _signed_out_elsewhere()
+        if form.is_valid():
+            result = auth.check_code(user, form.cleaned_data["code"])
+            if result.device is not None:
+                auth.complete_sign_in(request, result.device)
+                _warn_if_few_backup_codes(request, result.device)
+                return redirect(auth.next_url(request))
+            form.add_error("code", result.error)
+            if auth.record_failure(request, user, stage="two_factor"):
+                return _signed_out_elsewhere()
+    return render(request, "registration/two_factor_verify.html", {"form": form})
 
 
-two_factor_enrol = two_factor_setup = backup_codes = two_factor_verify
+def _warn_if_few_backup_codes(request: HttpRequest, device: Any) -> None:
+    if not isinstance(device, StaticDevice):
+        return
+    left = auth.backup_codes_left(request.user)
+    codes = "backup code" if left == 1 else "backup codes"
+    messages.warning(
+        request,
+        f"You signed in with a backup code, which now cannot be used again. You have {left} "
+        f"{codes} left; you can make new ones from the Backup codes page.",
+    )
+
+
+@sensitive_post_parameters("code")
+@never_cache
+def two_factor_enrol(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if auth.has_second_factor(user):
+        return redirect("two_factor_verify")
+    form = EnrolmentCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if auth.refuse_if_locked(request, user, stage="enrolment_code"):
+            return _signed_out_elsewhere()
+        if form.is_valid():
+            enrolment = auth.find_enrolment_code(user, form.cleaned_data["code"])
+            if enrolment is not None:
+                auth.begin_enrolment(request, enrolment=enrolment)
+                return redirect("two_factor_setup")
+            form.add_error(
+                "code",
+                "That enrolment code is not right, or it has expired or been replaced. Check "
+                "it, or ask the Lead Practitioner for a new one.",
+            )
+            if auth.record_failure(request, user, stage="enrolment_code"):
+                return _signed_out_elsewhere()
+    return render(request, "registration/two_factor_enrol.html", {"form": form})
+
+
+def _qr_code(config_url: str) -> str:
+    return segno.make(config_url, error="m").svg_data_uri(scale=5, border=4, dark="#0b0c0c")
+
+
+def _grouped_key(device: Any) -> str:
+    from base64 import b32encode
+
+    key = b32encode(device.bin_key).decode()
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+@sensitive_post_parameters("code")
+@never_cache
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if not user.is_authenticated:
+        return redirect("login")
+    if auth.has_second_factor(user):
+        return redirect("two_factor_verify")
+    device = auth.pending_device(request)
+    if device is None:
+        messages.info(request, "Enter your enrolment code first.")
+        return redirect("two_factor_enrol")
+    form = SetupCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if auth.refuse_if_locked(request, user, stage="two_factor_setup"):
+            return _signed_out_elsewhere()
+        if form.is_valid():
+            result = auth.check_setup_code(device, form.cleaned_data["code"])
+            if result.device is not None:
+                try:
+                    codes = auth.finish_enrolment(request, device=result.device)
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+                    return redirect("two_factor_enrol")
+                return render(
+                    request,
+                    "registration/backup_codes_new.html",
+                    {"codes": codes, "enrolled": True, "continue_url": auth.next_url(request)},
+                )
+            form.add_error("code", result.error)
+            if auth.record_failure(request, user, stage="two_factor_setup"):
+                return _signed_out_elsewhere()
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_code": _qr_code(device.config_url),
+            "secret_key": _grouped_key(device),
+            "account_name": user.get_username(),
+            "issuer": settings.OTP_TOTP_ISSUER,
+        },
+    )
+
+
+@sensitive_post_parameters("password")
+@login_required
+@never_cache
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    form = ConfirmPasswordForm(request, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            codes = auth.replace_backup_codes(user=user, request=request)
+            return render(
+                request,
+                "registration/backup_codes_new.html",
+                {"codes": codes, "enrolled": False, "continue_url": reverse("backup_codes")},
+            )
+        if getattr(request, "axes_locked_out", False):
+            logout(request)
+            return _signed_out_elsewhere()
+    return render(
+        request,
+        "registration/backup_codes.html",
+        {"form": form, "left": auth.backup_codes_left(user)},
+    )

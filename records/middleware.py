@@ -4,21 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from .auth import LAST_SEEN, STARTED
+
 # Pages a signed-in user may reach before completing two-factor sign-in.
 TWO_FACTOR_EXEMPT = ("login", "logout", "two_factor_verify", "two_factor_setup", "two_factor_enrol")
 
 
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def session_end_reason(session: Any, now: float) -> str | None:
+    """'idle' or 'limit' when the session must end now, else None."""
+    started = session.get(STARTED, now)
+    last_seen = session.get(LAST_SEEN, now)
+    if now - started > settings.CONFIDE_SESSION_MAX_AGE.total_seconds():
+        return "limit"
+    if now - last_seen > settings.CONFIDE_IDLE_TIMEOUT.total_seconds():
+        return "idle"
+    return None
+
+
 class SessionLimitsMiddleware:
-    """End a session after 30 idle minutes, and every session 12 hours after sign-in."""
+    """End a session after 30 idle minutes, and every session 12 hours after sign-in.
+
+    Sign-in stamps the session (records.auth.stamp_session_start); every request of a signed-in
+    user is checked against the stamps, so an ended session ends at its next request, wherever
+    its cookie went.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -27,25 +50,24 @@ class SessionLimitsMiddleware:
         if request.user.is_authenticated:
             now = timezone.now().timestamp()
             session = request.session
-            started = session.setdefault("confide_started", now)
-            last_seen = session.get("confide_last_seen", now)
-            idle = now - last_seen > settings.CONFIDE_IDLE_TIMEOUT.total_seconds()
-            too_old = now - started > settings.CONFIDE_SESSION_MAX_AGE.total_seconds()
-            if idle or too_old:
+            session.setdefault(STARTED, now)
+            reason = session_end_reason(session, now)
+            if reason is not None:
                 logout(request)
-                messages.info(
-                    request,
-                    "You were signed out after 30 minutes without activity. Please sign in again."
-                    if idle
-                    else "Your session reached its 12-hour limit. Please sign in again.",
-                )
-                return redirect(f"{reverse('login')}?next={request.path}")
-            session["confide_last_seen"] = now
+                # The sign-in page says why (messages are not set up this early in the chain).
+                query = {"ended": reason}
+                if request.method == "GET":
+                    query["next"] = request.get_full_path()
+                return _no_store(redirect(f"{reverse('login')}?{urlencode(query)}"))
+            session[LAST_SEEN] = now
         return self.get_response(request)
 
 
 class RequireTwoFactorMiddleware:
-    """No page beyond sign-in and two-factor set-up until the session is verified."""
+    """No page beyond sign-in and two-factor set-up until the session is verified.
+
+    This holds for every account, an IT superuser without a staff profile included.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -54,8 +76,10 @@ class RequireTwoFactorMiddleware:
         user: Any = request.user
         if user.is_authenticated and not user.is_verified():
             exempt_paths = {reverse(name) for name in TWO_FACTOR_EXEMPT}
-            if request.path not in exempt_paths and not request.path.startswith("/static/"):
-                return redirect("two_factor_verify")
+            if request.path not in exempt_paths and not request.path.startswith(
+                settings.STATIC_URL or "/static/"
+            ):
+                return _no_store(redirect("two_factor_verify"))
         return self.get_response(request)
 
 
@@ -68,5 +92,5 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.user.is_authenticated:
-            response["Cache-Control"] = "no-store"
+            _no_store(response)
         return response

@@ -39,6 +39,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -346,7 +347,7 @@ def _cycle_session_key(request: HttpRequest, user: Any) -> None:
 
 
 def next_url(request: HttpRequest) -> str:
-    return request.session.pop(NEXT, None) or settings.LOGIN_REDIRECT_URL
+    return request.session.pop(NEXT, None) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 @transaction.atomic

@@ -355,6 +355,24 @@ def test_wrong_codes_lock_the_account_and_sign_the_session_out(people, clock):
     assert not is_signed_in_and_verified(client)
 
 
+def test_a_half_signed_in_session_is_refused_once_the_account_is_locked(people, clock):
+    device = enrol(people.keyperson1.user)
+    client = Client()
+    post_password(client, "keyperson1", TEST_PASSWORD)
+    # Meanwhile someone else guesses at the account until it locks.
+    fail(Client(), "keyperson1", 10)
+    response = client.post(reverse("two_factor_verify"), {"code": code_for(device, clock)})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    assert device.last_t == -1  # the code was never checked
+    assert events("login_failed")[-1].additional_data == {
+        "event": "login_failed",
+        "stage": "two_factor",
+        "refused": "locked out",
+    }
+
+
 def test_full_sign_in_clears_earlier_failures(people, clock):
     device = enrol(people.keyperson1.user)
     fail(Client(), "keyperson1", 9)
@@ -449,6 +467,7 @@ def test_enrolment_with_the_leads_code_shows_a_qr_code_then_backup_codes_once(ne
     assert len(tokens) == 10
     for token in tokens:
         assert f"{token.token[:5]} {token.token[5:]}" in html
+    assert f'href="{reverse("dashboard")}"' in html
     device.refresh_from_db()
     assert device.confirmed
     assert EnrolmentCode.objects.get(user=newcomer.user).used_at is not None
@@ -555,6 +574,19 @@ def test_new_backup_codes_need_the_password_and_replace_the_old_ones(people, cli
     assert len(new) == 10
     assert not new & set(old)
     assert all(f"{c[:5]} {c[5:]}" in response.content.decode() for c in new)
+
+
+def test_wrong_passwords_on_the_backup_codes_page_lock_the_account_and_sign_out(people, client_for):
+    user = people.deputy.user
+    old = auth.replace_backup_codes(user=user)
+    client = client_for("deputy")
+    fail(Client(), "deputy", 9)
+    response = client.post(reverse("backup_codes"), {"password": WRONG_PASSWORD})
+    assert response.status_code == 429
+    assert not is_signed_in_and_verified(client)
+    assert sorted(
+        StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
+    ) == sorted(old)
 
 
 def test_getting_the_backup_codes_page_changes_nothing(people, client_for):

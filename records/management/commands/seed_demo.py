@@ -1,0 +1,657 @@
+"""Load a fictional preschool so a person can try Confide: ``manage.py seed_demo``.
+
+Development only: it refuses to run when DEBUG is off, and refuses a database that already holds
+people or children (``--if-empty`` turns that refusal into a quiet "nothing to do", for ``make
+run``). Rows are made through the services where a service exists, so the rules, the encryption and
+the audit trail apply to the demo data as they would to real records; timestamps are then moved
+back so the chronology spans the past year. The random choices are seeded, so every run on the same
+day loads the same records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import random
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from auditlog.context import set_actor
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from records import demo_data as demo
+from records import policy, services
+from records.audit import log_event
+from records.models import (
+    CATEGORIES_PARENTS_ARE_TOLD,
+    ActingLead,
+    Amendment,
+    BreakGlass,
+    Carer,
+    Category,
+    Child,
+    Family,
+    InformedHow,
+    Level,
+    NeedToKnowGrant,
+    RecordEntry,
+    Role,
+    Room,
+    Setting,
+    Staff,
+    StaffRecord,
+    StaffRecordKind,
+)
+
+RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
+TOTP_DEVICE_NAME = "Demo authenticator"
+
+
+def database_has_data() -> bool:
+    """True when the database already holds a setting, staff, children or a demo username."""
+    User = get_user_model()
+    return (
+        Setting.objects.exists()
+        or Staff.objects.exists()
+        or Child.objects.exists()
+        or User.objects.filter(username__in=demo.DEMO_USERNAMES).exists()
+    )
+
+
+def totp_key_from_base32(secret: str) -> bytes:
+    """The raw key of a base32 secret as authenticator apps show it (spaces and case ignored)."""
+    cleaned = "".join(secret.split()).replace("-", "").upper().rstrip("=")
+    try:
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (binascii.Error, ValueError):
+        raise CommandError(
+            "--totp-secret must be a base32 secret (letters A-Z and digits 2-7), as an "
+            "authenticator app shows it."
+        ) from None
+    if not 10 <= len(key) <= 40:
+        raise CommandError(
+            f"--totp-secret decodes to {len(key)} bytes; a TOTP secret must be 10 to 40 bytes "
+            "(16 to 64 base32 characters)."
+        )
+    return key
+
+
+def check_demo_password(password: str) -> None:
+    """The password must pass the project's validators for every demo account."""
+    User = get_user_model()
+    problems: list[str] = []
+    for username in demo.DEMO_USERNAMES:
+        try:
+            validate_password(password, User(username=username, email=f"{username}@{demo.DOMAIN}"))
+        except ValidationError as exc:
+            problems.extend(m for m in exc.messages if m not in problems)
+    if problems:
+        raise CommandError(
+            "The demo password is not accepted: "
+            + " ".join(problems)
+            + " Choose another with --password."
+        )
+
+
+@dataclass
+class Made:
+    entry: RecordEntry
+    days_ago: int
+
+
+class DemoBuilder:
+    def __init__(self, *, password: str, totp_key: bytes) -> None:
+        self.password = password
+        self.totp_key = totp_key
+        self.rng = random.Random(demo.SEED)
+        self.now = timezone.now()
+        self.today = timezone.localdate(self.now)
+        self.users: dict[str, Any] = {}
+        self.staff: dict[str, Staff] = {}
+        self.rooms: dict[str, Room] = {}
+        self.children: dict[str, Child] = {}
+        self.pronouns: dict[str, dict[str, str]] = {}
+        self.stories: dict[str, list[Made]] = {}
+        self.entries: list[RecordEntry] = []
+        self.counts: Counter[str] = Counter()
+        self.accident_to_correct: RecordEntry | None = None
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def day(self, days_ago: int) -> date:
+        """A weekday the setting is open, ``days_ago`` or a little earlier."""
+        d = self.today - timedelta(days=days_ago)
+        while d.weekday() >= 5:
+            d -= timedelta(days=1)
+        return d
+
+    def moment(self, days_ago: int, at: str = "") -> datetime:
+        if at:
+            hour, minute = (int(p) for p in at.split(":"))
+        else:
+            hour, minute = self.rng.randint(9, 14), self.rng.choice(range(0, 60, 5))
+        when = timezone.make_aware(datetime.combine(self.day(days_ago), time(hour, minute)))
+        return min(when, self.now - timedelta(minutes=5))
+
+    def words(self, template: str, child: Child) -> str:
+        return template.format(name=child.first_name, **self.pronouns[child.first_name])
+
+    def room_staff(self, child: Child) -> list[str]:
+        return [
+            s.username
+            for s in demo.STAFF
+            if child.room.name in s.rooms and s.role in (Role.PRACTITIONER, Role.DEPUTY)
+        ]
+
+    def key_username(self, child: Child) -> str:
+        assert child.key_person is not None
+        return child.key_person.user.username
+
+    def author_username(self, child: Child, who: str) -> str:
+        if who == "key":
+            return self.key_username(child)
+        if who == "room":
+            others = [u for u in self.room_staff(child) if u != self.key_username(child)]
+            return self.rng.choice(others)
+        return who
+
+    # --- people and places ----------------------------------------------------------------------
+
+    def make_people(self) -> None:
+        Setting(**demo.SETTING).save()
+        for name, description in demo.ROOMS:
+            room = Room(name=name, description=description)
+            room.save()
+            self.rooms[name] = room
+        User = get_user_model()
+        for spec in demo.STAFF:
+            user = User.objects.create_user(
+                username=spec.username,
+                email=f"{spec.username}@{demo.DOMAIN}",
+                password=self.password,
+            )
+            staff = Staff.objects.create(
+                user=user,
+                full_name=spec.full_name,
+                role=spec.role,
+                job_title=spec.job_title,
+                started_on=self.today.replace(year=self.today.year - spec.years_in_post, day=1),
+            )
+            staff.rooms.set([self.rooms[r] for r in spec.rooms])
+            self.users[spec.username] = user
+            self.staff[spec.username] = staff
+        it_admin = User.objects.create_superuser(
+            demo.IT_ADMIN_USERNAME, f"{demo.IT_ADMIN_USERNAME}@{demo.DOMAIN}", self.password
+        )
+        self.users[demo.IT_ADMIN_USERNAME] = it_admin
+        for user in self.users.values():
+            TOTPDevice.objects.create(
+                user=user, name=TOTP_DEVICE_NAME, confirmed=True, key=self.totp_key.hex()
+            )
+
+    def make_families(self) -> None:
+        for fam in demo.FAMILIES:
+            family = Family(name=fam.name, address=fam.address, home_language=fam.home_language)
+            family.save()
+            carers = []
+            for c in fam.carers:
+                carer = Carer(
+                    family=family,
+                    full_name=c.full_name,
+                    relationship=c.relationship,
+                    parental_responsibility=c.parental_responsibility,
+                    phone=c.phone,
+                    email=c.email,
+                    address="" if not c.lives_elsewhere else "Address held by the office",
+                    court_order_restrictions=c.court_order,
+                )
+                carer.save()
+                carers.append(carer)
+            for spec in fam.children:
+                born = self.today - timedelta(
+                    days=int(spec.age_months * 30.44) + self.rng.randint(0, 25)
+                )
+                child = Child(
+                    first_name=spec.first_name,
+                    last_name=spec.last_name or fam.name,
+                    date_of_birth=born,
+                    started_on=self.day(spec.started_days_ago),
+                    left_on=(
+                        self.day(spec.left_days_ago) if spec.left_days_ago is not None else None
+                    ),
+                    room=self.rooms[spec.room],
+                    key_person=self.staff[spec.key_person],
+                    family=family,
+                )
+                child.save()
+                child.carers.set(carers)
+                self.children[spec.first_name] = child
+                self.pronouns[spec.first_name] = demo.PRONOUNS[spec.pronoun]
+
+    # --- the chronology -------------------------------------------------------------------------
+
+    def record(
+        self,
+        child: Child,
+        *,
+        author: str,
+        category: str,
+        text: str,
+        days_ago: int,
+        level: int | None = None,
+        informed: str = "auto",
+        how: str = InformedHow.IN_PERSON,
+        at: str = "",
+        told_after_days: int = 0,
+    ) -> RecordEntry:
+        user = self.users[author]
+        occurred_at = self.moment(days_ago, at)
+        with set_actor(user):
+            entry = services.record_entry(
+                child=child,
+                author=user,
+                category=category,
+                level=level,
+                occurred_at=occurred_at,
+                text=self.words(text, child),
+            )
+        self.entries.append(entry)
+        if category in CATEGORIES_PARENTS_ARE_TOLD:
+            self.tell_parent(entry, informed, how, days_ago, told_after_days)
+        self.counts[f"{category}/{Level(entry.level).name}"] += 1
+        return entry
+
+    def tell_parent(
+        self, entry: RecordEntry, informed: str, how: str, days_ago: int, told_after_days: int
+    ) -> None:
+        if informed == "to_inform":
+            return
+        if informed == "not_informed":
+            lead = self.users["lead"]
+            with set_actor(lead):
+                services.decide_not_to_inform(
+                    entry=entry, lead=lead, reason=demo.NOT_INFORMED_REASON
+                )
+            return
+        if informed == "auto" and days_ago <= RECENT_DAYS and self.rng.random() < 0.5:
+            return
+        author = entry.author
+        manager_or_author_reads = entry.level < Level.CHILD_PROTECTION or author.role in (
+            Role.LEAD,
+            Role.DEPUTY,
+        )
+        teller = author.user if manager_or_author_reads else self.users["lead"]
+        told_at = entry.occurred_at + timedelta(
+            days=told_after_days, minutes=self.rng.randint(30, 180)
+        )
+        with set_actor(teller):
+            services.mark_parent_informed(
+                entry=entry,
+                by=teller,
+                informed_at=min(told_at, self.now - timedelta(minutes=1)),
+                how=how,
+            )
+
+    def window(self, child: Child) -> tuple[int, int]:
+        """The days-ago range in which the child was at the setting, within the last year."""
+        first = min(365, (self.today - child.started_on).days)
+        last = (self.today - child.left_on).days if child.left_on else 1
+        return first, max(last, 1)
+
+    def make_stories(self) -> None:
+        for spec in (c for fam in demo.FAMILIES for c in fam.children):
+            if not spec.story:
+                continue
+            child = self.children[spec.first_name]
+            made = self.stories.setdefault(spec.first_name, [])
+            for s in demo.STORIES[spec.story]:
+                entry = self.record(
+                    child,
+                    author=self.author_username(child, s.author),
+                    category=s.category,
+                    text=s.text,
+                    days_ago=s.days_ago,
+                    level=s.level,
+                    informed=s.informed,
+                    how=s.how,
+                    at=s.at,
+                    told_after_days=s.told_after_days,
+                )
+                made.append(Made(entry, s.days_ago))
+
+    def make_everyday_entries(self) -> None:
+        rng = self.rng
+        story_children = {c.first_name for fam in demo.FAMILIES for c in fam.children if c.story}
+        quiet = sorted(set(self.children) - story_children)
+        for child in self.children.values():
+            first, last = self.window(child)
+            observations = demo.GENERAL_COMMON + demo.GENERAL_BY_ROOM[child.room.name]
+            others = [u for u in self.room_staff(child) if u != self.key_username(child)]
+            for _ in range(max(2, (first - last) // 17)):
+                author = self.key_username(child)
+                if others and rng.random() < 0.35:
+                    author = rng.choice(others)
+                self.record(
+                    child,
+                    author=author,
+                    category=Category.GENERAL,
+                    text=rng.choice(observations),
+                    days_ago=rng.randint(last, first),
+                )
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                self.record(
+                    child,
+                    author=rng.choice(self.room_staff(child)),
+                    category=Category.ACCIDENT,
+                    text=rng.choice(demo.ACCIDENTS),
+                    days_ago=rng.randint(last, first),
+                )
+        # The accident that gets corrected later, written by the practitioner with no key children.
+        self.accident_to_correct = self.record(
+            self.children["Isla"],
+            author="practitioner",
+            category=Category.ACCIDENT,
+            text=demo.ACCIDENTS[1],
+            days_ago=200,
+        )
+        # An injury from home, recorded above the accident default at the author's choice.
+        self.record(
+            self.children["Harry"],
+            author="keyperson4",
+            category=Category.ACCIDENT,
+            level=Level.SENSITIVE,
+            text=demo.EXISTING_INJURY,
+            days_ago=45,
+        )
+        self.record(
+            self.children["Esi"],
+            author="keyperson3",
+            category=Category.GENERAL,
+            level=Level.SENSITIVE,
+            text=demo.RAISED_GENERAL,
+            days_ago=230,
+        )
+        for (concern, talk), name in zip(
+            demo.MILD_CONCERNS, rng.sample(quiet, len(demo.MILD_CONCERNS)), strict=True
+        ):
+            child = self.children[name]
+            first, last = self.window(child)
+            when = rng.randint(max(last, 30), max(first, 31))
+            key = self.key_username(child)
+            self.record(child, author=key, category=Category.CONCERN, text=concern, days_ago=when)
+            self.record(
+                child,
+                author=key,
+                category=Category.SENSITIVE_DISCUSSION,
+                text=talk,
+                days_ago=when - 3,
+            )
+        for note, name in zip(
+            demo.HEALTH_VISITOR_NOTES,
+            rng.sample(quiet, len(demo.HEALTH_VISITOR_NOTES)),
+            strict=True,
+        ):
+            child = self.children[name]
+            first, last = self.window(child)
+            self.record(
+                child,
+                author=self.key_username(child),
+                category=Category.AGENCY_CORRESPONDENCE,
+                text=note,
+                days_ago=rng.randint(last, first),
+                how=InformedHow.PHONE,
+            )
+
+    def make_amendments(self) -> list[tuple[Amendment, RecordEntry]]:
+        made: list[tuple[Amendment, RecordEntry]] = []
+        targets = [
+            (self.stories[name][index].entry, text, reason)
+            for name, index, text, reason in demo.AMENDMENTS
+        ]
+        if self.accident_to_correct is not None:
+            targets.append((self.accident_to_correct, *demo.ACCIDENT_AMENDMENT))
+        for entry, text, reason in targets:
+            author = entry.author.user
+            with set_actor(author):
+                amendment = services.amend_entry(
+                    entry=entry, author=author, text=text, reason=reason
+                )
+            made.append((amendment, entry))
+        return made
+
+    # --- grants, acting Lead, break-glass, staff records ----------------------------------------
+
+    def make_grants(self) -> None:
+        lead = self.users["lead"]
+        grantee, child, level, reason = demo.LIVE_GRANT
+        with set_actor(lead):
+            live = services.give_grant(
+                child=self.children[child],
+                grantee=self.staff[grantee],
+                level=level,
+                reason=reason,
+                ends_at=self.now + timedelta(days=30),
+                granted_by=lead,
+            )
+        NeedToKnowGrant.objects.filter(pk=live.pk).update(starts_at=self.now - timedelta(days=5))
+
+        grantee, child, level, reason = demo.REVOKED_GRANT
+        with set_actor(lead):
+            revoked = services.give_grant(
+                child=self.children[child],
+                grantee=self.staff[grantee],
+                level=level,
+                reason=reason,
+                ends_at=self.now + timedelta(days=60),
+                granted_by=lead,
+            )
+            services.revoke_grant(grant=revoked, revoked_by=lead)
+        NeedToKnowGrant.objects.filter(pk=revoked.pk).update(
+            starts_at=self.moment(100, "09:00"),
+            ends_at=self.moment(40, "18:00"),
+            revoked_at=self.moment(85, "16:30"),
+        )
+
+        # Expired grants cannot be given through the service (it wants a future end).
+        grantee, child, level, reason = demo.EXPIRED_GRANT
+        with set_actor(lead):
+            NeedToKnowGrant(
+                child=self.children[child],
+                grantee=self.staff[grantee],
+                level=level,
+                reason=reason,
+                starts_at=self.moment(200, "08:30"),
+                ends_at=self.moment(186, "18:00"),
+                granted_by=self.staff["lead"],
+            ).save()
+
+    def make_acting_lead(self) -> None:
+        starts = self.moment(150, "08:00")
+        with set_actor(self.users["lead"]):
+            ActingLead(
+                deputy=self.staff["deputy"],
+                appointed_by=self.staff["lead"],
+                reason=demo.ACTING_LEAD_REASON,
+                starts_at=starts,
+                ends_at=starts + timedelta(days=14),
+            ).save()
+
+    def make_break_glass(self) -> None:
+        username, child_name, reason = demo.BREAK_GLASS
+        user, child = self.users[username], self.children[child_name]
+        if not policy.can_break_glass(user, child):
+            raise CommandError(
+                "Demo data error: the break-glass practitioner cannot see the child."
+            )
+        starts = self.moment(2, "15:15")
+        with set_actor(user):
+            access = BreakGlass(
+                child=child,
+                staff=self.staff[username],
+                reason=reason,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=services.BREAK_GLASS_HOURS),
+            )
+            access.save()
+        log_event(actor=user, event="break_glass_opened", obj=access)
+
+    def make_staff_records(self) -> list[StaffRecord]:
+        lead = self.users["lead"]
+        rng = self.rng
+        records: list[StaffRecord] = []
+
+        def add(username: str, kind: str, days_ago: int, text: str) -> None:
+            staff = self.staff[username]
+            occurred = max(self.day(days_ago), staff.started_on or self.day(days_ago))
+            with set_actor(lead):
+                records.append(
+                    services.record_staff_record(
+                        staff=staff, by=lead, kind=kind, occurred_on=occurred, text=text
+                    )
+                )
+
+        for spec in demo.STAFF:
+            add(spec.username, StaffRecordKind.DBS, rng.randint(60, 900), demo.DBS_TEXT)
+            if spec.role in (Role.PRACTITIONER, Role.DEPUTY):
+                for days_ago in (rng.randint(170, 230), rng.randint(50, 110)):
+                    add(
+                        spec.username,
+                        StaffRecordKind.SUPERVISION,
+                        days_ago,
+                        rng.choice(demo.SUPERVISION_TEXTS),
+                    )
+        add("keyperson4", StaffRecordKind.CONCERN, 75, demo.STAFF_CONCERN_TEXT)
+        add("keyperson2", StaffRecordKind.HEALTH, 130, demo.HEALTH_TEXT)
+        return records
+
+    def backdate(
+        self, amendments: list[tuple[Amendment, RecordEntry]], records: list[StaffRecord]
+    ) -> None:
+        """Services stamp rows with the time they ran; the demo's year happened in the past.
+        Only plain timestamp columns are moved (never an encrypted field)."""
+        rng = self.rng
+        for entry in self.entries:
+            entry.recorded_at = min(
+                entry.occurred_at + timedelta(minutes=rng.randint(5, 120)), self.now
+            )
+        RecordEntry.objects.bulk_update(self.entries, ["recorded_at"], batch_size=500)
+        for amendment, entry in amendments:
+            amendment.created_at = min(
+                entry.recorded_at + timedelta(days=rng.randint(1, 6)), self.now
+            )
+        Amendment.objects.bulk_update([a for a, _ in amendments], ["created_at"])
+        for record in records:
+            record.recorded_at = min(
+                timezone.make_aware(datetime.combine(record.occurred_on, time(16, 30))), self.now
+            )
+        StaffRecord.objects.bulk_update(records, ["recorded_at"])
+
+    def build(self) -> dict[str, Any]:
+        self.make_people()
+        self.make_families()
+        self.make_stories()
+        self.make_everyday_entries()
+        amendments = self.make_amendments()
+        self.make_grants()
+        self.make_acting_lead()
+        self.make_break_glass()
+        records = self.make_staff_records()
+        self.backdate(amendments, records)
+        return {
+            "staff": len(self.staff),
+            "families": Family.objects.count(),
+            "children": len(self.children),
+            "entries": len(self.entries),
+            "amendments": len(amendments),
+            "staff_records": len(records),
+            "by_category": self.counts,
+        }
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a fictional preschool (staff, families, children and a year of records) for trying "
+        "Confide on a development machine. Refuses to run with DEBUG off or on a database that "
+        "already holds data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--password",
+            help="The password of every demo account (at least 12 characters, not a common one). "
+            "Without it a password is generated and printed once.",
+        )
+        parser.add_argument(
+            "--totp-secret",
+            help="A base32 secret for every demo account's authenticator (TOTP) device. "
+            "Without it one shared secret is generated; demo_signins shows it.",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="When the database already holds data, say so and stop without error.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo loads fictional demo data and runs only on a development machine: set "
+                "DJANGO_DEBUG=1. It never runs with DEBUG off."
+            )
+        if database_has_data():
+            if options["if_empty"]:
+                self.stdout.write("Demo data already loaded; nothing to do.")
+                return
+            raise CommandError(
+                "This database already holds data (a setting, staff, children or a demo account), "
+                "so seed_demo will not add to it. Use an empty database (for example a new "
+                "DATABASE_URL=sqlite:////tmp/demo.sqlite3 and migrate), or pass --if-empty to "
+                "stop quietly."
+            )
+        password = options["password"]
+        generated = password is None
+        if generated:
+            password = f"demo-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+        check_demo_password(password)
+        secret = options["totp_secret"]
+        totp_key = totp_key_from_base32(secret) if secret else secrets.token_bytes(20)
+
+        with transaction.atomic():
+            made = DemoBuilder(password=password, totp_key=totp_key).build()
+
+        by_level = Counter[str]()
+        for key, n in made["by_category"].items():
+            by_level[key.split("/")[1].replace("_", " ").lower()] += n
+        levels = ", ".join(f"{n} {level}" for level, n in sorted(by_level.items()))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded the fictional setting {demo.SETTING['name']!r}: {len(demo.ROOMS)} rooms, "
+                f"{made['staff']} staff and an IT superuser ({demo.IT_ADMIN_USERNAME}), "
+                f"{made['children']} children in {made['families']} families, "
+                f"{made['entries']} record entries ({levels}), {made['amendments']} amendments, "
+                "3 need-to-know grants (live, expired, revoked), a past acting-Lead period, "
+                f"a break-glass access awaiting review and {made['staff_records']} confidential "
+                "staff records."
+            )
+        )
+        if generated:
+            self.stdout.write(
+                "No --password was given, so every demo account has this generated password "
+                f"(only its hash is stored; note it now):\n    {password}"
+            )
+        else:
+            self.stdout.write("Every demo account has the password given with --password.")
+        self.stdout.write(
+            "Every demo account has a confirmed two-factor (TOTP) device with one shared secret. "
+            "Run `python manage.py demo_signins` for the usernames, the secret and the current codes."
+        )

@@ -13,8 +13,9 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -216,3 +217,17 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
         "registration/backup_codes.html",
         {"form": form, "left": auth.backup_codes_left(user)},
     )
+
+
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Staff change their own password (the Lead set the first one and knows it)."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        # Keep this session (it stays verified); every other session of this user ends.
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password was changed.")
+        return redirect("dashboard")
+    return render(request, "registration/password_change.html", {"form": form})

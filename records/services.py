@@ -461,6 +461,29 @@ def _new_enrolment_code(user: Any, issued_by: Any) -> str:
 
 
 @transaction.atomic
+def create_first_lead(
+    *, username: str, full_name: str, email: str, password: str
+) -> tuple[Staff, str]:
+    """Set up a new installation's Lead from the console (there is nobody yet to create them)."""
+    if Staff.objects.filter(role=Role.LEAD, active=True).exists():
+        raise ValidationError("This installation already has a Lead.")
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is already taken."})
+    user = User(username=username, email=email, is_staff=True)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    user.set_password(password)
+    user.save()
+    staff = Staff.objects.create(
+        user=user, full_name=full_name, role=Role.LEAD, started_on=timezone.localdate()
+    )
+    return staff, _new_enrolment_code(user, None)
+
+
+@transaction.atomic
 def create_staff(
     *,
     created_by: Any,
@@ -550,14 +573,24 @@ def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> S
 def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
     """Reset two-factor: old devices removed, a new one-time enrolment code."""
     _require(policy.can_manage_staff(by))
+    return _reset_two_factor(staff.user, issued_by=by, obj=staff)
+
+
+@transaction.atomic
+def issue_enrolment_code_at_console(*, user: Any) -> str:
+    """For whoever runs the server: the first Lead, or the IT administrator (no Lead above them)."""
+    return _reset_two_factor(user, issued_by=None, obj=user)
+
+
+def _reset_two_factor(user: Any, *, issued_by: Any, obj: Any) -> str:
     from django_otp.plugins.otp_static.models import StaticDevice
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    TOTPDevice.objects.filter(user=staff.user).delete()
-    StaticDevice.objects.filter(user=staff.user).delete()
-    end_sessions(staff.user)
-    code = _new_enrolment_code(staff.user, by)
-    log_event(actor=by, event="enrolment_code_issued", obj=staff)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    end_sessions(user)
+    code = _new_enrolment_code(user, issued_by)
+    log_event(actor=issued_by, event="enrolment_code_issued", obj=obj)
     return code
 
 

@@ -83,6 +83,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("acting_lead", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     ("acting_lead_end", "acting", "post", row(302, 404, 404, 404, 404, 404, 404)),
     ("audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
 ]
 
 # URL names reached by their own tests (sign-in flow, the admin), listed so the meta-test knows

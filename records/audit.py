@@ -145,15 +145,14 @@ def log_event(
 
 
 def record_decryption_failure(instance: models.Model, field: str, message: str) -> None:
-    """A tampered ciphertext is never shown as an empty field: it fails loudly, and is audited."""
-    from auditlog.context import auditlog_value
+    """A tampered ciphertext is never shown as an empty field: it fails loudly, and is audited.
 
-    try:
-        actor = auditlog_value.get().get("actor")
-    except LookupError:
-        actor = None
+    The reader is filled in by auditlog's middleware, which stamps the actor on every LogEntry
+    saved during a request. (Reading auditlog's context variable here instead would name the last
+    request's user outside a request: auditlog never resets it.)
+    """
     log_event(
-        actor=actor,
+        actor=None,
         obj=instance,
         event="decryption_failed",
         detail={"field": field, "error": message},

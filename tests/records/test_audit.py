@@ -1,0 +1,296 @@
+"""The audit log: nothing secret in it, nobody can change it unseen."""
+
+from __future__ import annotations
+
+import json
+import threading
+from io import StringIO
+from typing import Any
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from records import crypto
+from records.audit import log_access, log_event
+from records.models import AuditSeal, Child, RecordEntry
+
+from ..factories import make_child, make_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("verify_audit", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def verify_fails() -> str:
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_audit", stdout=StringIO(), stderr=StringIO())
+    return str(failure.value)
+
+
+def busy_log(people: Any) -> list[RecordEntry]:
+    """Creates, updates, many-to-many changes, page reads (bulk) and events."""
+    entries = [
+        make_entry(people.child, people.keyperson1, text=f"Painted a picture, {i}.")
+        for i in range(3)
+    ]
+    entries[0].not_informed_reason = "Telling the parent would put the child at risk."
+    entries[0].save()
+    people.practitioner.rooms.add(people.bluebell)
+    log_access(actor=people.lead.user, objects=entries, event="read")
+    log_event(actor=people.deputy.user, event="grant_revoked", obj=people.child)
+    return entries
+
+
+def sql(statement: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def without_trigger(table: str, trigger: str) -> None:
+    """Take a trigger away for the rest of this test (the test's transaction puts it back)."""
+    if connection.vendor == "postgresql":
+        # ALTER TABLE waits for no deferred foreign-key checks: run them now.
+        sql("SET CONSTRAINTS ALL IMMEDIATE", [])
+        sql(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}", [])
+        sql("SET CONSTRAINTS ALL DEFERRED", [])
+    else:
+        sql(f"DROP TRIGGER {trigger}", [])
+
+
+# --- nothing secret in the log -------------------------------------------------------------------
+
+
+def test_encrypted_fields_are_fully_redacted_in_change_diffs(people):
+    entry = make_entry(people.child, people.keyperson1, text="Mentioned a bruise at home.")
+    entry.not_informed_reason = "Telling the parent would put the child at risk."
+    entry.save()
+    rows = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(RecordEntry), object_pk=str(entry.pk)
+    )
+    create = rows.get(action=LogEntry.Action.CREATE)
+    update = rows.get(action=LogEntry.Action.UPDATE)
+
+    assert create.changes["text"][1] == "[encrypted]"
+    assert update.changes["not_informed_reason"] == ["[encrypted]", "[encrypted]"]
+    for row in (create, update):
+        logged = json.dumps([row.changes, row.changes_text, row.serialized_data, row.object_repr])
+        for secret in ("bruise", "Mentioned", "Telling", "risk"):
+            assert secret not in logged
+        # Not even the key id or a scrap of ciphertext (auditlog's own mask keeps half).
+        assert crypto.keyring().current_id not in logged
+
+
+def test_no_child_name_in_the_object_repr_of_the_audit_log(people):
+    child = make_child(room=people.sunflower, first_name="Zebedee", last_name="Quartermaine")
+    child.first_name = "Zeb"
+    child.save()
+    log_access(actor=people.lead.user, objects=[child])
+    child_rows = LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Child))
+
+    assert child_rows.count() >= 3
+    for row in child_rows:
+        for name in ("Zebedee", "Zeb", "Quartermaine"):
+            assert name not in row.object_repr
+
+
+# --- every entry sealed ---------------------------------------------------------------------------
+
+
+def test_every_log_entry_is_sealed_in_order(people):
+    busy_log(people)
+    entries = LogEntry.objects.count()
+    seals = list(AuditSeal.objects.order_by("sequence"))
+
+    assert len(seals) == entries > 10
+    assert [s.sequence for s in seals] == list(range(1, entries + 1))
+    assert {s.key_id for s in seals} == {crypto.keyring().current_id}
+    assert not LogEntry.objects.filter(confide_seal__isnull=True).exists()
+
+
+def test_log_access_seals_a_page_in_the_same_number_of_queries_whatever_its_size(people):
+    entries = [make_entry(people.child, people.keyperson1) for _ in range(12)]
+    with CaptureQueriesContext(connection) as one:
+        log_access(actor=people.lead.user, objects=entries[:1])
+    with CaptureQueriesContext(connection) as twelve:
+        log_access(actor=people.lead.user, objects=entries)
+
+    assert len(one.captured_queries) == len(twelve.captured_queries) <= 4
+    assert AuditSeal.objects.count() == LogEntry.objects.count()
+
+
+def test_verify_audit_passes_on_an_untouched_log(people):
+    busy_log(people)
+    output = verify()
+    assert f"Audit log intact: {LogEntry.objects.count()} entries" in output
+
+
+def test_seals_made_before_a_key_rotation_still_verify(people, settings):
+    busy_log(people)
+    old_id = crypto.keyring().current_id
+    new_spec = crypto.new_key_spec()
+    settings.CONFIDE_ENCRYPTION_KEYS = f"{new_spec},{settings.CONFIDE_ENCRYPTION_KEYS}"
+    log_event(actor=people.lead.user, event="after_rotation")
+
+    assert AuditSeal.objects.order_by("-sequence").first().key_id == new_spec.partition(":")[0]
+    assert AuditSeal.objects.filter(key_id=old_id).exists()
+    assert "Audit log intact" in verify()
+
+    settings.CONFIDE_ENCRYPTION_KEYS = new_spec
+    assert "no longer in CONFIDE_ENCRYPTION_KEYS" in verify_fails()
+
+
+# --- the database refuses changes, the chain finds them --------------------------------------------
+
+
+def test_database_refuses_to_update_a_log_entry(people):
+    busy_log(people)
+    row = LogEntry.objects.order_by("pk").first()
+    assert row is not None
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql("UPDATE auditlog_logentry SET object_repr = %s WHERE id = %s", ["edited", row.pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql("UPDATE records_auditseal SET digest = %s WHERE entry_id = %s", ["0" * 64, row.pk])
+
+    assert LogEntry.objects.get(pk=row.pk).object_repr == row.object_repr
+    assert "Audit log intact" in verify()
+
+
+def test_deleting_a_user_clears_the_actor_and_the_chain_still_verifies(people):
+    user = get_user_model().objects.create_user("leaver", "leaver@example.test", "x" * 20)
+    event = log_event(actor=user, event="signed_in")
+    user_pk = user.pk
+    user.delete()
+
+    event.refresh_from_db()
+    assert event.actor_id is None
+    assert event.confide_seal.actor_pk == user_pk
+    assert "Audit log intact" in verify()
+
+
+def test_verify_audit_finds_an_edited_entry(people):
+    busy_log(people)
+    victim = LogEntry.objects.filter(additional_data__event="read").order_by("pk").first()
+    assert victim is not None
+    without_trigger("auditlog_logentry", "confide_logentry_no_update")
+    assert sql(
+        "UPDATE auditlog_logentry SET remote_addr = %s WHERE id = %s", ["10.0.0.66", victim.pk]
+    )
+
+    message = verify_fails()
+    assert f"seal #{victim.confide_seal.sequence} (log entry {victim.pk})" in message
+    assert "altered" in message
+
+
+def test_verify_audit_finds_a_reattributed_entry(people):
+    busy_log(people)
+    victim = LogEntry.objects.filter(actor=people.lead.user).order_by("pk").first()
+    assert victim is not None
+    without_trigger("auditlog_logentry", "confide_logentry_no_update")
+    sql(
+        "UPDATE auditlog_logentry SET actor_id = %s WHERE id = %s",
+        [people.practitioner.user.pk, victim.pk],
+    )
+
+    assert "actor was changed" in verify_fails()
+
+
+def test_verify_audit_finds_a_deleted_entry(people):
+    busy_log(people)
+    seals = list(AuditSeal.objects.order_by("sequence"))
+    victim = seals[len(seals) // 2]
+    if connection.vendor == "postgresql":
+        without_trigger("auditlog_logentry", "confide_logentry_no_delete")
+        without_trigger("records_auditseal", "confide_auditseal_no_change")
+    # Whoever deletes an entry must delete its seal too (the foreign key refuses otherwise).
+    assert sql("DELETE FROM records_auditseal WHERE id = %s", [victim.pk]) == 1
+    assert sql("DELETE FROM auditlog_logentry WHERE id = %s", [victim.entry_id]) == 1
+
+    message = verify_fails()
+    assert f"seal #{victim.sequence} is missing" in message
+    assert "deleted" in message
+
+
+def test_verify_audit_finds_reordered_entries(people):
+    busy_log(people)
+    first, second = list(AuditSeal.objects.order_by("sequence")[3:5])
+    without_trigger("records_auditseal", "confide_auditseal_no_change")
+    # Swap which entry each seal vouches for (through a spare sequence number: it is unique).
+    spare = first.sequence + 1000
+    sql("UPDATE records_auditseal SET sequence = %s WHERE id = %s", [spare, first.pk])
+    sql("UPDATE records_auditseal SET sequence = %s WHERE id = %s", [first.sequence, second.pk])
+    sql("UPDATE records_auditseal SET sequence = %s WHERE id = %s", [second.sequence, first.pk])
+
+    assert f"seal #{first.sequence} (log entry {second.entry_id})" in verify_fails()
+
+
+def test_verify_audit_finds_an_entry_written_around_the_chain(people):
+    busy_log(people)
+    # A bulk insert sends no signal: only records.audit.log_access seals what it inserts.
+    LogEntry.objects.bulk_create(
+        [
+            LogEntry(
+                content_type=ContentType.objects.get_for_model(Child),
+                object_pk=str(people.child.pk),
+                object_repr="child",
+                action=LogEntry.Action.ACCESS,
+            )
+        ]
+    )
+    assert "has no seal" in verify_fails()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite keeps no DELETE trigger (Django's flush empties tables with DELETE there)",
+)
+def test_database_refuses_to_delete_a_log_entry_on_postgresql(people):
+    busy_log(people)
+    seal = AuditSeal.objects.order_by("sequence").first()
+    assert seal is not None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql("DELETE FROM records_auditseal WHERE id = %s", [seal.pk])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql("DELETE FROM auditlog_logentry WHERE id = %s", [seal.entry_id])
+    assert "Audit log intact" in verify()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serialises writers; there is no race to test"
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain_on_postgresql(people):
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def write(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(10):
+                with transaction.atomic():
+                    log_event(actor=None, event=f"writer {n} event {i}")
+                    log_access(actor=None, objects=[people.child, people.other_child])
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert AuditSeal.objects.count() == LogEntry.objects.count()
+    assert "Audit log intact" in verify()

@@ -1,0 +1,429 @@
+"""Encryption at rest: ciphertexts bound to their row, key rotation, keys in production."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from auditlog.models import LogEntry
+from django.core.management import call_command
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from records import crypto
+from records.fields import encrypted_fields
+from records.management.commands.rotate_keys import rotatable_models
+from records.models import (
+    Amendment,
+    Attachment,
+    Level,
+    NeedToKnowGrant,
+    RecordEntry,
+    StaffRecord,
+    StaffRecordKind,
+)
+
+from ..factories import make_entry
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def raw(model: type[models.Model], pk: Any, field: str) -> str:
+    """The column as stored: encrypted fields read back as ciphertext until their attribute is read."""
+    return str(model._base_manager.filter(pk=pk).values_list(field, flat=True).get())
+
+
+def audited_failures(obj: models.Model) -> list[LogEntry]:
+    return list(
+        LogEntry.objects.filter(object_pk=str(obj.pk), additional_data__event="decryption_failed")
+    )
+
+
+# --- ciphertexts are bound to their row --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_ciphertext_copied_to_another_row_fails_to_decrypt_and_is_audited(people):
+    source = make_entry(people.child, people.keyperson1, text="Told me about the new baby.")
+    target = make_entry(people.child, people.keyperson1, text="Built a tower.")
+    RecordEntry.objects.filter(pk=target.pk).update(text=raw(RecordEntry, source.pk, "text"))
+
+    moved = RecordEntry.objects.get(pk=target.pk)
+    with pytest.raises(crypto.DecryptionError):
+        moved.text  # noqa: B018
+    # Never shown as an empty field: it fails again on every read.
+    with pytest.raises(crypto.DecryptionError):
+        moved.text  # noqa: B018
+    failures = audited_failures(target)
+    assert [f.additional_data["field"] for f in failures] == ["text", "text"]
+    assert "Told me" not in str([f.additional_data for f in failures])
+    # The source row itself still decrypts.
+    assert RecordEntry.objects.get(pk=source.pk).text == "Told me about the new baby."
+
+
+@pytest.mark.django_db
+def test_ciphertext_copied_to_another_field_of_the_same_row_fails(people):
+    entry = make_entry(people.child, people.keyperson1, text="Visible only to the key person.")
+    RecordEntry.objects.filter(pk=entry.pk).update(
+        not_informed_reason=raw(RecordEntry, entry.pk, "text")
+    )
+    with pytest.raises(crypto.DecryptionError):
+        RecordEntry.objects.get(pk=entry.pk).not_informed_reason  # noqa: B018
+    assert [f.additional_data["field"] for f in audited_failures(entry)] == ["not_informed_reason"]
+
+
+@pytest.mark.django_db
+def test_decryption_failure_on_a_page_is_audited_with_the_reader(people, client_for):
+    source = make_entry(people.child, people.keyperson1, text="Had a nosebleed after lunch.")
+    target = make_entry(people.child, people.keyperson1, text="Built a tower.")
+    RecordEntry.objects.filter(pk=target.pk).update(text=raw(RecordEntry, source.pk, "text"))
+
+    with pytest.raises(crypto.DecryptionError):
+        client_for("lead").get(reverse("entry_detail", args=[target.pk]))
+
+    [failure] = audited_failures(target)
+    assert failure.actor == people.lead.user
+
+
+@pytest.mark.django_db
+def test_decryption_failure_outside_a_request_names_no_reader(people, client_for):
+    # A request before leaves auditlog's context variable set in this thread.
+    client_for("lead").get(reverse("dashboard"))
+    entry = make_entry(people.child, people.keyperson1, text="Built a tower.")
+    RecordEntry.objects.filter(pk=entry.pk).update(text="kX:" + "A" * 40)
+
+    with pytest.raises(crypto.DecryptionError):
+        RecordEntry.objects.get(pk=entry.pk).text  # noqa: B018
+
+    [failure] = audited_failures(entry)
+    assert failure.actor is None
+
+
+@pytest.mark.django_db
+def test_tampered_ciphertext_fails_to_decrypt_and_is_audited(people):
+    entry = make_entry(people.child, people.keyperson1, text="Bruise on the left arm.")
+    key_id, _, encoded = raw(RecordEntry, entry.pk, "text").partition(":")
+    sealed = bytearray(base64.b64decode(encoded))
+    sealed[-20] ^= 0x01  # one bit of the ciphertext
+    tampered = f"{key_id}:{base64.b64encode(bytes(sealed)).decode()}"
+    RecordEntry.objects.filter(pk=entry.pk).update(text=tampered)
+
+    with pytest.raises(crypto.DecryptionError, match="integrity"):
+        RecordEntry.objects.get(pk=entry.pk).text  # noqa: B018
+    assert len(audited_failures(entry)) == 1
+
+
+# --- key rotation ------------------------------------------------------------------------------
+
+
+def make_encrypted_rows(people: Any, n_entries: int = 3) -> None:
+    """At least one row of every model with encrypted fields, empty values included."""
+    entries = [
+        make_entry(people.child, people.keyperson1, text=f"Observation number {i}.")
+        for i in range(n_entries)
+    ]
+    entries[0].not_informed_reason = "It would put the child at risk."
+    entries[0].save()
+    Amendment.objects.create(
+        entry=entries[0], author=people.keyperson1, text="Corrected time.", reason="Typo."
+    )
+    content = b"%PDF-1.4 a small letter from the health visitor"
+    Attachment.objects.create(
+        entry=entries[0],
+        uploaded_by=people.keyperson1,
+        filename="letter.pdf",
+        content_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+    )
+    NeedToKnowGrant.objects.create(
+        child=people.child,
+        grantee=people.practitioner,
+        level=Level.SENSITIVE,
+        reason="Covering for the key person this week.",
+        ends_at=timezone.now() + timedelta(days=7),
+        granted_by=people.lead,
+    )
+    StaffRecord.objects.create(
+        staff=people.practitioner,
+        kind=StaffRecordKind.SUPERVISION,
+        recorded_by=people.lead,
+        occurred_on=date(2026, 1, 5),
+        text="Supervision: all well.",
+    )
+    carer = people.child.carers.get()
+    carer.court_order_restrictions = "No contact with the father."
+    carer.save()
+
+
+def snapshot() -> dict[tuple[str, str, str], str]:
+    """Every encrypted column of every row, as stored."""
+    out = {}
+    for model in rotatable_models():
+        names = [f.attname for f in encrypted_fields(model)]
+        for row in model._base_manager.values("pk", *names):
+            for name in names:
+                out[(model._meta.label, str(row["pk"]), name)] = str(row[name])
+    return out
+
+
+def plaintexts() -> dict[tuple[str, str, str], Any]:
+    out = {}
+    for model in rotatable_models():
+        for obj in model._base_manager.all():
+            for field in encrypted_fields(model):
+                out[(model._meta.label, str(obj.pk), field.attname)] = getattr(obj, field.attname)
+    return out
+
+
+def add_new_key(settings: Any) -> str:
+    """A new key put first in CONFIDE_ENCRYPTION_KEYS, the old one kept after it."""
+    spec = crypto.new_key_spec()
+    settings.CONFIDE_ENCRYPTION_KEYS = f"{spec},{settings.CONFIDE_ENCRYPTION_KEYS}"
+    return spec.partition(":")[0]
+
+
+def rotate(**options: Any) -> str:
+    out = StringIO()
+    call_command("rotate_keys", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_rotate_keys_moves_every_value_to_the_newest_key_and_keeps_plaintexts(people, settings):
+    make_encrypted_rows(people)
+    old_id = crypto.keyring().current_id
+    before = snapshot()
+    plain_before = plaintexts()
+    assert {v.partition(":")[0] for v in before.values() if v} == {old_id}
+    changes_before = LogEntry.objects.filter(action=LogEntry.Action.UPDATE).count()
+    new_id = add_new_key(settings)
+
+    output = rotate()
+
+    after = snapshot()
+    assert after.keys() == before.keys()
+    non_empty = [k for k, v in before.items() if v]
+    assert len(non_empty) >= 10
+    for key in non_empty:
+        assert after[key].startswith(f"{new_id}:"), key
+        assert after[key] != before[key]
+    assert all(after[k] == "" for k, v in before.items() if not v)
+    assert plaintexts() == plain_before
+    rows = len({k[:2] for k in non_empty})
+    assert f"re-encrypted {len(non_empty)} values in {rows} rows;" in output
+    # No per-row change noise in the audit log; one summary event.
+    assert LogEntry.objects.filter(action=LogEntry.Action.UPDATE).count() == changes_before
+    [event] = LogEntry.objects.filter(additional_data__event="keys_rotated")
+    assert event.additional_data["key_id"] == new_id
+    assert event.additional_data["values"] == len(non_empty)
+
+
+@pytest.mark.django_db
+def test_second_rotation_changes_nothing(people, settings):
+    make_encrypted_rows(people)
+    add_new_key(settings)
+    rotate()
+    after_first = snapshot()
+
+    output = rotate()
+
+    assert snapshot() == after_first
+    total_rows = sum(m._base_manager.count() for m in rotatable_models())
+    assert f"re-encrypted 0 values in 0 rows; {total_rows} rows already on the newest key" in output
+
+
+@pytest.mark.django_db
+def test_rotation_resumes_after_an_interrupted_run(people, settings, monkeypatch):
+    make_encrypted_rows(people, n_entries=7)
+    new_key = add_new_key(settings)
+    plain_before = plaintexts()
+    saves = 0
+    real_save = RecordEntry.save
+
+    def save_then_crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal saves
+        saves += 1
+        if saves == 4:
+            raise RuntimeError("power cut")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(RecordEntry, "save", save_then_crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        rotate(batch_size=3)
+    monkeypatch.undo()
+
+    # The first batch of entries was committed; the interrupted batch was rolled back whole.
+    entry_keys = [
+        crypto.key_id_of(raw(RecordEntry, e.pk, "text")) for e in RecordEntry.objects.order_by("pk")
+    ]
+    assert entry_keys.count(new_key) == 3
+    # Every row is still readable, on whichever key it is on.
+    assert plaintexts() == plain_before
+
+    output = rotate()
+
+    assert {crypto.key_id_of(v) for v in snapshot().values() if v} == {new_key}
+    assert plaintexts() == plain_before
+    assert "re-encrypted" in output
+    assert "in 0 rows" not in output
+
+
+@pytest.mark.django_db
+def test_rows_already_rotated_by_hand_are_counted_and_left_alone(people, settings):
+    make_encrypted_rows(people)
+    new_key = add_new_key(settings)
+    # An entry whose only encrypted value is its text (not_informed_reason is empty).
+    done = RecordEntry.objects.filter(not_informed_reason="").order_by("pk").first()
+    assert done is not None
+    assert RecordEntry._meta.get_field("text").reseal(done)
+    done.save(update_fields=["text"])
+    value = raw(RecordEntry, done.pk, "text")
+    before = snapshot()
+    stale_rows = {k[:2] for k, v in before.items() if v and not v.startswith(f"{new_key}:")}
+    total_rows = sum(m._base_manager.count() for m in rotatable_models())
+
+    output = rotate()
+
+    assert raw(RecordEntry, done.pk, "text") == value
+    assert ("records.RecordEntry", str(done.pk)) not in stale_rows
+    assert f"in {len(stale_rows)} rows; {total_rows - len(stale_rows)} rows already" in output
+
+
+# --- keys and settings -------------------------------------------------------------------------
+
+
+def test_generate_key_prints_a_key_the_settings_accept():
+    out, err = StringIO(), StringIO()
+    call_command("generate_key", stdout=out, stderr=err)
+    spec = out.getvalue().strip()
+
+    ring = crypto.parse_key_spec(spec)
+    assert list(ring.keys) == [ring.current_id]
+    assert len(ring.keys[ring.current_id]) == 32
+    advice = err.getvalue()
+    assert "CONFIDE_ENCRYPTION_KEYS" in advice
+    assert "newest first" in advice
+    assert "apart from the database" in advice
+    assert spec not in advice
+    again = StringIO()
+    call_command("generate_key", stdout=again, stderr=StringIO())
+    assert again.getvalue().strip() != spec
+
+
+def start_production(**env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SECRET_KEY", "CONFIDE_ENCRYPTION_KEYS", "DJANGO_DEBUG"}
+    }
+    environ.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="0", **env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_either_secret():
+    result = start_production()
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY and CONFIDE_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_says_which_secret_is_missing():
+    no_keys = start_production(DJANGO_SECRET_KEY="x" * 50)
+    assert no_keys.returncode != 0
+    message = no_keys.stderr.strip().splitlines()[-1]
+    assert "CONFIDE_ENCRYPTION_KEYS" in message
+    assert "DJANGO_SECRET_KEY" not in message
+
+    no_secret = start_production(CONFIDE_ENCRYPTION_KEYS=crypto.new_key_spec())
+    assert no_secret.returncode != 0
+    message = no_secret.stderr.strip().splitlines()[-1]
+    assert "DJANGO_SECRET_KEY" in message
+    assert "CONFIDE_ENCRYPTION_KEYS" not in message
+
+
+def test_production_starts_with_both_secrets():
+    result = start_production(
+        DJANGO_SECRET_KEY="x" * 50, CONFIDE_ENCRYPTION_KEYS=crypto.new_key_spec()
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# --- never queryset.update() an encrypted field ------------------------------------------------
+
+SOURCE_DIRS = ("records", "consent", "access_requests")
+
+
+def bulk_writes_of(names: set[str], source: str) -> list[str]:
+    """``.update(name=...)`` and ``.bulk_update(objs, ["name"])`` calls (code, not comments)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "update":
+            keys = {k.arg for k in node.keywords if k.arg}
+            for k in node.keywords:  # update(**{"text": ...})
+                if k.arg is None and isinstance(k.value, ast.Dict):
+                    keys |= {
+                        c.value
+                        for c in k.value.keys
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    }
+        elif node.func.attr == "bulk_update":
+            keys = {
+                c.value
+                for arg in [*node.args, *(k.value for k in node.keywords)]
+                for c in ast.walk(arg)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+        else:
+            continue
+        found += [f"line {node.lineno}: .{node.func.attr}(... {name} ...)" for name in keys & names]
+    return found
+
+
+def test_no_code_updates_an_encrypted_field_in_bulk():
+    """queryset.update() and bulk_update() write past pre_save: the value would be stored
+    unencrypted, or not bound to its row."""
+    names = {f.name for m in rotatable_models() for f in encrypted_fields(m)}
+    assert {"text", "reason", "content", "court_order_restrictions"} <= names
+    offences = [
+        f"{path.relative_to(BASE_DIR)} {offence}"
+        for directory in SOURCE_DIRS
+        for path in sorted((BASE_DIR / directory).rglob("*.py"))
+        for offence in bulk_writes_of(names, path.read_text())
+    ]
+    assert offences == []
+
+
+def test_the_static_check_finds_bulk_writes_of_encrypted_fields():
+    # The check above can fail: it spots what it looks for, and only that.
+    sample = """
+RecordEntry.objects.filter(pk=pk).update(
+    text=new_text, level=2)
+RecordEntry.objects.filter(pk=pk).update(**{"reason": r})
+RecordEntry.objects.bulk_update(entries, ["text"])
+context.update(level=1)  # .update(text=x) in a comment
+"""
+    assert bulk_writes_of({"text", "reason"}, sample) == [
+        "line 2: .update(... text ...)",
+        "line 4: .update(... reason ...)",
+        "line 5: .bulk_update(... text ...)",
+    ]

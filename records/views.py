@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from consent import selectors as consent_selectors
+
 from . import policy, selectors, services
 from .forms import (
     ActingLeadForm,
@@ -68,6 +70,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "grants_expiring": selectors.grants_expiring_soon(user),
         "my_grants": selectors.my_grants(user),
         "break_glass_reviews": selectors.break_glass_to_review(user),
+        "consent_tasks": consent_selectors.dashboard_tasks(user),
     }
     return render(request, "records/dashboard.html", context)
 

@@ -1,0 +1,529 @@
+"""Thin views: fetch through a selector, validate with a form, call a service, say what happened.
+The Lead approves and declines in the admin screen (consent.admin), not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from records import policy as records_policy
+from records import selectors as records_selectors
+from records.audit import log_access
+from records.forms import EntryForm
+from records.models import DEFAULT_LEVEL, Category, Level
+
+from . import policy, selectors, services
+from .forms import (
+    AcknowledgedForm,
+    ConfidentialityForm,
+    ConsentForm,
+    DecisionForm,
+    DisclosureForm,
+    EmergencyShareForm,
+    FamilyInformedForm,
+    FamilyNotInformedForm,
+    OutcomeForm,
+    SharedForm,
+)
+from .models import DecisionKind, DecisionState, LeadDecision, SharingDecision
+
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def _require(allowed: bool) -> None:
+    # Pages for a role someone does not have are not confirmed to exist.
+    if not allowed:
+        raise Http404("Not found")
+
+
+def _apply(forms: Form | list[Form], action: Any) -> Any:
+    """Run a service; its ValidationError becomes form errors, so the form re-displays. With
+    several forms, an error goes to the first form that has the field."""
+    forms = forms if isinstance(forms, list) else [forms]
+    try:
+        return action()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                target = next((f for f in forms if field in f.fields), None)
+                for error in errors:
+                    if target is None:
+                        forms[0].add_error(None, error)
+                    else:
+                        target.add_error(field, error)
+        else:
+            for message in exc.messages:
+                forms[0].add_error(None, message)
+    except PermissionDenied:
+        raise Http404("Not found") from None
+    return None
+
+
+# --- a child's consent and sharing ---------------------------------------------------------------
+
+
+@login_required
+def child_sharing(request: HttpRequest, child_id: Any) -> HttpResponse:
+    """A child's sharing history, with its disclosures and the consent of its carers."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    _require(policy.reads_consent(user))
+    return render(
+        request,
+        "consent/child.html",
+        {
+            "child": child,
+            "decisions": selectors.decisions_for_child(user, child, request=request),
+            "disclosures": selectors.disclosures_for_child(user, child, request=request),
+            "consent": selectors.consent_ledger_of_child(user, child, request=request),
+            "carers": child.carers.all(),
+            "can_write": records_policy.can_write_entry(user, child),
+            "can_emergency": policy.can_record_emergency_share(user, child),
+        },
+    )
+
+
+# --- disclosures ------------------------------------------------------------------------------
+
+
+@login_required
+def disclosure_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    _require(policy.can_record_disclosure(user, child))
+    form = DisclosureForm(request.POST or None, user=user, child=child)
+    if request.method == "POST" and form.is_valid():
+        disclosure = _apply(
+            form,
+            lambda: services.record_disclosure(
+                child=child, author=user, **form.service_arguments()
+            ),
+        )
+        if disclosure is not None:
+            messages.success(request, "The disclosure was recorded.")
+            return redirect("consent:disclosure_detail", disclosure_id=disclosure.pk)
+    return render(request, "consent/disclosure_form.html", {"child": child, "form": form})
+
+
+@login_required
+def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
+    """A record entry and the disclosure it records, in one form and one transaction."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    _require(policy.can_record_disclosure(user, child))
+    data = request.POST or None
+    entry_form = EntryForm(data, request.FILES or None, prefix="entry")
+    disclosure_form = DisclosureForm(
+        data, user=user, child=child, with_entry=True, prefix="disclosure"
+    )
+    if request.method == "POST":
+        entry_ok = entry_form.is_valid()
+        disclosure_ok = disclosure_form.is_valid()
+        if entry_ok and disclosure_ok:
+            e = entry_form.cleaned_data
+            disclosure_args = disclosure_form.service_arguments()
+            disclosure_args["what"] = e["text"]
+            result = _apply(
+                [entry_form, disclosure_form],
+                lambda: services.record_entry_with_disclosure(
+                    child=child,
+                    author=user,
+                    entry={
+                        "category": e["category"],
+                        "level": e["level"],
+                        "occurred_at": e["occurred_at"],
+                        "text": e["text"],
+                        "parent_informed_now": e["parent_informed_now"],
+                        "informed_how": e["informed_how"],
+                        "attachments": [e["attachment"]] if e["attachment"] else [],
+                    },
+                    disclosure=disclosure_args,
+                ),
+            )
+            if result is not None:
+                messages.success(request, "The entry and its disclosure were recorded.")
+                return redirect("consent:disclosure_detail", disclosure_id=result[1].pk)
+    return render(
+        request,
+        "consent/entry_with_disclosure.html",
+        {
+            "child": child,
+            "entry_form": entry_form,
+            "disclosure_form": disclosure_form,
+            "default_levels": {c: int(DEFAULT_LEVEL[c]) for c in Category.values},
+            "levels": Level,
+        },
+    )
+
+
+@login_required
+def disclosure_detail(request: HttpRequest, disclosure_id: Any) -> HttpResponse:
+    user = request.user
+    disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
+    children = records_policy.visible_children(user)
+    visible_child_ids = set(
+        children.filter(
+            pk__in=[s.child_id for s in disclosure.subjects.all() if s.child_id]
+        ).values_list("pk", flat=True)
+    )
+    entries = list(disclosure.entries.all())
+    readable = selectors.readable_entries(user, entries)
+    return render(
+        request,
+        "consent/disclosure_detail.html",
+        {
+            "disclosure": disclosure,
+            "child": disclosure.child,
+            "visible_child_ids": visible_child_ids,
+            "entries": readable,
+            "hidden_entries": len(entries) - len(readable),
+            "can_answer": policy.can_answer_confidentiality(user, disclosure),
+        },
+    )
+
+
+@login_required
+def disclosure_confidentiality(request: HttpRequest, disclosure_id: Any) -> HttpResponse:
+    """Answer "is it confidential?" when it was not asked at the time."""
+    user = request.user
+    disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
+    _require(policy.can_answer_confidentiality(user, disclosure))
+    form = ConfidentialityForm(request.POST or None, disclosure=disclosure)
+    if request.method == "POST" and form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.answer_confidentiality(
+                disclosure=disclosure, by=user, request=request, **form.answers()
+            ),
+        )
+        if done is not None:
+            messages.success(request, "The answers were recorded.")
+            return redirect("consent:disclosure_detail", disclosure_id=disclosure.pk)
+    return render(
+        request,
+        "consent/confidentiality_form.html",
+        {"disclosure": disclosure, "child": disclosure.child, "form": form},
+    )
+
+
+# --- consent records --------------------------------------------------------------------------
+
+
+@login_required
+def carer_consent(request: HttpRequest, carer_id: Any) -> HttpResponse:
+    """The consent record of a carer: the current state of each purpose, and its history."""
+    user = request.user
+    carer = selectors.get_carer_for_user(user, carer_id)
+    children = list(records_policy.visible_children(user).filter(carers=carer))
+    return render(
+        request,
+        "consent/carer.html",
+        {
+            "carer": carer,
+            "lines": selectors.consent_ledger_of_carer(user, carer, request=request),
+            "children": children,
+            "can_record": any(policy.can_record_consent(user, c) for c in children),
+        },
+    )
+
+
+@login_required
+def consent_create(request: HttpRequest, carer_id: Any) -> HttpResponse:
+    user = request.user
+    carer = selectors.get_carer_for_user(user, carer_id)
+    children = records_policy.visible_children(user).filter(carers=carer)
+    _require(any(policy.can_record_consent(user, c) for c in children))
+    form = ConsentForm(request.POST or None, request.FILES or None, user=user, carer=carer)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        record = _apply(
+            form,
+            lambda: services.record_consent(
+                carer=carer,
+                child=data["child"],
+                author=user,
+                kind=data["kind"],
+                purpose=data["purpose"],
+                purpose_other=data["purpose_other"],
+                status=data["status"],
+                how=data["how"],
+                given_at=data["given_at"],
+                note=data["note"],
+                evidence=data["evidence"],
+            ),
+        )
+        if record is not None:
+            messages.success(request, "The consent record was added; earlier rows are kept.")
+            return redirect("consent:carer", carer_id=carer.pk)
+    return render(request, "consent/consent_form.html", {"carer": carer, "form": form})
+
+
+@login_required
+def consent_evidence(request: HttpRequest, record_id: Any) -> HttpResponse:
+    record = selectors.get_consent_record_for_user(request.user, record_id, request=request)
+    if not record.has_evidence:
+        raise Http404("No evidence attached")
+    log_access(actor=request.user, objects=[record], request=request, event="evidence_opened")
+    response = HttpResponse(record.evidence, content_type=record.evidence_content_type)
+    extension = EXTENSIONS[record.evidence_content_type]
+    response["Content-Disposition"] = f'attachment; filename="consent-{record.ref}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- sharing decisions ------------------------------------------------------------------------
+
+
+@login_required
+def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+    """Propose a decision to share, or not to share, for the Lead's approval. With
+    ``?supersedes=<id>`` it starts from an earlier decision, which it will replace."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    _require(policy.can_propose_sharing(user, child))
+    initial: dict[str, Any] = {}
+    earlier_id = request.GET.get("supersedes")
+    if earlier_id and request.method != "POST":
+        earlier = selectors.get_decision_for_user(user, earlier_id, request=request)
+        _require(earlier.child_id == child.pk)
+        initial = _initial_from(earlier)
+    form = DecisionForm(request.POST or None, user=user, child=child, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        decision = _apply(
+            form,
+            lambda: services.propose_sharing(child=child, author=user, **form.cleaned_data),
+        )
+        if decision is not None:
+            messages.success(
+                request,
+                "The decision was proposed. The Lead approves or declines it in the admin screen.",
+            )
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return render(
+        request,
+        "consent/decision_form.html",
+        {"child": child, "form": form, "emergency": False},
+    )
+
+
+def _initial_from(earlier: SharingDecision) -> dict[str, Any]:
+    names = [
+        "decision",
+        "recipient_kind",
+        "recipient_organisation",
+        "recipient_person",
+        "purpose",
+        "summary",
+        "other_people",
+        "lawful_basis",
+        "necessary_and_proportionate",
+        "consent",
+        "no_consent_reason",
+        "no_consent_explanation",
+        "service_agreement",
+        "lsp_procedures",
+        "advice_from",
+        "advice_given",
+    ]
+    initial = {name: getattr(earlier, name) for name in names}
+    initial["entries"] = [e.pk for e in earlier.entries.all()]
+    initial["other_children"] = [c.pk for c in earlier.other_children.all()]
+    initial["other_carers"] = [c.pk for c in earlier.other_carers.all()]
+    initial["level"] = earlier.level
+    initial["supersedes"] = earlier.pk
+    return initial
+
+
+@login_required
+def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
+    """The Lead or Deputy records a share made in an emergency, straight after."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    _require(policy.can_record_emergency_share(user, child))
+    form = EmergencyShareForm(request.POST or None, user=user, child=child)
+    if request.method == "POST" and form.is_valid():
+        decision = _apply(
+            form,
+            lambda: services.record_emergency_share(child=child, author=user, **form.cleaned_data),
+        )
+        if decision is not None:
+            messages.warning(
+                request,
+                "The emergency share was recorded as retrospective. The Lead must review it "
+                "within one working day.",
+            )
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return render(
+        request,
+        "consent/decision_form.html",
+        {"child": child, "form": form, "emergency": True},
+    )
+
+
+def _decision_page(request: HttpRequest, decision: SharingDecision, **forms: Form) -> HttpResponse:
+    """The decision page; a form passed in (with its errors) replaces the blank one."""
+    user = request.user
+    file = selectors.decision_file(user, decision, request=request)
+    context: dict[str, Any] = {
+        "decision": decision,
+        "child": decision.child,
+        "file": file,
+        "states": DecisionState,
+        "can_mark_shared": (
+            decision.state == DecisionState.APPROVED
+            and decision.decision == DecisionKind.SHARE
+            and policy.can_mark_shared(user, decision)
+        ),
+        "can_inform": decision.state == DecisionState.SHARED
+        and policy.can_record_family_informed(user, decision),
+        "can_not_inform": decision.state == DecisionState.SHARED
+        and policy.can_decide_family_not_informed(user),
+        "can_track_referral": decision.is_referral
+        and decision.state in selectors.SHARED_STATES
+        and policy.can_record_referral_response(user, decision),
+        "can_approve": decision.lead_decision == LeadDecision.PENDING
+        and policy.can_approve(user, decision),
+        "can_supersede": decision.is_decided and policy.can_propose_sharing(user, decision.child),
+        "admin_url": reverse("admin:consent_sharingdecision_change", args=[decision.pk]),
+        "shared_form": SharedForm(),
+        "informed_form": FamilyInformedForm(),
+        "not_informed_form": FamilyNotInformedForm(),
+        "acknowledged_form": AcknowledgedForm(),
+        "outcome_form": OutcomeForm(),
+    }
+    context.update(forms)
+    return render(request, "consent/decision_detail.html", context, status=400 if forms else 200)
+
+
+@login_required
+def decision_detail(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    decision = selectors.get_decision_for_user(request.user, decision_id, request=request)
+    return _decision_page(request, decision)
+
+
+@login_required
+@require_POST
+def decision_shared(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    user = request.user
+    decision = selectors.get_decision_for_user(user, decision_id, request=request)
+    _require(policy.can_mark_shared(user, decision))
+    form = SharedForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.mark_shared(
+                decision=decision,
+                by=user,
+                shared_what=data["shared_what"],
+                shared_at=data["shared_at"],
+                shared_how=data["shared_how"],
+                request=request,
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded what was shared, when and how.")
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return _decision_page(request, decision, shared_form=form)
+
+
+@login_required
+@require_POST
+def family_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    user = request.user
+    decision = selectors.get_decision_for_user(user, decision_id, request=request)
+    _require(policy.can_record_family_informed(user, decision))
+    form = FamilyInformedForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.record_family_informed(
+                decision=decision,
+                by=user,
+                informed_at=data["informed_at"],
+                how=data["how"],
+                request=request,
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded that the family was told.")
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return _decision_page(request, decision, informed_form=form)
+
+
+@login_required
+@require_POST
+def family_not_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    user = request.user
+    decision = selectors.get_decision_for_user(user, decision_id, request=request)
+    _require(policy.can_decide_family_not_informed(user))
+    form = FamilyNotInformedForm(request.POST)
+    if form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.decide_family_not_informed(
+                decision=decision, lead=user, reason=form.cleaned_data["reason"], request=request
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded your decision not to tell the family, and why.")
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return _decision_page(request, decision, not_informed_form=form)
+
+
+@login_required
+@require_POST
+def referral_acknowledged(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    user = request.user
+    decision = selectors.get_decision_for_user(user, decision_id, request=request)
+    _require(policy.can_record_referral_response(user, decision))
+    form = AcknowledgedForm(request.POST)
+    if form.is_valid():
+        done = _apply(
+            form,
+            lambda: services.record_referral_acknowledged(
+                decision=decision,
+                by=user,
+                acknowledged_at=form.cleaned_data["acknowledged_at"],
+                request=request,
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded the acknowledgement of the referral.")
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return _decision_page(request, decision, acknowledged_form=form)
+
+
+@login_required
+@require_POST
+def referral_outcome(request: HttpRequest, decision_id: Any) -> HttpResponse:
+    user = request.user
+    decision = selectors.get_decision_for_user(user, decision_id, request=request)
+    _require(policy.can_record_referral_response(user, decision))
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        done = _apply(
+            form,
+            lambda: services.record_referral_outcome(
+                decision=decision,
+                by=user,
+                outcome=data["outcome"],
+                outcome_at=data["outcome_at"],
+                notes=data["notes"],
+                request=request,
+            ),
+        )
+        if done is not None:
+            messages.success(request, "Recorded the outcome of the referral.")
+            return redirect("consent:decision_detail", decision_id=decision.pk)
+    return _decision_page(request, decision, outcome_form=form)

@@ -7,6 +7,7 @@ first run. Production (DJANGO_DEBUG off, the default) refuses to start without t
 import json
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +51,9 @@ _missing = [name for name in _required if not os.environ.get(name)]
 if _missing and DEBUG:
     _dev = _development_secrets()
     _values = {name: os.environ.get(name) or _dev[name] for name in _required}
+elif _missing and sys.argv[1:2] == ["generate_key"]:
+    # Making the first key must work on a machine that has none yet.
+    _values = {"DJANGO_SECRET_KEY": "generate-key-only", "CONFIDE_ENCRYPTION_KEYS": ""}
 elif _missing:
     raise ImproperlyConfigured(
         "Confide will not start in production without "
@@ -207,9 +211,7 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
-DATE_FORMAT = "j F Y"
-DATETIME_FORMAT = "j F Y, H:i"
-SHORT_DATE_FORMAT = "d/m/Y"
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -223,9 +223,10 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     """Staff change their own password (the Lead set the first one and knows it)."""
-    form = PasswordChangeForm(request.user, request.POST or None)
+    user: Any = request.user
+    form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        form.save()
         # Keep this session (it stays verified); every other session of this user ends.
         update_session_auth_hash(request, user)
         messages.success(request, "Your password was changed.")

@@ -88,7 +88,8 @@ class Command(BaseCommand):
         write = self.stdout.write
         write(f"Demo sign-ins for the fictional {demo.SETTING['name']} (http://127.0.0.1:8000/)")
         write(
-            "Password, every account: as given to seed_demo (make run uses confide-demo-password)."
+            "Password, every account: as given to seed_demo with --password, or printed by it "
+            "when none was given (make run uses confide-demo-password)."
         )
         if shared:
             write(

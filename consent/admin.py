@@ -271,7 +271,7 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         change_url = reverse(
             f"{self.admin_site.name}:consent_sharingdecision_change", args=[decision.pk]
         )
-        form = RationaleForm(request.POST or None)
+        form = RationaleForm(request.POST if request.method == "POST" else None)
         status = 200
         if request.method == "POST" and form.is_valid():
             try:

@@ -203,7 +203,7 @@ class ConsentRecord(UUIDModel):
     how = models.CharField(max_length=20, choices=ConsentHow.choices)
     given_at = models.DateTimeField("when")
     note = EncryptedTextField(blank=True)
-    evidence = EncryptedBinaryField(blank=True)
+    evidence = EncryptedBinaryField(blank=True, default=b"")
     evidence_content_type = models.CharField(max_length=50, blank=True)
     evidence_size = models.PositiveIntegerField(default=0)
     evidence_sha256 = models.CharField(max_length=64, blank=True)

@@ -60,11 +60,14 @@ def visible_decisions(user: Any) -> QuerySet[SharingDecision]:
 
 
 def visible_carers(user: Any) -> QuerySet[Carer]:
-    """Carers whose consent records this person may open: carers of a child they can see."""
+    """Carers whose consent records this person may open: the carers and family of a child they
+    can see."""
     if not reads_consent(user):
         return Carer.objects.none()
+    children = records_policy.visible_children(user).values("pk")
+    # A child's carers, and the other adults of the child's family on our records.
     return Carer.objects.filter(
-        children__in=records_policy.visible_children(user).values("pk")
+        Q(children__in=children) | Q(family__children__in=children)
     ).distinct()
 
 

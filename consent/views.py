@@ -38,6 +38,15 @@ from .models import DecisionKind, DecisionState, LeadDecision, SharingDecision
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
+def _posted(request: HttpRequest) -> Any:
+    # An empty POST is still a submission (to be refused with messages), unlike `POST or None`.
+    return request.POST if request.method == "POST" else None
+
+
+def _files(request: HttpRequest) -> Any:
+    return request.FILES if request.method == "POST" else None
+
+
 def _require(allowed: bool) -> None:
     # Pages for a role someone does not have are not confirmed to exist.
     if not allowed:
@@ -99,7 +108,7 @@ def disclosure_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     _require(policy.can_record_disclosure(user, child))
-    form = DisclosureForm(request.POST or None, user=user, child=child)
+    form = DisclosureForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
         disclosure = _apply(
             form,
@@ -119,8 +128,8 @@ def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     _require(policy.can_record_disclosure(user, child))
-    data = request.POST or None
-    entry_form = EntryForm(data, request.FILES or None, prefix="entry")
+    data = _posted(request)
+    entry_form = EntryForm(data, _files(request), prefix="entry")
     disclosure_form = DisclosureForm(
         data, user=user, child=child, with_entry=True, prefix="disclosure"
     )
@@ -196,7 +205,7 @@ def disclosure_confidentiality(request: HttpRequest, disclosure_id: Any) -> Http
     user = request.user
     disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
     _require(policy.can_answer_confidentiality(user, disclosure))
-    form = ConfidentialityForm(request.POST or None, disclosure=disclosure)
+    form = ConfidentialityForm(_posted(request), disclosure=disclosure)
     if request.method == "POST" and form.is_valid():
         done = _apply(
             form,
@@ -241,7 +250,7 @@ def consent_create(request: HttpRequest, carer_id: Any) -> HttpResponse:
     carer = selectors.get_carer_for_user(user, carer_id)
     children = records_policy.visible_children(user).filter(carers=carer)
     _require(any(policy.can_record_consent(user, c) for c in children))
-    form = ConsentForm(request.POST or None, request.FILES or None, user=user, carer=carer)
+    form = ConsentForm(_posted(request), _files(request), user=user, carer=carer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         record = _apply(
@@ -295,7 +304,7 @@ def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
         earlier = selectors.get_decision_for_user(user, earlier_id, request=request)
         _require(earlier.child_id == child.pk)
         initial = _initial_from(earlier)
-    form = DecisionForm(request.POST or None, user=user, child=child, initial=initial)
+    form = DecisionForm(_posted(request), user=user, child=child, initial=initial)
     if request.method == "POST" and form.is_valid():
         decision = _apply(
             form,
@@ -348,7 +357,7 @@ def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     _require(policy.can_record_emergency_share(user, child))
-    form = EmergencyShareForm(request.POST or None, user=user, child=child)
+    form = EmergencyShareForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
         decision = _apply(
             form,

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('how', models.CharField(choices=[('written', 'In writing'), ('verbal', 'Verbally')], max_length=20)),
                 ('given_at', models.DateTimeField(verbose_name='when')),
                 ('note', records.fields.EncryptedTextField(blank=True)),
-                ('evidence', records.fields.EncryptedBinaryField(blank=True)),
+                ('evidence', records.fields.EncryptedBinaryField(blank=True, default=b'')),
                 ('evidence_content_type', models.CharField(blank=True, max_length=50)),
                 ('evidence_size', models.PositiveIntegerField(default=0)),
                 ('evidence_sha256', models.CharField(blank=True, max_length=64)),

@@ -23,6 +23,7 @@ def decision_data(**overrides: Any) -> dict[str, Any]:
         "necessary_and_proportionate": "Only this term's speech observations are shared.",
         "consent": "given",
         "lsp_procedures": "n/a",
+        "service_agreement": "not_applicable",
         "summary": "Uses two-word phrases; understands simple instructions.",
     }
     data.update(overrides)

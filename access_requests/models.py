@@ -1,1 +1,455 @@
-"""Subject-access requests (issue 4)."""
+"""Subject-access requests: from the moment a request arrives to the record of what was sent.
+
+The request belongs to the data subjects (a child, their family's carers, the requester); the
+requester may be a carer, a staff member, or someone acting for them. A parent with parental
+responsibility exercises a young child's right for them: the parent is recorded as the requester
+acting for the child, and as a subject too for information about them.
+
+The compiled bundle is a snapshot (``BundleItem``): the text of each record as it stood at compile
+time, copied and encrypted under our keys, so the review works on a fixed copy and the original
+records are never changed. Attachments are referenced with their SHA-256, checked again at render.
+
+Names are personal data: ``__str__`` gives a reference, never a name (UUIDModel).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.utils import timezone
+
+from records.fields import EncryptedBinaryField, EncryptedTextField
+from records.models import Attachment, Carer, Child, Staff, UUIDModel
+
+from . import deadlines
+
+
+class Channel(models.TextChoices):
+    SPOKEN = "spoken", "Spoken (in person or by phone)"
+    LETTER = "letter", "Letter"
+    EMAIL = "email", "Email"
+    OTHER = "other", "Other (say how in what they asked for)"
+
+
+class RequesterKind(models.TextChoices):
+    CARER = "carer", "A parent or carer on our records"
+    STAFF = "staff", "A member of staff (their own records)"
+    REPRESENTATIVE = "representative", "Someone acting for a parent, carer or staff member"
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", "Received"
+    AWAITING_IDENTITY = "awaiting_identity", "Awaiting proof of identity"
+    AWAITING_CLARIFICATION = "awaiting_clarification", "Awaiting clarification (clock paused)"
+    IN_PROGRESS = "in_progress", "Identity confirmed: to compile"
+    IN_REVIEW = "in_review", "In review"
+    AWAITING_CHECK = "awaiting_check", "Awaiting a second person's check"
+    CHECKED = "checked", "Checked: awaiting the Lead's approval"
+    APPROVED = "approved", "Approved: ready to release"
+    SENT = "sent", "Sent"
+    CLOSED = "closed", "Closed"
+    REFUSED = "refused", "Refused"
+
+
+OPEN_STATUSES = frozenset(
+    {
+        Status.RECEIVED,
+        Status.AWAITING_IDENTITY,
+        Status.AWAITING_CLARIFICATION,
+        Status.IN_PROGRESS,
+        Status.IN_REVIEW,
+        Status.AWAITING_CHECK,
+        Status.CHECKED,
+        Status.APPROVED,
+    }
+)
+# Before these, the clock has not started (identity) or the bundle does not exist yet.
+BEFORE_CLOCK = frozenset({Status.RECEIVED, Status.AWAITING_IDENTITY})
+REVIEWABLE = frozenset({Status.IN_REVIEW})
+
+
+class IdentityMethod(models.TextChoices):
+    IN_PERSON_PHOTO_ID = "photo_id", "Seen in person with photo identification"
+    KNOWN_TO_STAFF = "known", "Known to staff (a parent or staff member we see regularly)"
+    DOCUMENTS = "documents", "Documents supplied (copies checked, then destroyed)"
+    WRITTEN_AUTHORITY = "authority", "Written authority from the person they act for, checked"
+    OTHER = "other", "Other (say how in the note)"
+
+
+class RefusalReason(models.TextChoices):
+    MANIFESTLY_UNFOUNDED = "unfounded", "Manifestly unfounded"
+    MANIFESTLY_EXCESSIVE = "excessive", "Manifestly excessive"
+
+
+class RenderState(models.TextChoices):
+    NONE = "none", "Not rendered"
+    QUEUED = "queued", "Waiting to render"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed: retry"
+
+
+class SentHow(models.TextChoices):
+    POST = "post", "Posted (printed copy or disc)"
+    IN_PERSON = "in_person", "Handed over in person"
+    EMAIL_LINK = "email_link", "One-time download link by email"
+
+
+class SubjectAccessRequest(UUIDModel):
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+
+    # Arrival: recorded at once by whoever received it.
+    received_on = models.DateField("date received")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    received_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    requester_kind = models.CharField(max_length=20, choices=RequesterKind.choices)
+    requester_carer = models.ForeignKey(
+        Carer, null=True, blank=True, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    requester_staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    # A representative (a solicitor, an advocate...): their name, and their authority.
+    requester_name = EncryptedTextField("requester's name and role", blank=True)
+    authority = EncryptedTextField("their authority to act", blank=True)
+    contact_email = EncryptedTextField("email for the response", blank=True)
+    contact_address = EncryptedTextField("postal address for the response", blank=True)
+    asked_for = EncryptedTextField("what they asked for")
+
+    # The data subjects.
+    children = models.ManyToManyField(Child, blank=True, related_name="access_requests")
+    carers = models.ManyToManyField(Carer, blank=True, related_name="access_requests_about")
+    staff_subject = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.RECEIVED)
+
+    # Identity and parental responsibility.
+    identity_required = models.BooleanField(default=True)
+    identity_method = models.CharField(max_length=20, choices=IdentityMethod.choices, blank=True)
+    identity_note = EncryptedTextField(blank=True)
+    identity_checked_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    identity_confirmed_on = models.DateField(null=True, blank=True)
+    parental_responsibility_confirmed = models.BooleanField(default=False)
+    court_order_note = EncryptedTextField("court order considered", blank=True)
+    clock_started_on = models.DateField(null=True, blank=True)
+
+    # Extension and refusal.
+    extended_on = models.DateField(null=True, blank=True)
+    extended_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    extension_reason = EncryptedTextField(blank=True)
+    refusal_reason = models.CharField(max_length=20, choices=RefusalReason.choices, blank=True)
+    refusal_explanation = EncryptedTextField(blank=True)
+    refused_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refused_on = models.DateField(null=True, blank=True)
+
+    # Compiling, review, check and approval.
+    compiled_at = models.DateTimeField(null=True, blank=True)
+    compiled_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    searches = EncryptedTextField("note of the searches made", blank=True)
+    submitted_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    checked_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_note = EncryptedTextField(blank=True)
+    approved_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_sha256 = models.CharField(max_length=64, blank=True)
+
+    # The rendered bundle (before its password): the background task writes it.
+    render_state = models.CharField(
+        max_length=20, choices=RenderState.choices, default=RenderState.NONE
+    )
+    render_token = models.UUIDField(null=True, blank=True)
+    render_progress = models.PositiveSmallIntegerField(default=0)
+    render_started_at = models.DateTimeField(null=True, blank=True)
+    render_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    render_error = models.CharField(max_length=300, blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    # Sending and closing.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_how = models.CharField(max_length=20, choices=SentHow.choices, blank=True)
+    sent_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_on", "-recorded_at"]
+        verbose_name = "subject-access request"
+        indexes = [models.Index(fields=["status", "received_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(requester_kind="carer")
+                | models.Q(requester_carer__isnull=False),
+                name="sar_carer_requester_named",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(requester_kind="staff")
+                | models.Q(requester_staff__isnull=False),
+                name="sar_staff_requester_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"subject-access request {self.reference}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_on is not None
+
+    def days_paused(self, today: date | None = None) -> int:
+        today = today or timezone.localdate()
+        return sum(p.days(today) for p in self.pauses.all())
+
+    def due_on(self, today: date | None = None) -> date | None:
+        """The deadline; None while the clock has not started (identity still to confirm)."""
+        if self.clock_started_on is None:
+            return None
+        return deadlines.due_date(
+            self.clock_started_on,
+            extended=self.is_extended,
+            days_paused=self.days_paused(today),
+        )
+
+    def original_due_on(self, today: date | None = None) -> date | None:
+        if self.clock_started_on is None:
+            return None
+        return deadlines.due_date(self.clock_started_on, days_paused=self.days_paused(today))
+
+    def days_left(self, today: date | None = None) -> int | None:
+        today = today or timezone.localdate()
+        due = self.due_on(today)
+        return None if due is None else (due - today).days
+
+    @property
+    def is_overdue(self) -> bool:
+        left = self.days_left()
+        return self.is_open and left is not None and left < 0
+
+    @property
+    def requester_display(self) -> str:
+        if self.requester_kind == RequesterKind.CARER and self.requester_carer is not None:
+            return self.requester_carer.full_name
+        if self.requester_kind == RequesterKind.STAFF and self.requester_staff is not None:
+            return self.requester_staff.full_name
+        return self.requester_name
+
+
+class ClarificationPause(UUIDModel):
+    """The clock stands still from ``started_on`` until clarification arrives (``ended_on``)."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="pauses"
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    asked = EncryptedTextField("what we asked them to clarify")
+    started_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["started_on"]
+        verbose_name = "clarification pause"
+
+    def days(self, today: date) -> int:
+        end = self.ended_on or today
+        return max(0, (end - self.started_on).days)
+
+
+class LetterKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement"
+    IDENTITY = "identity", "Request for proof of identity"
+    CLARIFICATION = "clarification", "Request for clarification"
+    EXTENSION = "extension", "Extension of the deadline"
+    REFUSAL = "refusal", "Refusal"
+
+
+class Letter(UUIDModel):
+    """A letter to the requester, as sent: kept with the request."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="letters"
+    )
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    body = EncryptedTextField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class ItemKind(models.TextChoices):
+    ENTRY = "entry", "Record entry"
+    ATTACHMENT = "attachment", "Attachment"
+    DISCLOSURE = "disclosure", "Something someone told us"
+    CONSENT = "consent", "Consent record"
+    SHARING = "sharing", "Information-sharing decision"
+    STAFF_RECORD = "staff_record", "Staff record"
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", "To review"
+    DISCLOSE = "disclose", "Disclose in full"
+    REDACT = "redact", "Disclose with passages redacted"
+    WITHHOLD = "withhold", "Withhold"
+
+
+class Exemption(models.TextChoices):
+    THIRD_PARTY = "third_party", "Third-party information"
+    CHILD_ABUSE_DATA = "child_abuse_data", "Child abuse data (DPA 2018 Sch. 3 Part 5)"
+    SERIOUS_HARM = "serious_harm", "Serious harm"
+    LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege"
+    OTHER = "other", "Other (stated)"
+
+
+class BundleItem(UUIDModel):
+    """One record in the compiled snapshot, with the reviewer's decision about it."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="items"
+    )
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    source_id = models.UUIDField()
+    child = models.ForeignKey(
+        Child, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_at = models.DateTimeField()
+    level = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=200)
+    # Snapshot at compile time, encrypted: a line of who and when, then the text.
+    meta = EncryptedTextField(blank=True)
+    body = EncryptedTextField(blank=True)
+    attachment = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    attachment_sha256 = models.CharField(max_length=64, blank=True)
+
+    # Third-party information found from the consent ledger, for the reviewer.
+    third_party = models.BooleanField(default=False)
+    third_party_names = EncryptedTextField(blank=True)
+    third_party_why = models.CharField(max_length=300, blank=True)
+
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    exemption = models.CharField(max_length=30, choices=Exemption.choices, blank=True)
+    exemption_other = EncryptedTextField("the exemption, stated", blank=True)
+    # One passage per line, each exactly as it appears in the body.
+    redactions = EncryptedTextField(blank=True)
+    note = EncryptedTextField("reviewer's note", blank=True)
+    # Withheld without saying so, because saying so would itself put the child at risk.
+    silent = models.BooleanField(default=False)
+    reviewed_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "kind", "id"]
+        verbose_name = "bundle item"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "source_id"], name="bundle_item_once_per_request"
+            )
+        ]
+
+    @property
+    def redaction_passages(self) -> list[str]:
+        return [line for line in self.redactions.splitlines() if line.strip()]
+
+    @property
+    def exemption_label(self) -> str:
+        if self.exemption == Exemption.OTHER and self.exemption_other:
+            return f"Other: {self.exemption_other}"
+        return self.get_exemption_display()
+
+
+class Rendering(UUIDModel):
+    """One finished render of the bundle, before its password: written in one INSERT when the
+    render has succeeded, so a failed or killed render leaves no partial file anywhere. The
+    request's ``render_token`` names the current one."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="renderings"
+    )
+    token = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    pdf = EncryptedBinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    pages = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Release(UUIDModel):
+    """The password-protected PDF as released, encrypted at rest under our keys, with the SHA-256
+    of exactly those bytes. The password is never stored: a lost password means a new release."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="releases"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    pdf = EncryptedBinaryField()
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    source_sha256 = models.CharField("SHA-256 of the approved bundle", max_length=64)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class DownloadLink(UUIDModel):
+    """A one-time link emailed to the requester. Only the token's hash is kept."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_from = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "one-time download link"
+
+
+class LinkAttempt(models.Model):
+    """Each use of the public link pages, by address, for rate limiting across servers."""
+
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"link attempt {self.pk}"

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "axes",
     "guardian",
     "auditlog",
+    "django_tasks_db",
     "records",
     "consent",
     "access_requests",
@@ -251,6 +252,20 @@ MAILERS = {
     )
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "confide@localhost")
+
+# Background work (django.tasks): subject-access PDFs are rendered outside the request. Development
+# and tests run tasks at once, in-process; production uses django-tasks-db's database backend, whose
+# worker is `python manage.py db_worker` (README). CONFIDE_TASKS_BACKEND overrides either.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("CONFIDE_TASKS_BACKEND")
+        or (
+            "django.tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend"
+        ),
+    }
+}
 
 # Content Security Policy: nothing inline without a nonce.
 SECURE_CSP = {

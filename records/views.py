@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
 
 from . import policy, selectors, services
@@ -71,6 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "my_grants": selectors.my_grants(user),
         "break_glass_reviews": selectors.break_glass_to_review(user),
         "consent_tasks": consent_selectors.dashboard_tasks(user),
+        "sar_tasks": sar_dashboard_tasks(user),
     }
     return render(request, "records/dashboard.html", context)
 

@@ -1,0 +1,304 @@
+"""Compiling a request's bundle: a snapshot of everything in scope for its subjects.
+
+``policy.scope_for`` decides what is in scope; this module copies each record's text as it stands
+now into ``BundleItem`` rows (encrypted under our keys), so the review works on a fixed copy and
+the original records are never touched. Third-party information is found from the consent ledger:
+
+- a disclosure told by someone who is not a subject (and not a professional acting in their
+  role), or concerning a person who is not a subject;
+- a sharing decision naming other children, other carers or other people;
+- a consent record given by a carer who is not a subject;
+- any record whose text contains the name of a third party found above, and any entry linked to a
+  third-party disclosure.
+
+Such items are marked for review with the names found, so the reviewer can redact them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from consent.models import (
+    DiscloserKind,
+    Disclosure,
+    DisclosureSubject,
+    SharingDecision,
+)
+from records.models import Amendment, Carer, Child, Level, RecordEntry, Staff
+
+from .models import BundleItem, ItemKind, SubjectAccessRequest
+from .policy import Scope, scope_for
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+@dataclass
+class _ThirdParties:
+    """Third-party names by the record they came from, and every name found."""
+
+    by_source: dict[Any, set[str]] = field(default_factory=lambda: defaultdict(set))
+    why: dict[Any, str] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)
+
+    def add(self, source_id: Any, name: str, why: str) -> None:
+        # "Jordan Smith (neighbour), via mum" is looked for as "Jordan Smith" too.
+        name = name.strip()
+        short = re.split(r"[(,;\n]| - ", name, maxsplit=1)[0].strip()
+        for found in {name, short} - {""}:
+            self.by_source[source_id].add(found)
+            if len(found) >= 4:
+                self.names.add(found)
+        self.why.setdefault(source_id, why)
+
+
+def subjects_of(request: SubjectAccessRequest) -> tuple[list[Child], list[Carer], Staff | None]:
+    return list(request.children.all()), list(request.carers.all()), request.staff_subject
+
+
+def _scope(request: SubjectAccessRequest) -> tuple[Scope, list[Child], list[Carer]]:
+    children, carers, staff = subjects_of(request)
+    return scope_for(children=children, carers=carers, staff=staff), children, carers
+
+
+def _disclosure_third_parties(
+    disclosures: list[Disclosure], child_ids: set[Any], carer_ids: set[Any], found: _ThirdParties
+) -> None:
+    for d in disclosures:
+        told_by_subject = d.discloser_carer_id in carer_ids or (
+            d.discloser_kind == DiscloserKind.CHILD
+        )
+        if not told_by_subject and d.discloser_kind != DiscloserKind.PROFESSIONAL:
+            name = d.discloser_carer.full_name if d.discloser_carer else d.discloser_name
+            found.add(d.pk, name, f"told us by a third party ({d.get_discloser_kind_display()})")
+        for s in d.subjects.all():
+            if s.child is not None and s.child_id not in child_ids:
+                found.add(d.pk, s.child.full_name, "concerns another child")
+            elif s.carer is not None and s.carer_id not in carer_ids:
+                found.add(d.pk, s.carer.full_name, "concerns a carer who is not a subject")
+            elif s.third_party:
+                found.add(d.pk, s.third_party, "concerns a person not on our records")
+
+
+def _decision_third_parties(
+    decisions: list[SharingDecision],
+    child_ids: set[Any],
+    carer_ids: set[Any],
+    found: _ThirdParties,
+) -> None:
+    for d in decisions:
+        for c in d.other_children.all():
+            if c.pk not in child_ids:
+                found.add(d.pk, c.full_name, "names another child")
+        for carer in d.other_carers.all():
+            if carer.pk not in carer_ids:
+                found.add(d.pk, carer.full_name, "names a carer who is not a subject")
+        if d.other_people.strip():
+            for line in d.other_people.replace(";", "\n").replace(",", "\n").splitlines():
+                found.add(d.pk, line, "names other people")
+
+
+def _entry_body(entry: RecordEntry) -> str:
+    parts = [entry.text]
+    for a in entry.amendments.all():
+        parts.append(
+            f"Amendment, {_when(a.created_at)}, by {a.author.full_name}. "
+            f"Reason: {a.reason}\n{a.text}"
+        )
+    return "\n\n".join(parts)
+
+
+def _decision_body(d: SharingDecision) -> str:
+    lines = [
+        f"Decision: {d.get_decision_display()}",
+        f"Recipient: {d.recipient_display}",
+        f"Purpose: {d.purpose}",
+        f"Lawful basis: {d.get_lawful_basis_display()}",
+        f"Consent to share: {d.get_consent_display()}",
+    ]
+    if d.no_consent_reason:
+        lines.append(
+            f"Why consent was not sought or was overridden: {d.get_no_consent_reason_display()}"
+        )
+    if d.no_consent_explanation:
+        lines.append(d.no_consent_explanation)
+    if d.summary:
+        lines.append(f"Information: {d.summary}")
+    if d.shared_what:
+        lines.append(f"What was shared: {d.shared_what}")
+    lines.append(f"Outcome: {d.get_state_display()}")
+    if d.rationale:
+        lines.append(f"The Lead's rationale: {d.rationale}")
+    if d.other_people:
+        lines.append(f"Other people concerned: {d.other_people}")
+    return "\n".join(lines)
+
+
+def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[str, int]]:
+    """The snapshot rows (not saved) and the counts for the note of searches."""
+    scope, children, carers = _scope(request)
+    child_ids = {c.pk for c in children}
+    carer_ids = {c.pk for c in carers}
+    found = _ThirdParties()
+
+    disclosures = list(
+        scope.disclosures.select_related("discloser_carer", "received_by").prefetch_related(
+            Prefetch(
+                "subjects", queryset=DisclosureSubject.objects.select_related("child", "carer")
+            ),
+            Prefetch("entries", queryset=RecordEntry.objects.only("id")),
+        )
+    )
+    _disclosure_third_parties(disclosures, child_ids, carer_ids, found)
+    decisions = list(scope.sharing_decisions.prefetch_related("other_children", "other_carers"))
+    _decision_third_parties(decisions, child_ids, carer_ids, found)
+    consents = list(scope.consent_records.select_related("carer", "child"))
+    for c in consents:
+        if c.carer_id not in carer_ids:
+            found.add(c.pk, c.carer.full_name, "given by a carer who is not a subject")
+    # Entries linked to a third-party disclosure carry its third parties.
+    for d in disclosures:
+        if d.pk in found.why:
+            for e in d.entries.all():
+                for name in found.by_source.get(d.pk, ()):
+                    found.add(e.pk, name, "linked to third-party information")
+                found.why.setdefault(e.pk, "linked to third-party information")
+
+    entries = list(
+        scope.entries.select_related("author", "child").prefetch_related(
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author"))
+        )
+    )
+    attachments = list(scope.attachments.defer("content").select_related("entry", "entry__child"))
+    items: list[BundleItem] = []
+
+    def add(kind: str, source: Any, **fields: Any) -> None:
+        items.append(BundleItem(request=request, kind=kind, source_id=source.pk, **fields))
+
+    for e in entries:
+        add(
+            ItemKind.ENTRY,
+            e,
+            child=e.child,
+            occurred_at=e.occurred_at,
+            level=e.level,
+            title=e.get_category_display(),
+            meta=f"{e.child.full_name} · {_when(e.occurred_at)} · recorded by {e.author.full_name}",
+            body=_entry_body(e),
+        )
+    for a in attachments:
+        add(
+            ItemKind.ATTACHMENT,
+            a,
+            child=a.entry.child,
+            occurred_at=a.uploaded_at,
+            level=a.entry.level,
+            title=f"Attachment ({a.content_type.split('/')[-1].upper()})",
+            meta=f"Attached to the entry of {_when(a.entry.occurred_at)}",
+            body=a.filename,
+            attachment=a,
+            attachment_sha256=a.sha256,
+        )
+        if a.entry_id in found.why:
+            found.add(a.pk, "", found.why[a.entry_id])
+    for d in disclosures:
+        teller = d.discloser_carer.full_name if d.discloser_carer else d.discloser_name
+        add(
+            ItemKind.DISCLOSURE,
+            d,
+            child=d.child,
+            occurred_at=d.disclosed_at,
+            level=d.level,
+            title="Something someone told us",
+            meta=(
+                f"Told to {d.received_by.full_name} on {_when(d.disclosed_at)} by "
+                f"{teller or d.get_discloser_kind_display()}"
+            ),
+            body=d.what,
+        )
+    for c in consents:
+        purpose = c.purpose_other or c.get_purpose_display()
+        add(
+            ItemKind.CONSENT,
+            c,
+            child=c.child,
+            occurred_at=c.given_at,
+            level=c.level,
+            title=f"{c.get_kind_display()}: {purpose}"[:200],
+            meta=f"{c.carer.full_name} · {_when(c.given_at)}",
+            body=f"{c.get_status_display()} ({c.get_how_display().lower()}). {c.note}".strip(),
+        )
+    for s in decisions:
+        add(
+            ItemKind.SHARING,
+            s,
+            child=s.child,
+            occurred_at=s.proposed_at,
+            level=s.level,
+            title=f"Information sharing: {s.get_recipient_kind_display()}"[:200],
+            meta=f"Proposed by {s.author.full_name} on {_when(s.proposed_at)}",
+            body=_decision_body(s),
+        )
+    for r in scope.staff_records.select_related("recorded_by"):
+        add(
+            ItemKind.STAFF_RECORD,
+            r,
+            occurred_at=timezone.make_aware(datetime.combine(r.occurred_on, time(12))),
+            level=Level.SENSITIVE,
+            title=r.get_kind_display(),
+            meta=f"Recorded by {r.recorded_by.full_name}",
+            body=r.text,
+        )
+
+    # Names found anywhere in the ledger are looked for in every item's text.
+    for item in items:
+        names = set(found.by_source.get(item.source_id, ()))
+        names |= {n for n in found.names if n and n in item.body}
+        if names or item.source_id in found.why:
+            item.third_party = True
+            item.third_party_names = "\n".join(sorted(names))
+            item.third_party_why = found.why.get(item.source_id, "names a third party")[:300]
+
+    counts = {
+        "entries": len(entries),
+        "amendments": sum(len(e.amendments.all()) for e in entries),
+        "attachments": len(attachments),
+        "disclosures": len(disclosures),
+        "consent_records": len(consents),
+        "sharing_decisions": len(decisions),
+        "staff_records": sum(1 for i in items if i.kind == ItemKind.STAFF_RECORD),
+        "third_party": sum(1 for i in items if i.third_party),
+    }
+    return items, counts
+
+
+def searches_note(
+    request: SubjectAccessRequest, counts: dict[str, int], other: str, when: datetime
+) -> str:
+    children, carers, staff = subjects_of(request)
+    who = [c.full_name for c in children] + [c.full_name for c in carers]
+    if staff is not None:
+        who.append(staff.full_name)
+    lines = [
+        f"On {_when(when)} we searched Confide, the setting's records system, for everything held "
+        f"about: {', '.join(who)}.",
+        f"Record entries: {counts['entries']} (with {counts['amendments']} amendments and "
+        f"{counts['attachments']} attachments).",
+        f"Things people told us (disclosures): {counts['disclosures']}.",
+        f"Consent records: {counts['consent_records']}.",
+        f"Information-sharing decisions: {counts['sharing_decisions']}.",
+    ]
+    if staff is not None:
+        lines.append(f"Staff records: {counts['staff_records']}.")
+    if other.strip():
+        lines.append(f"Other places searched: {other.strip()}")
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""Forms validate input only; the services apply the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from records.forms import DateInput
+from records.models import Carer, Child, Staff
+
+from . import policy
+from .models import (
+    Channel,
+    Decision,
+    Exemption,
+    IdentityMethod,
+    RefusalReason,
+    RequesterKind,
+    SentHow,
+)
+
+
+class RequestForm(forms.Form):
+    received_on = forms.DateField(
+        label="Date received", widget=DateInput(), initial=timezone.localdate
+    )
+    channel = forms.ChoiceField(label="How it came", choices=Channel.choices)
+    requester_kind = forms.ChoiceField(
+        label="Who is asking", choices=RequesterKind.choices, widget=forms.RadioSelect
+    )
+    child = forms.ModelChoiceField(
+        label="The child whose records they asked for",
+        queryset=Child.objects.none(),
+        required=False,
+        help_text="Leave empty when they asked only for their own information.",
+    )
+    requester_carer = forms.ModelChoiceField(
+        label="The parent or carer (who asked, or whom a representative acts for)",
+        queryset=Carer.objects.none(),
+        required=False,
+    )
+    requester_staff = forms.ModelChoiceField(
+        label="The member of staff (who asked, or whom a representative acts for)",
+        queryset=Staff.objects.none(),
+        required=False,
+    )
+    requester_name = forms.CharField(
+        label="A representative's name and role", max_length=200, required=False
+    )
+    authority = forms.CharField(
+        label="Their authority to act (for example, a signed letter)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    include_siblings = forms.BooleanField(
+        label="Include the child's brothers and sisters at the setting", required=False
+    )
+    include_family = forms.BooleanField(
+        label="Include information about the child's family (their parents and carers)",
+        required=False,
+    )
+    include_requester = forms.BooleanField(
+        label="Include information about the person asking", required=False, initial=True
+    )
+    asked_for = forms.CharField(
+        label="What they asked for", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    contact_email = forms.EmailField(label="Email for the response", required=False)
+    contact_address = forms.CharField(
+        label="Postal address for the response",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        children = policy.children_for_recording(user).order_by("last_name", "first_name")
+        child_field: Any = self.fields["child"]
+        child_field.queryset = children
+        child_field.label_from_instance = lambda c: f"{c.full_name} ({c.room.name})"
+        carer_field: Any = self.fields["requester_carer"]
+        carer_field.queryset = (
+            Carer.objects.filter(children__in=children.values("pk"))
+            .distinct()
+            .order_by("full_name")
+        )
+        carer_field.label_from_instance = lambda c: (
+            f"{c.full_name} ({c.get_relationship_display()})"
+        )
+        staff_field: Any = self.fields["requester_staff"]
+        staff_field.queryset = Staff.objects.filter(active=True).order_by("full_name")
+        staff_field.label_from_instance = lambda s: s.full_name
+
+
+class AskIdentityForm(forms.Form):
+    what = forms.CharField(
+        label="What proof of identity you asked for",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="Photo identification (passport or driving licence) shown to the Lead.",
+    )
+
+
+class IdentityForm(forms.Form):
+    method = forms.ChoiceField(label="How identity was checked", choices=IdentityMethod.choices)
+    confirmed_on = forms.DateField(
+        label="Date confirmed", widget=DateInput(), initial=timezone.localdate
+    )
+    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    parental_responsibility = forms.BooleanField(
+        label="I have checked that the requester has parental responsibility for the child",
+        required=False,
+    )
+    court_order_note = forms.CharField(
+        label="Any court order, and how it affects this request",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class PauseForm(forms.Form):
+    asked = forms.CharField(
+        label="What you asked them to clarify", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    started_on = forms.DateField(label="Date asked", widget=DateInput(), initial=timezone.localdate)
+
+
+class ResumeForm(forms.Form):
+    ended_on = forms.DateField(
+        label="Date the clarification arrived", widget=DateInput(), initial=timezone.localdate
+    )
+
+
+class ExtendForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the request is complex or numerous (told to the requester)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RefuseForm(forms.Form):
+    reason = forms.ChoiceField(choices=RefusalReason.choices, widget=forms.RadioSelect)
+    explanation = forms.CharField(
+        label="The reasons (told to the requester)", widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class CompileForm(forms.Form):
+    other_searches = forms.CharField(
+        label="Other places searched (for example the paper file, the office email)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class ItemReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[c for c in Decision.choices if c[0] != Decision.PENDING],
+        widget=forms.RadioSelect,
+    )
+    exemption = forms.ChoiceField(choices=[("", "—")] + list(Exemption.choices), required=False)
+    exemption_other = forms.CharField(label="The exemption, stated", max_length=300, required=False)
+    redactions = forms.CharField(
+        label="Passages to redact, one per line, copied exactly from the record",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+    note = forms.CharField(
+        label="Note (why; kept on the internal record)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    silent = forms.BooleanField(
+        label="Withhold without saying so: saying it was withheld would itself put the child at risk",
+        required=False,
+    )
+
+
+class CheckForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label="Your check",
+        choices=[("yes", "The review is right: ready for the Lead"), ("no", "Send it back")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class SentForm(forms.Form):
+    how = forms.ChoiceField(
+        label="How it was sent",
+        choices=[c for c in SentHow.choices if c[0] != SentHow.EMAIL_LINK],
+        widget=forms.RadioSelect,
+    )

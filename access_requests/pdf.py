@@ -1,0 +1,236 @@
+"""The subject-access PDF: compiled from the reviewed snapshot, rendered by WeasyPrint, protected
+by pypdf.
+
+- Redactions are made in the text *before* it reaches the HTML: each redacted passage is replaced
+  by a black bar that names its exemption, so the passage is absent from the PDF, not hidden.
+- Withheld items appear as a line saying so, with the exemption, unless withheld silently (then
+  they are not in the PDF at all; the decision stays on the internal record).
+- WeasyPrint fetches nothing but our own static files and ``data:`` URIs (``SafeFetcher``):
+  anything else — ``file://``, ``http(s)://``, redirects — stops the render with an error.
+- ``pdf_variant="pdf/ua-1"``: a tagged, accessible PDF; pypdf's AES-256 encryption keeps the
+  structure tree.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from records.models import Attachment, Role, Setting, Staff
+
+from .models import BundleItem, Decision, ItemKind, SubjectAccessRequest
+
+STATIC_SCHEME = "confide-static"
+
+
+class RenderError(Exception):
+    """The bundle could not be rendered; the message is safe to show to staff."""
+
+
+# --- the URL fetcher -----------------------------------------------------------------------------
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(p).resolve() for p in settings.STATICFILES_DIRS]
+    if settings.STATIC_ROOT:
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+def _make_fetcher() -> Any:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class SafeFetcher(URLFetcher):
+        """Serves ``confide-static:<path>`` from our static directories and ``data:`` URIs;
+        refuses everything else. With ``fail_on_errors`` a refusal stops the render."""
+
+        def __init__(self) -> None:
+            super().__init__(
+                allowed_protocols=("data", STATIC_SCHEME),
+                allow_redirects=False,
+                fail_on_errors=True,
+            )
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                return URLFetcherResponse(url, *_decode_data_uri(url))
+            if scheme == STATIC_SCHEME:
+                return URLFetcherResponse(url, *_read_static(url))
+            raise RenderError(f"The PDF may not load {url[:60]!r}: only our own files are used.")
+
+    return SafeFetcher()
+
+
+def _decode_data_uri(url: str) -> tuple[bytes, dict[str, str]]:
+    header, _, payload = url[5:].partition(",")
+    parts = header.split(";")
+    content_type = parts[0] or "text/plain"
+    data = base64.b64decode(payload) if "base64" in parts[1:] else unquote(payload).encode()
+    return data, {"Content-Type": content_type}
+
+
+CONTENT_TYPES = {
+    ".css": "text/css",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".svg": "image/svg+xml",
+    ".ttf": "font/ttf",
+    ".woff2": "font/woff2",
+}
+
+
+def _read_static(url: str) -> tuple[bytes, dict[str, str]]:
+    path = unquote(urlsplit(url).path).lstrip("/")
+    for root in _static_roots():
+        candidate = (root / path).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            content_type = CONTENT_TYPES.get(candidate.suffix.lower(), "application/octet-stream")
+            return candidate.read_bytes(), {"Content-Type": content_type}
+    raise RenderError(f"The PDF asked for a static file that does not exist: {path[:60]!r}.")
+
+
+def safe_fetcher() -> Any:
+    return _make_fetcher()
+
+
+# --- what goes into the PDF ----------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    text: str
+    redacted: bool = False
+
+
+@dataclass
+class PdfItem:
+    number: int
+    anchor: str
+    item: BundleItem
+    withheld: bool
+    meta: list[Segment] = field(default_factory=list)
+    body: list[Segment] = field(default_factory=list)
+    image: str = ""
+
+
+def redact(text: str, passages: list[str]) -> list[Segment]:
+    """The text cut into plain and redacted segments; a redacted segment keeps no text."""
+    if not passages or not text:
+        return [Segment(text)] if text else []
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(passages, key=len, reverse=True)))
+    segments: list[Segment] = []
+    last = 0
+    for match in pattern.finditer(text):
+        if match.start() > last:
+            segments.append(Segment(text[last : match.start()]))
+        segments.append(Segment("", redacted=True))
+        last = match.end()
+    if last < len(text):
+        segments.append(Segment(text[last:]))
+    return segments
+
+
+def _image_uri(item: BundleItem) -> str:
+    attachment = item.attachment
+    if attachment is None or attachment.content_type not in ("image/png", "image/jpeg"):
+        return ""
+    content = Attachment.objects.get(pk=attachment.pk).content
+    if hashlib.sha256(content).hexdigest() != item.attachment_sha256:
+        raise RenderError("An attachment changed after the bundle was compiled: compile again.")
+    return f"data:{attachment.content_type};base64,{base64.b64encode(content).decode()}"
+
+
+def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
+    out: list[PdfItem] = []
+    items = (
+        sar.items.exclude(silent=True)
+        .select_related("attachment")
+        .order_by("occurred_at", "kind", "id")
+    )
+    for n, item in enumerate(items, start=1):
+        withheld = item.decision == Decision.WITHHOLD
+        passages = item.redaction_passages if item.decision == Decision.REDACT else []
+        entry = PdfItem(number=n, anchor=f"item-{n}", item=item, withheld=withheld)
+        if not withheld:
+            entry.meta = redact(item.meta, passages)
+            entry.body = redact(item.body, passages)
+            if item.kind == ItemKind.ATTACHMENT:
+                entry.image = _image_uri(item)
+        out.append(entry)
+    return out
+
+
+def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -> str:
+    if items is None:
+        items = pdf_items(sar)
+    children = list(sar.children.all())
+    return render_to_string(
+        "access_requests/pdf/bundle.html",
+        {
+            "sar": sar,
+            "setting": Setting.current(),
+            "lead": Staff.objects.filter(role=Role.LEAD, active=True).first(),
+            "items": items,
+            "children": children,
+            "carers": list(sar.carers.all()),
+            "today": timezone.localdate(),
+            "withheld_count": sum(1 for i in items if i.withheld),
+            "redacted_count": sum(1 for i in items if i.item.decision == Decision.REDACT),
+            "css": (Path(__file__).parent / "pdf.css").read_text(),
+        },
+    )
+
+
+def render_html(html: str, *, progress: Callable[[int], Any] | None = None) -> tuple[bytes, int]:
+    """HTML to a tagged PDF (PDF/UA-1). Any refused URL stops it (RenderError)."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    fetcher = safe_fetcher()
+    try:
+        document = HTML(string=html, base_url=f"{STATIC_SCHEME}:/", url_fetcher=fetcher).render(
+            pdf_variant="pdf/ua-1"
+        )
+        if progress:
+            progress(70)
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+    except FatalURLFetchingError as exc:
+        cause = exc.__cause__
+        raise RenderError(str(cause) if isinstance(cause, RenderError) else str(exc)) from exc
+    assert pdf is not None
+    return pdf, len(document.pages)
+
+
+def render_bundle_pdf(
+    sar: SubjectAccessRequest, *, progress: Callable[[int], Any] | None = None
+) -> tuple[bytes, int]:
+    items = pdf_items(sar)
+    if progress:
+        progress(20)
+    html = bundle_html(sar, items)
+    if progress:
+        progress(30)
+    return render_html(html, progress=progress)
+
+
+def encrypt_pdf(pdf: bytes, password: str) -> bytes:
+    """Protect a PDF with a password (AES-256), keeping its tags and metadata."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user_password=password, owner_password=None, algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,0 +1,123 @@
+"""Reads that need access checks: only the Lead and Deputy see requests (404 for anyone else)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from records.audit import log_access
+
+from . import policy
+from .models import (
+    OPEN_STATUSES,
+    BundleItem,
+    ClarificationPause,
+    Decision,
+    Letter,
+    SubjectAccessRequest,
+)
+
+
+def _uuid_or_404(value: Any) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise Http404("No such request") from None
+
+
+def _with_details(qs: QuerySet[SubjectAccessRequest]) -> QuerySet[SubjectAccessRequest]:
+    return qs.select_related(
+        "received_by",
+        "requester_carer",
+        "requester_staff",
+        "staff_subject",
+        "identity_checked_by",
+        "submitted_by",
+        "checked_by",
+        "approved_by",
+        "sent_by",
+        "extended_by",
+        "refused_by",
+    ).prefetch_related(
+        "children",
+        "carers",
+        Prefetch("pauses", queryset=ClarificationPause.objects.order_by("started_on")),
+    )
+
+
+def get_request_for_user(
+    user: Any, request_id: Any, *, request: Any = None
+) -> SubjectAccessRequest:
+    sar = _with_details(policy.visible_requests(user)).filter(pk=_uuid_or_404(request_id)).first()
+    if sar is None:
+        raise Http404("No such request")
+    log_access(actor=user, objects=[sar], request=request, event="sar_read")
+    return sar
+
+
+def item_counts(sar: SubjectAccessRequest) -> dict[str, int]:
+    counts = sar.items.aggregate(
+        total=Count("id"),
+        pending=Count("id", filter=Q(decision=Decision.PENDING)),
+        third_party=Count("id", filter=Q(third_party=True)),
+        redacted=Count("id", filter=Q(decision=Decision.REDACT)),
+        withheld=Count("id", filter=Q(decision=Decision.WITHHOLD)),
+        silent=Count("id", filter=Q(silent=True)),
+    )
+    return {k: v or 0 for k, v in counts.items()}
+
+
+def items_for_review(sar: SubjectAccessRequest) -> QuerySet[BundleItem]:
+    return sar.items.select_related("child", "reviewed_by").order_by(
+        "-third_party", "occurred_at", "id"
+    )
+
+
+def get_item_for_user(
+    user: Any, request_id: Any, item_id: Any, *, request: Any = None
+) -> BundleItem:
+    sar = get_request_for_user(user, request_id, request=request)
+    item = sar.items.select_related("child", "attachment").filter(pk=_uuid_or_404(item_id)).first()
+    if item is None:
+        raise Http404("No such item")
+    item.request = sar
+    log_access(actor=user, objects=[item], request=request, event="sar_item_read")
+    return item
+
+
+def get_letter_for_user(
+    user: Any, request_id: Any, letter_id: Any, *, request: Any = None
+) -> Letter:
+    sar = get_request_for_user(user, request_id, request=request)
+    letter = Letter.objects.filter(request=sar, pk=_uuid_or_404(letter_id)).first()
+    if letter is None:
+        raise Http404("No such letter")
+    letter.request = sar
+    return letter
+
+
+def open_requests(user: Any) -> list[SubjectAccessRequest]:
+    """Open requests for the dashboard, the most urgent first (no deadline yet: first of all,
+    since identity is still to be checked)."""
+    qs = _with_details(policy.visible_requests(user).filter(status__in=OPEN_STATUSES))
+    requests = list(qs)
+    return sorted(requests, key=lambda r: (r.due_on() is not None, r.due_on() or r.received_on))
+
+
+def requests_for_list(user: Any, *, child_id: Any = None) -> QuerySet[SubjectAccessRequest]:
+    qs = _with_details(policy.visible_requests(user))
+    if child_id:
+        qs = qs.filter(children=_uuid_or_404(child_id))
+    return qs.order_by("-received_on", "-recorded_at")
+
+
+def dashboard_tasks(user: Any) -> dict[str, Any] | None:
+    """The dashboard panel: open requests with days left (None for those who do not handle
+    requests, whose dashboard offers only to record one)."""
+    if not policy.can_handle_requests(user):
+        return None
+    requests = open_requests(user)
+    return {"requests": requests, "overdue": sum(1 for r in requests if r.is_overdue)}

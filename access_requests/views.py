@@ -1,0 +1,373 @@
+"""Thin views: fetch through a selector, validate with a form, call a service, say what happened.
+
+Every page but the recording form and the public link is for the Lead and Deputy only; anyone
+else gets a 404. The public link page (``sar_link``) needs no sign-in: its download is a POST, so
+a mail scanner that opens the link cannot use it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from records.audit import log_event
+from records.views import _apply
+
+from . import policy, selectors, services
+from .forms import (
+    AskIdentityForm,
+    CheckForm,
+    CompileForm,
+    ExtendForm,
+    IdentityForm,
+    ItemReviewForm,
+    PauseForm,
+    RefuseForm,
+    RequestForm,
+    ResumeForm,
+    SentForm,
+)
+from .models import RenderState, Status
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Http404("Not found")
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def sar_list(request: HttpRequest) -> HttpResponse:
+    _require(policy.can_handle_requests(request.user))
+    child_id = request.GET.get("child") or None
+    requests = selectors.requests_for_list(request.user, child_id=child_id)[:200]
+    return render(
+        request, "access_requests/list.html", {"requests": requests, "child_id": child_id}
+    )
+
+
+@login_required
+def sar_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require(policy.can_record_request(user))
+    initial = {}
+    if request.GET.get("child"):
+        initial["child"] = request.GET["child"]
+    form = RequestForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        sar = _apply(form, lambda: services.record_request(by=user, request=request, **data))
+        if sar is not None:
+            messages.success(
+                request,
+                f"The request was recorded as {sar.reference}, received "
+                f"{sar.received_on:%d/%m/%Y}. The Lead and Deputy have been told.",
+            )
+            if policy.can_handle_requests(user):
+                return redirect("sar_detail", request_id=sar.pk)
+            return redirect("dashboard")
+    return render(
+        request, "access_requests/new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+FORMS: dict[str, type[Form]] = {
+    "ask_identity_form": AskIdentityForm,
+    "identity_form": IdentityForm,
+    "pause_form": PauseForm,
+    "resume_form": ResumeForm,
+    "extend_form": ExtendForm,
+    "refuse_form": RefuseForm,
+    "compile_form": CompileForm,
+    "check_form": CheckForm,
+    "sent_form": SentForm,
+}
+
+
+def _detail_page(request: HttpRequest, sar: Any, **bound: Form) -> HttpResponse:
+    user = request.user
+    context: dict[str, Any] = {name: cls() for name, cls in FORMS.items()}
+    context.update(bound)
+    rendering = services.current_rendering(sar)
+    context.update(
+        {
+            "sar": sar,
+            "counts": selectors.item_counts(sar),
+            "items": selectors.items_for_review(sar) if sar.compiled_at else [],
+            "letters": sar.letters.select_related("created_by"),
+            "releases": sar.releases.select_related("created_by").defer("pdf"),
+            "render_state": services.effective_render_state(sar),
+            "rendering": rendering,
+            "can_approve": policy.can_approve(user),
+            "Status": Status,
+            "RenderState": RenderState,
+            "due_on": sar.due_on(),
+            "days_left": sar.days_left(),
+        }
+    )
+    return render(request, "access_requests/detail.html", context, status=400 if bound else 200)
+
+
+@login_required
+def sar_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+    return _detail_page(request, sar)
+
+
+def _action(
+    form_name: str | None,
+    done_message: str,
+    run: Callable[[HttpRequest, Any, dict[str, Any]], Any],
+    allowed: Callable[[Any], bool] = policy.can_handle_requests,
+) -> Callable[..., HttpResponse]:
+    """A POST on a request: validate the form (if any), call the service, redirect; on an error,
+    show the request's page again with the form's errors."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, request_id: Any) -> HttpResponse:
+        sar = selectors.get_request_for_user(request.user, request_id, request=request)
+        _require(allowed(request.user))
+        if form_name is None:
+            try:
+                run(request, sar, {})
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("sar_detail", request_id=sar.pk)
+            except PermissionDenied:
+                raise Http404("Not found") from None
+            messages.success(request, done_message)
+            return redirect("sar_detail", request_id=sar.pk)
+        form = FORMS[form_name](request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            result = _apply(form, lambda: run(request, sar, data) or True)
+            if result is not None:
+                messages.success(request, done_message)
+                return redirect("sar_detail", request_id=sar.pk)
+        sar.refresh_from_db()
+        return _detail_page(request, sar, **{form_name: form})
+
+    return view
+
+
+sar_ask_identity = _action(
+    "ask_identity_form",
+    "Recorded that proof of identity was asked for; the letter is below.",
+    lambda r, sar, d: services.ask_for_identity(sar=sar, by=r.user, what=d["what"]),
+)
+sar_identity = _action(
+    "identity_form",
+    "Identity confirmed: the clock has started.",
+    lambda r, sar, d: services.confirm_identity(sar=sar, by=r.user, **d),
+)
+sar_pause = _action(
+    "pause_form",
+    "The clock is paused until the clarification arrives; the letter is below.",
+    lambda r, sar, d: services.pause_for_clarification(sar=sar, by=r.user, **d),
+)
+sar_resume = _action(
+    "resume_form",
+    "The clock is running again.",
+    lambda r, sar, d: services.resume_after_clarification(sar=sar, by=r.user, **d),
+)
+sar_extend = _action(
+    "extend_form",
+    "The deadline was extended; send the requester the letter below.",
+    lambda r, sar, d: services.extend_deadline(sar=sar, by=r.user, reason=d["reason"]),
+)
+sar_refuse = _action(
+    "refuse_form",
+    "The request was refused; send the requester the letter below.",
+    lambda r, sar, d: services.refuse_request(sar=sar, by=r.user, **d),
+    allowed=policy.can_approve,
+)
+sar_compile = _action(
+    "compile_form",
+    "The bundle was compiled: review every item.",
+    lambda r, sar, d: services.compile_bundle(sar=sar, by=r.user, **d),
+)
+sar_submit = _action(
+    None,
+    "The review is ready for a second person to check.",
+    lambda r, sar, d: services.submit_for_check(sar=sar, by=r.user),
+)
+sar_check = _action(
+    "check_form",
+    "Your check was recorded.",
+    lambda r, sar, d: services.check_bundle(sar=sar, by=r.user, **d),
+)
+sar_render = _action(
+    None,
+    "The PDF is being made. This page shows its progress.",
+    lambda r, sar, d: services.start_render(sar=sar, by=r.user),
+)
+sar_approve = _action(
+    None,
+    "Approved. Release a password-protected copy to send it.",
+    lambda r, sar, d: services.approve_bundle(sar=sar, by=r.user),
+    allowed=policy.can_approve,
+)
+sar_mark_sent = _action(
+    "sent_form",
+    "Recorded as sent.",
+    lambda r, sar, d: services.mark_sent(sar=sar, by=r.user, how=d["how"]),
+)
+sar_close = _action(
+    None,
+    "The request is closed.",
+    lambda r, sar, d: services.close_request(sar=sar, by=r.user),
+)
+
+
+@login_required
+def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, request_id, item_id, request=request)
+    sar = item.request
+    initial = {
+        "decision": item.decision if item.decision != "pending" else None,
+        "exemption": item.exemption,
+        "exemption_other": item.exemption_other,
+        "redactions": item.redactions,
+        "note": item.note,
+        "silent": item.silent,
+    }
+    form = ItemReviewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        done = _apply(
+            form, lambda: services.review_item(item=item, by=request.user, **form.cleaned_data)
+        )
+        if done is not None:
+            messages.success(request, "Your decision on the item was saved.")
+            following = (
+                sar.items.filter(decision="pending")
+                .order_by("-third_party", "occurred_at", "id")
+                .first()
+            )
+            if following is not None:
+                return redirect("sar_item", request_id=sar.pk, item_id=following.pk)
+            return redirect("sar_detail", request_id=sar.pk)
+    return render(
+        request,
+        "access_requests/item.html",
+        {"sar": sar, "item": item, "form": form, "editable": sar.status == Status.IN_REVIEW},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def sar_draft(request: HttpRequest, request_id: Any) -> HttpResponse:
+    """The rendered bundle before its password, for the Lead and Deputy to read (audited)."""
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+    rendering = services.current_rendering(sar)
+    if rendering is None:
+        raise Http404("No rendered bundle")
+    log_event(
+        actor=request.user,
+        event="sar_draft_downloaded",
+        obj=sar,
+        request=request,
+        detail={"sha256": rendering.sha256},
+    )
+    return _pdf_response(rendering.pdf, f"{sar.reference}-draft.pdf")
+
+
+@login_required
+@require_POST
+def sar_release(request: HttpRequest, request_id: Any) -> HttpResponse:
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+    try:
+        release, password = services.release_copy(sar=sar, by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("sar_detail", request_id=sar.pk)
+    # Shown once: the page is not stored by the browser (NoStoreMiddleware), and never again.
+    return render(
+        request,
+        "access_requests/password.html",
+        {"sar": sar, "release": release, "password": password},
+    )
+
+
+@login_required
+def sar_download(request: HttpRequest, request_id: Any) -> HttpResponse:
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+    try:
+        release = services.staff_download(sar=sar, by=request.user, request=request)
+    except ValidationError:
+        raise Http404("Nothing released") from None
+    return _pdf_response(release.pdf, f"{sar.reference}.pdf")
+
+
+@login_required
+@require_POST
+def sar_send_link(request: HttpRequest, request_id: Any) -> HttpResponse:
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+
+    def link_url(token: str) -> str:
+        return request.build_absolute_uri(reverse("sar_link", args=[token]))
+
+    try:
+        link = services.send_link(sar=sar, by=request.user, link_url=link_url, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"A one-time link was emailed to the requester; it works once, until "
+            f"{link.expires_at:%d/%m/%Y %H:%M}. Give them the password separately.",
+        )
+    return redirect("sar_detail", request_id=sar.pk)
+
+
+@login_required
+def sar_letter(request: HttpRequest, request_id: Any, letter_id: Any) -> HttpResponse:
+    letter = selectors.get_letter_for_user(request.user, request_id, letter_id, request=request)
+    return render(request, "access_requests/letter.html", {"sar": letter.request, "letter": letter})
+
+
+@never_cache
+def sar_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The requester's one-time link: a page on GET, the file on POST (once)."""
+    if request.method == "POST":
+        try:
+            release = services.use_link(token=token, request=request)
+        except services.LinkRefused as exc:
+            return render(
+                request, "access_requests/link.html", {"refused": str(exc)}, status=exc.status
+            )
+        return _pdf_response(release.pdf, f"{release.request.reference}.pdf")
+    try:
+        services.check_rate(request)
+    except services.LinkRefused as exc:
+        return render(
+            request, "access_requests/link.html", {"refused": str(exc)}, status=exc.status
+        )
+    link = services.find_link(token)
+    if not services.link_is_usable(link):
+        return render(
+            request,
+            "access_requests/link.html",
+            {
+                "refused": "This link has expired or has already been used. Ask the setting for a new one."
+            },
+            status=410,
+        )
+    return render(request, "access_requests/link.html", {"link": link})

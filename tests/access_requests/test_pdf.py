@@ -1,0 +1,205 @@
+"""The PDF: redacted passages and withheld third-party names are absent from the decrypted,
+extracted text (the encrypted bytes prove nothing); the fetcher serves only our own files."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from access_requests import services
+from access_requests.models import Decision, ItemKind
+from access_requests.pdf import RenderError, render_html, safe_fetcher
+from consent.models import (
+    Confidentiality,
+    DiscloserKind,
+    Disclosure,
+    DisclosureSubject,
+    SubjectConfidentiality,
+)
+from records.models import Category
+
+from ..factories import make_entry
+from .conftest import confirmed
+
+NEIGHBOUR = "Jordan Quillfeather"
+PASSAGE = "her neighbour Jordan Quillfeather had been shouting at the children"
+
+
+def pdf_text(data: bytes, password: str) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.is_encrypted
+    assert reader.decrypt(password)
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _compiled_with_third_party(people):
+    child = people.child
+    now = timezone.now()
+    make_entry(
+        child,
+        people.keyperson1,
+        text="Loved the water tray today.",
+        occurred_at=now - timedelta(days=30),
+    )
+    concern = make_entry(
+        child,
+        people.keyperson1,
+        category=Category.CONCERN,
+        text=f"Mum told us that {PASSAGE}. Kit seemed unsettled.",
+        occurred_at=now - timedelta(days=20),
+    )
+    disclosure = Disclosure(
+        child=child,
+        author=people.keyperson1,
+        discloser_kind=DiscloserKind.RELATIVE,
+        discloser_name=f"{NEIGHBOUR} (neighbour)",
+        received_by=people.keyperson1,
+        disclosed_at=now - timedelta(days=15),
+        what=f"{NEIGHBOUR} said the family argue late at night.",
+        confidentiality=Confidentiality.YES,
+    )
+    disclosure.save()
+    subject = DisclosureSubject(
+        disclosure=disclosure, child=child, confidentiality=SubjectConfidentiality.NOT_ASKED
+    )
+    subject.save()
+    secret = make_entry(
+        child,
+        people.lead,
+        category=Category.CHILD_PROTECTION,
+        text="Strategy meeting arranged with children's social care.",
+        occurred_at=now - timedelta(days=10),
+    )
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    return sar, concern, disclosure, secret
+
+
+def _decide_all(sar, people, concern, disclosure, secret):
+    for item in sar.items.all():
+        if item.source_id == concern.pk:
+            services.review_item(
+                item=item,
+                by=people.deputy.user,
+                decision=Decision.REDACT,
+                exemption="third_party",
+                redactions=PASSAGE,
+                note="The neighbour has not consented.",
+            )
+        elif item.source_id == disclosure.pk:
+            services.review_item(
+                item=item,
+                by=people.deputy.user,
+                decision=Decision.WITHHOLD,
+                exemption="third_party",
+                note="Told in confidence by a neighbour.",
+            )
+        elif item.source_id == secret.pk:
+            services.review_item(
+                item=item,
+                by=people.deputy.user,
+                decision=Decision.WITHHOLD,
+                exemption="serious_harm",
+                silent=True,
+                note="Saying this exists would tip off the family during an enquiry.",
+            )
+        else:
+            services.review_item(item=item, by=people.deputy.user, decision=Decision.DISCLOSE)
+
+
+def test_third_party_information_is_found_from_the_consent_ledger(people):
+    sar, concern, disclosure, _secret = _compiled_with_third_party(people)
+    flagged = {i.source_id: i for i in sar.items.filter(third_party=True)}
+    assert disclosure.pk in flagged
+    assert NEIGHBOUR in flagged[disclosure.pk].third_party_names
+    # The entry names the neighbour: found by the name from the ledger.
+    assert concern.pk in flagged
+    # Everything about the child is in scope, child protection included, whoever compiles.
+    assert sar.items.filter(kind=ItemKind.ENTRY).count() == 3
+
+
+def test_redacted_and_withheld_text_is_absent_from_the_decrypted_pdf(people):
+    sar, concern, disclosure, secret = _compiled_with_third_party(people)
+    _decide_all(sar, people, concern, disclosure, secret)
+    services.submit_for_check(sar=sar, by=people.deputy.user)
+    services.check_bundle(sar=sar, by=people.lead.user, accept=True)
+    services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    services.approve_bundle(sar=sar, by=people.lead.user)
+    release, password = services.release_copy(sar=sar, by=people.deputy.user)
+
+    text = pdf_text(release.pdf, password)
+    flat = " ".join(text.split())
+    assert "Loved the water tray today." in flat
+    assert "Mum told us that" in flat and "Kit seemed unsettled." in flat
+    assert "Redacted: Third-party information" in flat
+    assert "This record is withheld. Exemption: Third-party information." in flat
+    for absent in (PASSAGE, NEIGHBOUR, "Quillfeather", "argue late at night", "Strategy meeting"):
+        assert absent not in flat, absent
+    # The silent withholding leaves no trace in the PDF, only on the internal record.
+    assert "Serious harm" not in flat
+    assert sar.items.get(source_id=secret.pk).silent
+    # Page numbers and the reference on every page.
+    reader = PdfReader(io.BytesIO(release.pdf))
+    reader.decrypt(password)
+    pages = [p.extract_text() for p in reader.pages]
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in page
+        assert sar.reference in page
+    # Tagged for accessibility, tags kept through the encryption.
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    # The originals are unchanged.
+    concern.refresh_from_db()
+    assert PASSAGE in concern.text
+
+
+def test_a_wrong_password_does_not_open_the_pdf(people, entries):
+    from .conftest import approved
+
+    sar = approved(people)
+    release, password = services.release_copy(sar=sar, by=people.lead.user)
+    reader = PdfReader(io.BytesIO(release.pdf))
+    assert not reader.decrypt("not-the-password")
+    with pytest.raises(Exception):  # noqa: B017 - pypdf refuses to read an unopened file
+        reader.pages[0].extract_text()
+    assert reader.decrypt(password)
+
+
+def test_the_fetcher_refuses_file_and_http():
+    fetcher = safe_fetcher()
+    for url in ("file:///etc/passwd", "http://127.0.0.1/x.png", "https://example.test/a.css"):
+        with pytest.raises(Exception, match="only our own files|disallowed protocol"):
+            fetcher.fetch(url)
+
+
+def test_the_fetcher_serves_data_uris_and_our_static_files():
+    fetcher = safe_fetcher()
+    response = fetcher.fetch("data:text/plain;base64,aGVsbG8=")
+    assert response.read() == b"hello"
+    assert fetcher.fetch("confide-static:css/confide.css").read().startswith(b"")
+    with pytest.raises(RenderError):
+        fetcher.fetch("confide-static:../../../../etc/passwd")
+
+
+@pytest.mark.parametrize(
+    "src",
+    ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "confide-static:../../config/settings.py"],
+)
+def test_a_render_asking_for_anything_else_fails_loudly(src):
+    html = f'<html lang="en"><head><title>t</title></head><body><img src="{src}" alt="x"></body></html>'
+    with pytest.raises(RenderError):
+        render_html(html)
+
+
+def test_a_stylesheet_from_outside_fails_loudly():
+    html = (
+        '<html lang="en"><head><title>t</title>'
+        '<link rel="stylesheet" href="file:///etc/passwd"></head><body><p>x</p></body></html>'
+    )
+    with pytest.raises(RenderError):
+        render_html(html)

@@ -1,0 +1,132 @@
+"""Who may reach the subject-access pages: every URL name of access_requests, with every role.
+
+Typed out by hand from DESIGN.md's permission table, never computed from the policy module:
+anyone on the staff records a request's arrival; only the Lead and the Deputy handle requests
+beyond that; only the Lead (or an acting Lead) approves or refuses. The requester's one-time link
+needs no sign-in. Someone who may not handle requests gets 404, never 403.
+
+Codes as in tests/records/test_permission_matrix.py: 200 page shown, 302 done and redirected, 400
+form re-shown with errors (allowed, but the empty POST was invalid), 404 not known to exist,
+"login" sent to sign in.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from access_requests import services
+from access_requests.models import BundleItem, DownloadLink, Letter
+from access_requests.urls import URL_NAMES
+
+from ..conftest import sign_in
+from ..records.test_permission_matrix import ROLES, L, row
+from .conftest import approved, checked, record, reviewed
+
+MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("sar_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_new", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
+    ("sar_detail", "received", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_ask_identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_pause", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_resume", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_extend", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    # Refusing is the Lead's decision; the Deputy only while acting Lead.
+    ("sar_refuse", "received", "post", row(400, 404, 404, 404, 404, 404, 404)),
+    ("sar_compile", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_item", "item", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_submit", "in_review", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("sar_check", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("sar_draft", "approved", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_approve", "checked", "post", row(302, 404, 404, 404, 404, 404, 404)),
+    ("sar_release", "approved", "post", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_download", "released", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("sar_send_link", "released", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("sar_mark_sent", "released", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("sar_close", "released", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("sar_letter", "letter", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # The requester's link: a page for anyone holding it, signed in or not.
+    ("sar_link", "link", "get", row(200, 200, 200, 200, 200, 200, 200, 200)),
+]
+
+# Every URL name with a row here; tests/records/test_permission_matrix.py's meta-test imports it.
+COVERED_NAMES = frozenset(name for name, *_ in MATRIX)
+
+
+def test_every_access_request_url_has_a_row():
+    assert not URL_NAMES - COVERED_NAMES
+
+
+@pytest.fixture
+def objects(people, entries) -> dict[str, Any]:
+    received = record(people)
+    in_review = reviewed(people)
+    item = BundleItem.objects.filter(request=in_review).first()
+    ready = checked(people)
+    done = approved(people)
+    released = approved(people)
+    services.release_copy(sar=released, by=people.lead.user)
+    services.ask_for_identity(sar=received, by=people.deputy.user, what="Photo ID.")
+    letter = Letter.objects.get(request=received)
+    link_token = "a-test-token-for-the-matrix"
+    DownloadLink.objects.create(
+        release=released.releases.get(),
+        token_hash=services.link_token_hash(link_token),
+        created_by=people.lead,
+        expires_at=released.releases.get().created_at + timedelta(days=7),
+    )
+    return {
+        "": None,
+        "received": received,
+        "in_review": in_review,
+        "item": item,
+        "checked": ready,
+        "approved": done,
+        "released": released,
+        "letter": letter,
+        "link": link_token,
+    }
+
+
+def _client(people, role: str) -> Client:
+    if role == "anon":
+        return Client()
+    user = people.it_admin if role == "it_admin" else getattr(people, role).user
+    return sign_in(Client(), user)
+
+
+def _url(name: str, obj: Any) -> str:
+    if obj is None:
+        return reverse(name)
+    if isinstance(obj, str):
+        return reverse(name, args=[obj])
+    if isinstance(obj, BundleItem | Letter):
+        return reverse(name, args=[obj.request_id, obj.pk])
+    return reverse(name, args=[obj.pk])
+
+
+@pytest.mark.django_db(transaction=False)
+def test_permission_matrix(people, objects):
+    failures = []
+    for name, about, method, expected in MATRIX:
+        url = _url(name, objects[about])
+        results = {}
+        for role in ROLES:
+            client = _client(people, role)
+            sid = transaction.savepoint_create()
+            response = getattr(client, method)(url)
+            transaction.savepoint_rollback(sid)
+            code: Any = response.status_code
+            if code == 302 and "/account/sign-in/" in response["Location"]:
+                code = L
+            results[role] = code
+        if results != expected:
+            failures.append((name, about, method, results, expected))
+    assert not failures, "\n".join(f"{n}[{a}] {m}: got {r}, want {e}" for n, a, m, r, e in failures)

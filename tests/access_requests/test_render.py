@@ -1,0 +1,131 @@
+"""Background renders: progress on the page; a failed, crashed or killed render leaves the request
+"failed, retry" and never a partial PDF."""
+
+from __future__ import annotations
+
+import errno
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from access_requests import services
+from access_requests.models import Rendering, RenderState, SubjectAccessRequest
+
+from .conftest import checked
+
+
+def test_a_render_runs_in_the_task_and_the_page_shows_it(people, entries, client_for):
+    sar = checked(people)
+    response = client_for("deputy").post(reverse("sar_render", args=[sar.pk]))
+    assert response.status_code == 302
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.READY and sar.render_progress == 100
+    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    assert "Read the PDF before approving it" in page
+    assert "Approve this bundle" in page
+
+
+def test_while_rendering_the_page_shows_progress_and_refreshes(people, entries, client_for):
+    sar = checked(people)
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.RENDERING,
+        render_progress=40,
+        render_heartbeat_at=timezone.now(),
+        render_token=services.uuid.uuid4(),
+    )
+    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    assert '<progress max="100" value="40">' in page
+    assert 'http-equiv="refresh"' in page
+    with pytest.raises(ValidationError):
+        services.start_render(sar=sar, by=people.lead.user)
+
+
+def test_a_disk_full_during_the_render_leaves_failed_retry_and_no_file(people, entries, client_for):
+    sar = checked(people)
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with mock.patch("access_requests.pdf.render_html", side_effect=full):
+        services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.FAILED
+    assert "OSError" in sar.render_error
+    assert not Rendering.objects.exists()
+    assert services.current_rendering(sar) is None
+    assert client_for("lead").get(reverse("sar_draft", args=[sar.pk])).status_code == 404
+    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    assert "Retry: make the PDF" in page
+    with pytest.raises(ValidationError):
+        services.approve_bundle(sar=sar, by=people.lead.user)
+    # Retry works.
+    services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.READY
+
+
+def test_a_crash_while_saving_the_file_keeps_no_partial_pdf(people, entries):
+    sar = checked(people)
+    real_save = Rendering.save
+
+    def crash(self, *args, **kwargs):
+        real_save(self, *args, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with mock.patch.object(Rendering, "save", crash):
+        services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.FAILED
+    assert not Rendering.objects.exists()
+
+
+def test_a_render_killed_mid_way_is_found_and_marked_failed(people, entries):
+    sar = checked(people)
+    token = services.uuid.uuid4()
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.RENDERING,
+        render_token=token,
+        render_progress=30,
+        render_heartbeat_at=timezone.now() - timedelta(minutes=20),
+    )
+    sar.refresh_from_db()
+    assert services.effective_render_state(sar) == RenderState.FAILED
+    assert services.mark_stale_renders_failed() == 1
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.FAILED
+    assert "interrupted" in sar.render_error
+    # The killed worker, if it ever woke, could not write its file over the new state.
+    assert services.finish_render(sar_id=sar.pk, token=token, pdf=b"%PDF-partial", pages=1) is None
+    assert not Rendering.objects.exists()
+
+
+def test_a_superseded_render_cannot_overwrite_the_current_one(people, entries):
+    sar = checked(people)
+    services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    assert (
+        services.finish_render(
+            sar_id=sar.pk, token=services.uuid.uuid4(), pdf=b"%PDF-other", pages=1
+        )
+        is None
+    )
+    assert Rendering.objects.count() == 1
+
+
+def test_the_reaper_command_marks_killed_renders_failed(people, entries):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    sar = checked(people)
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.QUEUED,
+        render_token=services.uuid.uuid4(),
+        render_heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    out = StringIO()
+    call_command("sar_reap_renders", stdout=out)
+    assert "1 interrupted render marked failed" in out.getvalue()
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.FAILED

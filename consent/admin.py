@@ -165,6 +165,48 @@ class SharingDecisionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [str(name) for _, options in self.fieldsets for name in options["fields"]]
 
+    # Shown even when empty: what the Lead must always see to judge.
+    ALWAYS_SHOWN = frozenset(
+        {
+            "ref",
+            "child_name",
+            "decision",
+            "state",
+            "lead_decision",
+            "level",
+            "proposed_by",
+            "proposed_at",
+            "recipient_kind",
+            "purpose",
+            "summary",
+            "lawful_basis",
+            "necessary_and_proportionate",
+            "consent",
+            "service_agreement",
+            "lsp_procedures",
+        }
+    )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Only what this decision has: empty steps (not yet shared, no emergency...) are left out,
+        so the page stays one page."""
+        if obj is None:
+            return list(self.fieldsets)
+        fieldsets = []
+        for name, options in self.fieldsets:
+            fields = [
+                str(f)
+                for f in options["fields"]
+                if f in self.ALWAYS_SHOWN or self._has(obj, str(f))
+            ]
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    def _has(self, obj: SharingDecision, name: str) -> bool:
+        value = getattr(self, name)(obj) if hasattr(self, name) else getattr(obj, name)
+        return value not in (None, "", "—", False)
+
     # --- columns and read-only fields ---------------------------------------------------------------
 
     @admin.display(description="Child", ordering="child__last_name")

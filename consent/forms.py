@@ -79,6 +79,14 @@ def family_carers(user: Any, child: Child) -> Any:
     )
 
 
+def _drop_empty_choices(form: forms.Form, names: tuple[str, ...]) -> None:
+    """A list with nothing to choose from is left out rather than shown as a bare label."""
+    for name in names:
+        field = form.fields.get(name)
+        if field is not None and not field.queryset.exists():  # type: ignore[attr-defined]
+            del form.fields[name]
+
+
 def _people_labels(form: forms.Form) -> None:
     for name in ("discloser_carer", "subject_carers", "other_carers"):
         if name in form.fields:
@@ -182,6 +190,7 @@ class DisclosureForm(forms.Form):
         else:
             self.fields["entries"].queryset = records_policy.visible_entries(user, child)  # type: ignore[attr-defined]
         _people_labels(self)
+        _drop_empty_choices(self, ("entries", "subject_carers", "discloser_carer"))
 
     def service_arguments(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -395,6 +404,7 @@ class DecisionForm(forms.Form):
         )
         self.fields["supersedes"].queryset = policy.visible_decisions(user).filter(child=child)  # type: ignore[attr-defined]
         _people_labels(self)
+        _drop_empty_choices(self, ("entries", "other_children", "other_carers", "consent_record"))
 
     def sections(self) -> list[tuple[str, list[Any]]]:
         return [
@@ -425,7 +435,7 @@ class EmergencyShareForm(DecisionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("decision", "consent_record", "supersedes"):
-            del self.fields[name]
+            self.fields.pop(name, None)
 
 
 class SharedForm(forms.Form):

@@ -244,24 +244,27 @@ class DecisionFile:
 
 
 def decision_file(user: Any, decision: SharingDecision, *, request: Any = None) -> DecisionFile:
-    """The linked entries (decrypted for whoever may read them; their reads audited), the consent
-    history of the child's carers and the child's other decisions."""
-    linked = list(decision.entries.all())
+    """The linked entries (decrypted for whoever may read them), the consent history of the
+    child's carers and the child's other decisions; every sensitive item shown is audited, in one
+    insert."""
+    linked = list(decision.entries.select_related("author").order_by("-occurred_at"))
     entries = readable_entries(user, linked)
-    log_access(
-        actor=user,
-        objects=[e for e in entries if e.level >= Level.SENSITIVE],
-        request=request,
-        event="read",
+    consent_rows = list(
+        _consent_rows(policy.visible_consent_records(user).filter(child=decision.child))
     )
-    earlier = [
-        d for d in decisions_for_child(user, decision.child, request=request) if d.pk != decision.pk
-    ]
+    earlier = list(
+        policy.visible_decisions(user)
+        .filter(child=decision.child)
+        .exclude(pk=decision.pk)
+        .select_related("author")
+        .order_by("-proposed_at")
+    )
+    _log_sensitive(user, [*entries, *consent_rows, *earlier], request)
     return DecisionFile(
         decision=decision,
         entries=entries,
         hidden_entries=len(linked) - len(entries),
-        consent=consent_ledger_of_child(user, decision.child, request=request),
+        consent=ledger(consent_rows),
         earlier=earlier,
     )
 

@@ -412,11 +412,16 @@ def record_consent(
 
 def default_level(*, entries: Iterable[RecordEntry], recipient_kind: str) -> int:
     """The level a decision takes by default: that of the most sensitive entry chosen (sensitive
-    when only a summary is shared), and child protection for S47, the police and LSP referrals."""
+    when only a summary is shared, or for a section 17 referral), and child protection for S47,
+    the police and LSP referrals."""
     if recipient_kind in CP_RECIPIENTS:
         return Level.CHILD_PROTECTION
     levels = [e.level for e in entries]
-    return max(levels) if levels else Level.SENSITIVE
+    level = max(levels) if levels else Level.SENSITIVE
+    # A referral to social care is correspondence with an external agency: sensitive at least.
+    if recipient_kind in REFERRAL_RECIPIENTS:
+        level = max(level, Level.SENSITIVE)
+    return level
 
 
 def _check_decision(

@@ -203,3 +203,42 @@ def test_sent_then_closed_keeps_the_record_of_what_was_released(people, entries)
     assert sar.status == Status.CLOSED
     assert sar.approved_sha256 and sar.releases.get().source_sha256 == sar.approved_sha256
     assert sar.items.filter(reviewed_by__isnull=False).count() == sar.items.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_uses_of_a_link_only_one_wins(people, entries):
+    """The conditional UPDATE decides, on SQLite and PostgreSQL alike."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    _sar, token = _link(people, entries)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            # SQLite's shared-cache test database answers "table is locked" instead of waiting:
+            # retry then, as a person would press the button again.
+            for pause in (0.05, 0.1, 0.2, 0.4, 0.8):
+                try:
+                    services.use_link(token=token)
+                except OperationalError:
+                    time.sleep(pause)
+                    continue
+                outcomes.append("won")
+                return
+        except services.LinkRefused:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["refused", "won"]
+    assert len(events("sar_pdf_downloaded")) == 1

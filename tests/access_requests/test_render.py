@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 from datetime import timedelta
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -129,3 +130,41 @@ def test_the_reaper_command_marks_killed_renders_failed(people, entries):
     assert "1 interrupted render marked failed" in out.getvalue()
     sar.refresh_from_db()
     assert sar.render_state == RenderState.FAILED
+
+
+def _reset_task_backends() -> None:
+    # django.tasks caches its backends, and no setting_changed receiver resets them.
+    from asgiref.local import Local
+    from django.tasks import task_backends
+
+    handler: Any = task_backends
+    handler._settings = handler.settings = handler.configure_settings(None)
+    handler._connections = Local()
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _reset_task_backends()
+    yield
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    _reset_task_backends()
+
+
+def test_production_path_the_database_backend_and_its_worker(people, entries, database_tasks):
+    """django-tasks-db, as in production: the request's page shows the queued render until
+    `db_worker` runs it."""
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    sar = checked(people)
+    services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.QUEUED
+    assert DBTaskResult.objects.count() == 1
+    # The worker closes connections that are not in autocommit, as the test's transaction is not.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.READY, sar.render_error
+    assert services.current_rendering(sar) is not None

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from access_requests.demo import seed_access_requests
 from records import demo_data as demo
 from records import policy, services
 from records.audit import log_event
@@ -567,6 +568,7 @@ class DemoBuilder:
         self.make_break_glass()
         records = self.make_staff_records()
         self.backdate(amendments, records)
+        seed_access_requests()
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

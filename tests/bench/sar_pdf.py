@@ -1,0 +1,263 @@
+"""``BENCH name=sar_pdf``: the cost of a subject-access PDF over WeasyPrint's own.
+
+A child with 300 entries in demo-like wording (records.demo_data), with a few amendments, is
+compiled (the snapshot: every record read, decrypted and copied, encrypted again, under the
+policy's rules for the subjects) and rendered exactly as the background task does it — cover
+letter, Article 15 information, note of searches, index with page numbers, the records, PDF/UA-1
+tags. The baseline is WeasyPrint rendering the same text (every record's heading, line of who and
+when, and text) as bare paragraphs in the same process. pypdf's AES-256 password is added at
+release, not in the render: its seconds are printed apart (``encrypt_s``), not in the ratio. The ratio is confide / baseline, best of a few runs after a
+warm-up; the seconds printed are confide's best; peak_mb is the peak of Python allocations
+(tracemalloc) during one more compile and render, measured apart so it does not slow the timing.
+
+Called by the bench runner (tests/bench/run.py) after ``setup_django``:
+
+    from . import sar_pdf
+    result = sar_pdf.run()          # prints nothing; result.line() is the BENCH line
+    sar_pdf.TARGET                  # 1.3
+
+or on its own: ``python -m tests.bench.sar_pdf`` (a temporary SQLite database; exit 1 above the
+target).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from itertools import cycle
+from typing import Any
+
+ENTRIES = 300
+WARM_UP = 1
+REPEATS = 3
+TARGET = 1.3
+
+
+@dataclass
+class SarPdfResult:
+    confide_s: float
+    baseline_s: float
+    peak_mb: float
+    pages: int
+    encrypt_s: float = 0.0
+    entries: int = ENTRIES
+    name: str = "sar_pdf"
+
+    @property
+    def ratio(self) -> float:
+        return self.confide_s / self.baseline_s
+
+    def line(self) -> str:
+        return (
+            f"BENCH name={self.name} ratio={self.ratio:.2f} seconds={self.confide_s:.2f} "
+            f"peak_mb={self.peak_mb:.0f} baseline_s={self.baseline_s:.2f} "
+            f"encrypt_s={self.encrypt_s:.2f} pages={self.pages} entries={self.entries}"
+        )
+
+
+def _make_child(n: int) -> tuple[Any, Any, list[str]]:
+    from datetime import date, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from records import demo_data
+    from records.models import (
+        DEFAULT_LEVEL,
+        Amendment,
+        Carer,
+        Category,
+        Child,
+        Family,
+        ParentInformed,
+        RecordEntry,
+        Relationship,
+        Role,
+        Room,
+        Staff,
+    )
+
+    User = get_user_model()
+    room = Room.objects.create(name="Sar bench room")
+    lead = Staff.objects.create(
+        user=User.objects.create_user("sar_bench_lead", password="bench-password-not-used"),
+        full_name="Helen Marsh",
+        role=Role.LEAD,
+    )
+    deputy = Staff.objects.create(
+        user=User.objects.create_user("sar_bench_deputy", password="bench-password-not-used"),
+        full_name="Ravi Patel",
+        role=Role.DEPUTY,
+    )
+    family = Family.objects.create(name="Sarbench", address="4 Example Row, Exampletown")
+    child = Child.objects.create(
+        first_name="Maya",
+        last_name="Sarbench",
+        date_of_birth=date(2022, 3, 14),
+        started_on=date(2024, 9, 1),
+        room=room,
+        key_person=deputy,
+        family=family,
+    )
+    carer = Carer.objects.create(
+        family=family,
+        full_name="Jo Sarbench",
+        relationship=Relationship.MOTHER,
+        parental_responsibility=True,
+        email="jo@example.test",
+    )
+    child.carers.add(carer)
+    pronouns = demo_data.PRONOUNS["she"]
+    texts = cycle(
+        t.format(name=child.first_name, **pronouns)
+        for t in demo_data.GENERAL_COMMON
+        + demo_data.ACCIDENTS
+        + [line for pair in demo_data.MILD_CONCERNS for line in pair]
+    )
+    categories = cycle(Category.values)
+    now = timezone.now()
+    plain: list[str] = []
+    for i in range(n):
+        category = next(categories)
+        entry = RecordEntry(
+            child=child,
+            author=deputy if i % 2 else lead,
+            category=category,
+            level=DEFAULT_LEVEL[category],
+            occurred_at=now - timedelta(hours=11 * i + 1),
+            text=next(texts),
+            parent_informed=ParentInformed.NOT_REQUIRED,
+        )
+        entry.save()
+        plain.append(entry.text)
+        if i % 25 == 0:
+            amendment = Amendment(
+                entry=entry,
+                author=entry.author,
+                text="Corrected: it was the afternoon session.",
+                reason="Wrong session recorded.",
+            )
+            amendment.save()
+            plain.append(amendment.text)
+    return lead, deputy, plain
+
+
+def _request(lead: Any, deputy: Any) -> Any:
+    from django.utils import timezone
+
+    from access_requests import services
+    from access_requests.models import Channel, RequesterKind
+    from records.models import Child
+
+    child = Child.objects.get(last_name="Sarbench")
+    sar = services.record_request(
+        by=deputy.user,
+        received_on=timezone.localdate(),
+        channel=Channel.EMAIL,
+        requester_kind=RequesterKind.CARER,
+        requester_carer=child.carers.get(),
+        asked_for="Everything you hold about my daughter.",
+        child=child,
+        contact_email="jo@example.test",
+    )
+    services.confirm_identity(
+        sar=sar,
+        by=deputy.user,
+        method="known",
+        confirmed_on=timezone.localdate(),
+        parental_responsibility=True,
+    )
+    return sar
+
+
+@dataclass
+class _Run:
+    seconds: float
+    encrypt_s: float
+    pages: int
+    words: list[str]
+
+
+def _confide_once(lead: Any, deputy: Any) -> _Run:
+    """Compile (the snapshot) and render, as the background task does; the review between them
+    is people's work, done here in one UPDATE outside the timing. The password (pypdf, at
+    release, not part of the render) is timed apart."""
+    from access_requests import services
+    from access_requests.models import BundleItem, Decision
+    from access_requests.pdf import encrypt_pdf, pdf_items, render_bundle_pdf
+
+    sar = _request(lead, deputy)
+    started = time.perf_counter()
+    services.compile_bundle(sar=sar, by=deputy.user)
+    compiled = time.perf_counter() - started
+    BundleItem.objects.filter(request=sar).update(decision=Decision.DISCLOSE)
+    started = time.perf_counter()
+    pdf, pages = render_bundle_pdf(sar)
+    seconds = compiled + time.perf_counter() - started
+    started = time.perf_counter()
+    encrypt_pdf(pdf, "bench-password")
+    encrypt_s = time.perf_counter() - started
+    # "The same text": every heading, line of who-and-when and record text the PDF shows.
+    words = []
+    for entry in pdf_items(sar):
+        words += [entry.item.title, entry.item.meta, entry.item.body]
+    return _Run(seconds, encrypt_s, pages, words)
+
+
+def _baseline_once(texts: list[str]) -> float:
+    from django.utils.html import escape
+    from weasyprint import HTML
+
+    started = time.perf_counter()
+    body = "".join(f"<p>{escape(t)}</p>" for t in texts)
+    HTML(string=f"<html><body>{body}</body></html>").write_pdf()
+    return time.perf_counter() - started
+
+
+def run() -> SarPdfResult:
+    lead, deputy, _texts = _make_child(ENTRIES)
+    for _ in range(WARM_UP):
+        texts = _confide_once(lead, deputy).words
+        _baseline_once(texts)
+    confide_times, baseline_times, encrypt_times, pages = [], [], [], 0
+    for _ in range(REPEATS):  # interleaved, so a slow moment of the machine hits both
+        once = _confide_once(lead, deputy)
+        confide_times.append(once.seconds)
+        encrypt_times.append(once.encrypt_s)
+        pages = once.pages
+        baseline_times.append(_baseline_once(texts))
+    tracemalloc.start()
+    _confide_once(lead, deputy)
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return SarPdfResult(
+        confide_s=min(confide_times),
+        baseline_s=min(baseline_times),
+        peak_mb=peak / (1024 * 1024),
+        pages=pages,
+        encrypt_s=min(encrypt_times),
+    )
+
+
+def main() -> int:
+    from .run import setup_django
+
+    with tempfile.TemporaryDirectory(prefix="confide-bench-sar-") as tmp:
+        setup_django(os.path.join(tmp, "bench.sqlite3"))
+        result = run()
+        print(result.line(), flush=True)
+        from django.db import connections
+
+        connections.close_all()
+    if result.ratio > TARGET:
+        print(f"sar_pdf: ratio {result.ratio:.2f} is above its target of {TARGET}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

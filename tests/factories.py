@@ -33,7 +33,11 @@ def make_room(name: str | None = None) -> Room:
 
 def make_staff(username: str, role: str, *, rooms: list[Room] = (), **extra: Any) -> Staff:  # type: ignore[assignment]
     user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.test", password=TEST_PASSWORD
+        username=username,
+        email=f"{username}@example.test",
+        password=TEST_PASSWORD,
+        # As records.services.create_staff: the Lead and Deputy enter the admin screen.
+        is_staff=role in (Role.LEAD, Role.DEPUTY),
     )
     staff = Staff.objects.create(
         user=user, full_name=extra.pop("full_name", username.title()), role=role, **extra
@@ -99,6 +103,3 @@ def make_entry(
     )
     entry.save()
     return entry
-
-
-ROLE = Role

@@ -213,6 +213,24 @@ class TestTheDemo:
         kinds = set(StaffRecord.objects.values_list("kind", flat=True))
         assert {StaffRecordKind.SUPERVISION, StaffRecordKind.DBS} <= kinds
 
+    def test_sharing_decisions_in_every_state_and_the_lead_can_enter_the_admin(self):
+        from consent.models import ConsentRecord, DecisionState, Disclosure, SharingDecision
+
+        states = set(SharingDecision.objects.values_list("state", flat=True))
+        assert {
+            DecisionState.PROPOSED,
+            DecisionState.APPROVED,
+            DecisionState.DECLINED,
+            DecisionState.SHARED,
+            DecisionState.FAMILY_INFORMED,
+        } <= states
+        assert SharingDecision.objects.filter(retrospective=True).exists()
+        assert SharingDecision.objects.filter(decision="not_share").exists()
+        assert Disclosure.objects.filter(confidentiality="not_asked").exists()
+        assert ConsentRecord.objects.count() > 5
+        staff_users = get_user_model().objects.filter(is_staff=True, is_superuser=False)
+        assert set(staff_users.values_list("username", flat=True)) == {"lead", "deputy"}
+
     def test_practitioner_sees_only_general_entries_of_their_own_room(self):
         staff = Staff.objects.get(user__username="practitioner")
         user = staff.user

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access_requests.demo import seed_access_requests
+from consent.demo import seed_consent_demo
 from records import demo_data as demo
 from records import policy, services
 from records.audit import log_event
@@ -180,6 +181,8 @@ class DemoBuilder:
                 username=spec.username,
                 email=f"{spec.username}@{demo.DOMAIN}",
                 password=self.password,
+                # The Lead and Deputy enter the admin screen to judge sharing decisions.
+                is_staff=spec.role in policy.MANAGERS,
             )
             staff = Staff.objects.create(
                 user=user,
@@ -568,6 +571,9 @@ class DemoBuilder:
         self.make_break_glass()
         records = self.make_staff_records()
         self.backdate(amendments, records)
+        consent_counts = seed_consent_demo(
+            rng=self.rng, setting_staff=self.staff, children=list(self.children.values())
+        )
         seed_access_requests()
         return {
             "staff": len(self.staff),
@@ -577,6 +583,7 @@ class DemoBuilder:
             "amendments": len(amendments),
             "staff_records": len(records),
             "by_category": self.counts,
+            "consent": consent_counts,
         }
 
 

@@ -57,9 +57,21 @@ def children_for_list(
 
 
 def _entries_with_history(qs: QuerySet[RecordEntry]) -> QuerySet[RecordEntry]:
-    return qs.select_related("author", "informed_by", "not_informed_decided_by").prefetch_related(
-        Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
-        Prefetch("attachments", queryset=Attachment.objects.defer("content")),
+    """Entries with their author, amendments (``amendment_list``) and attachments
+    (``attachment_list``, without their content). Plain lists: a prefetch into the related manager
+    builds a manager and a queryset per entry, which costs more than the rows on a long chronology.
+    """
+    return qs.select_related("author").prefetch_related(
+        Prefetch(
+            "amendments",
+            queryset=Amendment.objects.select_related("author"),
+            to_attr="amendment_list",
+        ),
+        Prefetch(
+            "attachments",
+            queryset=Attachment.objects.defer("content"),
+            to_attr="attachment_list",
+        ),
     )
 
 
@@ -85,7 +97,7 @@ def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> Reco
     pk = _uuid_or_404(entry_id)
     entry = (
         _entries_with_history(policy.visible_entries(user))
-        .select_related("child")
+        .select_related("child", "informed_by", "not_informed_decided_by")
         .filter(pk=pk)
         .first()
     )

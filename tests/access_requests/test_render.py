@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import uuid
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -36,7 +37,7 @@ def test_while_rendering_the_page_shows_progress_and_refreshes(people, entries, 
         render_state=RenderState.RENDERING,
         render_progress=40,
         render_heartbeat_at=timezone.now(),
-        render_token=services.uuid.uuid4(),
+        render_token=uuid.uuid4(),
     )
     page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
     assert '<progress max="100" value="40">' in page
@@ -83,7 +84,7 @@ def test_a_crash_while_saving_the_file_keeps_no_partial_pdf(people, entries):
 
 def test_a_render_killed_mid_way_is_found_and_marked_failed(people, entries):
     sar = checked(people)
-    token = services.uuid.uuid4()
+    token = uuid.uuid4()
     SubjectAccessRequest.objects.filter(pk=sar.pk).update(
         render_state=RenderState.RENDERING,
         render_token=token,
@@ -106,9 +107,7 @@ def test_a_superseded_render_cannot_overwrite_the_current_one(people, entries):
     services.start_render(sar=sar, by=people.deputy.user)
     sar.refresh_from_db()
     assert (
-        services.finish_render(
-            sar_id=sar.pk, token=services.uuid.uuid4(), pdf=b"%PDF-other", pages=1
-        )
+        services.finish_render(sar_id=sar.pk, token=uuid.uuid4(), pdf=b"%PDF-other", pages=1)
         is None
     )
     assert Rendering.objects.count() == 1
@@ -122,7 +121,7 @@ def test_the_reaper_command_marks_killed_renders_failed(people, entries):
     sar = checked(people)
     SubjectAccessRequest.objects.filter(pk=sar.pk).update(
         render_state=RenderState.QUEUED,
-        render_token=services.uuid.uuid4(),
+        render_token=uuid.uuid4(),
         render_heartbeat_at=timezone.now() - timedelta(hours=1),
     )
     out = StringIO()

@@ -1,0 +1,90 @@
+"""Helpers shared by the services: policy checks, validation errors, conditional moves, letters."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from records import policy as records_policy
+from records.models import Setting, Staff
+
+from .. import policy
+from ..models import (
+    Letter,
+    SubjectAccessRequest,
+)
+
+logger = logging.getLogger(__name__)
+
+LINK_DAYS = 7
+LINK_ATTEMPTS_PER_WINDOW = 20
+LINK_WINDOW = timedelta(minutes=15)
+# A render with no sign of life for this long was killed (a worker restart, out of memory).
+RENDER_STALE_AFTER = timedelta(minutes=15)
+UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _require(allowed: bool, message: str = "You may not do that.") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _staff(user: Any) -> Staff:
+    staff = records_policy.staff_of(user)
+    _require(staff is not None)
+    assert staff is not None
+    return staff
+
+
+def _handler(user: Any) -> Staff:
+    staff = _staff(user)
+    _require(policy.can_handle_requests(user))
+    return staff
+
+
+def _raise(errors: Mapping[str, str | list[str]]) -> None:
+    if errors:
+        raise ValidationError(dict(errors))
+
+
+def _blank(value: str | None) -> bool:
+    return not (value or "").strip()
+
+
+def _move(request: SubjectAccessRequest, from_statuses: Any, message: str, **changes: Any) -> None:
+    """A conditional UPDATE of the state columns; the count tells whether we won."""
+    statuses = [from_statuses] if isinstance(from_statuses, str) else list(from_statuses)
+    updated = SubjectAccessRequest.objects.filter(pk=request.pk, status__in=statuses).update(
+        **changes
+    )
+    if not updated:
+        raise ValidationError(message)
+    for name, value in changes.items():
+        setattr(request, name, value)
+
+
+def _letter(request: SubjectAccessRequest, kind: str, by: Staff, **context: Any) -> Letter:
+    body = render_to_string(
+        f"access_requests/letters/{kind}.txt",
+        {
+            "sar": request,
+            "setting": Setting.current(),
+            "by": by,
+            "today": timezone.localdate(),
+            **context,
+        },
+    ).strip()
+    letter = Letter(request=request, kind=kind, created_by=by, body=body)
+    letter.save()
+    return letter
+
+
+def _new_reference(received_on: date) -> str:
+    return f"SAR-{received_on:%Y}-{secrets.token_hex(3).upper()}"

@@ -1,0 +1,158 @@
+"""The background render: queued, signs of life, finished in one transaction, or failed (retry)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from records.audit import log_event
+
+from ..models import (
+    Rendering,
+    RenderState,
+    Status,
+    SubjectAccessRequest,
+)
+from .common import (
+    RENDER_STALE_AFTER,
+    _handler,
+    logger,
+)
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def render_is_stale(sar: SubjectAccessRequest, now: Any = None) -> bool:
+    now = now or timezone.now()
+    beat = sar.render_heartbeat_at or sar.render_started_at
+    return (
+        sar.render_state in (RenderState.QUEUED, RenderState.RENDERING)
+        and beat is not None
+        and beat < now - RENDER_STALE_AFTER
+    )
+
+
+def effective_render_state(sar: SubjectAccessRequest) -> str:
+    return RenderState.FAILED if render_is_stale(sar) else sar.render_state
+
+
+def mark_stale_renders_failed() -> int:
+    """Renders with no sign of life for RENDER_STALE_AFTER were killed: mark them failed."""
+    cutoff = timezone.now() - RENDER_STALE_AFTER
+    return SubjectAccessRequest.objects.filter(
+        render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
+        render_heartbeat_at__lt=cutoff,
+    ).update(
+        render_state=RenderState.FAILED,
+        render_error="The render stopped without finishing (the worker was interrupted).",
+    )
+
+
+def start_render(*, sar: SubjectAccessRequest, by: Any) -> uuid.UUID:
+    """Queue the render of a checked bundle in the background (a new attempt replaces a failed
+    or interrupted one). Returns the attempt's token."""
+    _handler(by)
+    token = uuid.uuid4()
+    now = timezone.now()
+    with transaction.atomic():
+        stale = timezone.now() - RENDER_STALE_AFTER
+        updated = (
+            SubjectAccessRequest.objects.filter(pk=sar.pk, status=Status.CHECKED)
+            .filter(
+                Q(render_state__in=[RenderState.NONE, RenderState.FAILED])
+                | Q(
+                    render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
+                    render_heartbeat_at__lt=stale,
+                )
+            )
+            .update(
+                render_state=RenderState.QUEUED,
+                render_token=token,
+                render_progress=0,
+                render_started_at=now,
+                render_heartbeat_at=now,
+                render_error="",
+            )
+        )
+        if not updated:
+            raise ValidationError(
+                "The bundle can be rendered once it has been checked, and not while a render is "
+                "already running."
+            )
+        log_event(actor=by, event="sar_render_queued", obj=sar)
+    sar.refresh_from_db()
+    from ..tasks import render_bundle
+
+    try:
+        render_bundle.enqueue(str(sar.pk), str(token))
+    except Exception:
+        logger.exception("Could not queue the render of %s", sar.reference)
+        fail_render(sar_id=sar.pk, token=token, error="The render could not be queued.")
+        raise
+    return token
+
+
+def render_progress(
+    *, sar_id: Any, token: Any, progress: int, state: str = RenderState.RENDERING
+) -> bool:
+    """A sign of life from the worker; False when this attempt is no longer the current one."""
+    return bool(
+        SubjectAccessRequest.objects.filter(
+            pk=sar_id,
+            render_token=token,
+            render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
+        ).update(render_state=state, render_progress=progress, render_heartbeat_at=timezone.now())
+    )
+
+
+def fail_render(*, sar_id: Any, token: Any, error: str) -> None:
+    SubjectAccessRequest.objects.filter(
+        pk=sar_id,
+        render_token=token,
+        render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
+    ).update(render_state=RenderState.FAILED, render_error=error[:300])
+
+
+@transaction.atomic
+def finish_render(*, sar_id: Any, token: Any, pdf: bytes, pages: int) -> Rendering | None:
+    """The finished file and the state change commit together, or neither does."""
+    sar = SubjectAccessRequest.objects.get(pk=sar_id)
+    rendering = Rendering(
+        request=sar,
+        token=token,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        pages=pages,
+    )
+    rendering.save()
+    updated = SubjectAccessRequest.objects.filter(
+        pk=sar_id, render_token=token, render_state=RenderState.RENDERING, status=Status.CHECKED
+    ).update(
+        render_state=RenderState.READY,
+        render_progress=100,
+        rendered_at=timezone.now(),
+        render_heartbeat_at=timezone.now(),
+    )
+    if not updated:
+        transaction.set_rollback(True)
+        return None
+    log_event(
+        actor=None,
+        event="sar_rendered",
+        obj=sar,
+        detail={"sha256": rendering.sha256, "pages": pages},
+    )
+    return rendering
+
+
+def current_rendering(sar: SubjectAccessRequest) -> Rendering | None:
+    if sar.render_token is None or sar.render_state != RenderState.READY:
+        return None
+    return Rendering.objects.filter(request=sar, token=sar.render_token).first()

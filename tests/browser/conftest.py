@@ -100,3 +100,98 @@ def sign_in_browser(page: Any, user: Any) -> None:
     client = sign_in(Client(), user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": page.base_url}])
+
+
+# --- helpers for the journeys -----------------------------------------------------------------
+
+# 1280x800 pictures of the visible page, for the README: copy them into docs/screenshots/.
+DOC_SCREENSHOTS = ARTIFACTS / "docs"
+
+
+def doc_screenshot(page: Any, name: str) -> Path:
+    """The visible part of the page at 1280x800 (small enough to commit), beside the full-page
+    picture that ``screenshot`` saves."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1280, "height": 800})
+    DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = DOC_SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    page.set_viewport_size(size)
+    screenshot(page, name)
+    return path
+
+
+def check_page(page: Any) -> None:
+    """What every page of a journey must pass: axe-core's WCAG 2.2 AA checks, and no sideways
+    scrolling at the width of the viewport (1280 px, or 768 px for a tablet)."""
+    violations = accessibility_violations(page)
+    assert violations == [], f"{page.url}: {violations}"
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width} px at {width} px"
+
+
+def sign_out_browser(page: Any) -> None:
+    """Forget the browser's session, as when someone else picks up the tablet."""
+    page.context.clear_cookies()
+
+
+# --- the keyboard -----------------------------------------------------------------------------
+
+
+def tab_to(page: Any, target: Any, *, limit: int = 80) -> None:
+    """Press Tab (and nothing else) until ``target``, a locator, has the focus, and check that
+    the focus is visible there. Fails if Tab never reaches it."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            assert target.evaluate("el => el.matches(':focus-visible')"), "focus not visible"
+            outline = target.evaluate("el => getComputedStyle(el).outlineStyle")
+            assert outline != "none", f"no focus outline on {target}"
+            return
+    raise AssertionError(f"Tab never reached {target} in {limit} presses on {page.url}")
+
+
+_DATETIME_ORDER: dict[str, list[str]] = {}
+
+
+def _datetime_keys(page: Any) -> list[str]:
+    """How this browser's datetime-local field takes typed digits: its segments follow the
+    browser's own locale (month first and a 12-hour clock in an en-US build), not the page's,
+    so it is found once by typing into a scratch page."""
+    if "order" not in _DATETIME_ORDER:
+        scratch = page.context.browser.new_context(locale="en-GB")
+        probe = scratch.new_page()
+        probe.set_content('<input id="d" type="datetime-local" aria-label="When">')
+        for keys in (
+            ["01", "02", "2030", "Tab", "01", "02", "A"],
+            ["02", "01", "2030", "Tab", "01", "02"],
+        ):
+            probe.fill("#d", "")
+            probe.focus("#d")
+            _press(probe, keys)
+            if probe.input_value("#d") == "2030-01-02T01:02":
+                _DATETIME_ORDER["order"] = keys
+                break
+        scratch.close()
+        assert "order" in _DATETIME_ORDER, "could not work out how to type a date and time"
+    return _DATETIME_ORDER["order"]
+
+
+def _press(page: Any, keys: list[str]) -> None:
+    for key in keys:
+        if key == "Tab":
+            page.keyboard.press("Tab")
+        else:
+            page.keyboard.type(key)
+
+
+def type_datetime(page: Any, when: Any) -> None:
+    """Type a date and time into the focused datetime-local field, as a keyboard user does."""
+    us_style = _datetime_keys(page)[0] == "01"
+    hour = when.hour % 12 or 12 if us_style else when.hour
+    keys = [f"{when:%m}", f"{when:%d}"] if us_style else [f"{when:%d}", f"{when:%m}"]
+    keys += [f"{when:%Y}", "Tab", f"{hour:02d}", f"{when:%M}"]
+    if us_style:
+        keys.append("P" if when.hour >= 12 else "A")
+    _press(page, keys)

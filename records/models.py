@@ -201,6 +201,11 @@ DEFAULT_LEVEL: dict[str, int] = {
     Category.CHILD_PROTECTION: Level.CHILD_PROTECTION,
 }
 
+# Labels for pages that show many entries: get_FOO_display() hashes the field's choices on every
+# call, which adds up over a long chronology.
+CATEGORY_LABELS: dict[str, str] = dict(Category.choices)
+LEVEL_LABELS: dict[int, str] = dict(Level.choices)
+
 # The policy: parents are told when anything beyond general progress is recorded.
 CATEGORIES_PARENTS_ARE_TOLD = frozenset(set(Category) - {Category.GENERAL})
 
@@ -245,6 +250,16 @@ class RecordEntry(UUIDModel):
         verbose_name = "record entry"
         verbose_name_plural = "record entries"
         indexes = [models.Index(fields=["child", "level", "occurred_at"])]
+
+    @property
+    def category_label(self) -> str:
+        """What get_category_display() gives, from a dict made once."""
+        return CATEGORY_LABELS.get(self.category, self.category)
+
+    @property
+    def level_label(self) -> str:
+        """What get_level_display() gives, from a dict made once."""
+        return LEVEL_LABELS.get(self.level, str(self.level))
 
 
 class Amendment(UUIDModel):

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from records import selectors as records_selectors
 from records.audit import log_access
 from records.forms import EntryForm
 from records.models import DEFAULT_LEVEL, Category, Level
+from records.view_helpers import apply_service, require
 
 from . import policy, selectors, services
 from .forms import (
@@ -47,35 +47,6 @@ def _files(request: HttpRequest) -> Any:
     return request.FILES if request.method == "POST" else None
 
 
-def _require(allowed: bool) -> None:
-    # Pages for a role someone does not have are not confirmed to exist.
-    if not allowed:
-        raise Http404("Not found")
-
-
-def _apply(forms: Form | list[Form], action: Any) -> Any:
-    """Run a service; its ValidationError becomes form errors, so the form re-displays. With
-    several forms, an error goes to the first form that has the field."""
-    forms = forms if isinstance(forms, list) else [forms]
-    try:
-        return action()
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                target = next((f for f in forms if field in f.fields), None)
-                for error in errors:
-                    if target is None:
-                        forms[0].add_error(None, error)
-                    else:
-                        target.add_error(field, error)
-        else:
-            for message in exc.messages:
-                forms[0].add_error(None, message)
-    except PermissionDenied:
-        raise Http404("Not found") from None
-    return None
-
-
 # --- a child's consent and sharing ---------------------------------------------------------------
 
 
@@ -84,7 +55,7 @@ def child_sharing(request: HttpRequest, child_id: Any) -> HttpResponse:
     """A child's sharing history, with its disclosures and the consent of its carers."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
-    _require(policy.reads_consent(user))
+    require(policy.reads_consent(user))
     return render(
         request,
         "consent/child.html",
@@ -107,10 +78,10 @@ def child_sharing(request: HttpRequest, child_id: Any) -> HttpResponse:
 def disclosure_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
-    _require(policy.can_record_disclosure(user, child))
+    require(policy.can_record_disclosure(user, child))
     form = DisclosureForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
-        disclosure = _apply(
+        disclosure = apply_service(
             form,
             lambda: services.record_disclosure(
                 child=child, author=user, **form.service_arguments()
@@ -127,7 +98,7 @@ def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
     """A record entry and the disclosure it records, in one form and one transaction."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
-    _require(policy.can_record_disclosure(user, child))
+    require(policy.can_record_disclosure(user, child))
     data = _posted(request)
     entry_form = EntryForm(data, _files(request), prefix="entry")
     disclosure_form = DisclosureForm(
@@ -140,7 +111,7 @@ def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
             e = entry_form.cleaned_data
             disclosure_args = disclosure_form.service_arguments()
             disclosure_args["what"] = e["text"]
-            result = _apply(
+            result = apply_service(
                 [entry_form, disclosure_form],
                 lambda: services.record_entry_with_disclosure(
                     child=child,
@@ -204,10 +175,10 @@ def disclosure_confidentiality(request: HttpRequest, disclosure_id: Any) -> Http
     """Answer "is it confidential?" when it was not asked at the time."""
     user = request.user
     disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
-    _require(policy.can_answer_confidentiality(user, disclosure))
+    require(policy.can_answer_confidentiality(user, disclosure))
     form = ConfidentialityForm(_posted(request), disclosure=disclosure)
     if request.method == "POST" and form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.answer_confidentiality(
                 disclosure=disclosure, by=user, request=request, **form.answers()
@@ -249,11 +220,11 @@ def consent_create(request: HttpRequest, carer_id: Any) -> HttpResponse:
     user = request.user
     carer = selectors.get_carer_for_user(user, carer_id)
     children = records_policy.visible_children(user).filter(carers=carer)
-    _require(any(policy.can_record_consent(user, c) for c in children))
+    require(any(policy.can_record_consent(user, c) for c in children))
     form = ConsentForm(_posted(request), _files(request), user=user, carer=carer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        record = _apply(
+        record = apply_service(
             form,
             lambda: services.record_consent(
                 carer=carer,
@@ -297,16 +268,16 @@ def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     ``?supersedes=<id>`` it starts from an earlier decision, which it will replace."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
-    _require(policy.can_propose_sharing(user, child))
+    require(policy.can_propose_sharing(user, child))
     initial: dict[str, Any] = {}
     earlier_id = request.GET.get("supersedes")
     if earlier_id and request.method != "POST":
         earlier = selectors.get_decision_for_user(user, earlier_id, request=request)
-        _require(earlier.child_id == child.pk)
+        require(earlier.child_id == child.pk)
         initial = _initial_from(earlier)
     form = DecisionForm(_posted(request), user=user, child=child, initial=initial)
     if request.method == "POST" and form.is_valid():
-        decision = _apply(
+        decision = apply_service(
             form,
             lambda: services.propose_sharing(child=child, author=user, **form.cleaned_data),
         )
@@ -356,10 +327,10 @@ def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
     """The Lead or Deputy records a share made in an emergency, straight after."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
-    _require(policy.can_record_emergency_share(user, child))
+    require(policy.can_record_emergency_share(user, child))
     form = EmergencyShareForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
-        decision = _apply(
+        decision = apply_service(
             form,
             lambda: services.record_emergency_share(child=child, author=user, **form.cleaned_data),
         )
@@ -423,11 +394,11 @@ def decision_detail(request: HttpRequest, decision_id: Any) -> HttpResponse:
 def decision_shared(request: HttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
-    _require(policy.can_mark_shared(user, decision))
+    require(policy.can_mark_shared(user, decision))
     form = SharedForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.mark_shared(
                 decision=decision,
@@ -449,11 +420,11 @@ def decision_shared(request: HttpRequest, decision_id: Any) -> HttpResponse:
 def family_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
-    _require(policy.can_record_family_informed(user, decision))
+    require(policy.can_record_family_informed(user, decision))
     form = FamilyInformedForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.record_family_informed(
                 decision=decision,
@@ -474,10 +445,10 @@ def family_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
 def family_not_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
-    _require(policy.can_decide_family_not_informed(user))
+    require(policy.can_decide_family_not_informed(user))
     form = FamilyNotInformedForm(request.POST)
     if form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.decide_family_not_informed(
                 decision=decision, lead=user, reason=form.cleaned_data["reason"], request=request
@@ -494,10 +465,10 @@ def family_not_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
 def referral_acknowledged(request: HttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
-    _require(policy.can_record_referral_response(user, decision))
+    require(policy.can_record_referral_response(user, decision))
     form = AcknowledgedForm(request.POST)
     if form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.record_referral_acknowledged(
                 decision=decision,
@@ -517,11 +488,11 @@ def referral_acknowledged(request: HttpRequest, decision_id: Any) -> HttpRespons
 def referral_outcome(request: HttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
-    _require(policy.can_record_referral_response(user, decision))
+    require(policy.can_record_referral_response(user, decision))
     form = OutcomeForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.record_referral_outcome(
                 decision=decision,

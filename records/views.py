@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,30 +36,11 @@ from .forms import (
     StaffRecordForm,
 )
 from .models import DEFAULT_LEVEL, ActingLead, Category, Level
+from .view_helpers import apply_service, require
 
-
-def _require(allowed: bool) -> None:
-    # Pages for a role someone does not have are not confirmed to exist.
-    if not allowed:
-        raise Http404("Not found")
-
-
-def _apply(form: Form, action: Any) -> Any:
-    """Run a service; its ValidationError becomes form errors, so the form re-displays."""
-    try:
-        return action()
-    except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                target = field if field in form.fields else None
-                for error in errors:
-                    form.add_error(target, error)
-        else:
-            for message in exc.messages:
-                form.add_error(None, message)
-    except PermissionDenied:
-        raise Http404("Not found") from None
-    return None
+# Kept for callers in other apps until they import from records.view_helpers.
+_require = require
+_apply = apply_service
 
 
 @login_required
@@ -122,14 +103,14 @@ def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 @login_required
 def child_create(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_manage_register(request.user))
+    require(policy.can_manage_register(request.user))
     return _child_form(request, None)
 
 
 @login_required
 def child_edit(request: HttpRequest, child_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
-    _require(policy.can_manage_register(request.user))
+    require(policy.can_manage_register(request.user))
     return _child_form(request, child)
 
 
@@ -139,7 +120,7 @@ def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
         initial = {f: getattr(child, f) for f in ChildForm.base_fields}
     form = ChildForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = _apply(
+        saved = apply_service(
             form, lambda: services.save_child(by=request.user, child=child, **form.cleaned_data)
         )
         if saved is not None:
@@ -150,10 +131,12 @@ def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
 
 @login_required
 def family_create(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_manage_register(request.user))
+    require(policy.can_manage_register(request.user))
     form = FamilyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        family = _apply(form, lambda: services.save_family(by=request.user, **form.cleaned_data))
+        family = apply_service(
+            form, lambda: services.save_family(by=request.user, **form.cleaned_data)
+        )
         if family is not None:
             messages.success(request, f"The {family.name} family was added.")
             return redirect("child_create")
@@ -163,14 +146,14 @@ def family_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def carer_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
-    _require(policy.can_manage_register(request.user))
+    require(policy.can_manage_register(request.user))
     return _carer_form(request, child, None)
 
 
 @login_required
 def carer_edit(request: HttpRequest, child_id: Any, carer_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
-    _require(policy.can_manage_register(request.user))
+    require(policy.can_manage_register(request.user))
     carer = child.carers.filter(pk=carer_id).first()
     if carer is None:
         raise Http404("No such carer")
@@ -184,7 +167,7 @@ def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
         initial["parental_responsibility"] = "yes" if carer.parental_responsibility else "no"
     form = CarerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        saved = _apply(
+        saved = apply_service(
             form,
             lambda: services.save_carer(
                 by=request.user, child=child, carer=carer, **form.cleaned_data
@@ -201,7 +184,7 @@ def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
 @login_required
 def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
-    _require(policy.can_see_contacts(request.user, child))
+    require(policy.can_see_contacts(request.user, child))
     carers = child.carers.all()
     return render(
         request,
@@ -214,11 +197,11 @@ def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
 def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
-    _require(policy.can_write_entry(user, child))
+    require(policy.can_write_entry(user, child))
     form = EntryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        entry = _apply(
+        entry = apply_service(
             form,
             lambda: services.record_entry(
                 child=child,
@@ -253,11 +236,11 @@ def entry_detail(request: HttpRequest, entry_id: Any) -> HttpResponse:
 def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
-    _require(policy.can_amend_entry(user, entry))
+    require(policy.can_amend_entry(user, entry))
     form = AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.amend_entry(
                 entry=entry, author=user, text=data["text"], reason=data["reason"]
@@ -274,10 +257,10 @@ def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
 def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
-    _require(policy.can_amend_entry(user, entry))
+    require(policy.can_amend_entry(user, entry))
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.add_attachment(
                 entry=entry, by=user, upload=form.cleaned_data["attachment"]
@@ -311,11 +294,11 @@ def _entry_page(request: HttpRequest, entry: Any, **forms: Form) -> HttpResponse
 def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
-    _require(policy.can_mark_informed(user, entry))
+    require(policy.can_mark_informed(user, entry))
     form = InformedForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.mark_parent_informed(
                 entry=entry, by=user, informed_at=data["informed_at"], how=data["how"]
@@ -332,10 +315,10 @@ def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
 def entry_not_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
-    _require(policy.can_decide_not_to_inform(user))
+    require(policy.can_decide_not_to_inform(user))
     form = NotInformedForm(request.POST)
     if form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.decide_not_to_inform(
                 entry=entry, lead=user, reason=form.cleaned_data["reason"]
@@ -363,7 +346,7 @@ def attachment_download(request: HttpRequest, attachment_id: Any) -> HttpRespons
 
 @login_required
 def grant_list(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_manage_grants(request.user))
+    require(policy.can_manage_grants(request.user))
     grants = selectors.grants_for_manager(request.user)
     return render(request, "records/grant_list.html", {"grants": grants[:200]})
 
@@ -371,12 +354,12 @@ def grant_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
-    _require(policy.can_manage_grants(user))
+    require(policy.can_manage_grants(user))
     child = selectors.get_child_for_user(user, child_id)
     form = GrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        grant = _apply(
+        grant = apply_service(
             form,
             lambda: services.give_grant(
                 child=child,
@@ -411,10 +394,10 @@ def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
 def break_glass_open(request: HttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
-    _require(policy.can_break_glass(user, child))
+    require(policy.can_break_glass(user, child))
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        access = _apply(
+        access = apply_service(
             form,
             lambda: services.open_break_glass(
                 child=child, by=user, reason=form.cleaned_data["reason"], request=request
@@ -434,7 +417,7 @@ def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
     access = selectors.get_break_glass_for_reviewer(request.user, access_id)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.review_break_glass(
                 access=access, reviewer=request.user, note=form.cleaned_data["note"]
@@ -448,7 +431,7 @@ def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_manage_staff(request.user))
+    require(policy.can_manage_staff(request.user))
     staff = selectors.staff_for_manager(request.user)
     acting = ActingLead.objects.live().select_related("deputy")
     return render(request, "records/staff_list.html", {"staff": staff, "acting": acting})
@@ -456,11 +439,11 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_create(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_manage_staff(request.user))
+    require(policy.can_manage_staff(request.user))
     form = NewStaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result = _apply(
+        result = apply_service(
             form,
             lambda: services.create_staff(
                 created_by=request.user,
@@ -491,7 +474,7 @@ def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
     form = StaffForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.update_staff(
                 staff=staff,
@@ -530,12 +513,12 @@ def staff_enrolment_code(request: HttpRequest, staff_id: Any) -> HttpResponse:
 
 @login_required
 def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
-    _require(policy.can_read_staff_records(request.user))
+    require(policy.can_read_staff_records(request.user))
     staff = selectors.get_staff_for_manager(request.user, staff_id)
     form = StaffRecordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.record_staff_record(
                 staff=staff,
@@ -556,11 +539,11 @@ def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
 
 @login_required
 def acting_lead(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_appoint_acting_lead(request.user))
+    require(policy.can_appoint_acting_lead(request.user))
     form = ActingLeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        done = _apply(
+        done = apply_service(
             form,
             lambda: services.appoint_acting_lead(
                 deputy=data["deputy"],
@@ -579,7 +562,7 @@ def acting_lead(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
-    _require(policy.can_appoint_acting_lead(request.user))
+    require(policy.can_appoint_acting_lead(request.user))
     appointment = ActingLead.objects.filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404("No such appointment")
@@ -593,7 +576,7 @@ def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
 
 @login_required
 def audit_child(request: HttpRequest, child_id: Any) -> HttpResponse:
-    _require(policy.can_view_audit(request.user))
+    require(policy.can_view_audit(request.user))
     child = selectors.get_child_for_user(request.user, child_id)
     page = Paginator(selectors.audit_for_child(request.user, child), 100).get_page(
         request.GET.get("page")
@@ -603,7 +586,7 @@ def audit_child(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_view_audit(request.user))
+    require(policy.can_view_audit(request.user))
     page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
     return render(request, "records/audit_log.html", {"page": page})
 

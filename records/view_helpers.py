@@ -1,0 +1,40 @@
+"""What every app's thin views share: 404 for what a person may not know of, and service
+ValidationErrors shown on the form that was submitted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404
+
+
+def require(allowed: bool) -> None:
+    # Pages for a role someone does not have are not confirmed to exist.
+    if not allowed:
+        raise Http404("Not found")
+
+
+def apply_service(forms: Form | list[Form], action: Callable[[], Any]) -> Any:
+    """Run a service and return its result; on a ValidationError return None with the errors put
+    on the form (with several forms, on the first that has the field), so it re-displays."""
+    forms = forms if isinstance(forms, list) else [forms]
+    try:
+        return action()
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                target = next((f for f in forms if field in f.fields), None)
+                for error in errors:
+                    if target is None:
+                        forms[0].add_error(None, error)
+                    else:
+                        target.add_error(field, error)
+        else:
+            for message in exc.messages:
+                forms[0].add_error(None, message)
+    except PermissionDenied:
+        raise Http404("Not found") from None
+    return None

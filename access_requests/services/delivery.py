@@ -68,6 +68,7 @@ def approve_bundle(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessReques
     if not updated:
         raise ValidationError("The bundle changed while you were approving it: look again.")
     sar.refresh_from_db()
+    log_event(actor=by, event="sar_approved", obj=sar, detail={"sha256": rendering.sha256})
     return sar
 
 
@@ -186,6 +187,7 @@ def mark_sent(*, sar: SubjectAccessRequest, by: Any, how: str) -> SubjectAccessR
     if latest_release(sar) is None:
         raise ValidationError("Release a password-protected copy before recording it as sent.")
     _move(
+        by,
         sar,
         Status.APPROVED,
         "Only an approved bundle can be sent.",
@@ -201,6 +203,7 @@ def mark_sent(*, sar: SubjectAccessRequest, by: Any, how: str) -> SubjectAccessR
 def close_request(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequest:
     staff = _handler(by)
     _move(
+        by,
         sar,
         Status.SENT,
         "Only a request whose response was sent can be closed.",

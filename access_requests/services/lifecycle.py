@@ -159,6 +159,7 @@ def ask_for_identity(*, sar: SubjectAccessRequest, by: Any, what: str) -> Letter
     staff = _handler(by)
     _raise({"what": "Say what proof of identity you asked for."} if _blank(what) else {})
     _move(
+        by,
         sar,
         Status.RECEIVED,
         "Identity has already been asked for or confirmed.",
@@ -213,6 +214,7 @@ def confirm_identity(
     _raise(errors)
     clock = sar.received_on if method == IdentityMethod.KNOWN_TO_STAFF else confirmed_on
     _move(
+        by,
         sar,
         BEFORE_CLOCK,
         "Identity has already been confirmed for this request.",
@@ -246,6 +248,7 @@ def pause_for_clarification(
         errors["started_on"] = "The clock cannot pause before it started."
     _raise(errors)
     _move(
+        by,
         sar,
         CLOCK_RUNNING,
         "The clock can be paused only while it is running (identity confirmed, not yet sent).",
@@ -271,6 +274,7 @@ def resume_after_clarification(
         _raise({"ended_on": "Clarification cannot arrive before it was asked for."})
     back = Status.IN_REVIEW if sar.compiled_at else Status.IN_PROGRESS
     _move(
+        by,
         sar,
         Status.AWAITING_CLARIFICATION,
         "This request is not waiting for clarification.",
@@ -302,6 +306,7 @@ def extend_deadline(*, sar: SubjectAccessRequest, by: Any, reason: str) -> Lette
         )
     _raise({"reason": "Say why the request is complex or numerous."} if _blank(reason) else {})
     _move(
+        by,
         sar,
         OPEN_STATUSES - BEFORE_CLOCK - {Status.APPROVED},
         "This request cannot be extended now.",
@@ -325,6 +330,7 @@ def refuse_request(*, sar: SubjectAccessRequest, by: Any, reason: str, explanati
         errors["explanation"] = "Explain the reasons: the requester is told them."
     _raise(errors)
     _move(
+        by,
         sar,
         OPEN_STATUSES - {Status.APPROVED},
         "This request can no longer be refused.",
@@ -348,6 +354,7 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: Any, other_searches: str = 
     staff = _handler(by)
     now = timezone.now()
     _move(
+        by,
         sar,
         Status.IN_PROGRESS,
         "The bundle can be compiled once identity is confirmed, and only once.",
@@ -430,6 +437,7 @@ def submit_for_check(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequ
             "item before the bundle is checked."
         )
     _move(
+        by,
         sar,
         Status.IN_REVIEW,
         "The bundle is not in review.",
@@ -454,6 +462,7 @@ def check_bundle(
     if not accept and _blank(note):
         _raise({"note": "Say what needs to change."})
     _move(
+        by,
         sar,
         Status.AWAITING_CHECK,
         "The bundle is not waiting for a check.",

@@ -45,13 +45,19 @@ def effective_render_state(sar: SubjectAccessRequest) -> str:
 def mark_stale_renders_failed() -> int:
     """Renders with no sign of life for RENDER_STALE_AFTER were killed: mark them failed."""
     cutoff = timezone.now() - RENDER_STALE_AFTER
-    return SubjectAccessRequest.objects.filter(
-        render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
-        render_heartbeat_at__lt=cutoff,
-    ).update(
-        render_state=RenderState.FAILED,
-        render_error="The render stopped without finishing (the worker was interrupted).",
+    stale = list(
+        SubjectAccessRequest.objects.filter(
+            render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
+            render_heartbeat_at__lt=cutoff,
+        ).values_list("pk", "render_token")
     )
+    for pk, token in stale:
+        fail_render(
+            sar_id=pk,
+            token=token,
+            error="The render stopped without finishing (the worker was interrupted).",
+        )
+    return len(stale)
 
 
 def start_render(*, sar: SubjectAccessRequest, by: Any) -> uuid.UUID:
@@ -112,11 +118,18 @@ def render_progress(
 
 
 def fail_render(*, sar_id: Any, token: Any, error: str) -> None:
-    SubjectAccessRequest.objects.filter(
+    failed = SubjectAccessRequest.objects.filter(
         pk=sar_id,
         render_token=token,
         render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
     ).update(render_state=RenderState.FAILED, render_error=error[:300])
+    if failed:
+        log_event(
+            actor=None,
+            event="sar_render_failed",
+            obj=SubjectAccessRequest.objects.only("id", "reference").get(pk=sar_id),
+            detail={"error": error[:300]},
+        )
 
 
 @transaction.atomic

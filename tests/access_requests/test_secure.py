@@ -78,3 +78,34 @@ def test_query_counts_stay_flat(people, entries, client_for):
     assert _count(client, reverse("sar_list")) == few_list
     assert _count(client, reverse("sar_detail", args=[more.pk])) == few_detail
     assert _count(client, reverse("dashboard")) == few_dash
+
+
+def test_every_step_is_in_the_audit_log(people, entries, client_for):
+    sar = approved(people)
+    release, _password = services.release_copy(sar=sar, by=people.lead.user)
+    services.mark_sent(sar=sar, by=people.deputy.user, how="post")
+    services.close_request(sar=sar, by=people.lead.user)
+    client_for("lead").get(reverse("sar_download", args=[sar.pk]))
+    by_event = {}
+    for entry in LogEntry.objects.select_related("actor").order_by("timestamp"):
+        event = (entry.additional_data or {}).get("event")
+        if event:
+            by_event.setdefault(event, entry)
+    for event, who in [
+        ("sar_received", people.office),
+        ("sar_in_progress", people.deputy),  # identity confirmed, the clock started
+        ("sar_in_review", people.deputy),  # compiled
+        ("sar_awaiting_check", people.deputy),
+        ("sar_checked", people.lead),
+        ("sar_render_queued", people.deputy),
+        ("sar_approved", people.lead),
+        ("sar_released", people.lead),
+        ("sar_sent", people.deputy),
+        ("sar_closed", people.lead),
+        ("sar_pdf_downloaded", people.lead),
+    ]:
+        assert event in by_event, event
+        assert by_event[event].actor == who.user, event
+    assert "sar_rendered" in by_event
+    assert by_event["sar_approved"].additional_data["sha256"] == sar.approved_sha256
+    assert release.sha256 == by_event["sar_released"].additional_data["sha256"]

@@ -18,6 +18,7 @@ from ..factories import make_child
 from .conftest import (
     check_page,
     doc_screenshot,
+    screenshot,
     sign_in_browser,
     sign_out_browser,
     tab_to,
@@ -109,7 +110,7 @@ def test_other_room_sees_a_concern_only_while_a_grant_lasts(page, people):
     ends = (timezone.localtime() + timedelta(days=14)).replace(second=0, microsecond=0)
     tab_to(page, page.get_by_label("Ends"))
     type_datetime(page, ends)
-    doc_screenshot(page, "grant-form")
+    screenshot(page, "grant-form")
     tab_to(page, page.get_by_role("button", name="Give grant"))
     page.keyboard.press("Enter")
     page.get_by_text("Kay Two may now see this child's records.").wait_for()

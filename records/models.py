@@ -251,6 +251,10 @@ class RecordEntry(UUIDModel):
         verbose_name_plural = "record entries"
         indexes = [models.Index(fields=["child", "level", "occurred_at"])]
 
+    # Set by records.selectors on the entries of the chronology and the entry page.
+    amendment_list: list[Amendment]
+    attachment_list: list[Attachment]
+
     @property
     def category_label(self) -> str:
         """What get_category_display() gives, from a dict made once."""

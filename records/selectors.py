@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -56,29 +57,41 @@ def children_for_list(
     return qs.order_by("last_name", "first_name")
 
 
-def _entries_with_history(qs: QuerySet[RecordEntry]) -> QuerySet[RecordEntry]:
-    """Entries with their author, amendments (``amendment_list``) and attachments
-    (``attachment_list``, without their content). Plain lists: a prefetch into the related manager
-    builds a manager and a queryset per entry, which costs more than the rows on a long chronology.
+# The entry columns the chronology shows (besides the author's name).
+CHRONOLOGY_FIELDS = ("id", "category", "level", "occurred_at", "parent_informed", "text")
+
+
+def _with_history(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> list[RecordEntry]:
+    """Give each entry its amendments (``amendment_list``, with their authors) and attachments
+    (``attachment_list``, without their content): two queries whatever the number of entries.
+
+    ``among`` is a queryset of (at least) these entries; the two queries filter by it as a
+    subquery. A prefetch_related would bind every entry's key one by one into both queries and
+    build a manager per entry, which costs more than the rows on a long chronology.
     """
-    return qs.select_related("author").prefetch_related(
-        Prefetch(
-            "amendments",
-            queryset=Amendment.objects.select_related("author"),
-            to_attr="amendment_list",
-        ),
-        Prefetch(
-            "attachments",
-            queryset=Attachment.objects.defer("content"),
-            to_attr="attachment_list",
-        ),
-    )
+    amendments: dict[UUID, list[Amendment]] = defaultdict(list)
+    for amendment in Amendment.objects.filter(entry__in=among.values("pk")).select_related(
+        "author"
+    ):
+        amendments[amendment.entry_id].append(amendment)
+    attachments: dict[UUID, list[Attachment]] = defaultdict(list)
+    for attachment in Attachment.objects.filter(entry__in=among.values("pk")).defer("content"):
+        attachments[attachment.entry_id].append(attachment)
+    for entry in entries:
+        entry.amendment_list = amendments.get(entry.pk, [])
+        entry.attachment_list = attachments.get(entry.pk, [])
+    return entries
 
 
 def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEntry]:
     """The entries of a child this user may read, newest first; sensitive and child-protection
     entries shown are written to the audit log in one insert."""
-    entries = list(_entries_with_history(policy.visible_entries(user, child)))
+    visible = policy.visible_entries(user, child)
+    # Only what the page shows: the author's name rather than a Staff object per entry, and not
+    # the columns of the entry page. Reading another field would cost a query per entry
+    # (tests/records/test_query_counts.py would notice).
+    shown = visible.only(*CHRONOLOGY_FIELDS).annotate(author_name=F("author__full_name"))
+    entries = _with_history(list(shown), visible)
     log_access(
         actor=user,
         objects=[e for e in entries if e.level >= Level.SENSITIVE],
@@ -95,16 +108,15 @@ def entry_counts(user: Any, child: Child) -> dict[int, int]:
 
 def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> RecordEntry:
     pk = _uuid_or_404(entry_id)
-    entry = (
-        _entries_with_history(policy.visible_entries(user))
-        .select_related("child", "informed_by", "not_informed_decided_by")
-        .filter(pk=pk)
-        .first()
-    )
+    visible = policy.visible_entries(user).filter(pk=pk)
+    entry = visible.select_related(
+        "child", "author", "informed_by", "not_informed_decided_by"
+    ).first()
     if entry is None:
         if RecordEntry.objects.filter(pk=pk).exists():
             log_event(actor=user, event="refused", obj=RecordEntry(pk=pk), request=request)
         raise Http404("No such entry")
+    _with_history([entry], visible)
     if entry.level >= Level.SENSITIVE:
         log_access(actor=user, objects=[entry], request=request)
     return entry

@@ -86,6 +86,11 @@ def test_new_key_person_sets_up_two_factor_records_an_injury_and_tells_the_paren
     # From here on, the keyboard alone: Tab to move, Enter to follow or press, typing to fill.
     page.get_by_role("heading", name="Dashboard").wait_for()
     check_page(page)
+    # The first Tab shows the skip link, on screen.
+    skip_link = page.get_by_role("link", name="Skip to main content")
+    tab_to(page, skip_link, limit=1)
+    box = skip_link.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0
     tab_to(page, page.get_by_role("link", name="Alfie Brookes"))
     page.keyboard.press("Enter")
 

@@ -520,6 +520,7 @@ def create_staff(
     )
     staff.rooms.set(rooms)
     code = _new_enrolment_code(user, created_by)
+    log_event(actor=created_by, event="enrolment_code_issued", obj=staff)
     return staff, code
 
 

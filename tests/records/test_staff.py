@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
@@ -34,6 +35,9 @@ def test_lead_adds_a_practitioner_and_is_shown_a_one_time_enrolment_code(people,
     stored = EnrolmentCode.objects.get(user=staff.user)
     assert stored.code_hash != code
     assert check_password(code, stored.code_hash)
+    assert LogEntry.objects.filter(
+        object_pk=str(staff.pk), additional_data__event="enrolment_code_issued"
+    ).exists()
 
 
 def test_deputy_gets_admin_access_for_sharing_decisions(people, client_for):

@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from records.audit import log_event
-from records.views import _apply
+from records.view_helpers import apply_service, require
 
 from . import policy, selectors, services
 from .forms import (
@@ -40,11 +40,6 @@ from .forms import (
 from .models import RenderState, Status
 
 
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise Http404("Not found")
-
-
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -55,7 +50,7 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
 
 @login_required
 def sar_list(request: HttpRequest) -> HttpResponse:
-    _require(policy.can_handle_requests(request.user))
+    require(policy.can_handle_requests(request.user))
     child_id = request.GET.get("child") or None
     requests = selectors.requests_for_list(request.user, child_id=child_id)[:200]
     return render(
@@ -66,14 +61,14 @@ def sar_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def sar_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    _require(policy.can_record_request(user))
+    require(policy.can_record_request(user))
     initial = {}
     if request.GET.get("child"):
         initial["child"] = request.GET["child"]
     form = RequestForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        sar = _apply(form, lambda: services.record_request(by=user, request=request, **data))
+        sar = apply_service(form, lambda: services.record_request(by=user, request=request, **data))
         if sar is not None:
             messages.success(
                 request,
@@ -144,7 +139,7 @@ def _action(
     @require_POST
     def view(request: HttpRequest, request_id: Any) -> HttpResponse:
         sar = selectors.get_request_for_user(request.user, request_id, request=request)
-        _require(allowed(request.user))
+        require(allowed(request.user))
         if form_name is None:
             try:
                 run(request, sar, {})
@@ -158,7 +153,7 @@ def _action(
         form = FORMS[form_name](request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            result = _apply(form, lambda: run(request, sar, data) or True)
+            result = apply_service(form, lambda: run(request, sar, data) or True)
             if result is not None:
                 messages.success(request, done_message)
                 return redirect("sar_detail", request_id=sar.pk)
@@ -251,7 +246,7 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
     }
     form = ItemReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        done = _apply(
+        done = apply_service(
             form, lambda: services.review_item(item=item, by=request.user, **form.cleaned_data)
         )
         if done is not None:

@@ -38,10 +38,6 @@ from .forms import (
 from .models import DEFAULT_LEVEL, ActingLead, Category, Level
 from .view_helpers import apply_service, require
 
-# Kept for callers in other apps until they import from records.view_helpers.
-_require = require
-_apply = apply_service
-
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:

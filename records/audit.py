@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -32,6 +33,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from . import crypto
 from .fields import encrypted_fields
@@ -86,13 +88,9 @@ def _entry(
     event: str,
     request: Any = None,
     detail: dict[str, Any] | None = None,
-    content_type: ContentType | None = None,
 ) -> LogEntry:
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    if content_type is None:
-        content_type = ContentType.objects.get_for_model(
-            obj if obj is not None else get_user_model()
-        )
+    content_type = ContentType.objects.get_for_model(obj if obj is not None else get_user_model())
     data: dict[str, Any] = {"event": event}
     if detail:
         data.update(detail)
@@ -109,6 +107,93 @@ def _entry(
     )
 
 
+def _access_rows(
+    *,
+    actor: Any,
+    objects: Iterable[models.Model],
+    event: str,
+    request: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> list[LogEntry]:
+    """Unsaved ACCESS rows, one per object, as ``_entry`` makes them, all stamped with the same
+    time. What they share is worked out once, from one row made by ``_entry``; the others are
+    built the way Django builds the rows it reads (values in column order), which is several
+    times faster than keyword arguments on a page of a few hundred rows."""
+    shared = _entry(actor=actor, obj=None, event=event, request=request, detail=detail)
+    shared.timestamp = timezone.now()
+    columns = [f.attname for f in LogEntry._meta.concrete_fields]
+    base = [getattr(shared, attname) for attname in columns]
+    at_content_type = columns.index("content_type_id")
+    at_object_pk = columns.index("object_pk")
+    at_object_repr = columns.index("object_repr")
+    content_type_ids: dict[type[models.Model], int] = {}
+    rows = []
+    for obj in objects:
+        model = type(obj)
+        if model not in content_type_ids:
+            content_type_ids[model] = ContentType.objects.get_for_model(model).pk
+        values = base.copy()
+        values[at_content_type] = content_type_ids[model]
+        values[at_object_pk] = str(obj.pk)
+        values[at_object_repr] = str(obj)
+        rows.append(LogEntry(*values))
+    return rows
+
+
+_UNSET = object()
+
+
+def _bulk_insert(objs: Sequence[models.Model]) -> None:
+    """INSERT new rows for ``objs`` (all of one model, its key made by the database) and set their
+    keys: what bulk_create does — one statement per batch the database allows, no signals — for
+    the audit trail's page-sized writes.
+
+    bulk_create prepares every value of every row on its own, about 75 µs a row for a LogEntry's
+    15 columns: three times what the database then takes to write the row. The rows of a page
+    share most of their values (actor, address, time, event), so here a value is prepared once
+    for the rows that hold that same object. Values are written as they are: no ``pre_save``
+    (set auto_now fields yourself).
+    """
+    if not objs:
+        return
+    assert connection.features.can_return_rows_from_bulk_insert
+    meta = objs[0]._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    prepared_columns = []
+    for field in fields:
+        column, last, prepared = [], _UNSET, None
+        for obj in objs:
+            value = getattr(obj, field.attname)
+            if value is not last:
+                last, prepared = value, field.get_db_prep_save(value, connection)
+            column.append(prepared)
+        prepared_columns.append(column)
+    rows = list(zip(*prepared_columns, strict=True))
+
+    def quote(field: models.Field) -> str:
+        assert field.column is not None, "a concrete field has a column"
+        return connection.ops.quote_name(field.column)
+
+    # Names from the model's metadata, quoted; every value goes as a parameter.
+    columns = ", ".join(quote(f) for f in fields)
+    insert = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    returning = f" RETURNING {quote(meta.pk)}"
+    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                insert + ", ".join([placeholders] * len(batch)) + returning,
+                [value for row in batch for value in row],
+            )
+            # In the order of the VALUES, as bulk_create relies on too.
+            for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
 def log_access(
     *,
     actor: Any,
@@ -118,13 +203,11 @@ def log_access(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """One ACCESS row per object shown, in one bulk insert."""
-    rows = [
-        _entry(actor=actor, obj=o, event=event, request=request, detail=detail) for o in objects
-    ]
+    rows = _access_rows(actor=actor, objects=objects, event=event, request=request, detail=detail)
     if rows:
-        # bulk_create sends no post_save: the seals follow in one more insert, same transaction.
+        # A bulk insert sends no post_save: the seals follow in one more insert, same transaction.
         with transaction.atomic(savepoint=False):
-            LogEntry.objects.bulk_create(rows)
+            _bulk_insert(rows)
             seal_entries(rows)
     return len(rows)
 
@@ -205,25 +288,65 @@ def chain_key(key_id: str) -> bytes:
     return _chain_key(key_id, ring.keys[key_id])
 
 
-def _plain(field: models.Field, value: Any) -> Any:
-    """A field value as the database returns it, in JSON (so memory and database agree)."""
-    if value is None:
-        return None
+def _chain_hmac(key_id: str) -> hmac.HMAC:
+    """A fresh HMAC under the chain key for ``key_id``: a copy of one keyed once."""
+    return _keyed_hmac(chain_key(key_id)).copy()
+
+
+@cache
+def _keyed_hmac(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _is_json_plain(value: Any) -> bool:
+    """True when a JSON round trip gives the value back as it is (so it can be skipped)."""
+    if value is None or isinstance(value, str | int):  # bool is an int
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_is_json_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json_plain(v) for k, v in value.items())
+    return False
+
+
+def _to_plain(field: models.Field) -> Callable[[Any], Any]:
+    """How a (non-null) value of ``field`` reads as the database returns it, in JSON (so memory
+    and database agree)."""
     if isinstance(field, models.JSONField):
-        return json.loads(json.dumps(value, cls=field.encoder))
+        encoder = field.encoder
+
+        def from_json(value: Any) -> Any:
+            if encoder is None and _is_json_plain(value):
+                return value
+            return json.loads(json.dumps(value, cls=encoder))
+
+        return from_json
     if isinstance(field, models.DateTimeField):
-        return value.astimezone(UTC).isoformat()
-    return field.get_prep_value(value)
+        return lambda value: value.astimezone(UTC).isoformat()
+    return field.get_prep_value
+
+
+# Per LogEntry class (migrations bring their own historical one): (name, attname, to_plain) for
+# each sealed column, worked out once.
+_sealed_columns: dict[type[models.Model], list[tuple[str, str, Callable[[Any], Any]]]] = {}
 
 
 def canonical_entry(entry: models.Model) -> dict[str, Any]:
     """The sealed content of a LogEntry (a real or a migration's historical one)."""
-    meta = entry._meta
+    columns = _sealed_columns.get(type(entry))
+    if columns is None:
+        columns = []
+        for name in SEALED_FIELDS:
+            field = entry._meta.get_field(name)
+            assert isinstance(field, models.Field)
+            columns.append((name, field.attname, _to_plain(field)))
+        _sealed_columns[type(entry)] = columns
     out: dict[str, Any] = {}
-    for name in SEALED_FIELDS:
-        field = meta.get_field(name)
-        assert isinstance(field, models.Field)
-        out[name] = _plain(field, getattr(entry, field.attname))
+    for name, attname, to_plain in columns:
+        value = getattr(entry, attname)
+        out[name] = None if value is None else to_plain(value)
     return out
 
 
@@ -244,12 +367,14 @@ def seal_digest(
         "actor": actor_pk,
         "entry": entry,
     }
-    message = (
-        prev_digest.encode()
-        + b"\n"
-        + json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    mac = _chain_hmac(key_id)
+    mac.update(prev_digest.encode())
+    mac.update(b"\n")
+    mac.update(
+        json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     )
-    return hmac.new(chain_key(key_id), message, hashlib.sha256).hexdigest()
+    digest: str = mac.hexdigest()
+    return digest
 
 
 def seal_entries(entries: Sequence[LogEntry]) -> None:
@@ -268,21 +393,28 @@ def seal_entries(entries: Sequence[LogEntry]) -> None:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
         head = AuditSeal.objects.order_by("-sequence").values("sequence", "digest").first()
         sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
+        created_at = timezone.now()
         seals = []
         for entry in entries:
             assert entry.pk is not None, "seal log entries after they are inserted"
             sequence += 1
-            seal = AuditSeal(entry=entry, sequence=sequence, key_id=key_id, actor_pk=entry.actor_id)
+            seal = AuditSeal(
+                entry_id=entry.pk,
+                sequence=sequence,
+                key_id=key_id,
+                actor_pk=entry.actor_id,
+                created_at=created_at,
+            )
             seal.digest = prev = seal_digest(
                 key_id=key_id,
                 prev_digest=prev,
                 sequence=sequence,
-                created_at=seal.created_at,
+                created_at=created_at,
                 actor_pk=seal.actor_pk,
                 entry=canonical_entry(entry),
             )
             seals.append(seal)
-        AuditSeal.objects.bulk_create(seals)
+        _bulk_insert(seals)
 
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="confide_seal_log_entry")

@@ -128,6 +128,45 @@ def test_log_access_seals_a_page_in_the_same_number_of_queries_whatever_its_size
     assert AuditSeal.objects.count() == LogEntry.objects.count()
 
 
+def test_a_page_of_reads_is_written_as_a_single_event_would_be(people, rf):
+    """log_access writes its rows with its own INSERT: they must hold what the ORM would write."""
+    entry = make_entry(people.child, people.keyperson1)
+    request = rf.get("/", REMOTE_ADDR="10.1.2.3")
+    log_access(actor=people.lead.user, objects=[entry], request=request, detail={"n": 2})
+    log_event(actor=people.lead.user, event="read", obj=entry, request=request, detail={"n": 2})
+    page, single = LogEntry.objects.filter(
+        object_pk=str(entry.pk), action=LogEntry.Action.ACCESS
+    ).order_by("pk")
+
+    def columns(row: LogEntry) -> dict[str, Any]:
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in row._meta.concrete_fields
+            if f.attname not in ("id", "timestamp")
+        }
+
+    assert columns(page) == columns(single)
+    assert page.remote_addr == "10.1.2.3"
+    assert page.additional_data == {"event": "read", "n": 2}
+    assert page.actor == people.lead.user
+
+
+def test_a_page_too_big_for_one_insert_is_written_and_sealed_in_order(people, monkeypatch):
+    entries = [make_entry(people.child, people.keyperson1) for _ in range(5)]
+    before = LogEntry.objects.count()
+    # As on a database that takes few parameters per statement: two rows per INSERT.
+    monkeypatch.setattr(connection.ops, "bulk_batch_size", lambda fields, objs: 2)
+    with CaptureQueriesContext(connection) as captured:
+        log_access(actor=people.lead.user, objects=entries)
+
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 3 + 3  # the entries, then their seals, two rows at a time
+    rows = list(LogEntry.objects.order_by("pk")[before:])
+    assert [r.object_pk for r in rows] == [str(e.pk) for e in entries]
+    assert [r.confide_seal.sequence for r in rows] == sorted(r.confide_seal.sequence for r in rows)
+    assert "Audit log intact" in verify()
+
+
 def test_verify_audit_passes_on_an_untouched_log(people):
     busy_log(people)
     output = verify()

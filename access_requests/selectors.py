@@ -121,3 +121,20 @@ def dashboard_tasks(user: Any) -> dict[str, Any] | None:
         return None
     requests = open_requests(user)
     return {"requests": requests, "overdue": sum(1 for r in requests if r.is_overdue)}
+
+
+def render_status_for_user(user: Any, request_id: Any) -> dict[str, Any]:
+    """The render's state and progress, for the request page's progress indicator (no record
+    content, so polling it writes nothing to the audit log)."""
+    from .services import effective_render_state
+
+    sar = (
+        policy.visible_requests(user)
+        .only("id", "render_state", "render_progress", "render_heartbeat_at", "render_started_at")
+        .filter(pk=_uuid_or_404(request_id))
+        .first()
+    )
+    if sar is None:
+        raise Http404("No such request")
+    state = effective_render_state(sar)
+    return {"state": state, "progress": sar.render_progress}

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<uuid:request_id>/submit/", views.sar_submit, name="sar_submit"),
     path("<uuid:request_id>/check/", views.sar_check, name="sar_check"),
     path("<uuid:request_id>/render/", views.sar_render, name="sar_render"),
+    path("<uuid:request_id>/progress/", views.sar_progress, name="sar_progress"),
     path("<uuid:request_id>/draft.pdf", views.sar_draft, name="sar_draft"),
     path("<uuid:request_id>/approve/", views.sar_approve, name="sar_approve"),
     path("<uuid:request_id>/release/", views.sar_release, name="sar_release"),

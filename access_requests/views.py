@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -265,6 +265,14 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
         {"sar": sar, "item": item, "form": form, "editable": sar.status == Status.IN_REVIEW},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+def sar_progress(request: HttpRequest, request_id: Any) -> JsonResponse:
+    """Polled by the request page while the PDF is being made."""
+    response = JsonResponse(selectors.render_status_for_user(request.user, request_id))
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -44,6 +44,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("sar_submit", "in_review", "post", row(302, 302, 404, 404, 404, 404, 404)),
     ("sar_check", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("sar_render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404)),
+    ("sar_progress", "checked", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("sar_draft", "approved", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("sar_approve", "checked", "post", row(302, 404, 404, 404, 404, 404, 404)),
     ("sar_release", "approved", "post", row(200, 200, 404, 404, 404, 404, 404)),

@@ -40,8 +40,10 @@ def test_while_rendering_the_page_shows_progress_and_refreshes(people, entries, 
         render_token=uuid.uuid4(),
     )
     page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
-    assert '<progress max="100" value="40">' in page
-    assert 'http-equiv="refresh"' in page
+    assert '<progress max="100" value="40"' in page
+    assert reverse("sar_progress", args=[sar.pk]) in page
+    progress = client_for("lead").get(reverse("sar_progress", args=[sar.pk])).json()
+    assert progress == {"state": "rendering", "progress": 40}
     with pytest.raises(ValidationError):
         services.start_render(sar=sar, by=people.lead.user)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from . import policy
 from .audit import log_access, log_event
+from .fields import decrypt_fields
 from .models import (
     Amendment,
     Attachment,
@@ -92,6 +93,7 @@ def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEn
     # (tests/records/test_query_counts.py would notice).
     shown = visible.only(*CHRONOLOGY_FIELDS).annotate(author_name=F("author__full_name"))
     entries = _with_history(list(shown), visible)
+    decrypt_fields(entries, "text")
     log_access(
         actor=user,
         objects=[e for e in entries if e.level >= Level.SENSITIVE],

@@ -156,7 +156,8 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
     """
     if not objs:
         return
-    assert connection.features.can_return_rows_from_bulk_insert
+    db = transaction.get_connection()  # the connection itself: a proxy would be looked up per value
+    assert db.features.can_return_rows_from_bulk_insert
     meta = objs[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     prepared_columns = []
@@ -165,22 +166,22 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
         for obj in objs:
             value = getattr(obj, field.attname)
             if value is not last:
-                last, prepared = value, field.get_db_prep_save(value, connection)
+                last, prepared = value, field.get_db_prep_save(value, db)
             column.append(prepared)
         prepared_columns.append(column)
     rows = list(zip(*prepared_columns, strict=True))
 
     def quote(field: models.Field) -> str:
         assert field.column is not None, "a concrete field has a column"
-        return connection.ops.quote_name(field.column)
+        return db.ops.quote_name(field.column)
 
     # Names from the model's metadata, quoted; every value goes as a parameter.
     columns = ", ".join(quote(f) for f in fields)
-    insert = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    insert = f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608
     placeholders = f"({', '.join(['%s'] * len(fields))})"
     returning = f" RETURNING {quote(meta.pk)}"
-    size = max(connection.ops.bulk_batch_size(fields, objs), 1)
-    with connection.cursor() as cursor:
+    size = max(db.ops.bulk_batch_size(fields, objs), 1)
+    with db.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             cursor.execute(
@@ -191,7 +192,7 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
             for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
                 obj.pk = pk
                 obj._state.adding = False
-                obj._state.db = connection.alias
+                obj._state.db = db.alias
 
 
 def log_access(
@@ -265,6 +266,9 @@ SEALED_FIELDS = (
     "additional_data",
     "actor_email",
 )
+# What json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives,
+# without making a new encoder for every seal.
+_SEAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
 CHAIN_LOCK = 0x436F6E666964
 
@@ -370,9 +374,7 @@ def seal_digest(
     mac = _chain_hmac(key_id)
     mac.update(prev_digest.encode())
     mac.update(b"\n")
-    mac.update(
-        json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    )
+    mac.update(_SEAL_JSON.encode(document).encode())
     digest: str = mac.hexdigest()
     return digest
 

@@ -4,11 +4,13 @@ Every model of ours and the user model are registered; encrypted fields are full
 change diff (auditlog's default mask would keep half the value). Reads are logged here as ACCESS
 entries — one bulk insert per page — because auditlog logs reads only when told to.
 
-Every LogEntry gets an AuditSeal in the transaction that writes it: seal n's digest is
-HMAC(key, digest of seal n-1 || canonical JSON of the entry), the key derived by HKDF from the
-newest encryption key, whose id the seal keeps so seals stay verifiable after a rotation (as long
-as the older key stays configured). ``manage.py verify_audit`` walks the chain. The database also
-refuses UPDATE (and, on PostgreSQL, DELETE) of log rows: migration 0003.
+Every LogEntry is sealed in the transaction that writes it, by one AuditSeal for all the entries
+written together (a page of reads is one seal): seal n's digest is HMAC(key, digest of seal n-1 ||
+the SHA-256 of each covered entry's canonical JSON, in order of id), the key derived by HKDF from
+the newest encryption key, whose id the seal keeps so seals stay verifiable after a rotation (as
+long as the older key stays configured). Each entry's hash is kept on its SealedEntry, so
+``manage.py verify_audit`` names the very entry that was edited. The database also refuses UPDATE
+(and, on PostgreSQL, DELETE) of log rows and seals: migrations 0003 and 0004.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import hmac
 import json
 import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,13 +40,13 @@ from django.utils import timezone
 
 from . import crypto
 from .fields import encrypted_fields
-from .models import AuditSeal
+from .models import AuditSeal, SealedEntry
 
 REDACTED = "[encrypted]"
 
-# Models whose rows hold no personal content and change with every request; AuditSeal would
-# otherwise audit its own sealing.
-UNAUDITED = {"records.UserSession", "records.AuditSeal"}
+# Models whose rows hold no personal content and change with every request; the seals would
+# otherwise audit their own sealing.
+UNAUDITED = {"records.UserSession", "records.AuditSeal", "records.SealedEntry"}
 
 
 def redact(value: str) -> str:
@@ -144,9 +147,9 @@ _UNSET = object()
 
 
 def _bulk_insert(objs: Sequence[models.Model]) -> None:
-    """INSERT new rows for ``objs`` (all of one model, its key made by the database) and set their
-    keys: what bulk_create does — one statement per batch the database allows, no signals — for
-    the audit trail's page-sized writes.
+    """INSERT new rows for ``objs`` (all of one model) and set the keys the database makes: what
+    bulk_create does — one statement per batch the database allows, no signals — for the audit
+    trail's page-sized writes.
 
     bulk_create prepares every value of every row on its own, about 75 µs a row for a LogEntry's
     15 columns: three times what the database then takes to write the row. The rows of a page
@@ -159,7 +162,9 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
     db = transaction.get_connection()  # the connection itself: a proxy would be looked up per value
     assert db.features.can_return_rows_from_bulk_insert
     meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    assert meta.pk is not None
+    made_key = meta.pk.db_returning  # an auto-incremented id, or a key given like any column
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and made_key)]
     prepared_columns = []
     for field in fields:
         column, last, prepared = [], _UNSET, None
@@ -179,7 +184,7 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
     columns = ", ".join(quote(f) for f in fields)
     insert = f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608
     placeholders = f"({', '.join(['%s'] * len(fields))})"
-    returning = f" RETURNING {quote(meta.pk)}"
+    returning = f" RETURNING {quote(meta.pk)}" if made_key else ""
     size = max(db.ops.bulk_batch_size(fields, objs), 1)
     with db.cursor() as cursor:
         for start in range(0, len(rows), size):
@@ -188,9 +193,12 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
                 insert + ", ".join([placeholders] * len(batch)) + returning,
                 [value for row in batch for value in row],
             )
-            # In the order of the VALUES, as bulk_create relies on too.
-            for obj, (pk,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
-                obj.pk = pk
+            written = objs[start : start + size]
+            if made_key:
+                # In the order of the VALUES, as bulk_create relies on too.
+                for obj, (pk,) in zip(written, cursor.fetchall(), strict=True):
+                    obj.pk = pk
+            for obj in written:
                 obj._state.adding = False
                 obj._state.db = db.alias
 
@@ -354,6 +362,15 @@ def canonical_entry(entry: models.Model) -> dict[str, Any]:
     return out
 
 
+def _chain_digest(key_id: str, prev_digest: str, document: dict[str, Any]) -> str:
+    mac = _chain_hmac(key_id)
+    mac.update(prev_digest.encode())
+    mac.update(b"\n")
+    mac.update(_SEAL_JSON.encode(document).encode())
+    digest: str = mac.hexdigest()
+    return digest
+
+
 def seal_digest(
     *,
     key_id: str,
@@ -363,6 +380,8 @@ def seal_digest(
     actor_pk: int | None,
     entry: dict[str, Any],
 ) -> str:
+    """The digest of a version 1 seal (made before migration 0004, and by migration 0003): one
+    entry, its canonical content in the digest itself."""
     document = {
         "v": 1,
         "sequence": sequence,
@@ -371,22 +390,48 @@ def seal_digest(
         "actor": actor_pk,
         "entry": entry,
     }
-    mac = _chain_hmac(key_id)
-    mac.update(prev_digest.encode())
-    mac.update(b"\n")
-    mac.update(_SEAL_JSON.encode(document).encode())
-    digest: str = mac.hexdigest()
-    return digest
+    return _chain_digest(key_id, prev_digest, document)
+
+
+def content_hash(entry: models.Model) -> str:
+    """The SHA-256 of a LogEntry's canonical JSON: what a version 2 seal covers of it."""
+    return hashlib.sha256(_SEAL_JSON.encode(canonical_entry(entry)).encode()).hexdigest()
+
+
+def batch_digest(
+    *,
+    key_id: str,
+    prev_digest: str,
+    sequence: int,
+    created_at: datetime,
+    actor_pk: int | None,
+    entries: Sequence[tuple[int, str]],
+) -> str:
+    """The digest of a version 2 seal: each entry it covers as (id, content hash), in order of id."""
+    document = {
+        "v": 2,
+        "sequence": sequence,
+        "key_id": key_id,
+        "sealed_at": created_at.astimezone(UTC).isoformat(),
+        "actor": actor_pk,
+        "entries": [[pk, digest] for pk, digest in entries],
+    }
+    return _chain_digest(key_id, prev_digest, document)
 
 
 def seal_entries(entries: Sequence[LogEntry]) -> None:
-    """Append seals for newly written log entries: the same queries whatever their number (read
-    the head, insert the seals; on PostgreSQL a lock first)."""
+    """Seal newly written log entries: one seal for each actor's entries among them (so one for a
+    page of reads), in the same queries whatever their number (read the head, insert the seals,
+    insert which entries they cover; on PostgreSQL a lock first)."""
     if not entries:
         return
     key_id = crypto.keyring().current_id
+    by_actor: dict[int | None, list[LogEntry]] = {}
+    for entry in entries:
+        assert entry.pk is not None, "seal log entries after they are inserted"
+        by_actor.setdefault(entry.actor_id, []).append(entry)
     # savepoint=False: inside a caller's transaction this adds no queries; outside one it opens a
-    # transaction, so the head read and the insert happen under the lock.
+    # transaction, so the head read and the inserts happen under the lock.
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             # A lock on the last seal row would not do: a waiter would get that row back after the
@@ -396,27 +441,34 @@ def seal_entries(entries: Sequence[LogEntry]) -> None:
         head = AuditSeal.objects.order_by("-sequence").values("sequence", "digest").first()
         sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
         created_at = timezone.now()
-        seals = []
-        for entry in entries:
-            assert entry.pk is not None, "seal log entries after they are inserted"
+        seals: list[tuple[AuditSeal, list[tuple[int, str]]]] = []
+        for actor_pk, group in by_actor.items():
+            hashes = sorted((entry.pk, content_hash(entry)) for entry in group)
             sequence += 1
             seal = AuditSeal(
-                entry_id=entry.pk,
                 sequence=sequence,
+                version=2,
                 key_id=key_id,
-                actor_pk=entry.actor_id,
+                actor_pk=actor_pk,
                 created_at=created_at,
             )
-            seal.digest = prev = seal_digest(
+            seal.digest = prev = batch_digest(
                 key_id=key_id,
                 prev_digest=prev,
                 sequence=sequence,
                 created_at=created_at,
-                actor_pk=seal.actor_pk,
-                entry=canonical_entry(entry),
+                actor_pk=actor_pk,
+                entries=hashes,
             )
-            seals.append(seal)
-        _bulk_insert(seals)
+            seals.append((seal, hashes))
+        _bulk_insert([seal for seal, _ in seals])
+        _bulk_insert(
+            [
+                SealedEntry(entry_id=pk, seal_id=seal.pk, content_hash=digest)
+                for seal, hashes in seals
+                for pk, digest in hashes
+            ]
+        )
 
 
 @receiver(post_save, sender=LogEntry, dispatch_uid="confide_seal_log_entry")
@@ -448,67 +500,107 @@ def _seal_batches(batch_size: int) -> Iterator[list[AuditSeal]]:
         last = batch[-1].sequence
 
 
+def _naming(seal: AuditSeal, entry_ids: Sequence[int]) -> str:
+    if not entry_ids:
+        return f"seal #{seal.sequence}"
+    if len(entry_ids) == 1:
+        return f"seal #{seal.sequence} (log entry {entry_ids[0]})"
+    return f"seal #{seal.sequence} (log entries {entry_ids[0]}–{entry_ids[-1]})"
+
+
+def _seal_problem(
+    seal: AuditSeal,
+    sealed: list[SealedEntry],
+    entries: dict[Any, LogEntry],
+    live_actors: set[Any],
+    prev: str,
+) -> str | None:
+    """What is wrong with one seal and the entries it covers, or None."""
+    where = _naming(seal, [s.entry_id for s in sealed])
+    if not sealed:
+        return f"{where} covers no log entry: the entries it sealed were deleted"
+    for covered in sealed:
+        entry = entries.get(covered.entry_id)
+        here = _naming(seal, [covered.entry_id])
+        if entry is None:
+            return f"{here}: the log entry was deleted"
+        actor_ok = entry.actor_id == seal.actor_pk or (
+            entry.actor_id is None and seal.actor_pk not in live_actors
+        )
+        if not actor_ok:
+            return f"{here}: the entry's actor was changed"
+        if seal.version == 2 and not hmac.compare_digest(content_hash(entry), covered.content_hash):
+            return f"{here}: the entry or its seal was altered"
+    try:
+        if seal.version == 1:
+            if len(sealed) != 1:
+                return f"{where}: a version 1 seal covers one entry; entries were moved to it"
+            digest = seal_digest(
+                key_id=seal.key_id,
+                prev_digest=prev,
+                sequence=seal.sequence,
+                created_at=seal.created_at,
+                actor_pk=seal.actor_pk,
+                entry=canonical_entry(entries[sealed[0].entry_id]),
+            )
+            altered = "the entry or its seal was altered, or entries were reordered"
+        elif seal.version == 2:
+            digest = batch_digest(
+                key_id=seal.key_id,
+                prev_digest=prev,
+                sequence=seal.sequence,
+                created_at=seal.created_at,
+                actor_pk=seal.actor_pk,
+                entries=[(s.entry_id, s.content_hash) for s in sealed],
+            )
+            altered = "the seal was altered, or entries it covered were deleted, moved or reordered"
+        else:
+            return f"{where} has an unknown version, {seal.version}: the seal was altered"
+    except crypto.DecryptionError:
+        return (
+            f"{where} was made with encryption key {seal.key_id!r}, which is no longer in "
+            "CONFIDE_ENCRYPTION_KEYS: keep retired keys listed (after the newest) for as long "
+            "as the audit log they sealed is kept"
+        )
+    if not hmac.compare_digest(digest, seal.digest):
+        return f"{where}: {altered}"
+    return None
+
+
 def verify_chain(*, batch_size: int = 1000) -> ChainReport:
     """Walk the chain in order and report the first broken link."""
     user_model = get_user_model()
     prev, expected, count = GENESIS, 1, 0
     for seals in _seal_batches(batch_size):
-        entries = LogEntry.objects.in_bulk([s.entry_id for s in seals])
+        sealed: dict[int, list[SealedEntry]] = defaultdict(list)
+        for covered in SealedEntry.objects.filter(seal__in=[s.pk for s in seals]).order_by(
+            "entry_id"
+        ):
+            sealed[covered.seal_id].append(covered)
+        entries = LogEntry.objects.in_bulk([c.entry_id for cs in sealed.values() for c in cs])
         live_actors = set(
             user_model.objects.filter(
                 pk__in={s.actor_pk for s in seals if s.actor_pk is not None}
             ).values_list("pk", flat=True)
         )
         for seal in seals:
-            where = f"seal #{seal.sequence} (log entry {seal.entry_id})"
             if seal.sequence != expected:
                 missing = (
                     f"#{expected}"
                     if seal.sequence == expected + 1
                     else f"#{expected}–#{seal.sequence - 1}"
                 )
+                where = _naming(seal, [c.entry_id for c in sealed[seal.pk]])
                 return ChainReport(
                     count,
                     f"seal {missing} is missing before {where}: sealed log entries were deleted",
                     expected - 1,
                     prev,
                 )
-            entry = entries.get(seal.entry_id)
-            if entry is None:
-                return ChainReport(count, f"{where}: the log entry was deleted", expected - 1, prev)
-            try:
-                digest = seal_digest(
-                    key_id=seal.key_id,
-                    prev_digest=prev,
-                    sequence=seal.sequence,
-                    created_at=seal.created_at,
-                    actor_pk=seal.actor_pk,
-                    entry=canonical_entry(entry),
-                )
-            except crypto.DecryptionError:
-                return ChainReport(
-                    count,
-                    f"{where} was made with encryption key {seal.key_id!r}, which is no longer "
-                    "in CONFIDE_ENCRYPTION_KEYS: keep retired keys listed (after the newest) for "
-                    "as long as the audit log they sealed is kept",
-                    expected - 1,
-                    prev,
-                )
-            actor_ok = entry.actor_id == seal.actor_pk or (
-                entry.actor_id is None and seal.actor_pk not in live_actors
-            )
-            if not actor_ok:
-                return ChainReport(
-                    count, f"{where}: the entry's actor was changed", expected - 1, prev
-                )
-            if not hmac.compare_digest(digest, seal.digest):
-                return ChainReport(
-                    count,
-                    f"{where}: the entry or its seal was altered, or entries were reordered",
-                    expected - 1,
-                    prev,
-                )
-            prev, expected, count = seal.digest, expected + 1, count + 1
+            problem = _seal_problem(seal, sealed[seal.pk], entries, live_actors, prev)
+            if problem is not None:
+                return ChainReport(count, problem, expected - 1, prev)
+            prev, expected, count = seal.digest, expected + 1, count + len(sealed[seal.pk])
     unsealed = (
         LogEntry.objects.filter(confide_seal__isnull=True)
         .order_by("pk")

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from records import crypto
 from records.audit import log_access, log_event
-from records.models import AuditSeal, Child, RecordEntry
+from records.models import AuditSeal, Child, RecordEntry, SealedEntry
 
 from ..factories import make_child, make_entry
 
@@ -106,15 +106,20 @@ def test_no_child_name_in_the_object_repr_of_the_audit_log(people):
 # --- every entry sealed ---------------------------------------------------------------------------
 
 
-def test_every_log_entry_is_sealed_in_order(people):
+def test_every_log_entry_is_sealed_once_in_order(people):
     busy_log(people)
     entries = LogEntry.objects.count()
     seals = list(AuditSeal.objects.order_by("sequence"))
 
-    assert len(seals) == entries > 10
-    assert [s.sequence for s in seals] == list(range(1, entries + 1))
+    assert [s.sequence for s in seals] == list(range(1, len(seals) + 1))
     assert {s.key_id for s in seals} == {crypto.keyring().current_id}
+    assert SealedEntry.objects.count() == entries > 10  # the entry is the key: sealed once
     assert not LogEntry.objects.filter(confide_seal__isnull=True).exists()
+    # A page of reads is one seal; every other entry here was written on its own.
+    reads = LogEntry.objects.filter(additional_data__event="read")
+    assert reads.count() == 3
+    assert len({r.confide_seal.seal_id for r in reads}) == 1
+    assert len(seals) == entries - 2
 
 
 def test_log_access_seals_a_page_in_the_same_number_of_queries_whatever_its_size(people):
@@ -124,8 +129,14 @@ def test_log_access_seals_a_page_in_the_same_number_of_queries_whatever_its_size
     with CaptureQueriesContext(connection) as twelve:
         log_access(actor=people.lead.user, objects=entries)
 
-    assert len(one.captured_queries) == len(twelve.captured_queries) <= 4
-    assert AuditSeal.objects.count() == LogEntry.objects.count()
+    # Insert the rows; (on PostgreSQL, lock the chain;) read its head; insert the seal; insert
+    # which rows it covers.
+    expected = 5 if connection.vendor == "postgresql" else 4
+    assert len(one.captured_queries) == len(twelve.captured_queries) == expected
+    assert SealedEntry.objects.count() == LogEntry.objects.count()
+    page = AuditSeal.objects.order_by("-sequence").first()
+    assert page is not None
+    assert page.sealed_entries.count() == 12
 
 
 def test_a_page_of_reads_is_written_as_a_single_event_would_be(people, rf):
@@ -160,10 +171,10 @@ def test_a_page_too_big_for_one_insert_is_written_and_sealed_in_order(people, mo
         log_access(actor=people.lead.user, objects=entries)
 
     inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 3 + 3  # the entries, then their seals, two rows at a time
+    assert len(inserts) == 3 + 1 + 3  # the rows, their seal, which rows it covers: two at a time
     rows = list(LogEntry.objects.order_by("pk")[before:])
     assert [r.object_pk for r in rows] == [str(e.pk) for e in entries]
-    assert [r.confide_seal.sequence for r in rows] == sorted(r.confide_seal.sequence for r in rows)
+    assert len({r.confide_seal.seal_id for r in rows}) == 1
     assert "Audit log intact" in verify()
 
 
@@ -198,8 +209,14 @@ def test_database_refuses_to_update_a_log_entry(people):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         sql("UPDATE auditlog_logentry SET object_repr = %s WHERE id = %s", ["edited", row.pk])
+    seal = row.confide_seal
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql("UPDATE records_auditseal SET digest = %s WHERE entry_id = %s", ["0" * 64, row.pk])
+        sql("UPDATE records_auditseal SET digest = %s WHERE id = %s", ["0" * 64, seal.seal_id])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql(
+            "UPDATE records_sealedentry SET content_hash = %s WHERE entry_id = %s",
+            ["0" * 64, row.pk],
+        )
 
     assert LogEntry.objects.get(pk=row.pk).object_repr == row.object_repr
     assert "Audit log intact" in verify()
@@ -213,7 +230,7 @@ def test_deleting_a_user_clears_the_actor_and_the_chain_still_verifies(people):
 
     event.refresh_from_db()
     assert event.actor_id is None
-    assert event.confide_seal.actor_pk == user_pk
+    assert event.confide_seal.seal.actor_pk == user_pk
     assert "Audit log intact" in verify()
 
 
@@ -227,7 +244,7 @@ def test_verify_audit_finds_an_edited_entry(people):
     )
 
     message = verify_fails()
-    assert f"seal #{victim.confide_seal.sequence} (log entry {victim.pk})" in message
+    assert f"seal #{victim.confide_seal.seal.sequence} (log entry {victim.pk})" in message
     assert "altered" in message
 
 
@@ -244,20 +261,51 @@ def test_verify_audit_finds_a_reattributed_entry(people):
     assert "actor was changed" in verify_fails()
 
 
-def test_verify_audit_finds_a_deleted_entry(people):
+def test_verify_audit_finds_a_deleted_seal_and_its_entries(people):
     busy_log(people)
     seals = list(AuditSeal.objects.order_by("sequence"))
     victim = seals[len(seals) // 2]
+    entry_ids = list(victim.sealed_entries.values_list("entry_id", flat=True))
     if connection.vendor == "postgresql":
         without_trigger("auditlog_logentry", "confide_logentry_no_delete")
         without_trigger("records_auditseal", "confide_auditseal_no_change")
-    # Whoever deletes an entry must delete its seal too (the foreign key refuses otherwise).
+        without_trigger("records_sealedentry", "confide_sealedentry_no_change")
+    # Whoever deletes an entry must delete what seals it too (the foreign keys refuse otherwise).
+    assert sql("DELETE FROM records_sealedentry WHERE seal_id = %s", [victim.pk]) == len(entry_ids)
     assert sql("DELETE FROM records_auditseal WHERE id = %s", [victim.pk]) == 1
-    assert sql("DELETE FROM auditlog_logentry WHERE id = %s", [victim.entry_id]) == 1
+    for entry_id in entry_ids:
+        assert sql("DELETE FROM auditlog_logentry WHERE id = %s", [entry_id]) == 1
 
     message = verify_fails()
     assert f"seal #{victim.sequence} is missing" in message
     assert "deleted" in message
+
+
+def test_verify_audit_finds_an_entry_deleted_from_a_page(people):
+    busy_log(people)
+    read = list(LogEntry.objects.filter(additional_data__event="read").order_by("pk"))
+    victim, page = read[1], read[1].confide_seal.seal
+    if connection.vendor == "postgresql":
+        without_trigger("auditlog_logentry", "confide_logentry_no_delete")
+        without_trigger("records_sealedentry", "confide_sealedentry_no_change")
+    assert sql("DELETE FROM records_sealedentry WHERE entry_id = %s", [victim.pk]) == 1
+    assert sql("DELETE FROM auditlog_logentry WHERE id = %s", [victim.pk]) == 1
+
+    message = verify_fails()
+    assert f"seal #{page.sequence} (log entries {read[0].pk}–{read[2].pk})" in message
+    assert "deleted" in message
+
+
+def test_verify_audit_finds_an_entry_moved_to_another_seal(people):
+    busy_log(people)
+    read = LogEntry.objects.filter(additional_data__event="read").order_by("pk").first()
+    assert read is not None
+    other = AuditSeal.objects.exclude(pk=read.confide_seal.seal_id).order_by("sequence").last()
+    assert other is not None
+    without_trigger("records_sealedentry", "confide_sealedentry_no_change")
+    sql("UPDATE records_sealedentry SET seal_id = %s WHERE entry_id = %s", [other.pk, read.pk])
+
+    assert "moved" in verify_fails()
 
 
 def test_verify_audit_finds_reordered_entries(people):
@@ -270,7 +318,8 @@ def test_verify_audit_finds_reordered_entries(people):
     sql("UPDATE records_auditseal SET sequence = %s WHERE id = %s", [first.sequence, second.pk])
     sql("UPDATE records_auditseal SET sequence = %s WHERE id = %s", [second.sequence, first.pk])
 
-    assert f"seal #{first.sequence} (log entry {second.entry_id})" in verify_fails()
+    moved = second.sealed_entries.get().entry_id
+    assert f"seal #{first.sequence} (log entry {moved})" in verify_fails()
 
 
 def test_verify_audit_finds_an_entry_written_around_the_chain(people):
@@ -295,12 +344,14 @@ def test_verify_audit_finds_an_entry_written_around_the_chain(people):
 )
 def test_database_refuses_to_delete_a_log_entry_on_postgresql(people):
     busy_log(people)
-    seal = AuditSeal.objects.order_by("sequence").first()
-    assert seal is not None
+    sealed = SealedEntry.objects.select_related("seal").order_by("seal__sequence").first()
+    assert sealed is not None
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql("DELETE FROM records_auditseal WHERE id = %s", [seal.pk])
+        sql("DELETE FROM records_auditseal WHERE id = %s", [sealed.seal_id])
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql("DELETE FROM auditlog_logentry WHERE id = %s", [seal.entry_id])
+        sql("DELETE FROM records_sealedentry WHERE entry_id = %s", [sealed.entry_id])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql("DELETE FROM auditlog_logentry WHERE id = %s", [sealed.entry_id])
     assert "Audit log intact" in verify()
 
 
@@ -331,5 +382,5 @@ def test_concurrent_writers_keep_one_unbroken_chain_on_postgresql(people):
         thread.join()
 
     assert errors == []
-    assert AuditSeal.objects.count() == LogEntry.objects.count()
+    assert SealedEntry.objects.count() == LogEntry.objects.count()
     assert "Audit log intact" in verify()

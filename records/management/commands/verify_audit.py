@@ -11,11 +11,16 @@ from django.db import connection
 from records.audit import verify_chain
 
 TRIGGERS = {
-    "sqlite": ("confide_logentry_no_update", "confide_auditseal_no_change"),
+    "sqlite": (
+        "confide_logentry_no_update",
+        "confide_auditseal_no_change",
+        "confide_sealedentry_no_change",
+    ),
     "postgresql": (
         "confide_logentry_no_update",
         "confide_logentry_no_delete",
         "confide_auditseal_no_change",
+        "confide_sealedentry_no_change",
     ),
 }
 
@@ -41,7 +46,8 @@ class Command(BaseCommand):
         for name in missing_triggers():
             self.stderr.write(
                 f"Warning: the database trigger {name} that refuses changes to the audit log is "
-                "missing or disabled: records/migrations/0003_audit_log_append_only.py creates it."
+                "missing or disabled: records/migrations/0003_audit_log_append_only.py and "
+                "0004_audit_seal_per_insert.py create them."
             )
         if not report.intact:
             raise CommandError(

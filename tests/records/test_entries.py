@@ -85,3 +85,27 @@ def test_amendment_keeps_the_original(people, client_for):
     entry.refresh_from_db()
     assert entry.text == "Original words."
     assert Amendment.objects.get(entry=entry).text == "Corrected words."
+
+
+def test_chronology_and_entry_page_show_amendments_and_attachments(people, client_for):
+    from records.models import Attachment
+
+    entry = make_entry(people.child, people.keyperson1, text="Original words.")
+    Amendment(
+        entry=entry, author=people.keyperson1, text="Added later.", reason="Forgot a detail."
+    ).save()
+    Attachment(
+        entry=entry,
+        uploaded_by=people.keyperson1,
+        filename="drawing.png",
+        content_type="image/png",
+        size=8,
+        sha256="0" * 64,
+        content=b"\x89PNG\r\n\x1a\n",
+    ).save()
+    client = client_for("keyperson1")
+    chronology = client.get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    assert "Added later." in chronology and "Forgot a detail." in chronology
+    assert "1 attachment" in chronology
+    page = client.get(reverse("entry_detail", args=[entry.pk])).content.decode()
+    assert "Added later." in page and "drawing.png" in page

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from access_requests import services
 from access_requests.models import Decision, ItemKind
-from access_requests.pdf import RenderError, render_html, safe_fetcher
+from access_requests.pdf import RenderError, encrypt_pdf, render_html, safe_fetcher
 from consent.models import (
     Confidentiality,
     DiscloserKind,
@@ -168,6 +168,42 @@ def test_a_wrong_password_does_not_open_the_pdf(people, entries):
     with pytest.raises(Exception):  # noqa: B017 - pypdf refuses to read an unopened file
         reader.pages[0].extract_text()
     assert reader.decrypt(password)
+
+
+SMALL = (
+    '<html lang="en-GB"><head><meta charset="utf-8"><title>Your records</title>'
+    '<meta name="author" content="The setting"></head><body>'
+    "<h1>Your records</h1><p>Built a tall tower with the blocks.</p>"
+    '<p style="break-before: page">Seemed tired and withdrawn all morning.</p></body></html>'
+)
+
+
+def test_the_password_keeps_the_tags_the_metadata_and_the_text():
+    plain, pages = render_html(SMALL)
+    protected = encrypt_pdf(plain, "RIGHT-PASS")
+
+    before = PdfReader(io.BytesIO(plain))
+    after = PdfReader(io.BytesIO(protected))
+    assert after.is_encrypted and after.decrypt("RIGHT-PASS")
+    encryption = after.trailer["/Encrypt"]
+    assert (encryption["/V"], encryption["/R"]) == (5, 6)  # AES-256
+    root = after.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    assert root["/Lang"] == "en-GB" and "/Metadata" in root
+    assert after.metadata is not None and after.metadata.title == "Your records"
+    assert len(after.pages) == pages == 2
+    assert [p.extract_text() for p in after.pages] == [p.extract_text() for p in before.pages]
+
+
+@pytest.mark.parametrize("guess", ["", "not-the-password", "right-pass"])
+def test_no_other_password_opens_the_pdf(guess):
+    # An empty owner password would open the file for anyone: the owner password is the user's.
+    protected = encrypt_pdf(render_html(SMALL)[0], "RIGHT-PASS")
+    assert not PdfReader(io.BytesIO(protected)).decrypt(guess)
+    import pikepdf
+
+    with pytest.raises(pikepdf.PasswordError):
+        pikepdf.open(io.BytesIO(protected), password=guess)
 
 
 def test_the_fetcher_refuses_file_and_http():

@@ -5,7 +5,7 @@ compiled (the snapshot: every record read, decrypted and copied, encrypted again
 policy's rules for the subjects) and rendered exactly as the background task does it — cover
 letter, Article 15 information, note of searches, index with page numbers, the records, PDF/UA-1
 tags. The baseline is WeasyPrint rendering the same text (every record's heading, line of who and
-when, and text) as bare paragraphs in the same process. pypdf's AES-256 password is added at
+when, and text) as bare paragraphs in the same process. The AES-256 password (pikepdf) is added at
 release, not in the render: its seconds are printed apart (``encrypt_s``), not in the ratio. The ratio is confide / baseline, best of a few runs after a
 warm-up; the seconds printed are confide's best; peak_mb is the peak of Python allocations
 (tracemalloc) during one more compile and render, measured apart so it does not slow the timing.
@@ -184,7 +184,7 @@ class _Run:
 
 def _confide_once(lead: Any, deputy: Any) -> _Run:
     """Compile (the snapshot) and render, as the background task does; the review between them
-    is people's work, done here in one UPDATE outside the timing. The password (pypdf, at
+    is people's work, done here in one UPDATE outside the timing. The password (pikepdf, at
     release, not part of the render) is timed apart."""
     from access_requests import services
     from access_requests.models import BundleItem, Decision

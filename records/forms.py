@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from . import body_map
 from .models import (
     Category,
     Family,
@@ -120,6 +121,52 @@ class EntryForm(forms.Form):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
+
+
+class BodyMarkForm(forms.Form):
+    """One mark on the body map. Tapping the figure fills in where (and the exact point); the
+    list of parts does the same from the keyboard, the mark then going in the part's middle."""
+
+    region = forms.ChoiceField(
+        label="Where on the body",
+        choices=lambda: [("", "Choose a part of the body"), *body_map.region_choices()],
+        error_messages={"required": "Choose where on the body it is."},
+    )
+    note = forms.CharField(
+        label="What you saw",
+        max_length=body_map.MAX_NOTE,
+        help_text="For example: a red mark about 2 cm across.",
+        error_messages={"required": "Say what you saw there."},
+    )
+    x = forms.FloatField(required=False, widget=forms.HiddenInput)
+    y = forms.FloatField(required=False, widget=forms.HiddenInput)
+
+
+class BaseBodyMarkFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # Each row's labels say which mark they are ("__num__" in the template row for scripts).
+        number = "__num__" if index is None else str(index + 1)
+        form.fields["region"].label = f"Mark {number}: where on the body"
+        form.fields["note"].label = f"Mark {number}: what you saw"
+
+    def marks(self) -> list[dict[str, Any]]:
+        """The filled-in marks, in order (blank rows are left out)."""
+        return [
+            {k: form.cleaned_data.get(k) for k in ("region", "note", "x", "y")}
+            for form in self.forms
+            if form.cleaned_data.get("region")
+        ]
+
+
+BodyMarkFormSet = forms.formset_factory(
+    BodyMarkForm,
+    formset=BaseBodyMarkFormSet,
+    extra=1,
+    max_num=body_map.MAX_MARKS,
+    validate_max=True,
+    absolute_max=body_map.MAX_MARKS + 10,
+)
 
 
 class AmendmentForm(forms.Form):

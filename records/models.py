@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .fields import EncryptedBinaryField, EncryptedTextField
+from .fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 
 
 class UUIDModel(models.Model):
@@ -232,6 +232,8 @@ class RecordEntry(UUIDModel):
     recorded_at = models.DateTimeField("when it was recorded", default=timezone.now)
     author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="entries_written")
     text = EncryptedTextField()
+    # Marks on the body map (records.body_map): accidents, injuries and concerns.
+    body_map = EncryptedJSONField(default=list, blank=True)
     parent_informed = models.CharField(
         max_length=20, choices=ParentInformed.choices, default=ParentInformed.NOT_REQUIRED
     )

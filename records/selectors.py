@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,7 +91,11 @@ def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEn
     # Only what the page shows: the author's name rather than a Staff object per entry, and not
     # the columns of the entry page. Reading another field would cost a query per entry
     # (tests/records/test_query_counts.py would notice).
-    shown = visible.only(*CHRONOLOGY_FIELDS).annotate(author_name=F("author__full_name"))
+    shown = visible.only(*CHRONOLOGY_FIELDS).annotate(
+        author_name=F("author__full_name"),
+        # Whether it has a body map, without reading (or decrypting) the marks.
+        has_body_map=ExpressionWrapper(~Q(body_map=""), output_field=BooleanField()),
+    )
     entries = _with_history(list(shown), visible)
     decrypt_fields(entries, "text")
     log_access(

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from . import policy
+from . import body_map, policy
 from .audit import log_event
 from .models import (
     CATEGORIES_PARENTS_ARE_TOLD,
@@ -128,6 +128,7 @@ def record_entry(
     parent_informed_now: bool = False,
     informed_how: str = "",
     attachments: Iterable[UploadedFile] = (),
+    body_map_marks: Iterable[dict[str, Any]] = (),
 ) -> RecordEntry:
     staff = policy.staff_of(author)
     _require(staff is not None and policy.can_write_entry(author, child))
@@ -147,6 +148,14 @@ def record_entry(
         informed = ParentInformed.NOT_REQUIRED
     if informed == ParentInformed.INFORMED and not informed_how:
         raise ValidationError({"informed_how": "Say how the parent was told."})
+    marks = body_map.clean_marks(list(body_map_marks))
+    if marks and category not in body_map.BODY_MAP_CATEGORIES:
+        raise ValidationError(
+            {
+                "category": "A body map goes with an accident or injury, a concern or a child "
+                "protection action: choose one of those, or remove the marks."
+            }
+        )
     entry = RecordEntry(
         child=child,
         category=category,
@@ -154,6 +163,7 @@ def record_entry(
         occurred_at=occurred_at,
         author=staff,
         text=text,
+        body_map=marks,
         parent_informed=informed,
     )
     if informed == ParentInformed.INFORMED:

@@ -16,11 +16,12 @@ from django.views.decorators.http import require_POST
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
 
-from . import policy, selectors, services
+from . import body_map, policy, selectors, services
 from .forms import (
     ActingLeadForm,
     AmendmentForm,
     AttachmentForm,
+    BodyMarkFormSet,
     BreakGlassForm,
     CarerForm,
     ChildForm,
@@ -195,7 +196,15 @@ def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     child = selectors.get_child_for_user(user, child_id)
     require(policy.can_write_entry(user, child))
     form = EntryForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    # A post without the body map's fields (an older page, a script) simply has no marks.
+    has_marks = request.method == "POST" and "mark-TOTAL_FORMS" in request.POST
+    marks: Any = BodyMarkFormSet(request.POST if has_marks else None, prefix="mark")
+    if request.method == "POST" and "add_mark" in request.POST:
+        # Without JavaScript, "Add another mark" comes back here: the same form, one more row.
+        # Nothing is checked yet: the person has not finished.
+        unchecked = EntryForm(initial=request.POST.dict())
+        return _entry_form_page(request, child, unchecked, _with_another_row(request.POST, marks))
+    if request.method == "POST" and form.is_valid() and (not has_marks or marks.is_valid()):
         data = form.cleaned_data
         entry = apply_service(
             form,
@@ -209,17 +218,63 @@ def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
                 parent_informed_now=data["parent_informed_now"],
                 informed_how=data["informed_how"],
                 attachments=[data["attachment"]] if data["attachment"] else [],
+                body_map_marks=marks.marks() if has_marks else [],
             ),
         )
         if entry is not None:
             messages.success(request, "The entry was recorded.")
             return redirect("child_detail", child_id=child.pk)
+    return _entry_form_page(request, child, form, marks)
+
+
+def _with_another_row(data: Any, marks: Any) -> Any:
+    """The marks filled in so far, unchecked, and one blank row after them."""
+    rows = []
+    for i in range(min(marks.total_form_count(), body_map.MAX_MARKS)):
+        row = {k: data.get(f"mark-{i}-{k}", "") for k in ("region", "note", "x", "y")}
+        if row["region"] or row["note"]:
+            rows.append(row)
+    return BodyMarkFormSet(initial=rows, prefix="mark")
+
+
+def _entry_form_page(request: HttpRequest, child: Any, form: Form, marks: Any) -> HttpResponse:
     default_levels = {c: int(DEFAULT_LEVEL[c]) for c in Category.values}
     return render(
         request,
         "records/entry_form.html",
-        {"child": child, "form": form, "default_levels": default_levels, "levels": Level},
+        {
+            "child": child,
+            "form": form,
+            "marks": marks,
+            "body_map_categories": sorted(body_map.BODY_MAP_CATEGORIES),
+            "front": body_map.figure("front", _marks_shown(marks), interactive=True),
+            "back": body_map.figure("back", _marks_shown(marks), interactive=True),
+            "default_levels": default_levels,
+            "levels": Level,
+        },
     )
+
+
+def _marks_shown(marks: Any) -> list[body_map.Mark]:
+    """The marks of a re-displayed form, drawn where they were placed."""
+    if marks.is_bound:
+        rows = [
+            {k: marks.data.get(f"mark-{i}-{k}") for k in ("region", "x", "y")}
+            for i in range(min(marks.total_form_count(), body_map.MAX_MARKS))
+        ]
+    else:
+        rows = list(marks.initial or [])
+    shown = []
+    for number, row in enumerate(rows, start=1):
+        part = body_map.PARTS.get(row.get("region") or "")
+        if part is None:
+            continue
+        try:
+            x, y = float(row.get("x") or ""), float(row.get("y") or "")
+        except (TypeError, ValueError):
+            x, y = part.centre
+        shown.append(body_map.Mark(number, part.key, x, y, ""))
+    return shown
 
 
 @login_required
@@ -271,9 +326,13 @@ def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
 def _entry_page(request: HttpRequest, entry: Any, **forms: Form) -> HttpResponse:
     """The entry page; a form passed in (with its errors) replaces the blank one."""
     user = request.user
+    marks = body_map.marks_of(entry.body_map)
     context: dict[str, Any] = {
         "entry": entry,
         "child": entry.child,
+        "body_marks": marks,
+        "body_front": body_map.figure("front", marks) if marks else "",
+        "body_back": body_map.figure("back", marks) if marks else "",
         "can_amend": policy.can_amend_entry(user, entry),
         "can_mark_informed": policy.can_mark_informed(user, entry),
         "can_decide_not_to_inform": policy.can_decide_not_to_inform(user),

@@ -133,6 +133,7 @@ def make_encrypted_rows(people: Any, n_entries: int = 3) -> None:
         for i in range(n_entries)
     ]
     entries[0].not_informed_reason = "It would put the child at risk."
+    entries[0].body_map = [{"region": "front:chest", "x": 60.0, "y": 59.5, "note": "Bruise"}]
     entries[0].save()
     Amendment.objects.create(
         entry=entries[0], author=people.keyperson1, text="Corrected time.", reason="Typo."
@@ -174,7 +175,8 @@ def snapshot() -> dict[tuple[str, str, str], str]:
         names = [f.attname for f in encrypted_fields(model)]
         for row in model._base_manager.values("pk", *names):
             for name in names:
-                out[(model._meta.label, str(row["pk"]), name)] = str(row[name])
+                # An empty column reads back as the field's empty value ("", b"" or []).
+                out[(model._meta.label, str(row["pk"]), name)] = str(row[name] or "")
     return out
 
 

@@ -1,5 +1,5 @@
 """Journey 1: a new key person signs in for the first time, sets up two-factor sign-in with the
-enrolment code the Lead issued, records an injury for their key child by keyboard alone, and
+enrolment code the Lead issued, records an injury with a body map for their key child by keyboard alone, and
 records that the parent was told."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from records import body_map
 from records.models import Category, EnrolmentCode, InformedHow, Level, ParentInformed, RecordEntry
 from records.services import create_staff
 
@@ -106,9 +107,16 @@ def test_new_key_person_sets_up_two_factor_records_an_injury_and_tells_the_paren
     assert page.get_by_label("Category").input_value() == Category.ACCIDENT
     tab_to(page, page.get_by_label("What happened"))
     page.keyboard.type(
-        "Tripped on the step to the garden at 10:15 and grazed the left knee. "
+        "Tripped on the step to the garden at 10:15 and grazed the left shin. "
         "Cleaned with water, plaster applied; Alfie was back playing in five minutes."
     )
+    # The body map by keyboard: the part of the body from the list, then what was seen.
+    tab_to(page, page.get_by_label("Mark 1: where on the body"))
+    page.keyboard.type("Left lower leg")
+    assert page.get_by_label("Mark 1: where on the body").input_value() == "front:left_lower_leg"
+    assert page.locator('[data-dots="front"] .body-map-dot').count() == 1
+    tab_to(page, page.get_by_label("Mark 1: what you saw"))
+    page.keyboard.type("Graze about 3 cm long, not bleeding")
     doc_screenshot(page, "record-an-entry")
     tab_to(page, page.get_by_role("button", name="Save entry"))
     page.keyboard.press("Enter")
@@ -120,13 +128,24 @@ def test_new_key_person_sets_up_two_factor_records_an_injury_and_tells_the_paren
     assert entry.level == Level.GENERAL
     assert entry.author == staff
     assert entry.parent_informed == ParentInformed.TO_INFORM
+    assert entry.body_map == [
+        {
+            "region": "front:left_lower_leg",
+            "x": body_map.PARTS["front:left_lower_leg"].centre[0],
+            "y": body_map.PARTS["front:left_lower_leg"].centre[1],
+            "note": "Graze about 3 cm long, not bleeding",
+        }
+    ]
     doc_screenshot(page, "child-page")
-    tab_to(page, page.get_by_role("link", name="Accident or injury"))
+    tab_to(page, page.locator(".chronology").get_by_role("link", name="Accident or injury"))
     page.keyboard.press("Enter")
 
     # The entry page: tell the parent at collection, and say so.
     page.get_by_role("heading", name="Tell the parent").wait_for()
     check_page(page)
+    assert page.locator(".body-map-list li").all_inner_texts() == [
+        "Front: left lower leg: Graze about 3 cm long, not bleeding"
+    ]
     tab_to(page, page.get_by_label("How", exact=True))
     page.keyboard.type("In person")
     tab_to(page, page.get_by_role("button", name="Record that the parent was told"))

@@ -609,29 +609,63 @@ GENERAL_BY_ROOM = {
     ],
 }
 
-ACCIDENTS = [
-    "Bumped head on climbing frame, cold compress applied. No loss of consciousness; monitored for "
-    "the rest of the session and playing happily. Head-injury advice sheet given at collection.",
-    "Tripped on the step by the garden door and grazed right knee. Cleaned with water and a "
-    "plaster applied.",
-    "Caught finger in the role-play cupboard door; small red mark on left index finger. Cold "
-    "compress for five minutes; full movement.",
-    "Another child bit {name} on the upper arm in a dispute over a toy; skin not broken. Cold "
-    "compress applied. Both families told separately; no names shared.",
-    "Fell from the balance bike onto the grass; small bruise on left shin. Comforted and back to "
-    "play within a few minutes.",
-    "Nosebleed during outdoor play, no knock seen. Pinched the soft part of the nose for ten "
-    "minutes and it stopped.",
-    "Slipped on the wet floor by the water tray and bumped elbow; cold compress applied. Water "
-    "tray area mopped and the mat put back.",
-    "Sand in the eye in the sand pit; eye rinsed with sterile eyewash. Some redness for ten "
-    "minutes, then settled.",
-    "Wasp sting on the back of the hand in the garden. Sting site cleaned and a cold compress "
-    "applied; no sign of an allergic reaction, watched for 30 minutes.",
-    "Walked into the edge of the art table and got a small bump above the right eyebrow. Cold "
-    "compress applied; no further concern.",
+# Everyday accidents, each with the marks on its body map: (part of the body, what was seen).
+ACCIDENTS_WITH_MARKS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Bumped head on climbing frame, cold compress applied. No loss of consciousness; monitored "
+        "for the rest of the session and playing happily. Head-injury advice sheet given at "
+        "collection.",
+        [("front:head", "Red bump on the forehead, about 2 cm across")],
+    ),
+    (
+        "Tripped on the step by the garden door and grazed right knee. Cleaned with water and a "
+        "plaster applied.",
+        [("front:right_lower_leg", "Graze just below the right knee, about 3 cm")],
+    ),
+    (
+        "Caught finger in the role-play cupboard door; small red mark on left index finger. Cold "
+        "compress for five minutes; full movement.",
+        [("front:left_hand", "Small red mark on the index finger")],
+    ),
+    (
+        "Another child bit {name} on the upper arm in a dispute over a toy; skin not broken. Cold "
+        "compress applied. Both families told separately; no names shared.",
+        [("front:right_upper_arm", "Bite mark, skin not broken, about 3 cm across")],
+    ),
+    (
+        "Fell from the balance bike onto the grass; small bruise on left shin. Comforted and back "
+        "to play within a few minutes.",
+        [("front:left_lower_leg", "Small bruise on the shin, about 1 cm")],
+    ),
+    (
+        "Nosebleed during outdoor play, no knock seen. Pinched the soft part of the nose for ten "
+        "minutes and it stopped.",
+        [],
+    ),
+    (
+        "Slipped on the wet floor by the water tray and bumped elbow; cold compress applied. Water "
+        "tray area mopped and the mat put back.",
+        [("back:right_forearm", "Red mark on the point of the elbow, no swelling")],
+    ),
+    (
+        "Sand in the eye in the sand pit; eye rinsed with sterile eyewash. Some redness for ten "
+        "minutes, then settled.",
+        [],
+    ),
+    (
+        "Wasp sting on the back of the hand in the garden. Sting site cleaned and a cold compress "
+        "applied; no sign of an allergic reaction, watched for 30 minutes.",
+        [("back:left_hand", "Sting site, small red swelling")],
+    ),
+    (
+        "Walked into the edge of the art table and got a small bump above the right eyebrow. Cold "
+        "compress applied; no further concern.",
+        [("front:head", "Small bump above the right eyebrow")],
+    ),
 ]
+ACCIDENTS = [text for text, _ in ACCIDENTS_WITH_MARKS]
 
+EXISTING_INJURY_MARKS = [("front:head", "Graze on the forehead, about 3 cm, scabbing over")]
 EXISTING_INJURY = (
     "Arrived with a graze on {his} forehead. Parent explained at drop-off that {name} fell on the "
     "steps at the park at the weekend; account consistent with the injury and with what {name} "
@@ -688,6 +722,7 @@ class Scripted:
     how: str = InformedHow.IN_PERSON
     at: str = ""  # "HH:MM" when the order within a day matters
     told_after_days: int = 0  # the parent was told this many days later
+    body_map: tuple[tuple[str, str], ...] = ()  # (part of the body, what was seen)
 
 
 S = Scripted
@@ -920,6 +955,11 @@ STORIES: dict[str, list[Scripted]] = {
             "straight to the Lead (Designated Safeguarding Lead).",
             informed="not_informed",
             at="11:05",
+            body_map=(
+                ("front:left_upper_arm", "Oval bruise, blue-purple, about 1.5 cm"),
+                ("front:left_upper_arm", "Second oval bruise just below the first, about 1.5 cm"),
+                ("back:left_upper_arm", "Third oval bruise on the back of the arm, about 2 cm"),
+            ),
         ),
         S(
             95,

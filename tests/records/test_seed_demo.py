@@ -159,6 +159,20 @@ class TestTheDemo:
         assert itadmin.is_superuser and itadmin.check_password(PASSWORD)
         assert not Staff.objects.filter(user=itadmin).exists()
 
+    def test_accidents_and_the_child_protection_concern_have_body_maps(self):
+        accidents = RecordEntry.objects.filter(category=Category.ACCIDENT)
+        with_marks = [e for e in accidents if e.body_map]
+        assert len(with_marks) >= 5
+        assert len(with_marks) < accidents.count()  # a nosebleed leaves no mark
+        bruises = RecordEntry.objects.get(
+            category=Category.CHILD_PROTECTION, text__isnull=False, body_map__gt=""
+        )
+        assert [m["region"] for m in bruises.body_map] == [
+            "front:left_upper_arm",
+            "front:left_upper_arm",
+            "back:left_upper_arm",
+        ]
+
     def test_setting_is_fictional_with_an_ico_number_and_data_protection_contact(self):
         setting = Setting.current()
         assert setting is not None

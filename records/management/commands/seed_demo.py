@@ -15,6 +15,7 @@ import binascii
 import random
 import secrets
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -257,6 +258,7 @@ class DemoBuilder:
         how: str = InformedHow.IN_PERSON,
         at: str = "",
         told_after_days: int = 0,
+        body_map: Iterable[tuple[str, str]] = (),
     ) -> RecordEntry:
         user = self.users[author]
         occurred_at = self.moment(days_ago, at)
@@ -268,6 +270,7 @@ class DemoBuilder:
                 level=level,
                 occurred_at=occurred_at,
                 text=self.words(text, child),
+                body_map_marks=[{"region": region, "note": note} for region, note in body_map],
             )
         self.entries.append(entry)
         if category in CATEGORIES_PARENTS_ARE_TOLD:
@@ -330,6 +333,7 @@ class DemoBuilder:
                     how=s.how,
                     at=s.at,
                     told_after_days=s.told_after_days,
+                    body_map=s.body_map,
                 )
                 made.append(Made(entry, s.days_ago))
 
@@ -353,20 +357,24 @@ class DemoBuilder:
                     days_ago=rng.randint(last, first),
                 )
             for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                author = rng.choice(self.room_staff(child))
+                text, marks = rng.choice(demo.ACCIDENTS_WITH_MARKS)
                 self.record(
                     child,
-                    author=rng.choice(self.room_staff(child)),
+                    author=author,
                     category=Category.ACCIDENT,
-                    text=rng.choice(demo.ACCIDENTS),
+                    text=text,
                     days_ago=rng.randint(last, first),
+                    body_map=marks,
                 )
         # The accident that gets corrected later, written by the practitioner with no key children.
         self.accident_to_correct = self.record(
             self.children["Isla"],
             author="practitioner",
             category=Category.ACCIDENT,
-            text=demo.ACCIDENTS[1],
+            text=demo.ACCIDENTS_WITH_MARKS[1][0],
             days_ago=200,
+            body_map=demo.ACCIDENTS_WITH_MARKS[1][1],
         )
         # An injury from home, recorded above the accident default at the author's choice.
         self.record(
@@ -376,6 +384,7 @@ class DemoBuilder:
             level=Level.SENSITIVE,
             text=demo.EXISTING_INJURY,
             days_ago=45,
+            body_map=demo.EXISTING_INJURY_MARKS,
         )
         self.record(
             self.children["Esi"],

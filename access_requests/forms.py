@@ -159,13 +159,12 @@ class ItemReviewForm(forms.Form):
         choices=[c for c in Decision.choices if c[0] != Decision.PENDING],
         widget=forms.RadioSelect,
     )
-    exemption = forms.ChoiceField(choices=[("", "—")] + list(Exemption.choices), required=False)
-    exemption_other = forms.CharField(label="The exemption, stated", max_length=300, required=False)
-    redactions = forms.CharField(
-        label="Passages to redact, one per line, copied exactly from the record",
-        widget=forms.Textarea(attrs={"rows": 4}),
+    exemption = forms.ChoiceField(
+        label="Exemption for withholding the whole item",
+        choices=[("", "—")] + list(Exemption.choices),
         required=False,
     )
+    exemption_other = forms.CharField(label="The exemption, stated", max_length=300, required=False)
     note = forms.CharField(
         label="Note (why; kept on the internal record)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -175,6 +174,50 @@ class ItemReviewForm(forms.Form):
         label="Withhold without saying so: saying it was withheld would itself put the child at risk",
         required=False,
     )
+
+
+class PassageForm(forms.Form):
+    """One passage to redact. Every field is optional here: a row left empty is no passage, and
+    the service says what a half-filled row still needs."""
+
+    passage = forms.CharField(
+        label="Passage, copied exactly from the record",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    exemption = forms.ChoiceField(
+        label="Exemption for this passage",
+        choices=[("", "—")] + list(Exemption.choices),
+        required=False,
+    )
+    exemption_other = forms.CharField(
+        label="The exemption, stated (for “Other”)", max_length=300, required=False
+    )
+    note = forms.CharField(
+        label="Why the exemption applies to this passage",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(str(data.get(name) or "").strip() for name in self.fields)
+
+
+# Enough rows for the passages already chosen and two more; a longer list grows on each save.
+PASSAGE_ROWS_SPARE = 2
+PASSAGE_ROWS_MAX = 60
+
+
+def passage_formset(data: Any = None, *, initial: list[dict[str, str]]) -> Any:
+    formset_class = forms.formset_factory(
+        PassageForm,
+        extra=max(PASSAGE_ROWS_SPARE, 3 - len(initial)),
+        max_num=PASSAGE_ROWS_MAX,
+        absolute_max=PASSAGE_ROWS_MAX,
+        validate_max=True,
+    )
+    return formset_class(data, initial=initial, prefix="passages")
 
 
 class CheckForm(forms.Form):

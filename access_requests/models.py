@@ -360,10 +360,10 @@ class BundleItem(UUIDModel):
     third_party_why = models.CharField(max_length=300, blank=True)
 
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
+    # The exemption for withholding the whole item; a redacted item's passages (``passages``,
+    # ``Redaction``) each carry their own.
     exemption = models.CharField(max_length=30, choices=Exemption.choices, blank=True)
     exemption_other = EncryptedTextField("the exemption, stated", blank=True)
-    # One passage per line, each exactly as it appears in the body.
-    redactions = EncryptedTextField(blank=True)
     note = EncryptedTextField("reviewer's note", blank=True)
     # Withheld without saying so, because saying so would itself put the child at risk.
     silent = models.BooleanField(default=False)
@@ -382,14 +382,36 @@ class BundleItem(UUIDModel):
         ]
 
     @property
-    def redaction_passages(self) -> list[str]:
-        return [line for line in self.redactions.splitlines() if line.strip()]
+    def exemption_label(self) -> str:
+        return describe_exemption(self.exemption, self.exemption_other)
+
+
+def describe_exemption(exemption: str, stated: str) -> str:
+    if exemption == Exemption.OTHER and stated:
+        return f"Other: {stated}"
+    return str(Exemption(exemption).label) if exemption in Exemption.values else ""
+
+
+class Redaction(UUIDModel):
+    """One passage redacted from an item, with the exemption relied on for that passage and the
+    reviewer's note of why: an item can hold a third party's name and, a line later, something
+    whose disclosure would cause serious harm. The passage is copied exactly as it appears in the
+    item's snapshot; the original record is never changed."""
+
+    item = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveSmallIntegerField(default=0)
+    passage = EncryptedTextField()
+    exemption = models.CharField(max_length=30, choices=Exemption.choices)
+    exemption_other = EncryptedTextField("the exemption, stated", blank=True)
+    note = EncryptedTextField("why the exemption applies")
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = "redacted passage"
 
     @property
     def exemption_label(self) -> str:
-        if self.exemption == Exemption.OTHER and self.exemption_other:
-            return f"Other: {self.exemption_other}"
-        return self.get_exemption_display()
+        return describe_exemption(self.exemption, self.exemption_other)
 
 
 class Rendering(UUIDModel):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +111,8 @@ def safe_fetcher() -> Any:
 class Segment:
     text: str
     redacted: bool = False
+    # For a redacted segment: the exemption(s) relied on, shown on its black bar.
+    label: str = ""
 
 
 @dataclass
@@ -125,18 +126,38 @@ class PdfItem:
     image: str = ""
 
 
-def redact(text: str, passages: list[str]) -> list[Segment]:
-    """The text cut into plain and redacted segments; a redacted segment keeps no text."""
-    if not passages or not text:
-        return [Segment(text)] if text else []
-    pattern = re.compile("|".join(re.escape(p) for p in sorted(passages, key=len, reverse=True)))
+def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
+    """The text cut into plain and redacted segments; a redacted segment keeps no text, only the
+    label of its exemption. ``passages`` are (passage, label) pairs. Every occurrence of every
+    passage is found, and overlapping ones are merged into one bar naming each exemption, so no
+    part of a passage survives because another passage started inside it."""
+    if not text:
+        return []
+    spans: list[tuple[int, int, str]] = []
+    for passage, label in passages:
+        if not passage:
+            continue
+        start = text.find(passage)
+        while start != -1:
+            spans.append((start, start + len(passage), label))
+            start = text.find(passage, start + 1)
+    # Sorted by start, each span joins the bar before it when they overlap.
+    bars: list[tuple[int, int, list[str]]] = []
+    for start, end, label in sorted(spans):
+        if bars and start < bars[-1][1]:
+            bar_start, bar_end, labels = bars[-1]
+            bars[-1] = (bar_start, max(bar_end, end), labels)
+            if label not in labels:
+                labels.append(label)
+        else:
+            bars.append((start, end, [label]))
     segments: list[Segment] = []
     last = 0
-    for match in pattern.finditer(text):
-        if match.start() > last:
-            segments.append(Segment(text[last : match.start()]))
-        segments.append(Segment("", redacted=True))
-        last = match.end()
+    for start, end, labels in bars:
+        if start > last:
+            segments.append(Segment(text[last:start]))
+        segments.append(Segment("", redacted=True, label="; ".join(labels)))
+        last = end
     if last < len(text):
         segments.append(Segment(text[last:]))
     return segments
@@ -157,11 +178,16 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
     items = (
         sar.items.exclude(silent=True)
         .select_related("attachment")
+        .prefetch_related("passages")
         .order_by("occurred_at", "kind", "id")
     )
     for n, item in enumerate(items, start=1):
         withheld = item.decision == Decision.WITHHOLD
-        passages = item.redaction_passages if item.decision == Decision.REDACT else []
+        passages = (
+            [(r.passage, r.exemption_label) for r in item.passages.all()]
+            if item.decision == Decision.REDACT
+            else []
+        )
         entry = PdfItem(number=n, anchor=f"item-{n}", item=item, withheld=withheld)
         if not withheld:
             entry.meta = redact(item.meta, passages)

@@ -71,8 +71,21 @@ def item_counts(sar: SubjectAccessRequest) -> dict[str, int]:
 
 
 def items_for_review(sar: SubjectAccessRequest) -> QuerySet[BundleItem]:
-    return sar.items.select_related("child", "reviewed_by").order_by(
-        "-third_party", "occurred_at", "id"
+    return (
+        sar.items.select_related("child", "reviewed_by")
+        .prefetch_related("passages")
+        .order_by("-third_party", "occurred_at", "id")
+    )
+
+
+def withheld_record(sar: SubjectAccessRequest) -> list[BundleItem]:
+    """The record of what is withheld or redacted and why: every withheld item (silent ones
+    included: this is the internal record) and every redacted passage with its own exemption."""
+    return list(
+        sar.items.filter(decision__in=[Decision.WITHHOLD, Decision.REDACT])
+        .select_related("reviewed_by")
+        .prefetch_related("passages")
+        .order_by("occurred_at", "kind", "id")
     )
 
 

@@ -36,6 +36,7 @@ from .forms import (
     RequestForm,
     ResumeForm,
     SentForm,
+    passage_formset,
 )
 from .models import RenderState, Status
 
@@ -106,6 +107,7 @@ def _detail_page(request: HttpRequest, sar: Any, **bound: Form) -> HttpResponse:
             "sar": sar,
             "counts": selectors.item_counts(sar),
             "items": selectors.items_for_review(sar) if sar.compiled_at else [],
+            "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
             "letters": sar.letters.select_related("created_by"),
             "releases": sar.releases.select_related("created_by").defer("pdf"),
             "render_state": services.effective_render_state(sar),
@@ -232,6 +234,24 @@ sar_close = _action(
 )
 
 
+def _show_review_errors(exc: ValidationError, form: Form, rows: list[Form]) -> None:
+    """A service error on the form that was submitted: ``passages.<n>.<field>`` on the n-th
+    passage given (``rows``), everything else on the item's form."""
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for key, errors in exc.error_dict.items():
+        _, n, field = key.split(".") if key.startswith("passages.") else ("", "", "")
+        for error in errors:
+            if field and int(n) < len(rows):
+                rows[int(n)].add_error(field, error)
+            elif key in form.fields:
+                form.add_error(key, error)
+            else:
+                form.add_error(None, error)
+
+
 @login_required
 def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, request_id, item_id, request=request)
@@ -240,16 +260,37 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
         "decision": item.decision if item.decision != "pending" else None,
         "exemption": item.exemption,
         "exemption_other": item.exemption_other,
-        "redactions": item.redactions,
         "note": item.note,
         "silent": item.silent,
     }
-    form = ItemReviewForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        done = apply_service(
-            form, lambda: services.review_item(item=item, by=request.user, **form.cleaned_data)
-        )
-        if done is not None:
+    chosen = list(item.passages.all())
+    passage_initial = [
+        {
+            "passage": r.passage,
+            "exemption": r.exemption,
+            "exemption_other": r.exemption_other,
+            "note": r.note,
+        }
+        for r in chosen
+    ]
+    data = request.POST if request.method == "POST" else None
+    form = ItemReviewForm(data, initial=initial)
+    passages = passage_formset(data, initial=passage_initial)
+    if request.method == "POST" and form.is_valid() and passages.is_valid():
+        # Rows left empty are no passage; the n-th passage given is ``rows[n]``.
+        rows = [row for row in passages.forms if not row.is_blank()]
+        try:
+            services.review_item(
+                item=item,
+                by=request.user,
+                passages=[services.PassageRedaction(**row.cleaned_data) for row in rows],
+                **form.cleaned_data,
+            )
+        except PermissionDenied:
+            raise Http404("Not found") from None
+        except ValidationError as exc:
+            _show_review_errors(exc, form, rows or passages.forms[:1])
+        else:
             messages.success(request, "Your decision on the item was saved.")
             following = (
                 sar.items.filter(decision="pending")
@@ -259,11 +300,20 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
             if following is not None:
                 return redirect("sar_item", request_id=sar.pk, item_id=following.pk)
             return redirect("sar_detail", request_id=sar.pk)
+    has_errors = bool(form.errors) or passages.total_error_count() > 0
     return render(
         request,
         "access_requests/item.html",
-        {"sar": sar, "item": item, "form": form, "editable": sar.status == Status.IN_REVIEW},
-        status=400 if form.errors else 200,
+        {
+            "sar": sar,
+            "item": item,
+            "form": form,
+            "passages": passages,
+            "chosen": chosen,
+            "has_errors": has_errors,
+            "editable": sar.status == Status.IN_REVIEW,
+        },
+        status=400 if has_errors else 200,
     )
 
 

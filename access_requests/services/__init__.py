@@ -37,6 +37,7 @@ from .delivery import (
 )
 from .lifecycle import (
     CLOCK_RUNNING,
+    PassageRedaction,
     ask_for_identity,
     check_bundle,
     compile_bundle,
@@ -76,6 +77,7 @@ __all__ = [
     "refuse_request",
     "compile_bundle",
     "review_item",
+    "PassageRedaction",
     "submit_for_check",
     "check_bundle",
     "render_is_stale",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -25,6 +27,7 @@ from ..models import (
     ItemKind,
     Letter,
     LetterKind,
+    Redaction,
     RefusalReason,
     RenderState,
     RequesterKind,
@@ -370,6 +373,47 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: Any, other_searches: str = 
     return len(items)
 
 
+@dataclass(frozen=True)
+class PassageRedaction:
+    """One passage the reviewer redacts, with the exemption relied on for it and why."""
+
+    passage: str
+    exemption: str = ""
+    exemption_other: str = ""
+    note: str = ""
+
+
+def _passage_text(p: PassageRedaction) -> str:
+    # A browser sends a textarea's line breaks as CRLF; the snapshot has LF.
+    return p.passage.replace("\r\n", "\n").strip()
+
+
+def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> dict[str, str]:
+    """Errors keyed ``passages.<index>.<field>``, so the form can show each by its own row."""
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for n, p in enumerate(passages):
+        key = f"passages.{n}."
+        text = _passage_text(p)
+        if not text:
+            errors[key + "passage"] = "Copy the passage to redact, exactly as the record has it."
+        elif text not in item.body and text not in item.meta:
+            errors[key + "passage"] = (
+                f"This passage is not in the record: “{text[:80]}”. Copy it exactly, "
+                "punctuation and line breaks included."
+            )
+        elif text in seen:
+            errors[key + "passage"] = "This passage is listed twice: keep one row for it."
+        seen.add(text)
+        if p.exemption not in Exemption.values:
+            errors[key + "exemption"] = "Choose the exemption for this passage."
+        elif p.exemption == Exemption.OTHER and _blank(p.exemption_other):
+            errors[key + "exemption_other"] = "State the exemption for this passage."
+        if _blank(p.note):
+            errors[key + "note"] = "Note why the exemption applies to this passage."
+    return errors
+
+
 @transaction.atomic
 def review_item(
     *,
@@ -378,19 +422,21 @@ def review_item(
     decision: str,
     exemption: str = "",
     exemption_other: str = "",
-    redactions: str = "",
+    passages: Sequence[PassageRedaction] = (),
     note: str = "",
     silent: bool = False,
 ) -> BundleItem:
+    """The reviewer's decision on one item. Withholding names one exemption for the whole item;
+    redacting names one for each passage. The snapshot's text is never changed: the passages are
+    taken out when the PDF is made."""
     staff = _handler(by)
     sar = item.request
     if sar.status != Status.IN_REVIEW:
         raise ValidationError("The bundle is not in review: its items cannot be changed now.")
     errors: dict[str, str] = {}
-    passages = [p.strip() for p in redactions.splitlines() if p.strip()]
     if decision not in (Decision.DISCLOSE, Decision.REDACT, Decision.WITHHOLD):
         errors["decision"] = "Choose whether to disclose, redact or withhold."
-    if decision in (Decision.REDACT, Decision.WITHHOLD):
+    if decision == Decision.WITHHOLD:
         if exemption not in Exemption.values:
             errors["exemption"] = "Choose the exemption that applies."
         elif exemption == Exemption.OTHER and _blank(exemption_other):
@@ -401,11 +447,16 @@ def review_item(
         if item.kind == ItemKind.ATTACHMENT:
             errors["decision"] = "An attachment is disclosed or withheld whole."
         elif not passages:
-            errors["redactions"] = "Copy each passage to redact onto its own line."
+            errors["passages.0.passage"] = (
+                "Copy each passage to redact into a row of its own, with its exemption."
+            )
         else:
-            missing = [p for p in passages if p not in item.body and p not in item.meta]
-            if missing:
-                errors["redactions"] = f"This passage is not in the record: “{missing[0][:80]}”."
+            errors.update(_passage_errors(item, passages))
+    if decision == Decision.DISCLOSE and passages:
+        errors["decision"] = (
+            "You listed passages to redact: choose “Disclose with passages redacted”, or clear "
+            "the passages."
+        )
     if silent and decision != Decision.WITHHOLD:
         errors["silent"] = "Only a withheld item can be left out without saying so."
     if decision == Decision.DISCLOSE and item.third_party and _blank(note):
@@ -414,16 +465,27 @@ def review_item(
             "disclosing it is reasonable without their consent."
         )
     _raise(errors)
-    keep = decision in (Decision.REDACT, Decision.WITHHOLD)
+    withhold = decision == Decision.WITHHOLD
     item.decision = decision
-    item.exemption = exemption if keep else ""
-    item.exemption_other = exemption_other if keep and exemption == Exemption.OTHER else ""
-    item.redactions = "\n".join(passages) if decision == Decision.REDACT else ""
+    item.exemption = exemption if withhold else ""
+    item.exemption_other = exemption_other if withhold and exemption == Exemption.OTHER else ""
     item.note = note
-    item.silent = silent and decision == Decision.WITHHOLD
+    item.silent = silent and withhold
     item.reviewed_by = staff
     item.reviewed_at = timezone.now()
     item.save()
+    # A new decision replaces the passages of the last one (a withheld item keeps none).
+    item.passages.all().delete()
+    if decision == Decision.REDACT:
+        for position, p in enumerate(passages):
+            Redaction(
+                item=item,
+                position=position,
+                passage=_passage_text(p),
+                exemption=p.exemption,
+                exemption_other=p.exemption_other if p.exemption == Exemption.OTHER else "",
+                note=p.note,
+            ).save()
     return item
 
 

@@ -22,6 +22,7 @@ from access_requests.models import (
     Status,
     SubjectAccessRequest,
 )
+from access_requests.services import PassageRedaction
 
 from .conftest import approved, checked, reviewed
 
@@ -60,10 +61,14 @@ def test_review_decisions_need_an_exemption_and_a_note(people, entries):
     cases = [
         ({"decision": "withhold"}, "exemption"),
         ({"decision": "withhold", "exemption": "other", "note": "x"}, "exemption_other"),
-        ({"decision": "redact", "exemption": "third_party", "note": "x"}, "redactions"),
+        ({"decision": "redact", "note": "x"}, "passages.0.passage"),
         (
-            {"decision": "redact", "exemption": "third_party", "note": "x", "redactions": "nope"},
-            "redactions",
+            {"decision": "redact", "passages": [PassageRedaction("nope", "third_party", note="x")]},
+            "passages.0.passage",
+        ),
+        (
+            {"decision": "redact", "passages": [PassageRedaction(item.body, note="x")]},
+            "passages.0.exemption",
         ),
         ({"decision": "disclose", "silent": True}, "silent"),
     ]

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
@@ -37,6 +38,7 @@ from .forms import (
     StaffRecordForm,
 )
 from .models import DEFAULT_LEVEL, ActingLead, Category, Level
+from .timeline import build_timeline
 from .view_helpers import apply_service, require
 
 
@@ -88,6 +90,8 @@ def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
         {
             "child": child,
             "entries": entries,
+            # From the same list, so the strip shows nothing the list does not.
+            "timeline": build_timeline(entries, now=timezone.now()),
             "can_write": policy.can_write_entry(user, child),
             "can_grant": policy.can_manage_grants(user),
             "can_break_glass": policy.can_break_glass(user, child),

@@ -1,0 +1,163 @@
+"""A child's chronology at a glance: the entries on the child page, placed by month and category.
+
+The strip is built from the very list the chronology shows (``selectors.chronology``), never from
+a query of its own: it cannot show an entry, or count one, that the viewer may not read, and it
+adds no queries to the page. Nothing here touches the database.
+
+Time runs left to right over twelve months (by default) ending with the current month, in the
+setting's time zone. A child with no entry in that window (a leaver, say) gets the twelve months
+ending with their latest entry instead, so the strip is never blank while the list below is not.
+Each category is a row; an entry is a mark in its month, shaped by its level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from .models import LEVEL_LABELS, Category, RecordEntry
+
+# Marks shown in one month of one category; the rest are counted ("+4"), never dropped silently.
+# The highest levels are the ones kept, so a child-protection entry is never behind a "+4".
+MARKS_PER_CELL = 6
+
+# Row names short enough for a tablet's strip; each mark's own name has the category in full.
+ROW_LABELS: dict[str, str] = {
+    Category.GENERAL: "Progress and well-being",
+    Category.ACCIDENT: "Accident or injury",
+    Category.CONCERN: "Concern",
+    Category.FAMILY_CHANGE: "Family change",
+    Category.SENSITIVE_DISCUSSION: "Sensitive discussion",
+    Category.CHILD_PROTECTION: "Child protection",
+    Category.AGENCY_CORRESPONDENCE: "Agency correspondence",
+}
+
+
+@dataclass(frozen=True)
+class Month:
+    first_day: date
+    # The first column, and every January, carry the year under the month's name.
+    shows_year: bool = False
+
+
+@dataclass
+class Cell:
+    month: Month
+    marks: list[RecordEntry] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        """Entries of this month and category beyond those drawn."""
+        return self.total - len(self.marks)
+
+
+@dataclass
+class Lane:
+    category: str
+    label: str
+    cells: list[Cell]
+
+    @property
+    def total(self) -> int:
+        return sum(cell.total for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level: int
+    label: str
+    count: int
+
+
+@dataclass
+class Timeline:
+    months: list[Month]
+    lanes: list[Lane]
+    levels: list[LevelCount]
+    # Entries older than the first month: in the chronology below, not on the strip.
+    earlier: int
+
+    @property
+    def shown(self) -> int:
+        return sum(lane.total for lane in self.lanes)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lanes and not self.earlier
+
+    @property
+    def first_month(self) -> date:
+        return self.months[0].first_day
+
+    @property
+    def last_month(self) -> date:
+        return self.months[-1].first_day
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _first_of(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def build_timeline(
+    entries: Sequence[RecordEntry],
+    *,
+    now: datetime,
+    months: int = 12,
+    marks_per_cell: int = MARKS_PER_CELL,
+) -> Timeline:
+    """Place ``entries`` (those the viewer may read, in any order) on a strip of ``months``
+    months ending with the month of ``now``, or of the latest entry when none falls in that
+    window or one lies after it."""
+    local = {entry.pk: timezone.localtime(entry.occurred_at) for entry in entries}
+    end = _month_index(timezone.localtime(now).date())
+    if entries:
+        latest = _month_index(max(local.values()).date())
+        if latest > end or latest <= end - months:
+            end = latest
+    start = end - months + 1
+    columns = [
+        Month(_first_of(i), shows_year=(i == start or i % 12 == 0)) for i in range(start, end + 1)
+    ]
+
+    by_cell: dict[tuple[str, int], list[RecordEntry]] = {}
+    earlier = 0
+    for entry in entries:
+        index = _month_index(local[entry.pk].date())
+        if index < start:
+            earlier += 1
+            continue
+        by_cell.setdefault((entry.category, index - start), []).append(entry)
+
+    lanes = []
+    # Categories in their usual order (as in the form), each a row only if it has entries.
+    order = list(Category.values) + sorted(
+        {category for category, _ in by_cell} - set(Category.values)
+    )
+    for category in order:
+        if not any((category, i) in by_cell for i in range(months)):
+            continue
+        cells = []
+        for i, month in enumerate(columns):
+            found = by_cell.get((category, i), [])
+            kept = sorted(found, key=lambda e: (-e.level, -local[e.pk].timestamp()))
+            kept = sorted(kept[:marks_per_cell], key=lambda e: local[e.pk])
+            cells.append(Cell(month=month, marks=kept, total=len(found)))
+        lanes.append(Lane(category, ROW_LABELS.get(category, category), cells))
+
+    level_totals: dict[int, int] = {}
+    for found in by_cell.values():
+        for entry in found:
+            level_totals[entry.level] = level_totals.get(entry.level, 0) + 1
+    levels = [
+        LevelCount(level, LEVEL_LABELS.get(level, str(level)), level_totals[level])
+        for level in sorted(level_totals)
+    ]
+    return Timeline(months=columns, lanes=lanes, levels=levels, earlier=earlier)

@@ -37,6 +37,7 @@ from .forms import (
     StaffForm,
     StaffRecordForm,
 )
+from .lead_dashboard import lead_summary
 from .models import DEFAULT_LEVEL, ActingLead, Category, Level
 from .timeline import build_timeline
 from .view_helpers import apply_service, require
@@ -45,14 +46,20 @@ from .view_helpers import apply_service, require
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
+    to_inform = selectors.entries_to_inform(user)
+    consent_tasks = consent_selectors.dashboard_tasks(user)
+    sar_tasks = sar_dashboard_tasks(user)
     context = {
         "key_children": selectors.my_key_children(user),
-        "to_inform": selectors.entries_to_inform(user)[:50],
+        "to_inform": to_inform[:50],
         "grants_expiring": selectors.grants_expiring_soon(user),
         "my_grants": selectors.my_grants(user),
         "break_glass_reviews": selectors.break_glass_to_review(user),
-        "consent_tasks": consent_selectors.dashboard_tasks(user),
-        "sar_tasks": sar_dashboard_tasks(user),
+        "consent_tasks": consent_tasks,
+        "sar_tasks": sar_tasks,
+        "lead_summary": lead_summary(
+            user, sar_tasks=sar_tasks, consent_tasks=consent_tasks, to_inform=to_inform
+        ),
     }
     return render(request, "records/dashboard.html", context)
 

@@ -1,0 +1,165 @@
+"""The Lead's summary on the dashboard: what is waiting, counted, each count a link to where the
+items are listed, and a small chart of the open subject-access requests by the time left.
+
+It counts only what the dashboard has already read through the selectors (access_requests and
+consent ``dashboard_tasks``, ``entries_to_inform``), which apply the policy: it can count nothing
+the person may not see. The summary is for those who handle the setting's deadlines, the Lead and
+the Deputy (``records.policy.is_manager``); the rows about approvals only for whoever approves
+(the Lead, or the Deputy while acting Lead), as the consent tasks themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from access_requests.models import Status, SubjectAccessRequest
+
+from . import policy
+from .models import RecordEntry
+
+DUE_SOON_DAYS = 7
+# The chart's rows, in pixels: a line of text, then its bar.
+CHART_ROW = 40
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    count: int
+    # Where the items are listed. A count of zero is shown without a link: there is nothing there.
+    url: str
+    # Shown as a warning while above zero.
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    count: int
+    # Length relative to the longest bar, in per cent of the chart's width.
+    percent: int
+    # Top of the bar's row in the chart.
+    y: int
+
+
+@dataclass
+class LeadSummary:
+    counts: list[Count]
+    bars: list[Bar]
+
+    @property
+    def open_requests(self) -> int:
+        return sum(bar.count for bar in self.bars)
+
+    @property
+    def chart_height(self) -> int:
+        return CHART_ROW * len(self.bars)
+
+
+# The chart's bars, most urgent first; every open request is in exactly one.
+BAR_LABELS = {
+    "overdue": "Overdue",
+    "soon": f"Due within {DUE_SOON_DAYS} days",
+    "fortnight": f"{DUE_SOON_DAYS + 1} to 14 days left",
+    "later": "15 days or more left",
+    "waiting": "Clock paused or not started",
+}
+
+
+def time_left(sar: SubjectAccessRequest, today: date) -> str:
+    """Which bar a request falls in. Overdue is decided as the request's own ``is_overdue``
+    (and the dashboard's list) decides it; a paused clock shows as paused, as in that list."""
+    if sar.is_overdue:
+        return "overdue"
+    left = sar.days_left(today)
+    if sar.status == Status.AWAITING_CLARIFICATION or left is None:
+        return "waiting"
+    if left <= DUE_SOON_DAYS:
+        return "soon"
+    if left <= 14:
+        return "fortnight"
+    return "later"
+
+
+def sar_bars(requests: Sequence[SubjectAccessRequest], today: date) -> list[Bar]:
+    counts = dict.fromkeys(BAR_LABELS, 0)
+    for sar in requests:
+        counts[time_left(sar, today)] += 1
+    longest = max(counts.values())
+    return [
+        Bar(
+            key,
+            label,
+            counts[key],
+            # A bar of one is still visible beside a bar of fifty.
+            max(round(100 * counts[key] / longest), 2) if counts[key] else 0,
+            CHART_ROW * row,
+        )
+        for row, (key, label) in enumerate(BAR_LABELS.items())
+    ]
+
+
+def lead_summary(
+    user: Any,
+    *,
+    sar_tasks: dict[str, Any] | None,
+    consent_tasks: dict[str, Any],
+    to_inform: QuerySet[RecordEntry],
+    today: date | None = None,
+) -> LeadSummary | None:
+    """The summary for the Lead or the Deputy; None for everyone else."""
+    if not policy.is_manager(user) or sar_tasks is None:
+        return None
+    today = today or timezone.localdate()
+    dashboard = reverse("dashboard")
+    requests = reverse("sar_list")
+    bars = sar_bars(sar_tasks["requests"], today)
+    by_key = {bar.key: bar.count for bar in bars}
+    counts = [
+        Count("subject-access requests open", len(sar_tasks["requests"]), requests),
+        Count(
+            f"subject-access requests due within {DUE_SOON_DAYS} days",
+            by_key["soon"],
+            requests,
+            urgent=True,
+        ),
+        Count("subject-access requests overdue", by_key["overdue"], requests, urgent=True),
+    ]
+    if policy.has_lead_approval(user):
+        decisions = reverse("admin:consent_sharingdecision_changelist")
+        pending = f"{decisions}?lead_decision__exact=pending&retrospective__exact="
+        counts += [
+            Count(
+                "sharing decisions awaiting your approval",
+                len(consent_tasks["awaiting_approval"]),
+                pending + "0",
+            ),
+            Count(
+                "emergency shares awaiting your review",
+                len(consent_tasks["retrospective_due"]),
+                pending + "1",
+                urgent=bool(consent_tasks.get("retrospective_overdue")),
+            ),
+        ]
+    counts += [
+        Count(
+            "referral acknowledgements overdue",
+            len(consent_tasks["referrals_overdue"]),
+            f"{dashboard}#consent-tasks-title",
+            urgent=True,
+        ),
+        Count(
+            "parents still to be told about an entry",
+            to_inform.count(),
+            f"{dashboard}#inform-title",
+        ),
+    ]
+    return LeadSummary(counts=counts, bars=bars)

@@ -27,9 +27,10 @@ run: install
 	$(BIN)/python manage.py demo_signins
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# System packages: Chromium for the browser tests (they never skip) and Pango for WeasyPrint.
+# System packages: Chromium for the browser tests (they never skip; chromium-l10n gives it British
+# dates) and Pango for WeasyPrint.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+TEST_PACKAGES := $(RUN_PACKAGES) chromium chromium-l10n
 system-deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -28,6 +28,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+# British dates in date fields (day first, 24-hour clock), as on a British tablet: Chromium on
+# Linux takes its own locale from LANGUAGE, and Debian's chromium-l10n has the en-GB data.
+CHROMIUM_ENV = {"LANGUAGE": "en_GB"}
 
 
 def chromium_path() -> str:
@@ -45,7 +48,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        instance = p.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_FLAGS, env={**os.environ, **CHROMIUM_ENV}
+        )
         yield instance
         instance.close()
 
@@ -162,12 +167,12 @@ def _datetime_keys(page: Any) -> list[str]:
     if "order" not in _DATETIME_ORDER:
         scratch = page.context.browser.new_context(locale="en-GB")
         probe = scratch.new_page()
-        probe.set_content('<input id="d" type="datetime-local" aria-label="When">')
         for keys in (
             ["01", "02", "2030", "Tab", "01", "02", "A"],
             ["02", "01", "2030", "Tab", "01", "02"],
         ):
-            probe.fill("#d", "")
+            # A fresh field each time: a used one keeps the focus in its last segment.
+            probe.set_content('<input id="d" type="datetime-local" aria-label="When">')
             probe.focus("#d")
             _press(probe, keys)
             if probe.input_value("#d") == "2030-01-02T01:02":

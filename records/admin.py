@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -25,6 +27,18 @@ from .models import Room, Setting
 for model in (LogEntry, TOTPDevice, StaticDevice):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
+
+
+class AccountAdmin(UserAdmin):
+    # Plain multiple selects for groups and permissions: the two-pane widget's search icon puts
+    # an aria-label on a span, which screen readers ignore (axe: aria-prohibited-attr).
+    filter_horizontal = ()
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, AccountAdmin)
 
 
 @admin.register(Room)

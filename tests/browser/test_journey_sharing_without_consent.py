@@ -96,7 +96,6 @@ def test_lead_approves_sharing_without_consent_and_records_why_the_family_is_not
     sign_in_browser(page, people.lead.user)
     page.goto("/")
     check_page(page)
-    doc_screenshot(page, "lead-dashboard")
     page.get_by_role("link", name=re.compile("^Leo Marsh: share the information")).click()
     page.wait_for_url(f"**/admin/consent/sharingdecision/{decision.pk}/change/")
     check_page(page)

@@ -32,6 +32,7 @@ from consent.models import (
     DisclosureSubject,
     SharingDecision,
 )
+from records import body_map
 from records.models import Amendment, Carer, Child, Level, RecordEntry, Staff
 
 from .models import BundleItem, ItemKind, SubjectAccessRequest
@@ -109,6 +110,12 @@ def _decision_third_parties(
 
 def _entry_body(entry: RecordEntry) -> str:
     parts = [entry.text]
+    marks = body_map.marks_of(entry.body_map)
+    if marks:
+        parts.append(
+            "Body map:\n"
+            + "\n".join(f"{m.number}. {m.label.capitalize()}: {m.note}" for m in marks)
+        )
     for a in entry.amendments.all():
         parts.append(
             f"Amendment, {_when(a.created_at)}, by {a.author.full_name}. "
@@ -194,6 +201,7 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             title=e.get_category_display(),
             meta=f"{e.child.full_name} · {_when(e.occurred_at)} · recorded by {e.author.full_name}",
             body=_entry_body(e),
+            body_map=[{k: m[k] for k in ("region", "x", "y")} for m in e.body_map],
         )
     for a in attachments:
         add(

@@ -19,7 +19,7 @@ from datetime import date
 from django.db import models
 from django.utils import timezone
 
-from records.fields import EncryptedBinaryField, EncryptedTextField
+from records.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from records.models import Attachment, Carer, Child, Staff, UUIDModel
 
 from . import deadlines
@@ -349,6 +349,9 @@ class BundleItem(UUIDModel):
     # Snapshot at compile time, encrypted: a line of who and when, then the text.
     meta = EncryptedTextField(blank=True)
     body = EncryptedTextField(blank=True)
+    # An entry's body map: the marks' positions for the picture (their notes are in ``body``,
+    # where a reviewer can redact them).
+    body_map = EncryptedJSONField(default=list, blank=True)
     attachment = models.ForeignKey(
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

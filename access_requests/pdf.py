@@ -26,6 +26,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from records import body_map
 from records.models import Attachment, Role, Setting, Staff
 
 from .models import BundleItem, Decision, ItemKind, SubjectAccessRequest
@@ -124,6 +125,7 @@ class PdfItem:
     meta: list[Segment] = field(default_factory=list)
     body: list[Segment] = field(default_factory=list)
     image: str = ""
+    body_map: str = ""  # a data: URI of the figures with the numbered marks
 
 
 def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
@@ -173,6 +175,12 @@ def _image_uri(item: BundleItem) -> str:
     return f"data:{attachment.content_type};base64,{base64.b64encode(content).decode()}"
 
 
+def _body_map_uri(stored: list[dict[str, Any]]) -> str:
+    """The body map's two figures with their numbered dots (the notes are in the text)."""
+    svg = body_map.standalone_svg(body_map.marks_of(stored))
+    return f"data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"
+
+
 def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
     out: list[PdfItem] = []
     items = (
@@ -194,6 +202,8 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
             entry.body = redact(item.body, passages)
             if item.kind == ItemKind.ATTACHMENT:
                 entry.image = _image_uri(item)
+            if item.body_map:
+                entry.body_map = _body_map_uri(item.body_map)
         out.append(entry)
     return out
 

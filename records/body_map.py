@@ -184,7 +184,9 @@ def marks_of(stored: Any) -> list[Mark]:
     for number, mark in enumerate(stored or [], start=1):
         try:
             marks.append(
-                Mark(number, mark["region"], float(mark["x"]), float(mark["y"]), mark["note"])
+                Mark(
+                    number, mark["region"], float(mark["x"]), float(mark["y"]), mark.get("note", "")
+                )
             )
         except (KeyError, TypeError, ValueError):
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -40,7 +41,8 @@ def _alts(reader: PdfReader) -> list[str]:
             if "/K" in node:
                 walk(node["/K"])
 
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    root: Any = reader.trailer["/Root"]
+    walk(root["/StructTreeRoot"])
     return found
 
 

@@ -22,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.models import Role
 
+from .browser.fixtures import browser, page  # noqa: F401 - fixtures for every browser test
 from .factories import TEST_PASSWORD, make_child, make_room, make_staff
 
 

@@ -3,7 +3,7 @@ PDF in the background with the production task backend (django-tasks-db and its 
 page showing its progress; the Lead approves and releases it, the password shown once; the parent
 downloads it once through the emailed link. Every page passes axe's WCAG 2.2 AA checks.
 
-Kept with the subject-access tests; the browser fixtures come from tests/browser/conftest.py."""
+Kept with the subject-access tests; the browser fixtures come from tests/browser/fixtures.py."""
 
 from __future__ import annotations
 
@@ -15,31 +15,11 @@ from django.core.management import call_command
 from access_requests import services
 from access_requests.models import RenderState, Status, SubjectAccessRequest
 
-from ..browser.conftest import (  # noqa: F401 - `page` is a fixture, for this module too
-    CHROMIUM_FLAGS,
-    check_page,
-    chromium_path,
-    page,
-    screenshot,
-    sign_in_browser,
-    sign_out_browser,
-)
+from ..browser.conftest import check_page, screenshot, sign_in_browser, sign_out_browser
 from ..factories import make_entry
 from .conftest import checked
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    """This module's own Chromium, closed when the module ends, so it never runs beside the
-    session-wide one of tests/browser (Playwright's sync API allows one at a time)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
 
 
 def _reset_task_backends() -> None:
@@ -60,7 +40,7 @@ def database_tasks(settings):
     _reset_task_backends()
 
 
-def test_the_office_records_a_request_from_a_parent(page, people):  # noqa: F811
+def test_the_office_records_a_request_from_a_parent(page, people):
     make_entry(people.child, people.keyperson1, text="Painted a rainbow.")
     sign_in_browser(page, people.office.user)
     page.goto("/")
@@ -84,7 +64,7 @@ def test_the_office_records_a_request_from_a_parent(page, people):  # noqa: F811
 
 
 def test_the_lead_makes_approves_and_releases_the_pdf_and_the_parent_downloads_it_once(
-    page,  # noqa: F811
+    page,
     people,
     database_tasks,
 ):

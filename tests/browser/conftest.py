@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -41,30 +38,6 @@ def chromium_path() -> str:
     raise RuntimeError(
         "Browser tests need Chromium: `apt-get install chromium` (make test does it as root)."
     )
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(
-            executable_path=chromium_path(), args=CHROMIUM_FLAGS, env={**os.environ, **CHROMIUM_ENV}
-        )
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
-    )
-    page = context.new_page()
-    page.base_url = live_server.url
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -17,6 +17,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -49,13 +50,47 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
+# The list's views: every request, or the open ones by time left (as the Lead's summary counts
+# them, whose links come here).
+LIST_VIEWS = {
+    "": "All",
+    "open": "Open",
+    "soon": "Due within 7 days",
+    "overdue": "Overdue",
+}
+
+
 @login_required
 def sar_list(request: HttpRequest) -> HttpResponse:
+    from records.lead_dashboard import time_left
+
     require(policy.can_handle_requests(request.user))
     child_id = request.GET.get("child") or None
-    requests = selectors.requests_for_list(request.user, child_id=child_id)[:200]
+    show = request.GET.get("show", "")
+    if show not in LIST_VIEWS:
+        show = ""
+    requests: Any
+    if show:
+        today = timezone.localdate()
+        requests = [
+            r
+            for r in selectors.open_requests(request.user)
+            if show == "open" or time_left(r, today) == show
+        ]
+    else:
+        requests = selectors.requests_for_list(request.user, child_id=child_id)[:200]
     return render(
-        request, "access_requests/list.html", {"requests": requests, "child_id": child_id}
+        request,
+        "access_requests/list.html",
+        {
+            "requests": requests,
+            "child_id": child_id,
+            "show": show,
+            "show_label": LIST_VIEWS[show],
+            "views": [
+                (key, label, f"?show={key}" if key else "?") for key, label in LIST_VIEWS.items()
+            ],
+        },
     )
 
 

@@ -124,14 +124,19 @@ def lead_summary(
     bars = sar_bars(sar_tasks["requests"], today)
     by_key = {bar.key: bar.count for bar in bars}
     counts = [
-        Count("subject-access requests open", len(sar_tasks["requests"]), requests),
+        Count("subject-access requests open", len(sar_tasks["requests"]), requests + "?show=open"),
         Count(
             f"subject-access requests due within {DUE_SOON_DAYS} days",
             by_key["soon"],
-            requests,
+            requests + "?show=soon",
             urgent=True,
         ),
-        Count("subject-access requests overdue", by_key["overdue"], requests, urgent=True),
+        Count(
+            "subject-access requests overdue",
+            by_key["overdue"],
+            requests + "?show=overdue",
+            urgent=True,
+        ),
     ]
     if policy.has_lead_approval(user):
         decisions = reverse("admin:consent_sharingdecision_changelist")

@@ -281,3 +281,36 @@ def test_overdue_requests_stand_out_on_the_dashboard(people, client_for):
     office = client_for("office").get(reverse("dashboard")).content.decode()
     assert sar.reference not in office
     assert "Record a subject-access request" in office
+
+
+def test_the_list_shows_open_due_soon_or_overdue_requests(people, client_for):
+    today = timezone.localdate()
+    overdue = confirmed(people, received_on=today - timedelta(days=60))
+    soon = confirmed(people, received_on=today - timedelta(days=27))
+    later = confirmed(people)
+    waiting = record(people)  # identity not yet confirmed: no deadline
+    SubjectAccessRequest.objects.filter(pk=overdue.pk).update(
+        clock_started_on=today - timedelta(days=60)
+    )
+    SubjectAccessRequest.objects.filter(pk=soon.pk).update(
+        clock_started_on=today - timedelta(days=27)
+    )
+    closed = record(people)
+    SubjectAccessRequest.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
+    lead = client_for("lead")
+
+    def listed(query: str) -> set[str]:
+        response = lead.get(reverse("sar_list") + query)
+        assert response.status_code == 200
+        return {r.reference for r in response.context["requests"]}
+
+    everything = {r.reference for r in (overdue, soon, later, waiting, closed)}
+    assert listed("") == everything
+    assert listed("?show=open") == everything - {closed.reference}
+    assert listed("?show=soon") == {soon.reference}
+    assert listed("?show=overdue") == {overdue.reference}
+    # An unknown view is the whole list, not an error.
+    assert listed("?show=everything") == everything
+    page = lead.get(reverse("sar_list") + "?show=overdue").content.decode()
+    assert '<strong aria-current="page">Overdue</strong>' in page
+    assert "<title>Subject access requests: overdue" in page

@@ -139,8 +139,8 @@ def test_every_count_links_to_where_its_items_are_listed(people, client_for, wai
     panel = html[start : html.index("</section>", start)]
     changelist = reverse("admin:consent_sharingdecision_changelist")
     for href, label in [
-        (reverse("sar_list"), "subject-access requests open"),
-        (reverse("sar_list"), "subject-access requests overdue"),
+        (f"{reverse('sar_list')}?show=open", "subject-access requests open"),
+        (f"{reverse('sar_list')}?show=overdue", "subject-access requests overdue"),
         (f"{changelist}?lead_decision__exact=pending&amp;retrospective__exact=0", "awaiting"),
         (f"{changelist}?lead_decision__exact=pending&amp;retrospective__exact=1", "emergency"),
         (f"{reverse('dashboard')}#consent-tasks-title", "referral acknowledgements overdue"),

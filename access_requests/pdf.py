@@ -126,6 +126,9 @@ class PdfItem:
     body: list[Segment] = field(default_factory=list)
     image: str = ""
     body_map: str = ""  # a data: URI of the figures with the numbered marks
+    # A PDF attachment disclosed in full travels inside the file, as an embedded file.
+    embedded_name: str = ""
+    embedded: bytes = b""
 
 
 def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
@@ -165,14 +168,31 @@ def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
     return segments
 
 
+def _attachment_content(item: BundleItem) -> bytes:
+    """The attachment's bytes, as they were when the bundle was compiled."""
+    assert item.attachment is not None
+    content = Attachment.objects.get(pk=item.attachment.pk).content
+    if hashlib.sha256(content).hexdigest() != item.attachment_sha256:
+        raise RenderError("An attachment changed after the bundle was compiled: compile again.")
+    return content
+
+
 def _image_uri(item: BundleItem) -> str:
     attachment = item.attachment
     if attachment is None or attachment.content_type not in ("image/png", "image/jpeg"):
         return ""
-    content = Attachment.objects.get(pk=attachment.pk).content
-    if hashlib.sha256(content).hexdigest() != item.attachment_sha256:
-        raise RenderError("An attachment changed after the bundle was compiled: compile again.")
+    content = _attachment_content(item)
     return f"data:{attachment.content_type};base64,{base64.b64encode(content).decode()}"
+
+
+def _embeddable(item: BundleItem) -> bool:
+    """A PDF attachment goes inside the file when disclosed (attachments are disclosed or
+    withheld whole)."""
+    return (
+        item.attachment is not None
+        and item.attachment.content_type == "application/pdf"
+        and item.decision == Decision.DISCLOSE
+    )
 
 
 def _body_map_uri(stored: list[dict[str, Any]]) -> str:
@@ -202,6 +222,9 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
             entry.body = redact(item.body, passages)
             if item.kind == ItemKind.ATTACHMENT:
                 entry.image = _image_uri(item)
+                if item.attachment is not None and _embeddable(item):
+                    entry.embedded = _attachment_content(item)
+                    entry.embedded_name = f"{n:03d}-{_safe_filename(item.attachment.filename)}"
             if item.body_map:
                 entry.body_map = _body_map_uri(item.body_map)
         out.append(entry)
@@ -229,9 +252,23 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
     )
 
 
-def render_html(html: str, *, progress: Callable[[int], Any] | None = None) -> tuple[bytes, int]:
-    """HTML to a tagged PDF (PDF/UA-1). Any refused URL stops it (RenderError)."""
+def _safe_filename(name: str) -> str:
+    """An attachment's name, as a plain file name (no folders, no control characters)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip() or "attachment.pdf"
+    return name if name.lower().endswith(".pdf") else name + ".pdf"
+
+
+def render_html(
+    html: str,
+    *,
+    progress: Callable[[int], Any] | None = None,
+    files: list[tuple[str, bytes]] | None = None,
+) -> tuple[bytes, int]:
+    """HTML to a tagged PDF (PDF/UA-1), with ``files`` (name, bytes) embedded in it. Any refused
+    URL stops it (RenderError)."""
     from weasyprint import HTML
+    from weasyprint import Attachment as Embedded
     from weasyprint.urls import FatalURLFetchingError
 
     fetcher = safe_fetcher()
@@ -241,7 +278,11 @@ def render_html(html: str, *, progress: Callable[[int], Any] | None = None) -> t
         )
         if progress:
             progress(70)
-        pdf = document.write_pdf(pdf_variant="pdf/ua-1")
+        embedded = [
+            Embedded(file_obj=io.BytesIO(content), name=name, description=f"Attachment {name}")
+            for name, content in files or []
+        ]
+        pdf = document.write_pdf(pdf_variant="pdf/ua-1", attachments=embedded)
     except FatalURLFetchingError as exc:
         cause = exc.__cause__
         raise RenderError(str(cause) if isinstance(cause, RenderError) else str(exc)) from exc
@@ -258,7 +299,8 @@ def render_bundle_pdf(
     html = bundle_html(sar, items)
     if progress:
         progress(30)
-    return render_html(html, progress=progress)
+    files = [(i.embedded_name, i.embedded) for i in items if i.embedded_name]
+    return render_html(html, progress=progress, files=files)
 
 
 def encrypt_pdf(pdf: bytes, password: str) -> bytes:

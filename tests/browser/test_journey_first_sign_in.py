@@ -110,6 +110,9 @@ def test_new_key_person_sets_up_two_factor_records_an_injury_and_tells_the_paren
         "Tripped on the step to the garden at 10:15 and grazed the left shin. "
         "Cleaned with water, plaster applied; Alfie was back playing in five minutes."
     )
+    # The README's picture shows the top of the form (scrolling moves no focus).
+    page.evaluate("window.scrollTo(0, 0)")
+    doc_screenshot(page, "record-an-entry")
     # The body map by keyboard: the part of the body from the list, then what was seen.
     tab_to(page, page.get_by_label("Mark 1: where on the body"))
     page.keyboard.type("Left lower leg")
@@ -117,7 +120,6 @@ def test_new_key_person_sets_up_two_factor_records_an_injury_and_tells_the_paren
     assert page.locator('[data-dots="front"] .body-map-dot').count() == 1
     tab_to(page, page.get_by_label("Mark 1: what you saw"))
     page.keyboard.type("Graze about 3 cm long, not bleeding")
-    doc_screenshot(page, "record-an-entry")
     tab_to(page, page.get_by_role("button", name="Save entry"))
     page.keyboard.press("Enter")
 

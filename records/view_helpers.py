@@ -38,3 +38,31 @@ def apply_service(forms: Form | list[Form], action: Callable[[], Any]) -> Any:
     except PermissionDenied:
         raise Http404("Not found") from None
     return None
+
+
+def confirm_first(
+    request: Any,
+    *,
+    title: str,
+    explanation: str,
+    button: str,
+    back_url: str,
+    back_text: str = "No, go back",
+) -> Any:
+    """For what cannot be undone: the first POST shows a page asking "are you sure?", whose
+    button posts again with ``confirm=yes``. Returns that page, or None once confirmed."""
+    from django.shortcuts import render
+
+    if request.POST.get("confirm") == "yes":
+        return None
+    return render(
+        request,
+        "includes/confirm.html",
+        {
+            "title": title,
+            "explanation": explanation,
+            "button": button,
+            "back_url": back_url,
+            "back_text": back_text,
+        },
+    )

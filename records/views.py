@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -40,7 +41,7 @@ from .forms import (
 from .lead_dashboard import lead_summary
 from .models import DEFAULT_LEVEL, ActingLead, Category, Level
 from .timeline import build_timeline
-from .view_helpers import apply_service, require
+from .view_helpers import apply_service, confirm_first, require
 
 
 @login_required
@@ -448,6 +449,19 @@ def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
 @require_POST
 def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
     grant = selectors.get_grant_for_manager(request.user, grant_id)
+    asking = confirm_first(
+        request,
+        title=f"Revoke {grant.grantee.full_name}'s grant?",
+        explanation=(
+            f"{grant.grantee.full_name} will stop seeing {grant.child.full_name}'s "
+            f"{grant.get_level_display().lower()} records at once. To let them see the records "
+            "again you would give a new grant, with a reason."
+        ),
+        button="Revoke the grant",
+        back_url=reverse("grant_list"),
+    )
+    if asking:
+        return asking
     try:
         services.revoke_grant(grant=grant, revoked_by=request.user)
         messages.success(request, "The grant was revoked; it stopped working at once.")
@@ -561,6 +575,18 @@ def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
 @require_POST
 def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
     staff = selectors.get_staff_for_manager(request.user, staff_id)
+    asking = confirm_first(
+        request,
+        title=f"Turn off {staff.full_name}'s account?",
+        explanation=(
+            f"{staff.full_name} will be signed out everywhere at once and will not be able to "
+            "sign in again. Their records and what they wrote are kept."
+        ),
+        button="Turn off the account",
+        back_url=reverse("staff_edit", args=[staff.pk]),
+    )
+    if asking:
+        return asking
     try:
         services.deactivate_staff(staff=staff, by=request.user)
         messages.success(request, f"{staff.full_name}'s account is off and every session ended.")
@@ -632,6 +658,18 @@ def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
     appointment = ActingLead.objects.filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404("No such appointment")
+    asking = confirm_first(
+        request,
+        title=f"End {appointment.deputy.full_name}'s time as acting Lead now?",
+        explanation=(
+            f"{appointment.deputy.full_name} will lose the Lead's approvals and access at once. "
+            "To give them back you would appoint them again, with a reason."
+        ),
+        button="End it now",
+        back_url=reverse("acting_lead"),
+    )
+    if asking:
+        return asking
     try:
         services.end_acting_lead(appointment=appointment, by=request.user)
         messages.success(request, "The acting Lead period has ended.")

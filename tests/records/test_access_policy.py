@@ -180,7 +180,15 @@ def test_revoked_grant_stops_working_and_its_permission_row_goes(people, client_
     entry = make_entry(people.other_child, people.keyperson2, category=Category.CONCERN)
     _give(client_for("lead"), people.other_child, people.practitioner, Level.SENSITIVE)
     grant = NeedToKnowGrant.objects.get()
-    response = client_for("lead").post(reverse("grant_revoke", args=[grant.pk]))
+    # First the question, with nothing changed; then the confirmed revocation.
+    asked = client_for("lead").post(reverse("grant_revoke", args=[grant.pk]))
+    assert asked.status_code == 200
+    assert "Revoke Pat Practitioner&#x27;s grant?" in asked.content.decode()
+    assert "This cannot be undone." in asked.content.decode()
+    grant.refresh_from_db()
+    assert grant.revoked_at is None
+    assert get_perms(people.practitioner.user, people.other_child) != []
+    response = client_for("lead").post(reverse("grant_revoke", args=[grant.pk]), {"confirm": "yes"})
     assert response.status_code == 302
     grant.refresh_from_db()
     assert grant.revoked_by == people.lead
@@ -237,6 +245,16 @@ def test_deputy_decides_not_to_inform_only_while_acting_lead(people, client_for)
     entry.refresh_from_db()
     assert entry.parent_informed == ParentInformed.NOT_INFORMED
     assert entry.not_informed_decided_by == people.deputy
+
+    # Ending it early asks first, then ends it at once.
+    appointment = ActingLead.objects.live().get(deputy=people.deputy)
+    end = reverse("acting_lead_end", args=[appointment.pk])
+    asked = lead.post(end)
+    assert "End Dee Deputy&#x27;s time as acting Lead now?" in asked.content.decode()
+    assert ActingLead.objects.live().filter(deputy=people.deputy).exists()
+    assert lead.post(end, {"confirm": "yes"}).status_code == 302
+    assert not ActingLead.objects.live().filter(deputy=people.deputy).exists()
+    assert client_for("deputy").post(url, reason).status_code == 404
 
 
 def test_break_glass_opens_everything_for_a_while_loudly(

@@ -112,7 +112,14 @@ def test_deactivating_a_leaver_ends_their_session_at_once(people, client_for):
     assert UserSession.objects.filter(session_key=key, user=people.practitioner.user).exists()
     assert Session.objects.filter(session_key=key).exists()
 
-    response = client_for("lead").post(reverse("staff_deactivate", args=[people.practitioner.pk]))
+    asked = client_for("lead").post(reverse("staff_deactivate", args=[people.practitioner.pk]))
+    assert "Turn off Pat Practitioner&#x27;s account?" in asked.content.decode()
+    assert Session.objects.filter(session_key=key).exists()
+    people.practitioner.refresh_from_db()
+    assert people.practitioner.active
+    response = client_for("lead").post(
+        reverse("staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
+    )
     assert response.status_code == 302
 
     assert not UserSession.objects.filter(session_key=key).exists()
@@ -123,7 +130,9 @@ def test_deactivating_a_leaver_ends_their_session_at_once(people, client_for):
 
 
 def test_a_leaver_cannot_sign_in_again(people, client_for):
-    client_for("lead").post(reverse("staff_deactivate", args=[people.practitioner.pk]))
+    client_for("lead").post(
+        reverse("staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
+    )
     response = Client().post(
         reverse("login"), {"username": "practitioner", "password": TEST_PASSWORD}
     )

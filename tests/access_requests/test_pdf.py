@@ -260,3 +260,37 @@ def test_a_stylesheet_from_outside_fails_loudly():
     )
     with pytest.raises(RenderError):
         render_html(html)
+
+
+def test_the_index_gives_the_page_where_each_month_starts(people):
+    from access_requests.pdf import pdf_items, render_bundle_pdf
+
+    from .conftest import reviewed
+
+    now = timezone.now()
+    for days, text in ((100, "Autumn leaves collage."), (40, "Snowman."), (3, "Planted seeds.")):
+        for n in range(12):  # enough records that the months fall on different pages
+            make_entry(
+                people.child,
+                people.keyperson1,
+                text=f"{text} {n}",
+                occurred_at=now - timedelta(days=days, hours=n),
+            )
+    sar = reviewed(people)
+    items = pdf_items(sar)
+    firsts = [i for i in items if i.anchor]
+    months = {(d.year, d.month) for d in (timezone.localtime(i.item.occurred_at) for i in items)}
+    assert len(firsts) == len(months) >= 3  # a line per month, not per record
+    pdf, _pages = render_bundle_pdf(sar)
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    index = next(p for p in pages if p.startswith("Index") or " Index " in p[:80])
+    lines = re.findall(r"(\w+ \d{4}): records (\d+) to (\d+) \.\.\. page (\d+)", index)
+    assert [(label, int(first)) for label, first, _last, _page in lines] == [
+        (entry.when.split(" ", 1)[1], entry.number) for entry in firsts
+    ]
+    for _label, first, _last, page in lines:
+        heading = next(
+            f"{e.number}. {e.item.title}, {e.when}" for e in items if e.number == int(first)
+        )
+        assert heading in pages[int(page) - 1]
+        assert heading not in pages[int(page) - 2]

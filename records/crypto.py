@@ -13,7 +13,7 @@ import base64
 import binascii
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 
@@ -32,12 +32,19 @@ class DecryptionError(Exception):
 class KeyRing:
     keys: dict[str, bytes]
     current_id: str
+    # One AESGCM per key, made on first use (each call keeps its own state, so it is shared).
+    _aeads: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
 
     def aead(self, key_id: str) -> AESGCM:
-        try:
-            return AESGCM(self.keys[key_id])
-        except KeyError:
-            raise DecryptionError(f"no encryption key with id {key_id!r} is configured") from None
+        aead = self._aeads.get(key_id)
+        if aead is None:
+            try:
+                aead = self._aeads[key_id] = AESGCM(self.keys[key_id])
+            except KeyError:
+                raise DecryptionError(
+                    f"no encryption key with id {key_id!r} is configured"
+                ) from None
+        return aead
 
 
 def new_key_spec() -> str:

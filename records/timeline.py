@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from .models import LEVEL_LABELS, Category, RecordEntry
 
@@ -53,6 +56,60 @@ class Cell:
     def more(self) -> int:
         """Entries of this month and category beyond those drawn."""
         return self.total - len(self.marks)
+
+    @property
+    def marks_html(self) -> SafeString:
+        """The cell's marks as links. Made here rather than in the template: a long chronology
+        has hundreds of marks, and a template's {% url %} and date filters for each of them
+        cost more than the rest of the strip (measured by make bench's chronology page)."""
+        return mark_safe("".join(_mark(entry) for entry in self.marks))  # noqa: S308 - escaped
+
+
+# The mark's shape by level: circle (general), diamond (sensitive), triangle (child protection).
+SHAPES = {
+    1: '<circle cx="8" cy="8" r="6"/>',
+    2: '<path d="M8 .8 15.2 8 8 15.2.8 8z"/>',
+    3: '<path d="M8 1 15.5 14.5H.5z"/>',
+}
+
+
+def _mark(entry: RecordEntry) -> str:
+    day = timezone.localtime(entry.occurred_at)
+    level = LEVEL_LABELS.get(entry.level, "")
+    return (
+        f'<a class="timeline-mark" href="{_entry_url(entry.pk)}" '
+        f'title="{escape(level)}, {day.day} {MONTHS[day.month - 1][:3]} {day.year}">'
+        f'<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
+        f"{SHAPES.get(entry.level, SHAPES[3])}</svg>"
+        f'<span class="visually-hidden">{escape(entry.category_label)}, {escape(level.lower())}, '
+        f"{day.day} {MONTHS[day.month - 1]} {day.year}</span></a>"
+    )
+
+
+def _entry_url(pk: object) -> str:
+    # One reverse() per process: every entry's URL differs only by its key.
+    global _ENTRY_URL_PATTERN
+    if _ENTRY_URL_PATTERN is None:
+        marker = "00000000-0000-0000-0000-000000000000"
+        _ENTRY_URL_PATTERN = reverse("entry_detail", args=[marker]).replace(marker, "{}")
+    return _ENTRY_URL_PATTERN.format(pk)
+
+
+_ENTRY_URL_PATTERN: str | None = None
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 @dataclass

@@ -43,6 +43,7 @@ NEVER_IN_ADMIN = {
     "records.ChildGroupObjectPermission",
     "records.EnrolmentCode",
     "records.AuditSeal",
+    "records.SealedEntry",
     "guardian.UserObjectPermission",
     "guardian.GroupObjectPermission",
     "auditlog.LogEntry",

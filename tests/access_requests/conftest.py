@@ -56,20 +56,29 @@ def reviewed(people: Any, decision: str = "disclose") -> SubjectAccessRequest:
     return sar
 
 
-def checked(people: Any) -> SubjectAccessRequest:
-    sar = reviewed(people)
+def checked(people: Any, sar: SubjectAccessRequest | None = None) -> SubjectAccessRequest:
+    """Reviewed (by the Deputy, everything disclosed, unless ``sar`` is already reviewed), then
+    checked by the Lead."""
+    sar = sar or reviewed(people)
     services.submit_for_check(sar=sar, by=people.deputy.user)
     services.check_bundle(sar=sar, by=people.lead.user, accept=True)
     return sar
 
 
-def approved(people: Any) -> SubjectAccessRequest:
-    sar = checked(people)
+def approved(people: Any, sar: SubjectAccessRequest | None = None) -> SubjectAccessRequest:
+    """Checked, rendered and approved by the Lead."""
+    sar = checked(people, sar)
     services.start_render(sar=sar, by=people.deputy.user)
     sar.refresh_from_db()
     services.approve_bundle(sar=sar, by=people.lead.user)
     sar.refresh_from_db()
     return sar
+
+
+def released(people: Any, sar: SubjectAccessRequest) -> tuple[Any, str]:
+    """A reviewed request taken through the check, the render and the approval to the released
+    PDF: (the release, its password)."""
+    return services.release_copy(sar=approved(people, sar), by=people.deputy.user)
 
 
 @pytest.fixture

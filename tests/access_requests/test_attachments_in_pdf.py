@@ -16,7 +16,7 @@ from records.models import Category
 from records.services import add_attachment
 
 from ..factories import make_entry
-from .conftest import confirmed
+from .conftest import confirmed, released
 from .test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -53,12 +53,7 @@ def test_a_disclosed_pdf_is_inside_the_file_and_a_withheld_one_is_not(people):
             )
         else:
             services.review_item(item=item, by=people.deputy.user, decision=Decision.DISCLOSE)
-    services.submit_for_check(sar=sar, by=people.deputy.user)
-    services.check_bundle(sar=sar, by=people.lead.user, accept=True)
-    services.start_render(sar=sar, by=people.deputy.user)
-    sar.refresh_from_db()
-    services.approve_bundle(sar=sar, by=people.lead.user)
-    release, password = services.release_copy(sar=sar, by=people.deputy.user)
+    release, password = released(people, sar)
 
     reader = PdfReader(io.BytesIO(release.pdf))
     assert reader.decrypt(password)

@@ -17,7 +17,7 @@ from access_requests.services import PassageRedaction
 from records.models import Category
 
 from ..factories import make_entry
-from .conftest import confirmed
+from .conftest import confirmed, released
 from .test_pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -104,12 +104,7 @@ def test_the_file_shows_the_marks_and_leaves_out_what_is_redacted_or_withheld(pe
             )
         else:
             services.review_item(item=each, by=people.deputy.user, decision=Decision.DISCLOSE)
-    services.submit_for_check(sar=sar, by=people.deputy.user)
-    services.check_bundle(sar=sar, by=people.lead.user, accept=True)
-    services.start_render(sar=sar, by=people.deputy.user)
-    sar.refresh_from_db()
-    services.approve_bundle(sar=sar, by=people.lead.user)
-    release, password = services.release_copy(sar=sar, by=people.deputy.user)
+    release, password = released(people, sar)
 
     flat = " ".join(pdf_text(release.pdf, password).split())
     assert (

@@ -294,3 +294,37 @@ def test_the_index_gives_the_page_where_each_month_starts(people):
         )
         assert heading in pages[int(page) - 1]
         assert heading not in pages[int(page) - 2]
+
+
+def test_the_remembered_page_references_follow_the_pages_added():
+    import pydyf
+
+    from access_requests.pdf import _memoise_page_references
+
+    _memoise_page_references()
+    document = pydyf.PDF()
+    for _ in range(3):
+        document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        kids = document.pages["Kids"][::3]
+        assert document.page_references == tuple(f"{n} 0 R".encode() for n in kids)
+
+
+def test_each_tagged_paragraph_points_at_its_own_page():
+    # The structure tree names the page of each element (/Pg): after the memoised page
+    # references, the paragraph broken onto page 2 still points at page 2.
+    reader = PdfReader(io.BytesIO(render_html(SMALL)[0]))
+    pages = [p.indirect_reference.idnum for p in reader.pages]
+    found = {}
+
+    def walk(element):
+        kids = element.get("/K")
+        kids = kids if isinstance(kids, list) else [kids]
+        for kid in kids:
+            kid = kid.get_object() if hasattr(kid, "get_object") else kid
+            if isinstance(kid, dict) and kid.get("/S") == "/P" and "/Pg" in kid:
+                found[len(found)] = pages.index(kid.raw_get("/Pg").idnum)
+            elif isinstance(kid, dict) and "/K" in kid:
+                walk(kid)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    assert list(found.values()) == [0, 1]

@@ -142,6 +142,12 @@ class PdfItem:
     def body_html(self) -> SafeString:
         return segments_html(self.body)
 
+    @property
+    def multiline(self) -> bool:
+        # Only text with line breaks (amendments, lists) is set with white-space: pre-wrap,
+        # which costs WeasyPrint more to lay out.
+        return any("\n" in s.text for s in self.body)
+
 
 @dataclass
 class IndexMonth:

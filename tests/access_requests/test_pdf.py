@@ -328,3 +328,22 @@ def test_each_tagged_paragraph_points_at_its_own_page():
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"])
     assert list(found.values()) == [0, 1]
+
+
+def test_a_record_keeps_its_line_breaks_and_others_flow(people):
+    from access_requests.pdf import pdf_items, render_bundle_pdf
+    from records.models import Amendment
+
+    from .conftest import reviewed
+
+    corrected = make_entry(people.child, people.keyperson1, text="Painted a rainbow.")
+    Amendment(
+        entry=corrected, author=people.keyperson1, text="It was a sunset.", reason="Misread."
+    ).save()
+    make_entry(people.child, people.keyperson1, text="Sang three songs at circle time.")
+    sar = reviewed(people)
+    lines = {e.item.body.split("\n")[0]: e.multiline for e in pdf_items(sar)}
+    assert lines == {"Painted a rainbow.": True, "Sang three songs at circle time.": False}
+    pdf, _pages = render_bundle_pdf(sar)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert re.search(r"Painted a rainbow\.\s*\n\s*\n?\s*Amendment, ", text)

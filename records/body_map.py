@@ -13,6 +13,7 @@ viewer's left; on the back view the child's left is on the viewer's left.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -293,23 +294,70 @@ def describe(view: str, dots: list[Mark]) -> str:
     return f"Body map, {VIEWS[view].lower()}: mark{plural} {numbers}, described in the list."
 
 
-def standalone_svg(marks: list[Mark]) -> str:
-    """Both views side by side as one SVG document (for the subject-access PDF)."""
-    gap = 10
-    views = format_html_join(
+def _outline(part: Part, dx: float) -> SafeString:
+    """A part as a plain shape, moved right by dx."""
+    x, y, w, h = part.box
+    x += dx
+    if part.shape == "ellipse":
+        return format_html(
+            '<ellipse cx="{}" cy="{}" rx="{}" ry="{}"/>', x + w / 2, y + h / 2, w / 2, h / 2
+        )
+    return format_html('<rect x="{}" y="{}" width="{}" height="{}" rx="5"/>', x, y, w, h)
+
+
+GAP = 10  # between the two figures of the printed body map
+
+
+@cache
+def _printed_outlines() -> SafeString:
+    """Both figures' parts as bare shapes sharing one fill and stroke, without the interactive
+    figure's titles and data: a large subject-access file draws hundreds of maps, and this is
+    the cheapest form to draw (measured with WeasyPrint: a path of arcs or Béziers costs more,
+    since every number of it is parsed at each drawing)."""
+    return format_html_join(
         "",
-        '<svg x="{}" y="0" width="{}" height="{}" viewBox="0 0 {} {}">{}</svg>',
+        "{}",
         (
-            (i * (WIDTH + gap), WIDTH, HEIGHT, WIDTH, HEIGHT, _drawing(view, marks))
+            (_outline(part, i * (WIDTH + GAP)),)
             for i, view in enumerate(VIEWS)
+            for part in PARTS.values()
+            if part.key.startswith(view + ":")
         ),
     )
+
+
+def standalone_svg(marks: list[Mark]) -> str:
+    """Both views side by side as one SVG document (for the subject-access PDF): the parts,
+    the numbered dots, and the views' names."""
+    offsets = {view: i * (WIDTH + GAP) for i, view in enumerate(VIEWS)}
+    names = format_html_join(
+        "",
+        '<text x="{}" y="228">{}</text>',
+        ((offsets[view] + WIDTH / 2, name) for view, name in VIEWS.items()),
+    )
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="{}" height="{}">'
-        "{}</svg>",
-        2 * WIDTH + gap,
-        HEIGHT,
-        2 * WIDTH + gap,
-        HEIGHT,
-        views,
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
+        '<g fill="{}" stroke="{}">{}</g>'
+        '<g fill="{}" stroke="#fff" stroke-width="1">{}</g>'
+        '<g font-family="sans-serif" text-anchor="middle">'
+        '<g font-size="7" font-weight="bold" fill="#fff">{}</g>'
+        '<g font-size="9" fill="{}">{}</g></g></svg>',
+        FILL,
+        OUTLINE,
+        _printed_outlines(),
+        DOT,
+        format_html_join(
+            "",
+            '<circle cx="{}" cy="{}" r="5"/>',
+            ((m.x + offsets[m.view], m.y) for m in marks if m.view in offsets),
+        ),
+        format_html_join(
+            "",
+            '<text x="{}" y="{}">{}</text>',
+            ((m.x + offsets[m.view], m.y + 2.5, m.number) for m in marks if m.view in offsets),
+        ),
+        OUTLINE,
+        names,
+        w=2 * WIDTH + GAP,
+        h=HEIGHT,
     )

@@ -266,8 +266,9 @@ def _embeddable(item: BundleItem) -> bool:
 
 
 def _body_map_uri(stored: list[dict[str, Any]]) -> str:
-    """The body map's two figures with their numbered dots (the notes are in the text)."""
-    svg = body_map.standalone_svg(body_map.marks_of(stored))
+    """The body map's numbered dots (the notes are in the text), to lie over the figures,
+    which the stylesheet draws once for every map (body_map.figures_png)."""
+    svg = body_map.marks_svg(body_map.marks_of(stored))
     return f"data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}"
 
 
@@ -329,6 +330,7 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
             "withheld_count": sum(1 for i in items if i.withheld),
             "redacted_count": sum(1 for i in items if i.item.decision == Decision.REDACT),
             "css": (Path(__file__).parent / "pdf.css").read_text(),
+            "figures_png": base64.b64encode(body_map.figures_png()).decode(),
         },
     )
 

@@ -12,6 +12,7 @@ viewer's left; on the back view the child's left is on the viewer's left.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -294,70 +295,64 @@ def describe(view: str, dots: list[Mark]) -> str:
     return f"Body map, {VIEWS[view].lower()}: mark{plural} {numbers}, described in the list."
 
 
-def _outline(part: Part, dx: float) -> SafeString:
-    """A part as a plain shape, moved right by dx."""
-    x, y, w, h = part.box
-    x += dx
-    if part.shape == "ellipse":
-        return format_html(
-            '<ellipse cx="{}" cy="{}" rx="{}" ry="{}"/>', x + w / 2, y + h / 2, w / 2, h / 2
-        )
-    return format_html('<rect x="{}" y="{}" width="{}" height="{}" rx="5"/>', x, y, w, h)
-
-
 GAP = 10  # between the two figures of the printed body map
 
 
+# The printed map in two layers: the figures as one PNG, the same in every map of a file, so a
+# PDF holds it once and draws it as an image (a large file has hundreds of maps, and drawing the
+# shapes of each one took a tenth of the whole render); the numbered dots on top as a small SVG.
+PRINT_SCALE = 6  # pixels per unit: 1500 px across, sharp at the 90 mm it is printed
+
+
 @cache
-def _printed_outlines() -> SafeString:
-    """Both figures' parts as bare shapes sharing one fill and stroke, without the interactive
-    figure's titles and data: a large subject-access file draws hundreds of maps, and this is
-    the cheapest form to draw (measured with WeasyPrint: a path of arcs or Béziers costs more,
-    since every number of it is parsed at each drawing)."""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (_outline(part, i * (WIDTH + GAP)),)
-            for i, view in enumerate(VIEWS)
-            for part in PARTS.values()
-            if part.key.startswith(view + ":")
-        ),
-    )
+def figures_png() -> bytes:
+    """Both figures, without marks or names, as a PNG (made once per process)."""
+    from PIL import Image, ImageDraw
+
+    k = PRINT_SCALE
+    image = Image.new("RGBA", ((2 * WIDTH + GAP) * k, HEIGHT * k), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    for i, view in enumerate(VIEWS):
+        dx = i * (WIDTH + GAP)
+        for part in PARTS.values():
+            if not part.key.startswith(view + ":"):
+                continue
+            x, y, w, h = part.box
+            box = ((x + dx) * k, y * k, (x + dx + w) * k, (y + h) * k)
+            if part.shape == "ellipse":
+                draw.ellipse(box, fill=FILL, outline=OUTLINE, width=k)
+            else:
+                draw.rounded_rectangle(box, radius=5 * k, fill=FILL, outline=OUTLINE, width=k)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
-def standalone_svg(marks: list[Mark]) -> str:
-    """Both views side by side as one SVG document (for the subject-access PDF): the parts,
-    the numbered dots, and the views' names."""
+def marks_svg(marks: list[Mark]) -> str:
+    """The numbered dots and the views' names, to lie over figures_png() (same size)."""
     offsets = {view: i * (WIDTH + GAP) for i, view in enumerate(VIEWS)}
-    names = format_html_join(
-        "",
-        '<text x="{}" y="228">{}</text>',
-        ((offsets[view] + WIDTH / 2, name) for view, name in VIEWS.items()),
-    )
+    shown = [m for m in marks if m.view in offsets]
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
-        '<g fill="{}" stroke="{}">{}</g>'
         '<g fill="{}" stroke="#fff" stroke-width="1">{}</g>'
         '<g font-family="sans-serif" text-anchor="middle">'
         '<g font-size="7" font-weight="bold" fill="#fff">{}</g>'
         '<g font-size="9" fill="{}">{}</g></g></svg>',
-        FILL,
-        OUTLINE,
-        _printed_outlines(),
         DOT,
         format_html_join(
-            "",
-            '<circle cx="{}" cy="{}" r="5"/>',
-            ((m.x + offsets[m.view], m.y) for m in marks if m.view in offsets),
+            "", '<circle cx="{}" cy="{}" r="5"/>', ((m.x + offsets[m.view], m.y) for m in shown)
         ),
         format_html_join(
             "",
             '<text x="{}" y="{}">{}</text>',
-            ((m.x + offsets[m.view], m.y + 2.5, m.number) for m in marks if m.view in offsets),
+            ((m.x + offsets[m.view], m.y + 2.5, m.number) for m in shown),
         ),
         OUTLINE,
-        names,
+        format_html_join(
+            "",
+            '<text x="{}" y="228">{}</text>',
+            ((offsets[view] + WIDTH / 2, name) for view, name in VIEWS.items()),
+        ),
         w=2 * WIDTH + GAP,
         h=HEIGHT,
     )

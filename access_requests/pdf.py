@@ -29,6 +29,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from records import body_map
+from records.dates import long_date
 from records.models import Attachment, Role, Setting, Staff
 
 from .models import BundleItem, Decision, ItemKind, SubjectAccessRequest
@@ -160,23 +161,6 @@ class IndexMonth:
     withheld: int = 0
 
 
-# English month names, whatever the machine's locale (calendar.month_name follows it).
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def segments_html(segments: list[Segment]) -> SafeString:
     """The segments as HTML, each redaction a black bar naming its exemption. Made here rather
     than in the template: the template engine's loops over every segment of 3,000 records took
@@ -296,7 +280,7 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
             anchor=f"month-{day:%Y-%m}" if first_of_month else "",
             item=item,
             withheld=withheld,
-            when=f"{day.day} {MONTHS[day.month - 1]} {day.year}",
+            when=long_date(day),
         )
         if not withheld:
             entry.meta = redact(item.meta, passages)

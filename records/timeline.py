@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from .dates import long_date, short_date
 from .models import LEVEL_LABELS, Category, RecordEntry
 
 # Marks shown in one month of one category; the rest are counted ("+4"), never dropped silently.
@@ -78,11 +79,11 @@ def _mark(entry: RecordEntry) -> str:
     level = LEVEL_LABELS.get(entry.level, "")
     return (
         f'<a class="timeline-mark" href="{_entry_url(entry.pk)}" '
-        f'title="{escape(level)}, {day.day} {MONTHS[day.month - 1][:3]} {day.year}">'
+        f'title="{escape(level)}, {short_date(day)}">'
         f'<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
         f"{SHAPES.get(entry.level, SHAPES[3])}</svg>"
         f'<span class="visually-hidden">{escape(entry.category_label)}, {escape(level.lower())}, '
-        f"{day.day} {MONTHS[day.month - 1]} {day.year}</span></a>"
+        f"{long_date(day)}</span></a>"
     )
 
 
@@ -96,20 +97,6 @@ def _entry_url(pk: object) -> str:
 
 
 _ENTRY_URL_PATTERN: str | None = None
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 
 
 @dataclass

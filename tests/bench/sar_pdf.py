@@ -82,41 +82,52 @@ class SarPdfResult:
         )
 
 
+def _people(prefix: str, surname: str) -> tuple[Any, Any, Any, Any, Any]:
+    """A room, a Lead, a Deputy, and a family with one carer who has parental responsibility:
+    (room, lead, deputy, family, carer)."""
+    from django.contrib.auth import get_user_model
+
+    from records.models import Carer, Family, Relationship, Role, Room, Staff
+
+    User = get_user_model()
+    room = Room.objects.create(name=f"{surname} room")
+    lead = Staff.objects.create(
+        user=User.objects.create_user(f"{prefix}_lead", password="bench-password-not-used"),
+        full_name="Helen Marsh",
+        role=Role.LEAD,
+    )
+    deputy = Staff.objects.create(
+        user=User.objects.create_user(f"{prefix}_deputy", password="bench-password-not-used"),
+        full_name="Ravi Patel",
+        role=Role.DEPUTY,
+    )
+    family = Family.objects.create(name=surname, address="4 Example Row, Exampletown")
+    carer = Carer.objects.create(
+        family=family,
+        full_name=f"Jo {surname}",
+        relationship=Relationship.MOTHER,
+        parental_responsibility=True,
+        email="jo@example.test",
+    )
+    return room, lead, deputy, family, carer
+
+
 def _make_child(n: int) -> tuple[Any, Any, list[str]]:
     from datetime import date, timedelta
 
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from records import demo_data
     from records.models import (
         DEFAULT_LEVEL,
         Amendment,
-        Carer,
         Category,
         Child,
-        Family,
         ParentInformed,
         RecordEntry,
-        Relationship,
-        Role,
-        Room,
-        Staff,
     )
 
-    User = get_user_model()
-    room = Room.objects.create(name="Sar bench room")
-    lead = Staff.objects.create(
-        user=User.objects.create_user("sar_bench_lead", password="bench-password-not-used"),
-        full_name="Helen Marsh",
-        role=Role.LEAD,
-    )
-    deputy = Staff.objects.create(
-        user=User.objects.create_user("sar_bench_deputy", password="bench-password-not-used"),
-        full_name="Ravi Patel",
-        role=Role.DEPUTY,
-    )
-    family = Family.objects.create(name="Sarbench", address="4 Example Row, Exampletown")
+    room, lead, deputy, family, carer = _people("sar_bench", "Sarbench")
     child = Child.objects.create(
         first_name="Maya",
         last_name="Sarbench",
@@ -125,13 +136,6 @@ def _make_child(n: int) -> tuple[Any, Any, list[str]]:
         room=room,
         key_person=deputy,
         family=family,
-    )
-    carer = Carer.objects.create(
-        family=family,
-        full_name="Jo Sarbench",
-        relationship=Relationship.MOTHER,
-        parental_responsibility=True,
-        email="jo@example.test",
     )
     child.carers.add(carer)
     pronouns = demo_data.PRONOUNS["she"]
@@ -286,45 +290,19 @@ def _make_family(per_child: int) -> tuple[Any, Any, Any, list[Any]]:
     body map (one or two marks), every 25th entry an amendment."""
     from datetime import date, timedelta
 
-    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from records import body_map, demo_data
     from records.models import (
         DEFAULT_LEVEL,
         Amendment,
-        Carer,
         Category,
         Child,
-        Family,
         ParentInformed,
         RecordEntry,
-        Relationship,
-        Role,
-        Room,
-        Staff,
     )
 
-    User = get_user_model()
-    room = Room.objects.create(name="Large bench room")
-    lead = Staff.objects.create(
-        user=User.objects.create_user("sar_large_lead", password="bench-password-not-used"),
-        full_name="Helen Marsh",
-        role=Role.LEAD,
-    )
-    deputy = Staff.objects.create(
-        user=User.objects.create_user("sar_large_deputy", password="bench-password-not-used"),
-        full_name="Ravi Patel",
-        role=Role.DEPUTY,
-    )
-    family = Family.objects.create(name="Largebench", address="4 Example Row, Exampletown")
-    carer = Carer.objects.create(
-        family=family,
-        full_name="Jo Largebench",
-        relationship=Relationship.MOTHER,
-        parental_responsibility=True,
-        email="jo@example.test",
-    )
+    room, lead, deputy, family, carer = _people("sar_large", "Largebench")
     marks = cycle(
         [
             [{"region": "front:left_forearm", "note": "Graze, about 2 cm"}],

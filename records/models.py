@@ -7,7 +7,7 @@ of the audit log's ``object_repr`` and anything else that prints a model.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -255,6 +255,8 @@ class RecordEntry(UUIDModel):
 
     # Set by records.selectors on the entries of the chronology and the entry page.
     amendment_list: list[Amendment]
+    # Set by records.timeline on the entries of the child page's strip.
+    local_occurred_at: datetime
     attachment_list: list[Attachment]
 
     @property

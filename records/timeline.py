@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .dates import long_date, short_date
-from .models import LEVEL_LABELS, Category, RecordEntry
+from .models import CATEGORY_LABELS, LEVEL_LABELS, Category, RecordEntry
 
 # Marks shown in one month of one category; the rest are counted ("+4"), never dropped silently.
 # The highest levels are the ones kept, so a child-protection entry is never behind a "+4".
@@ -66,24 +67,30 @@ class Cell:
         return mark_safe("".join(_mark(entry) for entry in self.marks))  # noqa: S308 - escaped
 
 
-# The mark's shape by level: circle (general), diamond (sensitive), triangle (child protection).
-SHAPES = {
-    1: '<circle cx="8" cy="8" r="6"/>',
-    2: '<path d="M8 .8 15.2 8 8 15.2.8 8z"/>',
-    3: '<path d="M8 1 15.5 14.5H.5z"/>',
-}
+# The mark's shape by level, drawn by the stylesheet: 1 circle (general), 2 diamond (sensitive),
+# 3 triangle (child protection). CSS shapes keep a strip of hundreds of marks small.
+SHAPE_OF = {1: 1, 2: 2, 3: 3}
 
 
 def _mark(entry: RecordEntry) -> str:
-    day = timezone.localtime(entry.occurred_at)
-    level = LEVEL_LABELS.get(entry.level, "")
+    day = entry.local_occurred_at
+    title, shape, name = _mark_words(entry.category, entry.level)
     return (
-        f'<a class="timeline-mark" href="{_entry_url(entry.pk)}" '
-        f'title="{escape(level)}, {short_date(day)}">'
-        f'<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false">'
-        f"{SHAPES.get(entry.level, SHAPES[3])}</svg>"
-        f'<span class="visually-hidden">{escape(entry.category_label)}, {escape(level.lower())}, '
-        f"{long_date(day)}</span></a>"
+        f'<a class="timeline-mark" href="{_entry_url(entry.pk)}" title="{title}, '
+        f'{short_date(day)}"><span class="shape shape-{shape}" aria-hidden="true"></span>'
+        f'<span class="visually-hidden">{name}, {long_date(day)}</span></a>'
+    )
+
+
+@cache
+def _mark_words(category: str, level: int) -> tuple[str, int, str]:
+    """The escaped words of a mark of this category and level, made once."""
+    label = LEVEL_LABELS.get(level, "")
+    category_label = CATEGORY_LABELS.get(category, category)
+    return (
+        escape(label),
+        SHAPE_OF.get(level, 3),
+        escape(f"{category_label}, {label.lower()}"),
     )
 
 
@@ -160,10 +167,13 @@ def build_timeline(
     """Place ``entries`` (those the viewer may read, in any order) on a strip of ``months``
     months ending with the month of ``now``, or of the latest entry when none falls in that
     window or one lies after it."""
-    local = {entry.pk: timezone.localtime(entry.occurred_at) for entry in entries}
-    end = _month_index(timezone.localtime(now).date())
+    # Each entry's local time, worked out once (kept on the entry for its mark).
+    zone = timezone.get_current_timezone()
+    for entry in entries:
+        entry.local_occurred_at = entry.occurred_at.astimezone(zone)
+    end = _month_index(now.astimezone(zone).date())
     if entries:
-        latest = _month_index(max(local.values()).date())
+        latest = _month_index(max(e.local_occurred_at for e in entries).date())
         if latest > end or latest <= end - months:
             end = latest
     start = end - months + 1
@@ -174,7 +184,7 @@ def build_timeline(
     by_cell: dict[tuple[str, int], list[RecordEntry]] = {}
     earlier = 0
     for entry in entries:
-        index = _month_index(local[entry.pk].date())
+        index = _month_index(entry.local_occurred_at.date())
         if index < start:
             earlier += 1
             continue
@@ -191,8 +201,8 @@ def build_timeline(
         cells = []
         for i, month in enumerate(columns):
             found = by_cell.get((category, i), [])
-            kept = sorted(found, key=lambda e: (-e.level, -local[e.pk].timestamp()))
-            kept = sorted(kept[:marks_per_cell], key=lambda e: local[e.pk])
+            kept = sorted(found, key=lambda e: (-e.level, -e.local_occurred_at.timestamp()))
+            kept = sorted(kept[:marks_per_cell], key=lambda e: e.local_occurred_at)
             cells.append(Cell(month=month, marks=kept, total=len(found)))
         lanes.append(Lane(category, ROW_LABELS.get(category, category), cells))
 

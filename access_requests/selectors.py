@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from records.audit import log_access
 
@@ -17,8 +19,12 @@ from .models import (
     ClarificationPause,
     Decision,
     Letter,
+    Status,
     SubjectAccessRequest,
 )
+
+# "Due soon" for the requests list and the Lead's summary.
+DUE_SOON_DAYS = 7
 
 
 def _uuid_or_404(value: Any) -> UUID:
@@ -118,6 +124,28 @@ def open_requests(user: Any) -> list[SubjectAccessRequest]:
     qs = _with_details(policy.visible_requests(user).filter(status__in=OPEN_STATUSES))
     requests = list(qs)
     return sorted(requests, key=lambda r: (r.due_on() is not None, r.due_on() or r.received_on))
+
+
+def time_left(sar: SubjectAccessRequest, today: date) -> str:
+    """How much time an open request has left: "overdue" (as its own ``is_overdue`` decides),
+    "waiting" (clock paused or not started), "soon" (within DUE_SOON_DAYS), "fortnight" (within
+    14 days) or "later"."""
+    if sar.is_overdue:
+        return "overdue"
+    left = sar.days_left(today)
+    if sar.status == Status.AWAITING_CLARIFICATION or left is None:
+        return "waiting"
+    if left <= DUE_SOON_DAYS:
+        return "soon"
+    if left <= 14:
+        return "fortnight"
+    return "later"
+
+
+def open_requests_with_time_left(user: Any, time: str = "") -> list[SubjectAccessRequest]:
+    """The open requests (most urgent first), or only those with this much time left."""
+    today = timezone.localdate()
+    return [r for r in open_requests(user) if not time or time_left(r, today) == time]
 
 
 def requests_for_list(user: Any, *, child_id: Any = None) -> QuerySet[SubjectAccessRequest]:

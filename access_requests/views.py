@@ -17,7 +17,6 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -50,20 +49,18 @@ def _pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-# The list's views: every request, or the open ones by time left (as the Lead's summary counts
-# them, whose links come here).
+# The list's views: every request, or the open ones by the time they have left (as the Lead's
+# summary counts them, whose links come here).
 LIST_VIEWS = {
     "": "All",
     "open": "Open",
-    "soon": "Due within 7 days",
+    "soon": f"Due within {selectors.DUE_SOON_DAYS} days",
     "overdue": "Overdue",
 }
 
 
 @login_required
 def sar_list(request: HttpRequest) -> HttpResponse:
-    from records.lead_dashboard import time_left
-
     require(policy.can_handle_requests(request.user))
     child_id = request.GET.get("child") or None
     show = request.GET.get("show", "")
@@ -71,12 +68,8 @@ def sar_list(request: HttpRequest) -> HttpResponse:
         show = ""
     requests: Any
     if show:
-        today = timezone.localdate()
-        requests = [
-            r
-            for r in selectors.open_requests(request.user)
-            if show == "open" or time_left(r, today) == show
-        ]
+        time = "" if show == "open" else show
+        requests = selectors.open_requests_with_time_left(request.user, time)
     else:
         requests = selectors.requests_for_list(request.user, child_id=child_id)[:200]
     return render(

@@ -19,12 +19,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from access_requests.models import Status, SubjectAccessRequest
+from access_requests.models import SubjectAccessRequest
+from access_requests.selectors import DUE_SOON_DAYS, time_left
 
 from . import policy
 from .models import RecordEntry
 
-DUE_SOON_DAYS = 7
 # The chart's rows, in pixels: a line of text, then its bar.
 CHART_ROW = 40
 
@@ -64,7 +64,7 @@ class LeadSummary:
         return CHART_ROW * len(self.bars)
 
 
-# The chart's bars, most urgent first; every open request is in exactly one.
+# The chart's bars, most urgent first; every open request is in exactly one (selectors.time_left).
 BAR_LABELS = {
     "overdue": "Overdue",
     "soon": f"Due within {DUE_SOON_DAYS} days",
@@ -72,21 +72,6 @@ BAR_LABELS = {
     "later": "15 days or more left",
     "waiting": "Clock paused or not started",
 }
-
-
-def time_left(sar: SubjectAccessRequest, today: date) -> str:
-    """Which bar a request falls in. Overdue is decided as the request's own ``is_overdue``
-    (and the dashboard's list) decides it; a paused clock shows as paused, as in that list."""
-    if sar.is_overdue:
-        return "overdue"
-    left = sar.days_left(today)
-    if sar.status == Status.AWAITING_CLARIFICATION or left is None:
-        return "waiting"
-    if left <= DUE_SOON_DAYS:
-        return "soon"
-    if left <= 14:
-        return "fortnight"
-    return "later"
 
 
 def sar_bars(requests: Sequence[SubjectAccessRequest], today: date) -> list[Bar]:

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from access_requests.models import Status, SubjectAccessRequest
 from access_requests.selectors import dashboard_tasks as sar_tasks
+from access_requests.selectors import time_left
 from consent import selectors as consent_selectors
 from consent import services as consent_services
 from consent.models import SharingDecision
 from records import selectors, services
-from records.lead_dashboard import lead_summary, sar_bars, time_left
+from records.lead_dashboard import lead_summary, sar_bars
 from records.models import Category
 
 from ..access_requests.conftest import confirmed, record

@@ -46,7 +46,7 @@ class Part:
         return (x + w / 2, y + h / 2)
 
 
-# The parts on the viewer's left, in the middle, and on the viewer's right.
+# The middle parts, and the limbs on the viewer's left (mirrored for the other side).
 _MIDDLE = [
     ("head", "ellipse", (45, 4, 30, 34)),
     ("neck", "rect", (54, 37, 12, 9)),
@@ -80,14 +80,6 @@ _MIDDLE_NAMES = {
         "pelvis": ("bottom", "Bottom"),
     },
 }
-_LIMB_LABELS = {
-    "upper_arm": "upper arm",
-    "forearm": "forearm",
-    "hand": "hand",
-    "thigh": "thigh",
-    "lower_leg": "lower leg",
-    "foot": "foot",
-}
 
 
 def _mirror(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -105,21 +97,19 @@ def _parts(view: str) -> list[Part]:
     prefix = "" if view == "front" else "Back of "
     for key, shape, box in _VIEWER_LEFT:
         for side, where in ((near, box), (far, _mirror(box))):
-            label = f"{side} {_LIMB_LABELS[key]}"
+            label = f"{side} {key.replace('_', ' ')}"
             label = prefix + label if prefix else label.capitalize()
             parts.append(Part(f"{view}:{side}_{key}", label, shape, where))
     return parts
 
 
-PARTS: dict[str, Part] = {p.key: p for view in VIEWS for p in _parts(view)}
+PARTS_BY_VIEW: dict[str, list[Part]] = {view: _parts(view) for view in VIEWS}
+PARTS: dict[str, Part] = {p.key: p for parts in PARTS_BY_VIEW.values() for p in parts}
 
 
 def region_choices() -> list[tuple[str, Any]]:
     """For a select: the parts grouped by view."""
-    return [
-        (VIEWS[view], [(p.key, p.label) for p in PARTS.values() if p.key.startswith(view + ":")])
-        for view in VIEWS
-    ]
+    return [(VIEWS[view], [(p.key, p.label) for p in PARTS_BY_VIEW[view]]) for view in VIEWS]
 
 
 def region_label(key: str) -> str:
@@ -268,17 +258,12 @@ def figure(view: str, marks: list[Mark], *, interactive: bool = False) -> SafeSt
             HEIGHT,
             describe(view, dots),
         )
-    return format_html("{}{}</svg>", opening, _drawing(view, marks, interactive=interactive))
-
-
-def _drawing(view: str, marks: list[Mark], *, interactive: bool = False) -> SafeString:
-    parts = [p for p in PARTS.values() if p.key.startswith(view + ":")]
-    dots = [m for m in marks if m.view == view]
     return format_html(
-        '<g class="body-map-parts">{}</g><g class="body-map-dots" data-dots="{}">{}</g>'
+        '{}<g class="body-map-parts">{}</g><g class="body-map-dots" data-dots="{}">{}</g>'
         '<text x="{}" y="228" font-size="9" font-family="sans-serif" text-anchor="middle" '
-        'fill="{}">{}</text>',
-        format_html_join("", "{}", ((_shape(p, interactive),) for p in parts)),
+        'fill="{}">{}</text></svg>',
+        opening,
+        format_html_join("", "{}", ((_shape(p, interactive),) for p in PARTS_BY_VIEW[view])),
         view,
         format_html_join("", "{}", ((_dot(m),) for m in dots)),
         WIDTH / 2,
@@ -296,6 +281,8 @@ def describe(view: str, dots: list[Mark]) -> str:
 
 
 GAP = 10  # between the two figures of the printed body map
+# Where each view starts across the printed map.
+OFFSETS = {view: i * (WIDTH + GAP) for i, view in enumerate(VIEWS)}
 
 
 # The printed map in two layers: the figures as one PNG, the same in every map of a file, so a
@@ -312,11 +299,8 @@ def figures_png() -> bytes:
     k = PRINT_SCALE
     image = Image.new("RGBA", ((2 * WIDTH + GAP) * k, HEIGHT * k), (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
-    for i, view in enumerate(VIEWS):
-        dx = i * (WIDTH + GAP)
-        for part in PARTS.values():
-            if not part.key.startswith(view + ":"):
-                continue
+    for view, dx in OFFSETS.items():
+        for part in PARTS_BY_VIEW[view]:
             x, y, w, h = part.box
             box = ((x + dx) * k, y * k, (x + dx + w) * k, (y + h) * k)
             if part.shape == "ellipse":
@@ -330,8 +314,7 @@ def figures_png() -> bytes:
 
 def marks_svg(marks: list[Mark]) -> str:
     """The numbered dots and the views' names, to lie over figures_png() (same size)."""
-    offsets = {view: i * (WIDTH + GAP) for i, view in enumerate(VIEWS)}
-    shown = [m for m in marks if m.view in offsets]
+    shown = [m for m in marks if m.view in OFFSETS]
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}">'
         '<g fill="{}" stroke="#fff" stroke-width="1">{}</g>'
@@ -340,18 +323,18 @@ def marks_svg(marks: list[Mark]) -> str:
         '<g font-size="9" fill="{}">{}</g></g></svg>',
         DOT,
         format_html_join(
-            "", '<circle cx="{}" cy="{}" r="5"/>', ((m.x + offsets[m.view], m.y) for m in shown)
+            "", '<circle cx="{}" cy="{}" r="5"/>', ((m.x + OFFSETS[m.view], m.y) for m in shown)
         ),
         format_html_join(
             "",
             '<text x="{}" y="{}">{}</text>',
-            ((m.x + offsets[m.view], m.y + 2.5, m.number) for m in shown),
+            ((m.x + OFFSETS[m.view], m.y + 2.5, m.number) for m in shown),
         ),
         OUTLINE,
         format_html_join(
             "",
             '<text x="{}" y="228">{}</text>',
-            ((offsets[view] + WIDTH / 2, name) for view, name in VIEWS.items()),
+            ((OFFSETS[view] + WIDTH / 2, name) for view, name in VIEWS.items()),
         ),
         w=2 * WIDTH + GAP,
         h=HEIGHT,

@@ -39,7 +39,7 @@ from .forms import (
     StaffRecordForm,
 )
 from .lead_dashboard import lead_summary
-from .models import DEFAULT_LEVEL, ActingLead, Category, Level
+from .models import ActingLead
 from .timeline import build_timeline
 from .view_helpers import apply_service, confirm_first, require
 
@@ -215,7 +215,7 @@ def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
         # Without JavaScript, "Add another mark" comes back here: the same form, one more row.
         # Nothing is checked yet: the person has not finished.
         unchecked = EntryForm(initial=request.POST.dict())
-        return _entry_form_page(request, child, unchecked, _with_another_row(request.POST, marks))
+        return _entry_form_page(request, child, unchecked, _with_another_row(marks))
     if request.method == "POST" and form.is_valid() and (not has_marks or marks.is_valid()):
         data = form.cleaned_data
         entry = apply_service(
@@ -239,18 +239,22 @@ def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
     return _entry_form_page(request, child, form, marks)
 
 
-def _with_another_row(data: Any, marks: Any) -> Any:
+def _posted_rows(marks: Any) -> list[dict[str, Any]]:
+    """The body map's rows as posted, unchecked: region, note, x and y of each."""
+    return [
+        {k: marks.data.get(f"mark-{i}-{k}", "") for k in ("region", "note", "x", "y")}
+        for i in range(min(marks.total_form_count(), body_map.MAX_MARKS))
+    ]
+
+
+def _with_another_row(marks: Any) -> Any:
     """The marks filled in so far, unchecked, and one blank row after them."""
-    rows = []
-    for i in range(min(marks.total_form_count(), body_map.MAX_MARKS)):
-        row = {k: data.get(f"mark-{i}-{k}", "") for k in ("region", "note", "x", "y")}
-        if row["region"] or row["note"]:
-            rows.append(row)
+    rows = [row for row in _posted_rows(marks) if row["region"] or row["note"]]
     return BodyMarkFormSet(initial=rows, prefix="mark")
 
 
 def _entry_form_page(request: HttpRequest, child: Any, form: Form, marks: Any) -> HttpResponse:
-    default_levels = {c: int(DEFAULT_LEVEL[c]) for c in Category.values}
+    shown = _marks_shown(marks)
     return render(
         request,
         "records/entry_form.html",
@@ -259,23 +263,15 @@ def _entry_form_page(request: HttpRequest, child: Any, form: Form, marks: Any) -
             "form": form,
             "marks": marks,
             "body_map_categories": sorted(body_map.BODY_MAP_CATEGORIES),
-            "front": body_map.figure("front", _marks_shown(marks), interactive=True),
-            "back": body_map.figure("back", _marks_shown(marks), interactive=True),
-            "default_levels": default_levels,
-            "levels": Level,
+            "front": body_map.figure("front", shown, interactive=True),
+            "back": body_map.figure("back", shown, interactive=True),
         },
     )
 
 
 def _marks_shown(marks: Any) -> list[body_map.Mark]:
     """The marks of a re-displayed form, drawn where they were placed."""
-    if marks.is_bound:
-        rows = [
-            {k: marks.data.get(f"mark-{i}-{k}") for k in ("region", "x", "y")}
-            for i in range(min(marks.total_form_count(), body_map.MAX_MARKS))
-        ]
-    else:
-        rows = list(marks.initial or [])
+    rows = _posted_rows(marks) if marks.is_bound else list(marks.initial or [])
     shown = []
     for number, row in enumerate(rows, start=1):
         part = body_map.PARTS.get(row.get("region") or "")

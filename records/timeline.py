@@ -67,43 +67,32 @@ class Cell:
         return mark_safe("".join(_mark(entry) for entry in self.marks))  # noqa: S308 - escaped
 
 
-# The mark's shape by level, drawn by the stylesheet: 1 circle (general), 2 diamond (sensitive),
-# 3 triangle (child protection). CSS shapes keep a strip of hundreds of marks small.
-SHAPE_OF = {1: 1, 2: 2, 3: 3}
-
-
 def _mark(entry: RecordEntry) -> str:
+    """A mark's link. Its shape is the stylesheet's ``shape-<level>``: a circle (general), a
+    diamond (sensitive), a triangle (child protection)."""
     day = entry.local_occurred_at
-    title, shape, name = _mark_words(entry.category, entry.level)
+    title, name = _mark_words(entry.category, entry.level)
     return (
-        f'<a class="timeline-mark" href="{_entry_url(entry.pk)}" title="{title}, '
-        f'{short_date(day)}"><span class="shape shape-{shape}" aria-hidden="true"></span>'
+        f'<a class="timeline-mark" href="{_entry_url_pattern().format(entry.pk)}" '
+        f'title="{title}, {short_date(day)}">'
+        f'<span class="shape shape-{entry.level}" aria-hidden="true"></span>'
         f'<span class="visually-hidden">{name}, {long_date(day)}</span></a>'
     )
 
 
 @cache
-def _mark_words(category: str, level: int) -> tuple[str, int, str]:
+def _mark_words(category: str, level: int) -> tuple[str, str]:
     """The escaped words of a mark of this category and level, made once."""
     label = LEVEL_LABELS.get(level, "")
     category_label = CATEGORY_LABELS.get(category, category)
-    return (
-        escape(label),
-        SHAPE_OF.get(level, 3),
-        escape(f"{category_label}, {label.lower()}"),
-    )
+    return escape(label), escape(f"{category_label}, {label.lower()}")
 
 
-def _entry_url(pk: object) -> str:
-    # One reverse() per process: every entry's URL differs only by its key.
-    global _ENTRY_URL_PATTERN
-    if _ENTRY_URL_PATTERN is None:
-        marker = "00000000-0000-0000-0000-000000000000"
-        _ENTRY_URL_PATTERN = reverse("entry_detail", args=[marker]).replace(marker, "{}")
-    return _ENTRY_URL_PATTERN.format(pk)
-
-
-_ENTRY_URL_PATTERN: str | None = None
+@cache
+def _entry_url_pattern() -> str:
+    """An entry's URL with {} for its key: one reverse() per process, not one per mark."""
+    marker = "00000000-0000-0000-0000-000000000000"
+    return reverse("entry_detail", args=[marker]).replace(marker, "{}")
 
 
 @dataclass

@@ -100,3 +100,23 @@ def entries(people: Any) -> list[Any]:
             occurred_at=now - timedelta(days=10),
         ),
     ]
+
+
+def _reset_task_backends() -> None:
+    # django.tasks caches its backends, and no setting_changed receiver resets them.
+    from asgiref.local import Local
+    from django.tasks import task_backends
+
+    handler: Any = task_backends
+    handler._settings = handler.settings = handler.configure_settings(None)
+    handler._connections = Local()
+
+
+@pytest.fixture
+def database_tasks(settings: Any) -> Any:
+    """The production task backend (django-tasks-db) for one test, then the immediate one."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _reset_task_backends()
+    yield
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    _reset_task_backends()

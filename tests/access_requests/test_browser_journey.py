@@ -7,8 +7,6 @@ Kept with the subject-access tests; the browser fixtures come from tests/browser
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.core.management import call_command
 
@@ -20,24 +18,6 @@ from ..factories import make_entry
 from .conftest import checked
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _reset_task_backends() -> None:
-    from asgiref.local import Local
-    from django.tasks import task_backends
-
-    handler: Any = task_backends
-    handler._settings = handler.settings = handler.configure_settings(None)
-    handler._connections = Local()
-
-
-@pytest.fixture
-def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    _reset_task_backends()
-    yield
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    _reset_task_backends()
 
 
 def test_the_office_records_a_request_from_a_parent(page, people):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import uuid
 from datetime import timedelta
-from typing import Any
 from unittest import mock
 
 import pytest
@@ -131,25 +130,6 @@ def test_the_reaper_command_marks_killed_renders_failed(people, entries):
     assert "1 interrupted render marked failed" in out.getvalue()
     sar.refresh_from_db()
     assert sar.render_state == RenderState.FAILED
-
-
-def _reset_task_backends() -> None:
-    # django.tasks caches its backends, and no setting_changed receiver resets them.
-    from asgiref.local import Local
-    from django.tasks import task_backends
-
-    handler: Any = task_backends
-    handler._settings = handler.settings = handler.configure_settings(None)
-    handler._connections = Local()
-
-
-@pytest.fixture
-def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    _reset_task_backends()
-    yield
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    _reset_task_backends()
 
 
 def test_production_path_the_database_backend_and_its_worker(people, entries, database_tasks):

@@ -26,6 +26,19 @@ from .browser.fixtures import browser, page  # noqa: F401 - fixtures for every b
 from .factories import TEST_PASSWORD, make_child, make_room, make_staff
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    """Browser tests never skip (they fail, saying what is missing): a skip of any test that
+    uses the browser's ``page`` is reported as a failure, so CI cannot pass without them."""
+    report = yield
+    if report.skipped and "page" in getattr(item, "fixturenames", ()):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"A browser test was skipped, and browser tests never skip: {report.longrepr}"
+        )
+    return report
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that check the real hasher override this with `settings`.

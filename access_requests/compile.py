@@ -24,7 +24,6 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from consent.models import (
     DiscloserKind,
@@ -33,14 +32,16 @@ from consent.models import (
     SharingDecision,
 )
 from records import body_map
-from records.models import Amendment, Carer, Child, Level, RecordEntry, Staff
+from records.dates import long_datetime
+from records.models import Carer, Child, Level, RecordEntry, Staff
+from records.selectors import with_amendments
 
 from .models import BundleItem, ItemKind, SubjectAccessRequest
 from .policy import Scope, scope_for
 
 
 def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return long_datetime(timezone.localtime(moment))
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _entry_body(entry: RecordEntry) -> str:
             "Body map:\n"
             + "\n".join(f"{m.number}. {m.label.capitalize()}: {m.note}" for m in marks)
         )
-    for a in entry.amendments.all():
+    for a in entry.amendment_list:
         parts.append(
             f"Amendment, {_when(a.created_at)}, by {a.author.full_name}. "
             f"Reason: {a.reason}\n{a.text}"
@@ -180,11 +181,15 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
                     found.add(e.pk, name, "linked to third-party information")
                 found.why.setdefault(e.pk, "linked to third-party information")
 
-    entries = list(
-        scope.entries.select_related("author", "child").prefetch_related(
-            Prefetch("amendments", queryset=Amendment.objects.select_related("author"))
-        )
-    )
+    # The children are the subjects, and the authors a few staff: each is read once, not once
+    # per entry (thousands of entries in a large file).
+    entries = with_amendments(list(scope.entries), scope.entries)
+    authors = Staff.objects.in_bulk({e.author_id for e in entries})
+    child_of = {c.pk: c for c in children}
+    for e in entries:
+        e.author = authors[e.author_id]
+        if e.child_id in child_of:
+            e.child = child_of[e.child_id]
     attachments = list(scope.attachments.defer("content").select_related("entry", "entry__child"))
     items: list[BundleItem] = []
 
@@ -278,7 +283,7 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
 
     counts = {
         "entries": len(entries),
-        "amendments": sum(len(e.amendments.all()) for e in entries),
+        "amendments": sum(len(e.amendment_list) for e in entries),
         "attachments": len(attachments),
         "disclosures": len(disclosures),
         "consent_records": len(consents),

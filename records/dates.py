@@ -4,7 +4,7 @@ child page's strip, the subject-access PDF)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 MONTHS = (
     "January",
@@ -30,3 +30,8 @@ def long_date(day: date) -> str:
 def short_date(day: date) -> str:
     """25 Nov 2026 (the "j M Y" of a template)."""
     return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
+
+
+def long_datetime(moment: datetime) -> str:
+    """25 November 2026, 14:05 (the "j F Y, H:i" of DATETIME_FORMAT), of a local time."""
+    return f"{long_date(moment)}, {moment.hour:02d}:{moment.minute:02d}"

@@ -62,26 +62,33 @@ def children_for_list(
 CHRONOLOGY_FIELDS = ("id", "category", "level", "occurred_at", "parent_informed", "text")
 
 
-def _with_history(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> list[RecordEntry]:
-    """Give each entry its amendments (``amendment_list``, with their authors) and attachments
-    (``attachment_list``, without their content): two queries whatever the number of entries.
+def with_amendments(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> list[RecordEntry]:
+    """Give each entry its amendments (``amendment_list``, with their authors), in
+    one query whatever the number of entries.
 
-    ``among`` is a queryset of (at least) these entries; the two queries filter by it as a
-    subquery. A prefetch_related would bind every entry's key one by one into both queries and
-    build a manager per entry, which costs more than the rows on a long chronology.
+    ``among`` is a queryset of (at least) these entries; the query filters by it as a subquery.
+    A prefetch_related would bind every entry's key one by one into the query and build a manager
+    per entry, which costs more than the rows on a long chronology or a large subject-access file.
     """
     amendments: dict[UUID, list[Amendment]] = defaultdict(list)
     for amendment in Amendment.objects.filter(entry__in=among.values("pk")).select_related(
         "author"
     ):
         amendments[amendment.entry_id].append(amendment)
+    for entry in entries:
+        entry.amendment_list = amendments.get(entry.pk, [])
+    return entries
+
+
+def _with_history(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> list[RecordEntry]:
+    """Give each entry its amendments (``with_amendments``) and attachments
+    (``attachment_list``, without their content): two queries whatever the number of entries."""
     attachments: dict[UUID, list[Attachment]] = defaultdict(list)
     for attachment in Attachment.objects.filter(entry__in=among.values("pk")).defer("content"):
         attachments[attachment.entry_id].append(attachment)
     for entry in entries:
-        entry.amendment_list = amendments.get(entry.pk, [])
         entry.attachment_list = attachments.get(entry.pk, [])
-    return entries
+    return with_amendments(entries, among)
 
 
 def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEntry]:

@@ -347,3 +347,32 @@ def test_a_record_keeps_its_line_breaks_and_others_flow(people):
     pdf, _pages = render_bundle_pdf(sar)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert re.search(r"Painted a rainbow\.\s*\n\s*\n?\s*Amendment, ", text)
+
+
+def test_the_collector_is_paused_only_while_weasyprint_works(monkeypatch):
+    import gc
+
+    import weasyprint
+
+    seen = []
+    real_render = weasyprint.HTML.render
+
+    def render(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "render", render)
+    assert gc.isenabled()
+    render_html(SMALL)
+    assert seen == [False] and gc.isenabled()
+    # A render that fails turns it back on too.
+    with pytest.raises(RenderError):
+        render_html('<html lang="en"><body><img src="file:///etc/passwd" alt="x"></body></html>')
+    assert gc.isenabled()
+    # Paused by someone else, it stays paused.
+    gc.disable()
+    try:
+        render_html(SMALL)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

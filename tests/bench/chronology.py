@@ -6,13 +6,18 @@ and the sensitive and child-protection ones are written to the audit log (with t
 baseline is a plain view showing the same 500 rows from a bare model with the text in the clear, no
 checks and no audit, through the same middleware and the same signed-in session.
 
-The ratio is confide / baseline, best of several interleaved runs after a warm-up. Run by
+After a warm-up, each of several runs of Confide's page is paired with a run of the baseline
+beside it (before it every other time), garbage collected before each, and the ratio is the median
+of the pairs' ratios; the seconds printed are medians. (A best-of-n on each side paired one side's
+lucky moment with the other's unlucky one: on these shared 2-core machines a run swings by half.)
+Run by
 ``make bench`` (tests/bench/run.py), or on its own: ``python -m tests.bench.chronology`` (a temporary
 SQLite database; exit 1 above the target).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -20,24 +25,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import cycle
+from statistics import median
 from typing import Any
 
 ENTRIES = 500
 WARM_UP = 2
-REPEATS = 7  # best of 7: the minimum is the run least disturbed by the rest of the machine
+REPEATS = 11
 TARGET = 1.5
 
 
 @dataclass
 class Result:
     name: str
+    ratio: float
     confide_s: float
     baseline_s: float
     entries: int
-
-    @property
-    def ratio(self) -> float:
-        return self.confide_s / self.baseline_s
 
     def line(self) -> str:
         return (
@@ -148,8 +151,9 @@ def signed_in_client(user: Any) -> Any:
     return client
 
 
-def best_of(fetch: Callable[[], Any], expected_entries: int) -> Callable[[], float]:
+def timed(fetch: Callable[[], Any], expected_entries: int) -> Callable[[], float]:
     def once() -> float:
+        gc.collect()
         started = time.perf_counter()
         response = fetch()
         elapsed = time.perf_counter() - started
@@ -168,18 +172,26 @@ def run() -> Result:
 
     lead, child = make_child_with_entries(ENTRIES)
     client = signed_in_client(lead.user)
-    confide = best_of(lambda: client.get(reverse("child_detail", args=[child.pk])), ENTRIES)
-    baseline = best_of(
+    confide = timed(lambda: client.get(reverse("child_detail", args=[child.pk])), ENTRIES)
+    baseline = timed(
         lambda: client.get(reverse("bench_plain_chronology", args=[child.pk])), ENTRIES
     )
     for _ in range(WARM_UP):
         confide()
         baseline()
-    confide_times, baseline_times = [], []
-    for _ in range(REPEATS):  # interleaved, so a slow moment of the machine hits both
+    confide_times, baseline_times, ratios = [], [], []
+    for n in range(REPEATS):
+        # Paired, the baseline first every other time, so a slow moment of the machine slows
+        # both sides of the ratio it is in.
+        if n % 2:
+            baseline_times.append(baseline())
         confide_times.append(confide())
-        baseline_times.append(baseline())
-    return Result("chronology", min(confide_times), min(baseline_times), ENTRIES)
+        if not n % 2:
+            baseline_times.append(baseline())
+        ratios.append(confide_times[-1] / baseline_times[-1])
+    return Result(
+        "chronology", median(ratios), median(confide_times), median(baseline_times), ENTRIES
+    )
 
 
 def main() -> int:

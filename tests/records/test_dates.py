@@ -20,3 +20,29 @@ def test_each_matches_the_format_it_stands_for_over_a_year_of_times():
 
 def test_the_date_and_time_is_british():
     assert long_datetime(datetime(2026, 3, 4, 9, 5)) == "4 March 2026, 09:05"
+
+
+def test_the_filter_writes_local_time_as_the_date_filter_does():
+    from datetime import UTC
+
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        '{% load confide_dates %}{{ when|long_datetime }}|{{ when|date:"DATETIME_FORMAT" }}'
+    )
+    # Summer time in London: 13:30 UTC is 14:30 on the page.
+    for when in (
+        datetime(2026, 7, 1, 13, 30, tzinfo=UTC),
+        datetime(2026, 1, 1, 23, 59, tzinfo=UTC),
+    ):
+        ours, django_s = template.render({"when": when}).split("|")
+        assert ours == django_s
+    assert template.render({"when": datetime(2026, 7, 1, 13, 30, tzinfo=UTC)}).startswith(
+        "1 July 2026, 14:30"
+    )
+    assert (
+        engines["django"]
+        .from_string("{% load confide_dates %}[{{ when|long_datetime }}]")
+        .render({"when": None})
+        == "[]"
+    )

@@ -17,6 +17,7 @@ import base64
 import gc
 import hashlib
 import io
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -133,7 +134,7 @@ class PdfItem:
     meta: list[Segment] = field(default_factory=list)
     body: list[Segment] = field(default_factory=list)
     image: str = ""
-    body_map: str = ""  # a data: URI of the figures with the numbered marks
+    body_map: str = ""  # a data: URI of the numbered marks, drawn over the figures
     # A PDF attachment disclosed in full travels inside the file, as an embedded file.
     embedded_name: str = ""
     embedded: bytes = b""
@@ -397,23 +398,40 @@ def _memoise_page_references() -> None:
     pydyf.PDF._confide_memoised = True  # type: ignore[attr-defined]
 
 
+# Renders that overlap (threads of a development server) share one pause: the collector is back
+# on when the last of them ends, and only if it was on when the first began.
+_pause_lock = threading.Lock()
+_pause_count = 0
+_pause_restores = False
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while WeasyPrint lays out and writes a file.
 
     WeasyPrint makes and keeps hundreds of thousands of objects (the boxes of every page) until
     the file is written; each time they grow by a quarter, the collector walks every object in
-    the process, and finds nothing to free: a fifth of a render's time, measured with gc.callbacks.
-    Reference counting still frees what is dropped; the collector runs again as soon as the file
-    is written. A 500-page file peaks no higher with it paused (BENCH name=sar_pdf_large)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    the process and finds little to free (a few tens of thousands of objects of cyclic garbage,
+    freed once the file is written): a fifth of a render's time, measured with gc.callbacks.
+    Reference counting still frees what is dropped meanwhile; a 500-page file peaks no higher
+    with it paused (BENCH name=sar_pdf_large).
+
+    The switch is the whole process's. The production worker (db_worker) renders one file at a
+    time in one thread; in development, where a render runs inside a request, the server's other
+    threads go without the cyclic collector (not without reference counting) until it ends."""
+    global _pause_count, _pause_restores
+    with _pause_lock:
+        if _pause_count == 0:
+            _pause_restores = gc.isenabled()
+            gc.disable()
+        _pause_count += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _pause_lock:
+            _pause_count -= 1
+            if _pause_count == 0 and _pause_restores:
+                gc.enable()
 
 
 def render_html(

@@ -376,3 +376,16 @@ def test_the_collector_is_paused_only_while_weasyprint_works(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_overlapping_renders_share_one_pause():
+    import gc
+
+    from access_requests.pdf import collector_paused
+
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        # The inner one ending does not turn it back on under the outer one.
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -40,9 +40,12 @@ def test_the_filter_writes_local_time_as_the_date_filter_does():
     assert template.render({"when": datetime(2026, 7, 1, 13, 30, tzinfo=UTC)}).startswith(
         "1 July 2026, 14:30"
     )
-    assert (
-        engines["django"]
-        .from_string("{% load confide_dates %}[{{ when|long_datetime }}]")
-        .render({"when": None})
-        == "[]"
+    empty = engines["django"].from_string("{% load confide_dates %}[{{ when|long_datetime }}]")
+    assert [empty.render({"when": v}) for v in (None, "")] == ["[]", "[]"]
+    assert empty.render({}) == "[]"
+    # Naive times as they are, and {% localtime off %} respected, as the date filter does.
+    assert empty.render({"when": datetime(2026, 7, 1, 13, 30)}) == "[1 July 2026, 13:30]"
+    off = engines["django"].from_string(
+        "{% load confide_dates tz %}{% localtime off %}{{ when|long_datetime }}{% endlocaltime %}"
     )
+    assert off.render({"when": datetime(2026, 7, 1, 13, 30, tzinfo=UTC)}) == "1 July 2026, 13:30"

@@ -186,10 +186,9 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
     entries = with_amendments(list(scope.entries), scope.entries)
     authors = Staff.objects.in_bulk({e.author_id for e in entries})
     child_of = {c.pk: c for c in children}
-    for e in entries:
+    for e in entries:  # the scope holds only the subjects' entries
         e.author = authors[e.author_id]
-        if e.child_id in child_of:
-            e.child = child_of[e.child_id]
+        e.child = child_of[e.child_id]
     attachments = list(scope.attachments.defer("content").select_related("entry", "entry__child"))
     items: list[BundleItem] = []
 

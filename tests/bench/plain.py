@@ -43,16 +43,17 @@ def create_table() -> None:
         editor.create_model(PlainEntry)
 
 
-# The same markup per entry as templates/records/child_detail.html, without the page around it.
+# The same markup per entry as templates/records/child_detail.html (its date filter included),
+# without the page around it.
 TEMPLATE = engines["django"].from_string(
-    """<!doctype html><html lang="en"><head><title>{{ name }}</title></head><body>
+    """{% load confide_dates %}<!doctype html><html lang="en"><head><title>{{ name }}</title></head><body>
 <h1>{{ name }}</h1>
 <ol class="chronology">
 {% for entry in entries %}
   <li class="entry level-{{ entry.level }}">
     <h3><a href="{% url 'entry_detail' entry.pk %}">{{ entry.get_category_display }}</a>
       <span class="tag tag-level-{{ entry.level }}">{{ entry.get_level_display }}</span></h3>
-    <p class="meta">{{ entry.occurred_at|date:"DATETIME_FORMAT" }} · {{ entry.author_name }}{% if entry.parent_informed == "to_inform" %} · <strong>parent to be told</strong>{% endif %}</p>
+    <p class="meta">{{ entry.occurred_at|long_datetime }} · {{ entry.author_name }}{% if entry.parent_informed == "to_inform" %} · <strong>parent to be told</strong>{% endif %}</p>
     <div class="entry-text">{{ entry.text|linebreaks }}</div>
   </li>
 {% endfor %}

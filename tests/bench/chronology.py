@@ -7,10 +7,8 @@ baseline is a plain view showing the same 500 rows from a bare model with the te
 checks and no audit, through the same middleware and the same signed-in session.
 
 After a warm-up, each of several runs of Confide's page is paired with a run of the baseline
-beside it (before it every other time), garbage collected before each, and the ratio is the median
-of the pairs' ratios; the seconds printed are medians. (A best-of-n on each side paired one side's
-lucky moment with the other's unlucky one: on these shared 2-core machines a run swings by half.)
-Run by
+beside it, garbage collected before each, and the ratio is the median of the pairs' ratios
+(tests/bench/run.py ``paired``); the seconds printed are medians. Run by
 ``make bench`` (tests/bench/run.py), or on its own: ``python -m tests.bench.chronology`` (a temporary
 SQLite database; exit 1 above the target).
 """
@@ -25,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import cycle
-from statistics import median
 from typing import Any
 
 ENTRIES = 500
@@ -170,6 +167,8 @@ def timed(fetch: Callable[[], Any], expected_entries: int) -> Callable[[], float
 def run() -> Result:
     from django.urls import reverse
 
+    from .run import paired
+
     lead, child = make_child_with_entries(ENTRIES)
     client = signed_in_client(lead.user)
     confide = timed(lambda: client.get(reverse("child_detail", args=[child.pk])), ENTRIES)
@@ -179,19 +178,8 @@ def run() -> Result:
     for _ in range(WARM_UP):
         confide()
         baseline()
-    confide_times, baseline_times, ratios = [], [], []
-    for n in range(REPEATS):
-        # Paired, the baseline first every other time, so a slow moment of the machine slows
-        # both sides of the ratio it is in.
-        if n % 2:
-            baseline_times.append(baseline())
-        confide_times.append(confide())
-        if not n % 2:
-            baseline_times.append(baseline())
-        ratios.append(confide_times[-1] / baseline_times[-1])
-    return Result(
-        "chronology", median(ratios), median(confide_times), median(baseline_times), ENTRIES
-    )
+    runs = paired(confide, {"plain": baseline}, REPEATS)
+    return Result("chronology", runs.ratio("plain"), runs.seconds(), runs.seconds("plain"), ENTRIES)
 
 
 def main() -> int:

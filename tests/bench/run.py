@@ -13,6 +13,9 @@ import os
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import median
 
 # Each is a module of tests/bench with a main() that prints its BENCH line and returns 1 above its
 # target. A benchmark whose module is not there (yet) is skipped with a note.
@@ -39,6 +42,43 @@ def setup_django(database_path: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+
+
+@dataclass
+class Paired:
+    """The times of ``paired`` runs: ours, each baseline's, and the pairs' ratios by baseline."""
+
+    ours: list[float]
+    baselines: dict[str, list[float]]
+    ratios: dict[str, list[float]]
+
+    def ratio(self, name: str) -> float:
+        return median(self.ratios[name])
+
+    def seconds(self, name: str | None = None) -> float:
+        return median(self.ours if name is None else self.baselines[name])
+
+
+def paired(
+    ours: Callable[[], float], baselines: dict[str, Callable[[], float]], repeats: int
+) -> Paired:
+    """Time ``ours`` ``repeats`` times, each run paired with a run of every baseline beside it
+    (before it every other time), so a slow moment of the machine slows both sides of the ratio
+    it is in. The ratio to report is the median of the pairs' ratios: a best-of-n on each side
+    paired one side's lucky moment with the other's unlucky one (on these shared 2-core machines
+    a run swings by half). Each function times itself and returns seconds."""
+    out = Paired([], {name: [] for name in baselines}, {name: [] for name in baselines})
+    for n in range(repeats):
+        if n % 2:
+            for name, baseline in baselines.items():
+                out.baselines[name].append(baseline())
+        out.ours.append(ours())
+        if not n % 2:
+            for name, baseline in baselines.items():
+                out.baselines[name].append(baseline())
+        for name in baselines:
+            out.ratios[name].append(out.ours[-1] / out.baselines[name][-1])
+    return out
 
 
 def main() -> int:

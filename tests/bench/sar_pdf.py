@@ -15,17 +15,13 @@ Our render pauses Python's cyclic garbage collector (pdf.collector_paused), whic
 fifth of WeasyPrint's time, and ``ratio`` includes that advantage: the baseline renders with the
 collector on. ``ratio_ua_paused`` is against bare paragraphs tagged PDF/UA-1 and rendered with
 the collector paused too, the like-for-like reading of what our compile step, HTML and CSS cost.
-The
-AES-256 password (pikepdf) is added at release, not in the render: its seconds are
-printed apart (``encrypt_s``), not in the ratio. After a warm-up, each of several runs of ours
-is paired with a run of each baseline beside it; the ratio is the median of the pairs' ratios
-(a best-of-n on each side paired one side's lucky moment with the other's unlucky one: on these
-shared 2-core machines the baseline alone swings by half; ``SAR_PDF_REPEATS`` sets the number
-of pairs, 11 by default). The seconds printed are each side's medians, so their quotient need
-not equal the ratio;
-peak_mb is the peak of Python
-allocations (tracemalloc) during one more compile and render, measured apart so it does not slow
-the timing.
+The AES-256 password (pikepdf) is added at release, not in the render: its seconds are printed
+apart (``encrypt_s``), not in the ratio. After a warm-up, each of several runs of ours is paired
+with a run of each baseline beside it and the ratio is the median of the pairs' ratios
+(tests/bench/run.py ``paired``; ``SAR_PDF_REPEATS`` sets the number of pairs, 11 by default).
+The seconds printed are each side's medians, so their quotient need not equal the ratio;
+peak_mb is the peak of Python allocations (tracemalloc) during one more compile and render,
+measured apart so it does not slow the timing.
 
 ``BENCH name=sar_pdf_large``: the largest realistic file — three siblings, five years, 3,000
 entries in demo-like wording with a body map on every accident, about 500 pages — compiled and
@@ -56,6 +52,7 @@ import time
 import tracemalloc
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from html.parser import HTMLParser
 from itertools import cycle
 from statistics import median
@@ -312,45 +309,40 @@ def _baseline_once(texts: list[str], *, ua: bool = False, paused: bool = False) 
 
 
 def run() -> SarPdfResult:
+    from .run import paired
+
     lead, deputy, _texts = _make_child(ENTRIES)
     texts = _confide_once(lead, deputy).words
     for _ in range(WARM_UP):
         _confide_once(lead, deputy)
         for options in BASELINES.values():
             _baseline_once(texts, **options)
-    confide_times, encrypt_times, pages = [], [], 0
-    baseline_times: dict[str, list[float]] = {name: [] for name in BASELINES}
-    ratios: dict[str, list[float]] = {name: [] for name in BASELINES}
-    for n in range(REPEATS):
-        # Each run of ours is paired with the baselines run next to it (before it every other
-        # time), so a slow moment of the machine slows both sides of the ratio it is in.
-        if n % 2:
-            for name, options in BASELINES.items():
-                baseline_times[name].append(_baseline_once(texts, **options))
-        once = _confide_once(lead, deputy)
-        if not n % 2:
-            for name, options in BASELINES.items():
-                baseline_times[name].append(_baseline_once(texts, **options))
-        confide_times.append(once.seconds)
-        encrypt_times.append(once.encrypt_s)
-        pages = once.pages
-        for name in BASELINES:
-            ratios[name].append(once.seconds / baseline_times[name][-1])
+    runs: list[_Run] = []
+
+    def ours() -> float:
+        runs.append(_confide_once(lead, deputy))
+        return runs[-1].seconds
+
+    timed = paired(
+        ours,
+        {name: partial(_baseline_once, texts, **options) for name, options in BASELINES.items()},
+        REPEATS,
+    )
     tracemalloc.start()
     _confide_once(lead, deputy)
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return SarPdfResult(
-        ratio=median(ratios["plain"]),
-        ratio_ua=median(ratios["ua"]),
-        ratio_ua_paused=median(ratios["ua_paused"]),
-        confide_s=median(confide_times),
-        baseline_s=median(baseline_times["plain"]),
-        baseline_ua_s=median(baseline_times["ua"]),
-        baseline_ua_paused_s=median(baseline_times["ua_paused"]),
+        ratio=timed.ratio("plain"),
+        ratio_ua=timed.ratio("ua"),
+        ratio_ua_paused=timed.ratio("ua_paused"),
+        confide_s=timed.seconds(),
+        baseline_s=timed.seconds("plain"),
+        baseline_ua_s=timed.seconds("ua"),
+        baseline_ua_paused_s=timed.seconds("ua_paused"),
         peak_mb=peak / (1024 * 1024),
-        pages=pages,
-        encrypt_s=median(encrypt_times),
+        pages=runs[-1].pages,
+        encrypt_s=median(r.encrypt_s for r in runs),
     )
 
 

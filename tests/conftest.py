@@ -25,13 +25,16 @@ from records.models import Role
 from .browser.fixtures import browser, page  # noqa: F401 - fixtures for every browser test
 from .factories import TEST_PASSWORD, make_child, make_room, make_staff
 
+BROWSER_FIXTURES = frozenset({"page", "browser"})
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     """Browser tests never skip (they fail, saying what is missing): a skip of any test that
-    uses the browser's ``page`` is reported as a failure, so CI cannot pass without them."""
+    uses the browser — its ``page``, or the session's ``browser`` directly — is reported as a
+    failure, so CI cannot pass without them."""
     report = yield
-    if report.skipped and "page" in getattr(item, "fixturenames", ()):
+    if report.skipped and BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
         report.outcome = "failed"
         report.longrepr = (
             f"A browser test was skipped, and browser tests never skip: {report.longrepr}"

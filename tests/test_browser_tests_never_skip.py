@@ -17,9 +17,10 @@ def outcome_of(report: SimpleNamespace, fixtures: list[str]) -> SimpleNamespace:
     return done.value.value
 
 
-def test_a_skipped_browser_test_fails():
+@pytest.mark.parametrize("fixture", ["page", "browser"])
+def test_a_skipped_browser_test_fails(fixture):
     report = SimpleNamespace(skipped=True, outcome="skipped", longrepr="Skipped: no Chromium")
-    result = outcome_of(report, ["people", "page"])
+    result = outcome_of(report, ["people", fixture])
     assert result.outcome == "failed"
     assert "browser tests never skip" in result.longrepr
     assert "no Chromium" in result.longrepr

@@ -308,14 +308,15 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
         .select_related("attachment")
         .order_by("occurred_at", "kind", "id")
     )
-    # The redacted passages in one query, by item (a prefetch would build a queryset per item).
+    # The passages of the items being redacted, in one query, by item (a prefetch would build a
+    # queryset per item); any other item has none here.
     passages_of: dict[Any, list[tuple[str, str]]] = defaultdict(list)
     for r in Redaction.objects.filter(item__request=sar, item__decision=Decision.REDACT):
         passages_of[r.item_id].append((r.passage, r.exemption_label))
     month = None
     for n, item in enumerate(items, start=1):
         withheld = item.decision == Decision.WITHHOLD
-        passages = passages_of.get(item.pk, []) if item.decision == Decision.REDACT else []
+        passages = passages_of.get(item.pk, [])
         day = timezone.localtime(item.occurred_at)
         first_of_month = (day.year, day.month) != month
         month = (day.year, day.month)

@@ -31,8 +31,8 @@ from consent.models import (
     DisclosureSubject,
     SharingDecision,
 )
+from core.dates import long_datetime
 from records import body_map
-from records.dates import long_datetime
 from records.models import Carer, Child, Level, RecordEntry, Staff
 from records.selectors import with_amendments
 

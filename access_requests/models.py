@@ -19,7 +19,7 @@ from datetime import date
 from django.db import models
 from django.utils import timezone
 
-from records.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
+from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from records.models import Attachment, Carer, Child, Staff, UUIDModel
 
 from . import deadlines

@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.dates import long_date
 from records import body_map
-from records.dates import long_date
 from records.models import Attachment, Role, Setting, Staff
 
 from .models import BundleItem, Decision, ItemKind, Redaction, SubjectAccessRequest

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.http import uuid_or_404
 from records.audit import log_access
 
 from . import policy
@@ -25,13 +25,6 @@ from .models import (
 
 # "Due soon" for the requests list and the Lead's summary.
 DUE_SOON_DAYS = 7
-
-
-def _uuid_or_404(value: Any) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise Http404("No such request") from None
 
 
 def _with_details(qs: QuerySet[SubjectAccessRequest]) -> QuerySet[SubjectAccessRequest]:
@@ -57,7 +50,7 @@ def _with_details(qs: QuerySet[SubjectAccessRequest]) -> QuerySet[SubjectAccessR
 def get_request_for_user(
     user: Any, request_id: Any, *, request: Any = None
 ) -> SubjectAccessRequest:
-    sar = _with_details(policy.visible_requests(user)).filter(pk=_uuid_or_404(request_id)).first()
+    sar = _with_details(policy.visible_requests(user)).filter(pk=uuid_or_404(request_id)).first()
     if sar is None:
         raise Http404("No such request")
     log_access(actor=user, objects=[sar], request=request, event="sar_read")
@@ -99,7 +92,7 @@ def get_item_for_user(
     user: Any, request_id: Any, item_id: Any, *, request: Any = None
 ) -> BundleItem:
     sar = get_request_for_user(user, request_id, request=request)
-    item = sar.items.select_related("child", "attachment").filter(pk=_uuid_or_404(item_id)).first()
+    item = sar.items.select_related("child", "attachment").filter(pk=uuid_or_404(item_id)).first()
     if item is None:
         raise Http404("No such item")
     item.request = sar
@@ -111,7 +104,7 @@ def get_letter_for_user(
     user: Any, request_id: Any, letter_id: Any, *, request: Any = None
 ) -> Letter:
     sar = get_request_for_user(user, request_id, request=request)
-    letter = Letter.objects.filter(request=sar, pk=_uuid_or_404(letter_id)).first()
+    letter = Letter.objects.filter(request=sar, pk=uuid_or_404(letter_id)).first()
     if letter is None:
         raise Http404("No such letter")
     letter.request = sar
@@ -151,7 +144,7 @@ def open_requests_with_time_left(user: Any, time: str = "") -> list[SubjectAcces
 def requests_for_list(user: Any, *, child_id: Any = None) -> QuerySet[SubjectAccessRequest]:
     qs = _with_details(policy.visible_requests(user))
     if child_id:
-        qs = qs.filter(children=_uuid_or_404(child_id))
+        qs = qs.filter(children=uuid_or_404(child_id))
     return qs.order_by("-received_on", "-recorded_at")
 
 
@@ -172,7 +165,7 @@ def render_status_for_user(user: Any, request_id: Any) -> dict[str, Any]:
     sar = (
         policy.visible_requests(user)
         .only("id", "render_state", "render_progress", "render_heartbeat_at", "render_started_at")
-        .filter(pk=_uuid_or_404(request_id))
+        .filter(pk=uuid_or_404(request_id))
         .first()
     )
     if sar is None:

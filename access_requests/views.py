@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.http import apply_service, require
 from records.audit import log_event
-from records.view_helpers import apply_service, require
 
 from . import policy, selectors, services
 from .forms import (

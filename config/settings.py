@@ -34,7 +34,7 @@ def _development_secrets() -> dict[str, str]:
     """Keys for a developer's machine, made once and kept out of git (.secrets/ is ignored)."""
     if DEV_SECRETS_FILE.exists():
         return json.loads(DEV_SECRETS_FILE.read_text())
-    from records.crypto import new_key_spec
+    from core.crypto import new_key_spec
 
     values = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "guardian",
     "auditlog",
     "django_tasks_db",
+    "core",
     "records",
     "consent",
     "access_requests",

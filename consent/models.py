@@ -25,7 +25,7 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
-from records.fields import EncryptedBinaryField, EncryptedTextField
+from core.fields import EncryptedBinaryField, EncryptedTextField
 from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff, UUIDModel
 
 # --- disclosures ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from core.http import uuid_or_404
 from records import policy as records_policy
 from records.audit import log_access, log_event
 from records.models import Carer, Child, Level, RecordEntry
@@ -37,13 +38,6 @@ SHARED_STATES = (
     DecisionState.FAMILY_INFORMED,
     DecisionState.FAMILY_NOT_INFORMED,
 )
-
-
-def _uuid_or_404(value: Any) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise Http404("No such record") from None
 
 
 def _log_sensitive(user: Any, objects: Iterable[Any], request: Any, event: str = "read") -> None:
@@ -79,7 +73,7 @@ def _disclosures(qs: QuerySet[Disclosure]) -> QuerySet[Disclosure]:
 
 
 def get_disclosure_for_user(user: Any, disclosure_id: Any, *, request: Any = None) -> Disclosure:
-    pk = _uuid_or_404(disclosure_id)
+    pk = uuid_or_404(disclosure_id)
     disclosure = _disclosures(policy.visible_disclosures(user)).filter(pk=pk).first()
     if disclosure is None:
         _refused(user, Disclosure, pk, request)
@@ -149,7 +143,7 @@ def _consent_rows(qs: QuerySet[ConsentRecord]) -> QuerySet[ConsentRecord]:
 
 
 def get_carer_for_user(user: Any, carer_id: Any) -> Carer:
-    carer = policy.visible_carers(user).filter(pk=_uuid_or_404(carer_id)).first()
+    carer = policy.visible_carers(user).filter(pk=uuid_or_404(carer_id)).first()
     if carer is None:
         raise Http404("No such carer")
     return carer
@@ -169,7 +163,7 @@ def consent_ledger_of_child(user: Any, child: Child, *, request: Any = None) -> 
 
 
 def get_consent_record_for_user(user: Any, record_id: Any, *, request: Any = None) -> ConsentRecord:
-    pk = _uuid_or_404(record_id)
+    pk = uuid_or_404(record_id)
     record = policy.visible_consent_records(user).filter(pk=pk).first()
     if record is None:
         _refused(user, ConsentRecord, pk, request)
@@ -212,7 +206,7 @@ def _decisions(qs: QuerySet[SharingDecision]) -> QuerySet[SharingDecision]:
 
 
 def get_decision_for_user(user: Any, decision_id: Any, *, request: Any = None) -> SharingDecision:
-    pk = _uuid_or_404(decision_id)
+    pk = uuid_or_404(decision_id)
     decision = _decisions(policy.visible_decisions(user)).filter(pk=pk).first()
     if decision is None:
         _refused(user, SharingDecision, pk, request)

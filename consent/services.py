@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.rules import CLOCK_GRACE, blank, in_future, raise_errors, require
 from records import policy as records_policy
 from records import services as records_services
 from records.audit import log_event
@@ -53,34 +54,17 @@ from .models import (
     SubjectConfidentiality,
 )
 
-# A minute's grace for clocks between a tablet and the server.
-GRACE = timedelta(minutes=1)
-
-
-def _require(allowed: bool, message: str = "You may not do that.") -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
 
 def _staff(user: Any) -> Staff:
     staff = records_policy.staff_of(user)
-    _require(staff is not None)
+    require(staff is not None)
     assert staff is not None
     return staff
 
 
 def _not_in_future(value: datetime | None, field: str, what: str, errors: dict[str, str]) -> None:
-    if value is not None and value > timezone.now() + GRACE:
+    if in_future(value):
         errors[field] = f"{what} cannot be in the future."
-
-
-def _blank(value: str | None) -> bool:
-    return not (value or "").strip()
-
-
-def _raise(errors: Mapping[str, str | list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
 
 
 # --- disclosures ------------------------------------------------------------------------------
@@ -126,7 +110,7 @@ def record_disclosure(
     """Who told whom, when, about whom, what, and whether it is confidential — for the person
     who told us and for each person it concerns."""
     staff = _staff(author)
-    _require(policy.can_record_disclosure(author, child))
+    require(policy.can_record_disclosure(author, child))
     subject_children = list(subject_children)
     subject_carers = list(subject_carers)
     third_parties = [t.strip() for t in third_parties if t.strip()]
@@ -141,7 +125,7 @@ def record_disclosure(
     elif (
         discloser_kind not in (DiscloserKind.CARER, DiscloserKind.CHILD)
         and discloser_carer is None
-        and _blank(discloser_name)
+        and blank(discloser_name)
     ):
         errors["discloser_name"] = "Give the name and role of the person who told us."
     if (
@@ -152,7 +136,7 @@ def record_disclosure(
     if not received_by.active or received_by.role == Role.OFFICE:
         errors["received_by"] = "Choose the member of staff they told."
     _not_in_future(disclosed_at, "disclosed_at", "When they told us", errors)
-    if _blank(what):
+    if blank(what):
         errors["what"] = "Write what they told us."
     if not (subject_children or subject_carers or third_parties):
         errors["subject_children"] = "Say whom it is about: at least one child or adult."
@@ -189,7 +173,7 @@ def record_disclosure(
         errors["level"] = (
             f"A linked entry is {Level(lowest).label.lower()}: the disclosure cannot be less."
         )
-    _raise(errors)
+    raise_errors(errors)
 
     now = timezone.now()
     disclosure = Disclosure(
@@ -266,7 +250,7 @@ def answer_confidentiality(
     """Record the answer to "is it confidential?", asked later. Each question is answered once:
     a conditional UPDATE from "not yet asked", so two people answering at once cannot both win."""
     staff = _staff(by)
-    _require(policy.can_answer_confidentiality(by, disclosure))
+    require(policy.can_answer_confidentiality(by, disclosure))
     answers = {str(k): v for k, v in (subjects or {}).items() if v}
     if not confidentiality and not answers:
         raise ValidationError("Give at least one answer.")
@@ -351,7 +335,7 @@ def record_consent(
     """Append a row to a carer's consent ledger. Nothing is changed: withdrawing consent is a new
     row, and the latest row is the current state."""
     staff = _staff(author)
-    _require(policy.can_record_consent(author, child))
+    require(policy.can_record_consent(author, child))
     errors: dict[str, str] = {}
     if not child.carers.filter(pk=carer.pk).exists():
         errors["child"] = "This carer does not act for that child."
@@ -359,14 +343,14 @@ def record_consent(
         errors["kind"] = "Say whether this is consent to share or agreement to a service."
     if purpose not in ConsentPurpose.values:
         errors["purpose"] = "Choose the purpose."
-    elif purpose == ConsentPurpose.OTHER and _blank(purpose_other):
+    elif purpose == ConsentPurpose.OTHER and blank(purpose_other):
         errors["purpose_other"] = "Say what the purpose is."
     if status not in ConsentStatus.values:
         errors["status"] = "Say whether consent was given, refused or withdrawn."
     if how not in ConsentHow.values:
         errors["how"] = "Say how it was given: in writing or verbally."
     _not_in_future(given_at, "given_at", "The date", errors)
-    _raise(errors)
+    raise_errors(errors)
     current = current_consent(
         carer=carer, child=child, kind=kind, purpose=purpose, purpose_other=purpose_other
     )
@@ -402,7 +386,7 @@ def record_consent(
             record.evidence_content_type = content_type
             record.evidence_size = len(data)
             record.evidence_sha256 = hashlib.sha256(data).hexdigest()
-    _raise(errors)
+    raise_errors(errors)
     record.save()
     return record
 
@@ -455,15 +439,15 @@ def _check_decision(
         errors["decision"] = "Say whether the decision is to share or not to share."
     if recipient_kind not in RecipientKind.values:
         errors["recipient_kind"] = "Choose who the information would go to."
-    if _blank(recipient_organisation) and _blank(recipient_person):
+    if blank(recipient_organisation) and blank(recipient_person):
         errors["recipient_organisation"] = (
             "Name the organisation, or the person or role, the information would go to."
         )
-    if _blank(purpose):
+    if blank(purpose):
         errors["purpose"] = "Say what the sharing is for."
     if lawful_basis not in LawfulBasis.values:
         errors["lawful_basis"] = "Choose the lawful basis."
-    if _blank(necessary_and_proportionate):
+    if blank(necessary_and_proportionate):
         errors["necessary_and_proportionate"] = (
             "Say why sharing (or not) is necessary and proportionate."
         )
@@ -477,7 +461,7 @@ def _check_decision(
                 f"Consent was {why}: choose the reason (risk of harm to the child, a serious "
                 "offence, or seeking consent would increase the risk)."
             )
-        if _blank(no_consent_explanation):
+        if blank(no_consent_explanation):
             errors["no_consent_explanation"] = (
                 f"Consent was {why}: explain the facts of the case that justify it."
             )
@@ -503,10 +487,10 @@ def _check_decision(
         errors["lsp_procedures"] = (
             "Local Safeguarding Partners procedures apply to referrals: say whether they were followed."
         )
-    if _blank(advice_from) != _blank(advice_given):
-        field = "advice_given" if _blank(advice_given) else "advice_from"
+    if blank(advice_from) != blank(advice_given):
+        field = "advice_given" if blank(advice_given) else "advice_from"
         errors[field] = "Say both whose advice was sought and what the advice was."
-    if not entries and _blank(summary):
+    if not entries and blank(summary):
         errors["entries"] = "Choose the entries to share, or write a summary of the information."
     allowed_children = {child.pk} | {c.pk for c in other_children}
     readable = records_policy.visible_entries(author).filter(pk__in=[e.pk for e in entries])
@@ -595,7 +579,7 @@ def propose_sharing(
 ) -> SharingDecision:
     """Propose a decision to share, or not to share, for the Lead to approve or decline."""
     staff = _staff(author)
-    _require(policy.can_propose_sharing(author, child))
+    require(policy.can_propose_sharing(author, child))
     fields: dict[str, Any] = dict(
         decision=decision,
         recipient_kind=recipient_kind,
@@ -619,7 +603,7 @@ def propose_sharing(
         supersedes=supersedes,
     )
     errors, level = _check_decision(author=author, child=child, level=level, **fields)
-    _raise(errors)
+    raise_errors(errors)
     fields["other_people"] = other_people
     return _new_decision(child=child, staff=staff, level=level, fields=fields)
 
@@ -658,7 +642,7 @@ def record_emergency_share(
     from .working_days import one_working_day_after
 
     staff = _staff(author)
-    _require(policy.can_record_emergency_share(author, child))
+    require(policy.can_record_emergency_share(author, child))
     fields: dict[str, Any] = dict(
         decision=DecisionKind.SHARE,
         recipient_kind=recipient_kind,
@@ -682,14 +666,14 @@ def record_emergency_share(
         supersedes=None,
     )
     errors, level = _check_decision(author=author, child=child, level=level, **fields)
-    if _blank(emergency_reason):
+    if blank(emergency_reason):
         errors["emergency_reason"] = "Say why the child was at risk and it could not wait."
-    if _blank(shared_what):
+    if blank(shared_what):
         errors["shared_what"] = "Say exactly what was shared."
     if shared_how not in SharedHow.values:
         errors["shared_how"] = "Say how it was shared."
     _not_in_future(shared_at, "shared_at", "When it was shared", errors)
-    _raise(errors)
+    raise_errors(errors)
     now = timezone.now()
     # A dict merge, not .update(): the static check for bulk updates of encrypted fields
     # (tests/records/test_crypto.py) reads every ".update(" call.
@@ -716,7 +700,7 @@ def _decide(
     *, decision: SharingDecision, by: Any, rationale: str, verdict: str, request: Any
 ) -> SharingDecision:
     staff = _staff(by)
-    _require(
+    require(
         records_policy.has_lead_approval(by),
         "Only the Lead, or the Deputy while acting Lead, may approve or decline sharing.",
     )
@@ -724,7 +708,7 @@ def _decide(
         raise ValidationError(
             "You proposed this decision: the Lead must approve or decline it, not its proposer."
         )
-    if _blank(rationale):
+    if blank(rationale):
         raise ValidationError({"rationale": "Give your rationale: it is kept with the decision."})
     now = timezone.now()
     pending = SharingDecision.objects.filter(pk=decision.pk, lead_decision=LeadDecision.PENDING)
@@ -798,20 +782,20 @@ def mark_shared(
     from .working_days import one_working_day_after
 
     staff = _staff(by)
-    _require(policy.can_mark_shared(by, decision))
+    require(policy.can_mark_shared(by, decision))
     errors: dict[str, str] = {}
     if decision.decision != DecisionKind.SHARE:
         raise ValidationError(
             "This is a decision not to share: there is nothing to mark as shared."
         )
-    if _blank(shared_what):
+    if blank(shared_what):
         errors["shared_what"] = "Say exactly what was shared."
     if shared_how not in SharedHow.values:
         errors["shared_how"] = "Say how it was shared."
     _not_in_future(shared_at, "shared_at", "When it was shared", errors)
-    if decision.decided_at and shared_at < decision.decided_at - GRACE:
+    if decision.decided_at and shared_at < decision.decided_at - CLOCK_GRACE:
         errors["shared_at"] = "It cannot have been shared before the Lead approved it."
-    _raise(errors)
+    raise_errors(errors)
     updated = SharingDecision.objects.filter(
         pk=decision.pk,
         decision=DecisionKind.SHARE,
@@ -840,12 +824,12 @@ def record_family_informed(
     *, decision: SharingDecision, by: Any, informed_at: datetime, how: str, request: Any = None
 ) -> SharingDecision:
     staff = _staff(by)
-    _require(policy.can_record_family_informed(by, decision))
+    require(policy.can_record_family_informed(by, decision))
     errors: dict[str, str] = {}
     if how not in InformedHow.values:
         errors["how"] = "Say how the family was told."
     _not_in_future(informed_at, "informed_at", "When the family was told", errors)
-    _raise(errors)
+    raise_errors(errors)
     updated = SharingDecision.objects.filter(pk=decision.pk, state=DecisionState.SHARED).update(
         state=DecisionState.FAMILY_INFORMED,
         family_informed_at=informed_at,
@@ -867,9 +851,9 @@ def decide_family_not_informed(
 ) -> SharingDecision:
     """The Lead's decision not to tell the family (it would put the child at risk), with why."""
     staff = _staff(lead)
-    _require(policy.can_decide_family_not_informed(lead))
-    _require(policy.visible_decisions(lead).filter(pk=decision.pk).exists())
-    if _blank(reason):
+    require(policy.can_decide_family_not_informed(lead))
+    require(policy.visible_decisions(lead).filter(pk=decision.pk).exists())
+    if blank(reason):
         raise ValidationError(
             {"reason": "Record why telling the family would put the child at risk."}
         )
@@ -897,16 +881,16 @@ def record_referral_acknowledged(
     *, decision: SharingDecision, by: Any, acknowledged_at: datetime, request: Any = None
 ) -> SharingDecision:
     staff = _staff(by)
-    _require(policy.can_record_referral_response(by, decision))
+    require(policy.can_record_referral_response(by, decision))
     if not decision.is_referral:
         raise ValidationError(
             "Only referrals to social care or the Local Safeguarding Partners are tracked."
         )
     errors: dict[str, str] = {}
     _not_in_future(acknowledged_at, "acknowledged_at", "The acknowledgement", errors)
-    if decision.shared_at and acknowledged_at < decision.shared_at - GRACE:
+    if decision.shared_at and acknowledged_at < decision.shared_at - CLOCK_GRACE:
         errors["acknowledged_at"] = "The referral cannot be acknowledged before it was made."
-    _raise(errors)
+    raise_errors(errors)
     updated = SharingDecision.objects.filter(
         pk=decision.pk, state__in=SHARED_STATES, acknowledged_at__isnull=True
     ).update(acknowledged_at=acknowledged_at, acknowledgement_recorded_by=staff)
@@ -930,7 +914,7 @@ def record_referral_outcome(
     request: Any = None,
 ) -> SharingDecision:
     staff = _staff(by)
-    _require(policy.can_record_referral_response(by, decision))
+    require(policy.can_record_referral_response(by, decision))
     if not decision.is_referral:
         raise ValidationError(
             "Only referrals to social care or the Local Safeguarding Partners are tracked."
@@ -939,7 +923,7 @@ def record_referral_outcome(
     if outcome not in ReferralOutcome.values:
         errors["outcome"] = "Choose the outcome."
     _not_in_future(outcome_at, "outcome_at", "The outcome", errors)
-    _raise(errors)
+    raise_errors(errors)
     updated = SharingDecision.objects.filter(
         pk=decision.pk, acknowledged_at__isnull=False, outcome=""
     ).update(outcome=outcome, outcome_at=outcome_at, outcome_recorded_by=staff)

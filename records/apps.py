@@ -9,4 +9,9 @@ class RecordsConfig(AppConfig):
         from . import audit, signals  # noqa: F401
 
         audit.register_models()
+        from core.signals import decryption_failed
+
+        decryption_failed.connect(
+            audit.record_decryption_failure, dispatch_uid="confide_audit_decryption"
+        )
         from . import auth  # noqa: F401  (sign-in audit receivers; the axes handler)

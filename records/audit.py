@@ -38,8 +38,9 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from . import crypto
-from .fields import encrypted_fields
+from core import crypto
+from core.fields import encrypted_fields
+
 from .models import AuditSeal, SealedEntry
 
 REDACTED = "[encrypted]"
@@ -236,12 +237,15 @@ def log_event(
     return entry
 
 
-def record_decryption_failure(instance: models.Model, field: str, message: str) -> None:
+def record_decryption_failure(
+    sender: Any, *, instance: models.Model, field: str, message: str, **kwargs: Any
+) -> None:
     """A tampered ciphertext is never shown as an empty field: it fails loudly, and is audited.
 
     The reader is filled in by auditlog's middleware, which stamps the actor on every LogEntry
     saved during a request. (Reading auditlog's context variable here instead would name the last
-    request's user outside a request: auditlog never resets it.)
+    request's user outside a request: auditlog never resets it.) Connected to
+    core.signals.decryption_failed.
     """
     log_event(
         actor=None,

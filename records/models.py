@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
+from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 
 
 class UUIDModel(models.Model):

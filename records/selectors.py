@@ -11,9 +11,11 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.http import Http404
 from django.utils import timezone
 
+from core.fields import decrypt_fields
+from core.http import uuid_or_404
+
 from . import policy
 from .audit import log_access, log_event
-from .fields import decrypt_fields
 from .models import (
     Amendment,
     Attachment,
@@ -28,18 +30,11 @@ from .models import (
 )
 
 
-def _uuid_or_404(value: Any) -> UUID:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        raise Http404("No such record") from None
-
-
 def get_child_for_user(user: Any, child_id: Any) -> Child:
     child = (
         policy.visible_children(user)
         .select_related("room", "key_person", "family")
-        .filter(pk=_uuid_or_404(child_id))
+        .filter(pk=uuid_or_404(child_id))
         .first()
     )
     if child is None:
@@ -120,7 +115,7 @@ def entry_counts(user: Any, child: Child) -> dict[int, int]:
 
 
 def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> RecordEntry:
-    pk = _uuid_or_404(entry_id)
+    pk = uuid_or_404(entry_id)
     visible = policy.visible_entries(user).filter(pk=pk)
     entry = visible.select_related(
         "child", "author", "informed_by", "not_informed_decided_by"
@@ -136,7 +131,7 @@ def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> Reco
 
 
 def get_attachment_for_user(user: Any, attachment_id: Any, *, request: Any = None) -> Attachment:
-    pk = _uuid_or_404(attachment_id)
+    pk = uuid_or_404(attachment_id)
     attachment = Attachment.objects.filter(pk=pk, entry__in=policy.visible_entries(user)).first()
     if attachment is None:
         if Attachment.objects.filter(pk=pk).exists():
@@ -186,7 +181,7 @@ def my_grants(user: Any) -> QuerySet[NeedToKnowGrant]:
 
 
 def get_grant_for_manager(user: Any, grant_id: Any) -> NeedToKnowGrant:
-    grant = grants_for_manager(user).filter(pk=_uuid_or_404(grant_id)).first()
+    grant = grants_for_manager(user).filter(pk=uuid_or_404(grant_id)).first()
     if grant is None:
         raise Http404("No such grant")
     return grant
@@ -199,7 +194,7 @@ def break_glass_to_review(user: Any) -> QuerySet[BreakGlass]:
 
 
 def get_break_glass_for_reviewer(user: Any, access_id: Any) -> BreakGlass:
-    access = break_glass_to_review(user).filter(pk=_uuid_or_404(access_id)).first()
+    access = break_glass_to_review(user).filter(pk=uuid_or_404(access_id)).first()
     if access is None:
         raise Http404("No such break-glass access")
     return access
@@ -212,7 +207,7 @@ def staff_for_manager(user: Any) -> QuerySet[Staff]:
 
 
 def get_staff_for_manager(user: Any, staff_id: Any) -> Staff:
-    staff = staff_for_manager(user).filter(pk=_uuid_or_404(staff_id)).first()
+    staff = staff_for_manager(user).filter(pk=uuid_or_404(staff_id)).first()
     if staff is None:
         raise Http404("No such staff member")
     return staff

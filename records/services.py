@@ -17,12 +17,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
+
+from core.rules import not_in_future, require
 
 from . import body_map, policy
 from .audit import log_event
@@ -63,20 +65,6 @@ ALLOWED_ATTACHMENTS = {
 BREAK_GLASS_HOURS = 4
 ENROLMENT_CODE_DAYS = 7
 MAX_GRANT_DAYS = 183
-
-
-def _require(allowed: bool, message: str = "You may not do that.") -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _not_in_future(value: datetime | date, field: str, what: str) -> None:
-    now = timezone.now() if isinstance(value, datetime) else timezone.localdate()
-    # A minute's grace for clocks between a tablet and the server.
-    if isinstance(value, datetime) and value > now + timedelta(minutes=1):
-        raise ValidationError({field: f"{what} cannot be in the future."})
-    if not isinstance(value, datetime) and value > now:
-        raise ValidationError({field: f"{what} cannot be in the future."})
 
 
 # --- entries --------------------------------------------------------------------------------
@@ -131,7 +119,7 @@ def record_entry(
     body_map_marks: Iterable[dict[str, Any]] = (),
 ) -> RecordEntry:
     staff = policy.staff_of(author)
-    _require(staff is not None and policy.can_write_entry(author, child))
+    require(staff is not None and policy.can_write_entry(author, child))
     assert staff is not None
     default = DEFAULT_LEVEL[category]
     level = default if level is None else int(level)
@@ -139,7 +127,7 @@ def record_entry(
         raise ValidationError(
             {"level": f"{Level(default).label} is the lowest level for this category."}
         )
-    _not_in_future(occurred_at, "occurred_at", "When it happened")
+    not_in_future(occurred_at, "occurred_at", "When it happened")
     if not text.strip():
         raise ValidationError({"text": "Write what happened."})
     if category in CATEGORIES_PARENTS_ARE_TOLD:
@@ -179,7 +167,7 @@ def record_entry(
 @transaction.atomic
 def add_attachment(*, entry: RecordEntry, by: Any, upload: UploadedFile) -> Attachment:
     staff = policy.staff_of(by)
-    _require(staff is not None and policy.can_amend_entry(by, entry))
+    require(staff is not None and policy.can_amend_entry(by, entry))
     assert staff is not None
     return _attach(entry, staff, upload)
 
@@ -187,7 +175,7 @@ def add_attachment(*, entry: RecordEntry, by: Any, upload: UploadedFile) -> Atta
 @transaction.atomic
 def amend_entry(*, entry: RecordEntry, author: Any, text: str, reason: str) -> Amendment:
     staff = policy.staff_of(author)
-    _require(staff is not None and policy.can_amend_entry(author, entry))
+    require(staff is not None and policy.can_amend_entry(author, entry))
     errors = {}
     if not text.strip():
         errors["text"] = "Write the corrected or added text."
@@ -205,10 +193,10 @@ def mark_parent_informed(
     *, entry: RecordEntry, by: Any, informed_at: datetime, how: str
 ) -> RecordEntry:
     staff = policy.staff_of(by)
-    _require(staff is not None and policy.can_mark_informed(by, entry))
+    require(staff is not None and policy.can_mark_informed(by, entry))
     if entry.parent_informed not in (ParentInformed.TO_INFORM, ParentInformed.NOT_INFORMED):
         raise ValidationError("This entry has no parent still to be told.")
-    _not_in_future(informed_at, "informed_at", "When the parent was told")
+    not_in_future(informed_at, "informed_at", "When the parent was told")
     if informed_at < entry.occurred_at - timedelta(minutes=1):
         raise ValidationError({"informed_at": "The parent cannot be told before it happened."})
     if not how:
@@ -224,7 +212,7 @@ def mark_parent_informed(
 @transaction.atomic
 def decide_not_to_inform(*, entry: RecordEntry, lead: Any, reason: str) -> RecordEntry:
     staff = policy.staff_of(lead)
-    _require(staff is not None and policy.can_decide_not_to_inform(lead))
+    require(staff is not None and policy.can_decide_not_to_inform(lead))
     if entry.parent_informed != ParentInformed.TO_INFORM:
         raise ValidationError("Only an entry whose parent is still to be told can be decided on.")
     if not reason.strip():
@@ -257,7 +245,7 @@ def _check_child_dates(date_of_birth: date, started_on: date, left_on: date | No
 @transaction.atomic
 def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
     """Add a child to the register, or change their register details."""
-    _require(policy.can_manage_register(by))
+    require(policy.can_manage_register(by))
     _check_child_dates(fields["date_of_birth"], fields["started_on"], fields.get("left_on"))
     key_person = fields.get("key_person")
     if key_person is not None and (not key_person.active or key_person.role == Role.OFFICE):
@@ -274,7 +262,7 @@ def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
 
 @transaction.atomic
 def save_family(*, by: Any, family: Family | None = None, **fields: Any) -> Family:
-    _require(policy.can_manage_register(by))
+    require(policy.can_manage_register(by))
     if not fields.get("name", "").strip():
         raise ValidationError({"name": "Give the family a name."})
     family = family or Family()
@@ -287,7 +275,7 @@ def save_family(*, by: Any, family: Family | None = None, **fields: Any) -> Fami
 @transaction.atomic
 def save_carer(*, by: Any, child: Child, carer: Carer | None = None, **fields: Any) -> Carer:
     """A carer of the child (in the child's family), with contact details and any court order."""
-    _require(policy.can_manage_register(by) and policy.can_see_child(by, child))
+    require(policy.can_manage_register(by) and policy.can_see_child(by, child))
     if not (fields.get("phone") or fields.get("email") or fields.get("address")):
         raise ValidationError("Give at least one way to contact this carer.")
     carer = carer or Carer(family=child.family)
@@ -306,7 +294,7 @@ def give_grant(
     *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: Any
 ) -> NeedToKnowGrant:
     giver = policy.staff_of(granted_by)
-    _require(giver is not None and policy.can_manage_grants(granted_by))
+    require(giver is not None and policy.can_manage_grants(granted_by))
     now = timezone.now()
     errors = {}
     if not reason.strip():
@@ -348,7 +336,7 @@ def _sync_grant_permissions(grantee: Staff, child: Child) -> None:
 @transaction.atomic
 def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: Any) -> NeedToKnowGrant:
     staff = policy.staff_of(revoked_by)
-    _require(staff is not None and policy.can_manage_grants(revoked_by))
+    require(staff is not None and policy.can_manage_grants(revoked_by))
     updated = NeedToKnowGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=staff
     )
@@ -365,7 +353,7 @@ def appoint_acting_lead(
     *, deputy: Staff, appointed_by: Any, reason: str, ends_at: datetime
 ) -> ActingLead:
     lead = policy.staff_of(appointed_by)
-    _require(lead is not None and policy.can_appoint_acting_lead(appointed_by))
+    require(lead is not None and policy.can_appoint_acting_lead(appointed_by))
     errors = {}
     if deputy.role != Role.DEPUTY or not deputy.active:
         errors["deputy"] = "Only an active Deputy can be made acting Lead."
@@ -385,7 +373,7 @@ def appoint_acting_lead(
 @transaction.atomic
 def end_acting_lead(*, appointment: ActingLead, by: Any) -> ActingLead:
     staff = policy.staff_of(by)
-    _require(staff is not None and policy.can_appoint_acting_lead(by))
+    require(staff is not None and policy.can_appoint_acting_lead(by))
     updated = ActingLead.objects.filter(pk=appointment.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=staff
     )
@@ -414,7 +402,7 @@ def _tell_managers_of_break_glass(access: BreakGlass, recipients: list[str]) -> 
 @transaction.atomic
 def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None) -> BreakGlass:
     staff = policy.staff_of(by)
-    _require(staff is not None and policy.can_break_glass(by, child))
+    require(staff is not None and policy.can_break_glass(by, child))
     if len(reason.strip()) < 10:
         raise ValidationError(
             {
@@ -441,7 +429,7 @@ def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None)
 @transaction.atomic
 def review_break_glass(*, access: BreakGlass, reviewer: Any, note: str) -> BreakGlass:
     staff = policy.staff_of(reviewer)
-    _require(staff is not None and policy.can_review_break_glass(reviewer))
+    require(staff is not None and policy.can_review_break_glass(reviewer))
     if not note.strip():
         raise ValidationError({"note": "Record what you found and any action taken."})
     updated = BreakGlass.objects.filter(pk=access.pk, reviewed_at__isnull=True).update(
@@ -506,7 +494,7 @@ def create_staff(
     job_title: str = "",
 ) -> tuple[Staff, str]:
     """A new account with its initial password and a one-time two-factor enrolment code."""
-    _require(policy.can_manage_staff(created_by))
+    require(policy.can_manage_staff(created_by))
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "That username is already taken."})
@@ -538,7 +526,7 @@ def create_staff(
 def update_staff(
     *, staff: Staff, by: Any, full_name: str, role: str, rooms: Iterable[Room], job_title: str = ""
 ) -> Staff:
-    _require(policy.can_manage_staff(by))
+    require(policy.can_manage_staff(by))
     if role == Role.LEAD and staff.role != Role.LEAD:
         raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
     if staff.role == Role.LEAD and role != Role.LEAD:
@@ -564,7 +552,7 @@ def end_sessions(user: Any) -> int:
 @transaction.atomic
 def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> Staff:
     """A leaver: account off, every session ended at once."""
-    _require(policy.can_manage_staff(by))
+    require(policy.can_manage_staff(by))
     if staff.user_id == getattr(by, "pk", None):
         raise ValidationError("You cannot deactivate your own account.")
     if not staff.active:
@@ -583,7 +571,7 @@ def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> S
 @transaction.atomic
 def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
     """Reset two-factor: old devices removed, a new one-time enrolment code."""
-    _require(policy.can_manage_staff(by))
+    require(policy.can_manage_staff(by))
     return _reset_two_factor(staff.user, issued_by=by, obj=staff)
 
 
@@ -610,8 +598,8 @@ def record_staff_record(
     *, staff: Staff, by: Any, kind: str, occurred_on: date, text: str
 ) -> StaffRecord:
     lead = policy.staff_of(by)
-    _require(lead is not None and policy.can_read_staff_records(by))
-    _not_in_future(occurred_on, "occurred_on", "The date")
+    require(lead is not None and policy.can_read_staff_records(by))
+    not_in_future(occurred_on, "occurred_on", "The date")
     if not text.strip():
         raise ValidationError({"text": "Write the record."})
     record = StaffRecord(

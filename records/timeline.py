@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .dates import long_date, short_date
+from core.dates import long_date, short_date
+
 from .models import CATEGORY_LABELS, LEVEL_LABELS, Category, RecordEntry
 
 # Marks shown in one month of one category; the rest are counted ("+4"), never dropped silently.

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
+from core.http import apply_service, confirm_first, require
 
 from . import body_map, policy, selectors, services
 from .forms import (
@@ -41,7 +42,6 @@ from .forms import (
 from .lead_dashboard import lead_summary
 from .models import ActingLead
 from .timeline import build_timeline
-from .view_helpers import apply_service, confirm_first, require
 
 
 @login_required

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.rules import require
 from records import policy as records_policy
 from records.audit import log_event
 from records.models import Setting, Staff
@@ -32,31 +32,17 @@ RENDER_STALE_AFTER = timedelta(minutes=15)
 UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-def _require(allowed: bool, message: str = "You may not do that.") -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
 def _staff(user: Any) -> Staff:
     staff = records_policy.staff_of(user)
-    _require(staff is not None)
+    require(staff is not None)
     assert staff is not None
     return staff
 
 
 def _handler(user: Any) -> Staff:
     staff = _staff(user)
-    _require(policy.can_handle_requests(user))
+    require(policy.can_handle_requests(user))
     return staff
-
-
-def _raise(errors: Mapping[str, str | list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
-
-
-def _blank(value: str | None) -> bool:
-    return not (value or "").strip()
 
 
 def _move(

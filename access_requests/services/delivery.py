@@ -13,6 +13,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.rules import blank, raise_errors, require
 from records.audit import log_event
 from records.models import Setting
 
@@ -32,11 +33,8 @@ from .common import (
     LINK_DAYS,
     LINK_WINDOW,
     UNAMBIGUOUS_CHARACTERS,
-    _blank,
     _handler,
     _move,
-    _raise,
-    _require,
     _staff,
 )
 from .rendering import current_rendering
@@ -48,7 +46,7 @@ from .rendering import current_rendering
 def approve_bundle(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequest:
     """The Lead (or acting Lead) approves exactly the rendered file they can see."""
     staff = _staff(by)
-    _require(policy.can_approve(by))
+    require(policy.can_approve(by))
     rendering = current_rendering(sar)
     if sar.status != Status.CHECKED:
         raise ValidationError("Only a bundle that a second person has checked can be approved.")
@@ -143,7 +141,7 @@ def send_link(
     release = latest_release(sar)
     if sar.status not in (Status.APPROVED, Status.SENT) or release is None:
         raise ValidationError("Release a password-protected copy before sending a link.")
-    if _blank(sar.contact_email):
+    if blank(sar.contact_email):
         raise ValidationError("There is no email address for the requester on this request.")
     token = secrets.token_urlsafe(32)
     link = DownloadLink.objects.create(
@@ -183,7 +181,7 @@ def send_link(
 def mark_sent(*, sar: SubjectAccessRequest, by: Any, how: str) -> SubjectAccessRequest:
     staff = _handler(by)
     if how not in (SentHow.POST, SentHow.IN_PERSON):
-        _raise({"how": "Say how the copy was sent."})
+        raise_errors({"how": "Say how the copy was sent."})
     if latest_release(sar) is None:
         raise ValidationError("Release a password-protected copy before recording it as sent.")
     _move(

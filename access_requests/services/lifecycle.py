@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.rules import blank, raise_errors, require
 from records.audit import log_event
 from records.models import Carer, Child, Staff
 
@@ -35,13 +36,10 @@ from ..models import (
     SubjectAccessRequest,
 )
 from .common import (
-    _blank,
     _handler,
     _letter,
     _move,
     _new_reference,
-    _raise,
-    _require,
     _staff,
 )
 
@@ -70,14 +68,14 @@ def record_request(
 ) -> SubjectAccessRequest:
     """Record a request the moment it arrives, whoever took it and however it came."""
     staff = _staff(by)
-    _require(policy.can_record_request(by))
+    require(policy.can_record_request(by))
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if received_on > today:
         errors["received_on"] = "The date received cannot be in the future."
     elif received_on < today - timedelta(days=366):
         errors["received_on"] = "The date received is more than a year ago: check the date."
-    if _blank(asked_for):
+    if blank(asked_for):
         errors["asked_for"] = "Write down what they asked for, in their words if you can."
     if child is not None and not policy.children_for_recording(by).filter(pk=child.pk).exists():
         errors["child"] = "Choose a child from the list."
@@ -100,17 +98,17 @@ def record_request(
         elif child is not None:
             errors["child"] = "A member of staff asks for their own records, not a child's."
     elif requester_kind == RequesterKind.REPRESENTATIVE:
-        if _blank(requester_name):
+        if blank(requester_name):
             errors["requester_name"] = "Give the name and role of the person acting for them."
         if requester_carer is None and requester_staff is None:
             errors["requester_carer"] = "Choose the parent, carer or staff member they act for."
     else:
         errors["requester_kind"] = "Say who is asking."
-    if requester_kind != RequesterKind.STAFF and _blank(contact_email) and _blank(contact_address):
+    if requester_kind != RequesterKind.STAFF and blank(contact_email) and blank(contact_address):
         errors["contact_email"] = "Give an email or postal address for the response."
     if child is None and not include_requester:
         errors["include_requester"] = "Choose whose records they asked for."
-    _raise(errors)
+    raise_errors(errors)
 
     carer_subject = requester_carer
     sar = SubjectAccessRequest(
@@ -160,7 +158,7 @@ def record_request(
 @transaction.atomic
 def ask_for_identity(*, sar: SubjectAccessRequest, by: Any, what: str) -> Letter:
     staff = _handler(by)
-    _raise({"what": "Say what proof of identity you asked for."} if _blank(what) else {})
+    raise_errors({"what": "Say what proof of identity you asked for."} if blank(what) else {})
     _move(
         by,
         sar,
@@ -197,7 +195,7 @@ def confirm_identity(
         errors["confirmed_on"] = "Identity cannot be confirmed before the request was received."
     if method not in IdentityMethod.values:
         errors["method"] = "Say how identity was checked."
-    elif method in (IdentityMethod.OTHER, IdentityMethod.WRITTEN_AUTHORITY) and _blank(note):
+    elif method in (IdentityMethod.OTHER, IdentityMethod.WRITTEN_AUTHORITY) and blank(note):
         errors["note"] = "Say what was checked."
     if sar.children.exists():
         carer = _pr_carer(sar)
@@ -210,11 +208,11 @@ def confirm_identity(
             errors["parental_responsibility"] = (
                 "Confirm that the requester has parental responsibility for the child."
             )
-        if carer is not None and carer.court_order_restrictions and _blank(court_order_note):
+        if carer is not None and carer.court_order_restrictions and blank(court_order_note):
             errors["court_order_note"] = (
                 "There is a court order on this carer's record: say how it affects this request."
             )
-    _raise(errors)
+    raise_errors(errors)
     clock = sar.received_on if method == IdentityMethod.KNOWN_TO_STAFF else confirmed_on
     _move(
         by,
@@ -243,13 +241,13 @@ def pause_for_clarification(
 ) -> ClarificationPause:
     staff = _handler(by)
     errors: dict[str, str] = {}
-    if _blank(asked):
+    if blank(asked):
         errors["asked"] = "Say what you asked them to clarify."
     if started_on > timezone.localdate():
         errors["started_on"] = "The date cannot be in the future."
     elif sar.clock_started_on and started_on < sar.clock_started_on:
         errors["started_on"] = "The clock cannot pause before it started."
-    _raise(errors)
+    raise_errors(errors)
     _move(
         by,
         sar,
@@ -272,9 +270,9 @@ def resume_after_clarification(
     if pause is None or sar.status != Status.AWAITING_CLARIFICATION:
         raise ValidationError("This request is not waiting for clarification.")
     if ended_on > timezone.localdate():
-        _raise({"ended_on": "The date cannot be in the future."})
+        raise_errors({"ended_on": "The date cannot be in the future."})
     if ended_on < pause.started_on:
-        _raise({"ended_on": "Clarification cannot arrive before it was asked for."})
+        raise_errors({"ended_on": "Clarification cannot arrive before it was asked for."})
     back = Status.IN_REVIEW if sar.compiled_at else Status.IN_PROGRESS
     _move(
         by,
@@ -307,7 +305,7 @@ def extend_deadline(*, sar: SubjectAccessRequest, by: Any, reason: str) -> Lette
         raise ValidationError(
             "The first month has passed: an extension must be told to the requester within it."
         )
-    _raise({"reason": "Say why the request is complex or numerous."} if _blank(reason) else {})
+    raise_errors({"reason": "Say why the request is complex or numerous."} if blank(reason) else {})
     _move(
         by,
         sar,
@@ -325,13 +323,13 @@ def extend_deadline(*, sar: SubjectAccessRequest, by: Any, reason: str) -> Lette
 def refuse_request(*, sar: SubjectAccessRequest, by: Any, reason: str, explanation: str) -> Letter:
     """Manifestly unfounded or excessive: a Lead's decision, told with the right to complain."""
     staff = _staff(by)
-    _require(policy.can_approve(by))
+    require(policy.can_approve(by))
     errors: dict[str, str] = {}
     if reason not in RefusalReason.values:
         errors["reason"] = "Choose why the request is refused."
-    if _blank(explanation):
+    if blank(explanation):
         errors["explanation"] = "Explain the reasons: the requester is told them."
-    _raise(errors)
+    raise_errors(errors)
     _move(
         by,
         sar,
@@ -407,9 +405,9 @@ def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> d
         seen.add(text)
         if p.exemption not in Exemption.values:
             errors[key + "exemption"] = "Choose the exemption for this passage."
-        elif p.exemption == Exemption.OTHER and _blank(p.exemption_other):
+        elif p.exemption == Exemption.OTHER and blank(p.exemption_other):
             errors[key + "exemption_other"] = "State the exemption for this passage."
-        if _blank(p.note):
+        if blank(p.note):
             errors[key + "note"] = "Note why the exemption applies to this passage."
     return errors
 
@@ -439,9 +437,9 @@ def review_item(
     if decision == Decision.WITHHOLD:
         if exemption not in Exemption.values:
             errors["exemption"] = "Choose the exemption that applies."
-        elif exemption == Exemption.OTHER and _blank(exemption_other):
+        elif exemption == Exemption.OTHER and blank(exemption_other):
             errors["exemption_other"] = "State the exemption."
-        if _blank(note):
+        if blank(note):
             errors["note"] = "Note why the exemption applies."
     if decision == Decision.REDACT:
         if item.kind == ItemKind.ATTACHMENT:
@@ -459,12 +457,12 @@ def review_item(
         )
     if silent and decision != Decision.WITHHOLD:
         errors["silent"] = "Only a withheld item can be left out without saying so."
-    if decision == Decision.DISCLOSE and item.third_party and _blank(note):
+    if decision == Decision.DISCLOSE and item.third_party and blank(note):
         errors["note"] = (
             "This item holds third-party information: note that they consented, or why "
             "disclosing it is reasonable without their consent."
         )
-    _raise(errors)
+    raise_errors(errors)
     withhold = decision == Decision.WITHHOLD
     item.decision = decision
     item.exemption = exemption if withhold else ""
@@ -521,8 +519,8 @@ def check_bundle(
         raise ValidationError(
             "A second person must check the bundle: you reviewed it, so ask the Lead or Deputy."
         )
-    if not accept and _blank(note):
-        _raise({"note": "Say what needs to change."})
+    if not accept and blank(note):
+        raise_errors({"note": "Say what needs to change."})
     _move(
         by,
         sar,

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import records.fields
+import core.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('phone', models.CharField(blank=True, max_length=40)),
                 ('email', models.EmailField(blank=True, max_length=254)),
                 ('address', models.TextField(blank=True)),
-                ('court_order_restrictions', records.fields.EncryptedTextField(blank=True)),
+                ('court_order_restrictions', core.fields.EncryptedTextField(blank=True)),
             ],
             options={
                 'ordering': ['full_name'],
@@ -139,11 +139,11 @@ class Migration(migrations.Migration):
                 ('level', models.PositiveSmallIntegerField(choices=[(1, 'General'), (2, 'Sensitive'), (3, 'Child protection')])),
                 ('occurred_at', models.DateTimeField(verbose_name='when it happened')),
                 ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when it was recorded')),
-                ('text', records.fields.EncryptedTextField()),
+                ('text', core.fields.EncryptedTextField()),
                 ('parent_informed', models.CharField(choices=[('not_required', 'Not required (general progress)'), ('to_inform', 'To inform'), ('informed', 'Informed'), ('not_informed', "Not informed (Lead's decision)")], default='not_required', max_length=20)),
                 ('informed_at', models.DateTimeField(blank=True, null=True)),
                 ('informed_how', models.CharField(blank=True, choices=[('in_person', 'In person'), ('phone', 'By phone'), ('letter', 'By letter'), ('email', 'By email')], max_length=20)),
-                ('not_informed_reason', records.fields.EncryptedTextField(blank=True)),
+                ('not_informed_reason', core.fields.EncryptedTextField(blank=True)),
                 ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='records.child')),
                 ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries_written', to='records.staff')),
                 ('informed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.staff')),
@@ -160,7 +160,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, 'General'), (2, 'Sensitive'), (3, 'Child protection')])),
-                ('reason', records.fields.EncryptedTextField()),
+                ('reason', core.fields.EncryptedTextField()),
                 ('starts_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ends_at', models.DateTimeField()),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
@@ -183,12 +183,12 @@ class Migration(migrations.Migration):
             name='BreakGlass',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', records.fields.EncryptedTextField()),
+                ('reason', core.fields.EncryptedTextField()),
                 ('starts_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ends_at', models.DateTimeField()),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', records.fields.EncryptedTextField(blank=True)),
+                ('review_note', core.fields.EncryptedTextField(blank=True)),
                 ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass', to='records.child')),
                 ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.staff')),
                 ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass', to='records.staff')),
@@ -204,11 +204,11 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('filename', records.fields.EncryptedTextField()),
+                ('filename', core.fields.EncryptedTextField()),
                 ('content_type', models.CharField(max_length=50)),
                 ('size', models.PositiveIntegerField()),
                 ('sha256', models.CharField(max_length=64)),
-                ('content', records.fields.EncryptedBinaryField()),
+                ('content', core.fields.EncryptedBinaryField()),
                 ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='records.recordentry')),
                 ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.staff')),
             ],
@@ -221,8 +221,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('text', records.fields.EncryptedTextField()),
-                ('reason', records.fields.EncryptedTextField()),
+                ('text', core.fields.EncryptedTextField()),
+                ('reason', core.fields.EncryptedTextField()),
                 ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='amendments', to='records.recordentry')),
                 ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.staff')),
             ],
@@ -234,7 +234,7 @@ class Migration(migrations.Migration):
             name='ActingLead',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', records.fields.EncryptedTextField()),
+                ('reason', core.fields.EncryptedTextField()),
                 ('starts_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('ends_at', models.DateTimeField()),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
@@ -254,7 +254,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('supervision', 'Supervision notes'), ('dbs', 'DBS check'), ('health', 'Health'), ('concern', 'Concern'), ('other', 'Other')], max_length=20)),
                 ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('occurred_on', models.DateField()),
-                ('text', records.fields.EncryptedTextField()),
+                ('text', core.fields.EncryptedTextField()),
                 ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.staff')),
                 ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='confidential_records', to='records.staff')),
             ],

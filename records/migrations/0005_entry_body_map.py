@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-import records.fields
+import core.fields
 
 
 class Migration(migrations.Migration):
@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="recordentry",
             name="body_map",
-            field=records.fields.EncryptedJSONField(blank=True, default=list),
+            field=core.fields.EncryptedJSONField(blank=True, default=list),
         ),
     ]

@@ -69,7 +69,7 @@ def test_raw_columns_hold_no_plaintext_and_the_audit_log_none_either(people):
 
 
 def test_a_ciphertext_moved_to_another_decision_fails_to_decrypt(people):
-    from records.crypto import DecryptionError
+    from core.crypto import DecryptionError
 
     first = propose(people.child, people.keyperson1, purpose="First purpose.")
     second = propose(people.child, people.keyperson1, purpose="Second purpose.")

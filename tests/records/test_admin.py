@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from records.fields import encrypted_fields
+from core.fields import encrypted_fields
 
 from ..factories import make_entry
 

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from records import crypto
+from core import crypto
 from records.audit import log_access, log_event
 from records.models import AuditSeal, Child, RecordEntry, SealedEntry
 

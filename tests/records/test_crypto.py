@@ -20,8 +20,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from records import crypto
-from records.fields import encrypted_fields
+from core import crypto
+from core.fields import encrypted_fields
 from records.management.commands.rotate_keys import rotatable_models
 from records.models import (
     Amendment,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.utils.formats import date_format
 
-from records.dates import long_date, long_datetime, short_date
+from core.dates import long_date, long_datetime, short_date
 
 
 def test_each_matches_the_format_it_stands_for_over_a_year_of_times():

@@ -207,7 +207,7 @@ def test_sign_in_pages_need_no_inline_script_or_style(people):
 
 
 def test_production_settings_use_hsts_and_secure_cookies():
-    from records.crypto import new_key_spec
+    from core.crypto import new_key_spec
 
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DATABASE_URL"}} | {
         "DJANGO_SECRET_KEY": "x" * 60,

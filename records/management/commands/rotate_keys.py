@@ -18,9 +18,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models import Q
 
-from records import crypto
+from core import crypto
+from core.fields import EncryptedBinaryField, encrypted_fields
 from records.audit import log_event
-from records.fields import EncryptedBinaryField, encrypted_fields
 from records.models import AuditSeal
 
 APPS = ("records", "consent", "access_requests")

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models
 
 from . import crypto
+from .signals import decryption_failed
 
 
 class Sealed(str):
@@ -80,9 +81,10 @@ class EncryptedMixin:
         try:
             data = crypto.decrypt_bytes(token, self.aad(instance))
         except crypto.DecryptionError as exc:
-            from .audit import record_decryption_failure
-
-            record_decryption_failure(instance, self.name, str(exc))
+            # Never shown as an empty field: the read fails, and the audit log hears of it.
+            decryption_failed.send(
+                sender=type(instance), instance=instance, field=self.name, message=str(exc)
+            )
             raise
         return self.from_bytes(data)
 

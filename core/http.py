@@ -1,18 +1,35 @@
-"""What every app's thin views share: 404 for what a person may not know of, and service
-ValidationErrors shown on the form that was submitted."""
+"""What every app's thin views share: the typed request, 404 for what a person may not know of,
+service ValidationErrors shown on the form that was submitted, and "are you sure?" pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request behind ``login_required``: its user is a signed-in ``User``."""
+
+    user: User
+
+
+def uuid_or_404(value: Any) -> UUID:
+    """A record's id from a URL or a form; anything that is not one is a 404, like an unknown id."""
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise Http404("No such record") from None
 
 
 def require(allowed: bool) -> None:
-    # Pages for a role someone does not have are not confirmed to exist.
+    """In a view: pages for a role someone does not have are not confirmed to exist (404)."""
     if not allowed:
         raise Http404("Not found")
 
@@ -41,18 +58,16 @@ def apply_service(forms: Form | list[Form], action: Callable[[], Any]) -> Any:
 
 
 def confirm_first(
-    request: Any,
+    request: HttpRequest,
     *,
     title: str,
     explanation: str,
     button: str,
     back_url: str,
     back_text: str = "No, go back",
-) -> Any:
+) -> HttpResponse | None:
     """For what cannot be undone: the first POST shows a page asking "are you sure?", whose
     button posts again with ``confirm=yes``. Returns that page, or None once confirmed."""
-    from django.shortcuts import render
-
     if request.POST.get("confirm") == "yes":
         return None
     return render(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django import template
 
-from records import dates
+from core import dates
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from records.crypto import new_key_spec
+from core.crypto import new_key_spec
 
 
 class Command(BaseCommand):

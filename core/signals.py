@@ -1,0 +1,10 @@
+"""Signals core sends to the layers above it, which it may not import.
+
+``decryption_failed``: a stored ciphertext failed to decrypt (tampered, moved to another row, or
+its key is gone). Sent with ``instance`` (the model instance), ``field`` (the field's name) and
+``message``. The audit app records it (audit.apps.AuditConfig.ready); the read then fails loudly.
+"""
+
+from django.dispatch import Signal
+
+decryption_failed = Signal()

@@ -20,7 +20,8 @@ from django.db import models
 from django.utils import timezone
 
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
-from records.models import Attachment, Carer, Child, Staff, UUIDModel
+from core.models import UUIDModel
+from records.models import Attachment, Carer, Child, Staff
 
 from . import deadlines
 

@@ -9,8 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from audit.log import log_access
 from core.http import uuid_or_404
-from records.audit import log_access
 
 from . import policy
 from .models import (

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from audit.log import log_event
 from core.http import apply_service, require
-from records.audit import log_event
 
 from . import policy, selectors, services
 from .forms import (

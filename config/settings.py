@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "auditlog",
     "django_tasks_db",
     "core",
+    "audit",
+    "accounts",
     "records",
     "consent",
     "access_requests",
@@ -105,9 +107,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "records.middleware.SessionLimitsMiddleware",
-    "records.middleware.RequireTwoFactorMiddleware",
-    "records.middleware.NoStoreMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.RequireTwoFactorMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -168,17 +170,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lockout (records.auth.ConfideAxesHandler): per username, at most 10 failures within any 5 minutes,
+# Lockout (accounts.lockout.ConfideAxesHandler): per username, at most 10 failures within any 5 minutes,
 # then locked for 15 minutes; per address the same at a higher threshold, so one person's typos never
 # lock a whole nursery behind one address. Axes 8.3 on its own uses AXES_COOLOFF_TIME both as the
 # window failures are counted in and as the length of the lockout, and keeps counting a run of
 # failures for as long as each comes within that time of the last: the handler counts each failure
 # at its own time instead. Wrong two-factor and enrolment codes count as failures too.
-AXES_HANDLER = "records.auth.ConfideAxesHandler"
+AXES_HANDLER = "accounts.lockout.ConfideAxesHandler"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
-# Failures are cleared after the second factor (records.auth.complete_sign_in), not after the
+# Failures are cleared after the second factor (accounts.signin.complete_sign_in), not after the
 # password alone, so knowing the password does not reset the count of wrong codes.
 AXES_RESET_ON_SUCCESS = False
 # Attempts refused during a lockout are not counted: the lockout ends 15 minutes after it began.
@@ -189,7 +191,7 @@ CONFIDE_FAILURE_WINDOW = timedelta(minutes=5)
 CONFIDE_ADDRESS_FAILURE_LIMIT = 50
 
 # Sessions: ended after 30 idle minutes, and in any case 12 hours after sign-in
-# (records.middleware.SessionLimitsMiddleware); the cookie goes when the browser closes, so a shared
+# (accounts.middleware.SessionLimitsMiddleware); the cookie goes when the browser closes, so a shared
 # tablet does not keep anyone signed in.
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -302,5 +304,5 @@ LOGGING = {
 }
 
 # axes.W006 asks for lockout by address too; the design wants a *higher* per-address threshold
-# than per-username (one nursery often shares one address), which records.auth enforces itself.
+# than per-username (one nursery often shares one address), which accounts.lockout enforces itself.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("records.urls")),
-    path("account/", include("records.auth_urls")),
+    path("account/", include("accounts.urls")),
     path("access-requests/", include("access_requests.urls")),
     path("consent/", include("consent.urls")),
     path("admin/", admin.site.urls),

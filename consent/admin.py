@@ -22,8 +22,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from audit.log import log_access
 from records import policy as records_policy
-from records.audit import log_access
 from records.models import Level
 
 from . import policy, selectors, services

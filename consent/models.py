@@ -26,7 +26,8 @@ from django.db import models
 from django.utils import timezone
 
 from core.fields import EncryptedBinaryField, EncryptedTextField
-from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff, UUIDModel
+from core.models import UUIDModel
+from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff
 
 # --- disclosures ------------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from audit.log import log_access, log_event
 from core.http import uuid_or_404
 from records import policy as records_policy
-from records.audit import log_access, log_event
 from records.models import Carer, Child, Level, RecordEntry
 
 from . import policy

@@ -20,10 +20,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from audit.log import log_event
 from core.rules import CLOCK_GRACE, blank, in_future, raise_errors, require
 from records import policy as records_policy
 from records import services as records_services
-from records.audit import log_event
 from records.models import Carer, Child, InformedHow, Level, RecordEntry, Role, Staff
 
 from . import policy

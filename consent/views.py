@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audit.log import log_access
 from core.http import apply_service, require
 from records import policy as records_policy
 from records import selectors as records_selectors
-from records.audit import log_access
 from records.forms import EntryForm
 from records.models import DEFAULT_LEVEL, Category, Level
 

@@ -6,12 +6,6 @@ class RecordsConfig(AppConfig):
     verbose_name = "Records"
 
     def ready(self) -> None:
-        from . import audit, signals  # noqa: F401
+        from audit.log import follow
 
-        audit.register_models()
-        from core.signals import decryption_failed
-
-        decryption_failed.connect(
-            audit.record_decryption_failure, dispatch_uid="confide_audit_decryption"
-        )
-        from . import auth  # noqa: F401  (sign-in audit receivers; the axes handler)
+        follow(self)

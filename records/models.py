@@ -6,7 +6,6 @@ of the audit log's ``object_repr`` and anything else that prints a model.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 
 from django.conf import settings
@@ -15,21 +14,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
-
-
-class UUIDModel(models.Model):
-    # Keys made in Python, so encrypted fields can bind to the row before the INSERT.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} {self.ref}"
-
-    @property
-    def ref(self) -> str:
-        return str(self.id).split("-")[0]
+from core.models import UUIDModel
 
 
 class Level(models.IntegerChoices):
@@ -390,87 +375,3 @@ class StaffRecord(UUIDModel):
     class Meta:
         ordering = ["-occurred_on", "-recorded_at"]
         verbose_name = "confidential staff record"
-
-
-class EnrolmentCode(UUIDModel):
-    """A one-time code the Lead issues so a new (or reset) account can set up two-factor."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_codes"
-    )
-    code_hash = models.CharField(max_length=200)
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    issued_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-issued_at"]
-
-
-class UserSession(models.Model):
-    """Which sessions belong to whom, so a leaver's sessions can all be ended at once."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="confide_sessions"
-    )
-    session_key = models.CharField(max_length=40, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"session of user {self.user_id}"
-
-
-class AuditSeal(models.Model):
-    """One link of the HMAC hash chain that makes tampering with the audit log detectable.
-
-    A seal covers the django-auditlog LogEntries that one actor's action wrote together: one for an
-    event or a change, every ACCESS row of a page for a read (records.audit.log_access). Its digest
-    covers the previous seal's digest and the content hash of each entry it covers (kept on its
-    SealedEntry), in order of id, so an edited, deleted or reordered entry breaks the chain
-    (manage.py verify_audit). The HMAC key is derived from the encryption key named by ``key_id``.
-    Seals made before migration 0004 are version 1: one entry each, its content in the digest.
-    """
-
-    sequence = models.PositiveBigIntegerField(unique=True)
-    version = models.PositiveSmallIntegerField()
-    key_id = models.CharField(max_length=64)
-    # auditlog clears LogEntry.actor when a user is deleted; the seal keeps who it was.
-    actor_pk = models.BigIntegerField(null=True, blank=True)
-    digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["sequence"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(sequence__gte=1), name="audit_seal_sequence_positive"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"audit seal {self.sequence}"
-
-
-class SealedEntry(models.Model):
-    """A log entry and the seal that covers it. The entry is the key, so no entry is sealed twice,
-    and a sealed entry cannot be deleted through Django (PROTECT)."""
-
-    entry = models.OneToOneField(
-        "auditlog.LogEntry",
-        primary_key=True,
-        on_delete=models.PROTECT,
-        related_name="confide_seal",
-    )
-    seal = models.ForeignKey(AuditSeal, on_delete=models.PROTECT, related_name="sealed_entries")
-    # SHA-256 of the entry's sealed content (records.audit.content_hash), which the seal's digest
-    # covers; empty under a version 1 seal, whose digest covers the content itself.
-    content_hash = models.CharField(max_length=64, blank=True)
-
-    class Meta:
-        verbose_name_plural = "sealed entries"
-
-    def __str__(self) -> str:
-        return f"log entry {self.entry_id} under seal {self.seal_id}"

@@ -11,11 +11,11 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Query
 from django.http import Http404
 from django.utils import timezone
 
+from audit.log import log_access, log_event
 from core.fields import decrypt_fields
 from core.http import uuid_or_404
 
 from . import policy
-from .audit import log_access, log_event
 from .models import (
     Amendment,
     Attachment,

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.password_validation import validate_password
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
@@ -24,10 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts import services as accounts
+from audit.log import log_event
 from core.rules import not_in_future, require
 
 from . import body_map, policy
-from .audit import log_event
 from .models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     DEFAULT_LEVEL,
@@ -37,7 +33,6 @@ from .models import (
     BreakGlass,
     Carer,
     Child,
-    EnrolmentCode,
     Family,
     Level,
     NeedToKnowGrant,
@@ -47,7 +42,6 @@ from .models import (
     Room,
     Staff,
     StaffRecord,
-    UserSession,
 )
 
 logger = logging.getLogger(__name__)
@@ -63,7 +57,6 @@ ALLOWED_ATTACHMENTS = {
     "image/png": b"\x89PNG\r\n\x1a\n",
 }
 BREAK_GLASS_HOURS = 4
-ENROLMENT_CODE_DAYS = 7
 MAX_GRANT_DAYS = 183
 
 
@@ -446,18 +439,6 @@ def review_break_glass(*, access: BreakGlass, reviewer: Any, note: str) -> Break
 # --- staff ------------------------------------------------------------------------------------
 
 
-def _new_enrolment_code(user: Any, issued_by: Any) -> str:
-    EnrolmentCode.objects.filter(user=user, used_at__isnull=True).update(expires_at=timezone.now())
-    code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
-    EnrolmentCode.objects.create(
-        user=user,
-        code_hash=make_password(code),
-        issued_by=issued_by,
-        expires_at=timezone.now() + timedelta(days=ENROLMENT_CODE_DAYS),
-    )
-    return code
-
-
 @transaction.atomic
 def create_first_lead(
     *, username: str, full_name: str, email: str, password: str
@@ -465,20 +446,11 @@ def create_first_lead(
     """Set up a new installation's Lead from the console (there is nobody yet to create them)."""
     if Staff.objects.filter(role=Role.LEAD, active=True).exists():
         raise ValidationError("This installation already has a Lead.")
-    User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "That username is already taken."})
-    user = User(username=username, email=email, is_staff=True)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
-    user.set_password(password)
-    user.save()
+    user = accounts.new_account(username=username, email=email, password=password, is_staff=True)
     staff = Staff.objects.create(
         user=user, full_name=full_name, role=Role.LEAD, started_on=timezone.localdate()
     )
-    return staff, _new_enrolment_code(user, None)
+    return staff, accounts.new_enrolment_code(user, None)
 
 
 @transaction.atomic
@@ -495,20 +467,15 @@ def create_staff(
 ) -> tuple[Staff, str]:
     """A new account with its initial password and a one-time two-factor enrolment code."""
     require(policy.can_manage_staff(created_by))
-    User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "That username is already taken."})
-    user = User(username=username, email=email)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
     if role == Role.LEAD:
         raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
-    user.set_password(password)
-    # Lead and Deputy enter the admin screen to judge sharing decisions; nobody else does.
-    user.is_staff = role in policy.MANAGERS
-    user.save()
+    user = accounts.new_account(
+        username=username,
+        email=email,
+        password=password,
+        # Lead and Deputy enter the admin screen to judge sharing decisions; nobody else does.
+        is_staff=role in policy.MANAGERS,
+    )
     staff = Staff.objects.create(
         user=user,
         full_name=full_name,
@@ -517,7 +484,7 @@ def create_staff(
         started_on=timezone.localdate(),
     )
     staff.rooms.set(rooms)
-    code = _new_enrolment_code(user, created_by)
+    code = accounts.new_enrolment_code(user, created_by)
     log_event(actor=created_by, event="enrolment_code_issued", obj=staff)
     return staff, code
 
@@ -542,13 +509,6 @@ def update_staff(
     return staff
 
 
-def end_sessions(user: Any) -> int:
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    Session.objects.filter(session_key__in=keys).delete()
-    UserSession.objects.filter(user=user).delete()
-    return len(keys)
-
-
 @transaction.atomic
 def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> Staff:
     """A leaver: account off, every session ended at once."""
@@ -563,7 +523,7 @@ def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> S
     user = staff.user
     user.is_active = False
     user.save(update_fields=["is_active"])
-    ended = end_sessions(user)
+    ended = accounts.end_sessions(user)
     log_event(actor=by, event="staff_deactivated", obj=staff, detail={"sessions_ended": ended})
     return staff
 
@@ -572,25 +532,7 @@ def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> S
 def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
     """Reset two-factor: old devices removed, a new one-time enrolment code."""
     require(policy.can_manage_staff(by))
-    return _reset_two_factor(staff.user, issued_by=by, obj=staff)
-
-
-@transaction.atomic
-def issue_enrolment_code_at_console(*, user: Any) -> str:
-    """For whoever runs the server: the first Lead, or the IT administrator (no Lead above them)."""
-    return _reset_two_factor(user, issued_by=None, obj=user)
-
-
-def _reset_two_factor(user: Any, *, issued_by: Any, obj: Any) -> str:
-    from django_otp.plugins.otp_static.models import StaticDevice
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
-    end_sessions(user)
-    code = _new_enrolment_code(user, issued_by)
-    log_event(actor=issued_by, event="enrolment_code_issued", obj=obj)
-    return code
+    return accounts.reset_two_factor(staff.user, issued_by=by, obj=staff)
 
 
 @transaction.atomic

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.log import log_event
 from core.rules import require
 from records import policy as records_policy
-from records.audit import log_event
 from records.models import Setting, Staff
 
 from .. import policy

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.log import log_event
 from core.rules import blank, raise_errors, require
-from records.audit import log_event
 from records.models import Setting
 
 from .. import policy

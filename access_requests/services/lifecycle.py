@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.log import log_event
 from core.rules import blank, raise_errors, require
-from records.audit import log_event
 from records.models import Carer, Child, Staff
 
 from .. import compile as bundle

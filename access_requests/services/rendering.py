@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from records.audit import log_event
+from audit.log import log_event
 
 from ..models import (
     Rendering,

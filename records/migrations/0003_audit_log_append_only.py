@@ -92,7 +92,7 @@ def drop_triggers(apps, schema_editor):
 
 def seal_existing_entries(apps, schema_editor):
     """Entries written before the chain existed are sealed as they stand now, in id order."""
-    from records.audit import GENESIS, canonical_entry, seal_digest
+    from audit.chain import GENESIS, canonical_entry, seal_digest
     from core.crypto import keyring
 
     log_entry = apps.get_model("auditlog", "LogEntry")

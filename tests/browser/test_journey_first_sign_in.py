@@ -14,8 +14,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import EnrolmentCode
 from records import body_map
-from records.models import Category, EnrolmentCode, InformedHow, Level, ParentInformed, RecordEntry
+from records.models import Category, InformedHow, Level, ParentInformed, RecordEntry
 from records.services import create_staff
 
 from ..factories import TEST_PASSWORD, make_child

@@ -15,7 +15,7 @@ from django.contrib.sessions.models import Session
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.auth import LAST_SEEN
+from accounts.sessions import LAST_SEEN
 
 from ..factories import TEST_PASSWORD
 from .conftest import check_page, screenshot, sign_in_browser

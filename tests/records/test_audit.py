@@ -15,9 +15,10 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from audit.log import log_access, log_event
+from audit.models import AuditSeal, SealedEntry
 from core import crypto
-from records.audit import log_access, log_event
-from records.models import AuditSeal, Child, RecordEntry, SealedEntry
+from records.models import Child, RecordEntry
 
 from ..factories import make_child, make_entry
 
@@ -324,7 +325,7 @@ def test_verify_audit_finds_reordered_entries(people):
 
 def test_verify_audit_finds_an_entry_written_around_the_chain(people):
     busy_log(people)
-    # A bulk insert sends no signal: only records.audit.log_access seals what it inserts.
+    # A bulk insert sends no signal: only audit.log.log_access seals what it inserts.
     LogEntry.objects.bulk_create(
         [
             LogEntry(

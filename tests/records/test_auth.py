@@ -23,8 +23,10 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp import models as totp_models
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records import auth, services
-from records.models import EnrolmentCode, Role, UserSession
+from accounts import lockout, signin
+from accounts.models import EnrolmentCode, UserSession
+from records import services
+from records.models import Role
 
 from ..conftest import sign_in
 from ..factories import TEST_PASSWORD
@@ -280,12 +282,14 @@ def test_lockout_window_counts_failures_at_their_own_times():
     minute = timedelta(minutes=1)
     ten_quickly = [start + n * timedelta(seconds=20) for n in range(10)]
     assert (
-        auth.lockout_ends_at(ten_quickly, limit=10, window=5 * minute, lockout=15 * minute)
+        lockout.lockout_ends_at(ten_quickly, limit=10, window=5 * minute, lockout=15 * minute)
         == ten_quickly[-1] + 15 * minute
     )
     every_forty_seconds = [start + n * timedelta(seconds=40) for n in range(12)]
     assert (
-        auth.lockout_ends_at(every_forty_seconds, limit=10, window=5 * minute, lockout=15 * minute)
+        lockout.lockout_ends_at(
+            every_forty_seconds, limit=10, window=5 * minute, lockout=15 * minute
+        )
         is None
     )
 
@@ -392,7 +396,7 @@ def test_right_password_alone_does_not_clear_failures(people):
 def test_backup_code_signs_in_once_and_says_how_many_are_left(people):
     user = people.practitioner.user
     enrol(user)
-    codes = auth.replace_backup_codes(user=user)
+    codes = signin.replace_backup_codes(user=user)
     client = Client()
     post_password(client, "practitioner", TEST_PASSWORD)
     spaced = f"{codes[0][:5]} {codes[0][5:]}"
@@ -412,7 +416,7 @@ def test_backup_code_signs_in_once_and_says_how_many_are_left(people):
 
 def test_account_with_only_backup_codes_is_asked_for_a_code_not_enrolment(people):
     user = people.practitioner.user
-    auth.replace_backup_codes(user=user)
+    signin.replace_backup_codes(user=user)
     response = post_password(Client(), "practitioner", TEST_PASSWORD)
     assert response["Location"] == reverse("two_factor_verify")
 
@@ -559,7 +563,7 @@ def test_enrolment_code_reset_by_the_lead_replaces_the_old_device(people, client
 
 def test_new_backup_codes_need_the_password_and_replace_the_old_ones(people, client_for):
     user = people.deputy.user
-    old = auth.replace_backup_codes(user=user)
+    old = signin.replace_backup_codes(user=user)
     client = client_for("deputy")
 
     response = client.post(reverse("backup_codes"), {"password": WRONG_PASSWORD})
@@ -580,7 +584,7 @@ def test_new_backup_codes_need_the_password_and_replace_the_old_ones(people, cli
 
 def test_wrong_passwords_on_the_backup_codes_page_lock_the_account_and_sign_out(people, client_for):
     user = people.deputy.user
-    old = auth.replace_backup_codes(user=user)
+    old = signin.replace_backup_codes(user=user)
     client = client_for("deputy")
     fail(Client(), "deputy", 9)
     response = client.post(reverse("backup_codes"), {"password": WRONG_PASSWORD})
@@ -593,7 +597,7 @@ def test_wrong_passwords_on_the_backup_codes_page_lock_the_account_and_sign_out(
 
 def test_getting_the_backup_codes_page_changes_nothing(people, client_for):
     user = people.deputy.user
-    old = auth.replace_backup_codes(user=user)
+    old = signin.replace_backup_codes(user=user)
     response = client_for("deputy").get(reverse("backup_codes"))
     assert response.status_code == 200
     assert sorted(

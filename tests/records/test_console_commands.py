@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.models import EnrolmentCode, Role, Staff
+from accounts.models import EnrolmentCode
+from records.models import Role, Staff
 
 pytestmark = pytest.mark.django_db
 

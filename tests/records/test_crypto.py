@@ -20,9 +20,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.management.commands.rotate_keys import rotatable_models
 from core import crypto
 from core.fields import encrypted_fields
-from records.management.commands.rotate_keys import rotatable_models
 from records.models import (
     Amendment,
     Attachment,

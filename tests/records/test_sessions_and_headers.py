@@ -19,8 +19,8 @@ from django.test import Client, override_settings
 from django.urls import path, reverse
 from django.utils import timezone
 
-from records.auth import LAST_SEEN, STARTED
-from records.models import UserSession
+from accounts.models import UserSession
+from accounts.sessions import LAST_SEEN, STARTED
 
 from ..factories import TEST_PASSWORD
 

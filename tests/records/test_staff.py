@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
 from django.urls import reverse
 
-from records.models import EnrolmentCode, Role, Staff
+from accounts.models import EnrolmentCode
+from records.models import Role, Staff
 
 pytestmark = pytest.mark.django_db
 

@@ -31,10 +31,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access_requests.demo import seed_access_requests
+from audit.log import log_event
 from consent.demo import seed_consent_demo
 from records import demo_data as demo
 from records import policy, services
-from records.audit import log_event
 from records.models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     ActingLead,

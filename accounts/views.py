@@ -1,4 +1,4 @@
-"""Sign-in, two-factor and sign-out pages: thin views over records.auth.
+"""Sign-in, two-factor and sign-out pages: thin views over accounts.signin.
 
 After a right password the session is signed in but not verified; RequireTwoFactorMiddleware keeps
 it to these pages until a code from the authenticator app or a backup code is accepted. When a
@@ -26,8 +26,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from . import auth
-from .auth_forms import (
+from . import lockout, signin
+from .forms import (
     CodeForm,
     ConfirmPasswordForm,
     EnrolmentCodeForm,
@@ -57,9 +57,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        step = auth.start_sign_in(request, form.get_user(), next_url=request.POST.get("next"))
+        step = signin.start_sign_in(request, form.get_user(), next_url=request.POST.get("next"))
         return redirect(step)
-    next_url = auth.safe_next(request, request.POST.get("next") or request.GET.get("next")) or ""
+    next_url = signin.safe_next(request, request.POST.get("next") or request.GET.get("next")) or ""
     return render(
         request,
         "registration/login.html",
@@ -82,20 +82,20 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     if user.is_verified():
         return redirect(settings.LOGIN_REDIRECT_URL)
-    if not auth.has_second_factor(user):
+    if not signin.has_second_factor(user):
         return redirect("two_factor_enrol")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if auth.refuse_if_locked(request, user, stage="two_factor"):
+        if lockout.refuse_if_locked(request, user, stage="two_factor"):
             return _signed_out_elsewhere()
         if form.is_valid():
-            result = auth.check_code(user, form.cleaned_data["code"])
+            result = signin.check_code(user, form.cleaned_data["code"])
             if result.device is not None:
-                auth.complete_sign_in(request, result.device)
+                signin.complete_sign_in(request, result.device)
                 _warn_if_few_backup_codes(request, result.device)
-                return redirect(auth.next_url(request))
+                return redirect(signin.next_url(request))
             form.add_error("code", result.error)
-            if auth.record_failure(request, user, stage="two_factor"):
+            if lockout.record_failure(request, user, stage="two_factor"):
                 return _signed_out_elsewhere()
     return render(request, "registration/two_factor_verify.html", {"form": form})
 
@@ -103,7 +103,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def _warn_if_few_backup_codes(request: HttpRequest, device: Any) -> None:
     if not isinstance(device, StaticDevice):
         return
-    left = auth.backup_codes_left(request.user)
+    left = signin.backup_codes_left(request.user)
     codes = "backup code" if left == 1 else "backup codes"
     messages.warning(
         request,
@@ -118,23 +118,23 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
         return redirect("login")
-    if auth.has_second_factor(user):
+    if signin.has_second_factor(user):
         return redirect("two_factor_verify")
     form = EnrolmentCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if auth.refuse_if_locked(request, user, stage="enrolment_code"):
+        if lockout.refuse_if_locked(request, user, stage="enrolment_code"):
             return _signed_out_elsewhere()
         if form.is_valid():
-            enrolment = auth.find_enrolment_code(user, form.cleaned_data["code"])
+            enrolment = signin.find_enrolment_code(user, form.cleaned_data["code"])
             if enrolment is not None:
-                auth.begin_enrolment(request, enrolment=enrolment)
+                signin.begin_enrolment(request, enrolment=enrolment)
                 return redirect("two_factor_setup")
             form.add_error(
                 "code",
                 "That enrolment code is not right, or it has expired or been replaced. Check "
                 "it, or ask the Lead Practitioner for a new one.",
             )
-            if auth.record_failure(request, user, stage="enrolment_code"):
+            if lockout.record_failure(request, user, stage="enrolment_code"):
                 return _signed_out_elsewhere()
     return render(request, "registration/two_factor_enrol.html", {"form": form})
 
@@ -156,31 +156,31 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
         return redirect("login")
-    if auth.has_second_factor(user):
+    if signin.has_second_factor(user):
         return redirect("two_factor_verify")
-    device = auth.pending_device(request)
+    device = signin.pending_device(request)
     if device is None:
         messages.info(request, "Enter your enrolment code first.")
         return redirect("two_factor_enrol")
     form = SetupCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        if auth.refuse_if_locked(request, user, stage="two_factor_setup"):
+        if lockout.refuse_if_locked(request, user, stage="two_factor_setup"):
             return _signed_out_elsewhere()
         if form.is_valid():
-            result = auth.check_setup_code(device, form.cleaned_data["code"])
+            result = signin.check_setup_code(device, form.cleaned_data["code"])
             if result.device is not None:
                 try:
-                    codes = auth.finish_enrolment(request, device=result.device)
+                    codes = signin.finish_enrolment(request, device=result.device)
                 except ValidationError as exc:
                     messages.error(request, " ".join(exc.messages))
                     return redirect("two_factor_enrol")
                 return render(
                     request,
                     "registration/backup_codes_new.html",
-                    {"codes": codes, "enrolled": True, "continue_url": auth.next_url(request)},
+                    {"codes": codes, "enrolled": True, "continue_url": signin.next_url(request)},
                 )
             form.add_error("code", result.error)
-            if auth.record_failure(request, user, stage="two_factor_setup"):
+            if lockout.record_failure(request, user, stage="two_factor_setup"):
                 return _signed_out_elsewhere()
     return render(
         request,
@@ -203,7 +203,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     form = ConfirmPasswordForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
-            codes = auth.replace_backup_codes(user=user, request=request)
+            codes = signin.replace_backup_codes(user=user, request=request)
             return render(
                 request,
                 "registration/backup_codes_new.html",
@@ -215,7 +215,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/backup_codes.html",
-        {"form": form, "left": auth.backup_codes_left(user)},
+        {"form": form, "left": signin.backup_codes_left(user)},
     )
 
 

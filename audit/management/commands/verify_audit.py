@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from records.audit import verify_chain
+from audit.chain import verify_chain
 
 TRIGGERS = {
     "sqlite": (

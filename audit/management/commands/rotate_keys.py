@@ -18,24 +18,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models import Q
 
+from audit.log import log_event
+from audit.models import AuditSeal
 from core import crypto
 from core.fields import EncryptedBinaryField, encrypted_fields
-from records.audit import log_event
-from records.models import AuditSeal
 
-APPS = ("records", "consent", "access_requests")
 BATCH_SIZE = 200
 # Attachments (and any other bytes) are up to 10 MB each: load only a few at once.
 BINARY_BATCH_SIZE = 5
 
 
 def rotatable_models() -> list[type[models.Model]]:
-    return [
-        model
-        for label in APPS
-        for model in apps.get_app_config(label).get_models()
-        if encrypted_fields(model)
-    ]
+    """Every installed model with an encrypted field, whichever app it is in."""
+    return [model for model in apps.get_models() if encrypted_fields(model)]
 
 
 def _not_on_current_key(model: type[models.Model], current_id: str) -> Q:

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from .auth import LAST_SEEN, STARTED
+from .sessions import LAST_SEEN, STARTED, session_end_reason
 
 # Pages a signed-in user may reach before completing two-factor sign-in.
 TWO_FACTOR_EXEMPT = ("login", "logout", "two_factor_verify", "two_factor_setup", "two_factor_enrol")
@@ -24,21 +24,10 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def session_end_reason(session: Any, now: float) -> str | None:
-    """'idle' or 'limit' when the session must end now, else None."""
-    started = session.get(STARTED, now)
-    last_seen = session.get(LAST_SEEN, now)
-    if now - started > settings.CONFIDE_SESSION_MAX_AGE.total_seconds():
-        return "limit"
-    if now - last_seen > settings.CONFIDE_IDLE_TIMEOUT.total_seconds():
-        return "idle"
-    return None
-
-
 class SessionLimitsMiddleware:
     """End a session after 30 idle minutes, and every session 12 hours after sign-in.
 
-    Sign-in stamps the session (records.auth.stamp_session_start); every request of a signed-in
+    Sign-in stamps the session (accounts.receivers.stamp_session_start); every request of a signed-in
     user is checked against the stamps, so an ended session ends at its next request, wherever
     its cookie went.
     """

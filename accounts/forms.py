@@ -1,4 +1,4 @@
-"""Sign-in and two-factor forms: they validate input; records.auth applies the rules."""
+"""Sign-in and two-factor forms: they validate input; accounts.signin applies the rules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .auth import normalise_code, normalise_enrolment_code
+from .signin import normalise_code, normalise_enrolment_code
 
 SIGN_IN_HELP = (
     "If you have forgotten your password, ask the Lead Practitioner or your IT administrator to "

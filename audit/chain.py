@@ -1,8 +1,4 @@
-"""The audit trail, on django-auditlog, made tamper-evident by an HMAC hash chain.
-
-Every model of ours and the user model are registered; encrypted fields are fully redacted in the
-change diff (auditlog's default mask would keep half the value). Reads are logged here as ACCESS
-entries — one bulk insert per page — because auditlog logs reads only when told to.
+"""The audit log made tamper-evident by an HMAC hash chain.
 
 Every LogEntry is sealed in the transaction that writes it, by one AuditSeal for all the entries
 written together (a page of reads is one seal): seal n's digest is HMAC(key, digest of seal n-1 ||
@@ -10,7 +6,8 @@ the SHA-256 of each covered entry's canonical JSON, in order of id), the key der
 the newest encryption key, whose id the seal keeps so seals stay verifiable after a rotation (as
 long as the older key stays configured). Each entry's hash is kept on its SealedEntry, so
 ``manage.py verify_audit`` names the very entry that was edited. The database also refuses UPDATE
-(and, on PostgreSQL, DELETE) of log rows and seals: migrations 0003 and 0004.
+(and, on PostgreSQL, DELETE) of log rows and seals: records/migrations/0003 and 0004, which made
+these tables before they moved to this app.
 """
 
 from __future__ import annotations
@@ -20,134 +17,27 @@ import hmac
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from auditlog.models import LogEntry
-from auditlog.registry import auditlog
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from core import crypto
-from core.fields import encrypted_fields
 
 from .models import AuditSeal, SealedEntry
-
-REDACTED = "[encrypted]"
-
-# Models whose rows hold no personal content and change with every request; the seals would
-# otherwise audit their own sealing.
-UNAUDITED = {"records.UserSession", "records.AuditSeal", "records.SealedEntry"}
-
-
-def redact(value: str) -> str:
-    return REDACTED
-
-
-def register_models() -> None:
-    for app_label in ("records", "consent", "access_requests"):
-        for model in apps.get_app_config(app_label).get_models():
-            if model._meta.label in UNAUDITED or auditlog.contains(model):
-                continue
-            masked = [f.name for f in encrypted_fields(model)]
-            extra: dict[str, Any] = {}
-            # Binary content (attachments) is never diffed; its hash and size are.
-            excluded = [f.name for f in encrypted_fields(model) if f.empty_plain == b""]
-            if model._meta.label == "records.EnrolmentCode":
-                excluded.append("code_hash")
-            if excluded:
-                extra["exclude_fields"] = excluded
-            auditlog.register(
-                model,
-                mask_fields=masked,
-                mask_callable="records.audit.redact",
-                m2m_fields={f.name for f in model._meta.many_to_many},
-                **extra,
-            )
-    user_model = get_user_model()
-    if not auditlog.contains(user_model):
-        auditlog.register(user_model, exclude_fields=["password", "last_login"])
-
-
-def client_address(request: Any) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _entry(
-    *,
-    actor: Any,
-    obj: models.Model | None,
-    event: str,
-    request: Any = None,
-    detail: dict[str, Any] | None = None,
-) -> LogEntry:
-    actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    content_type = ContentType.objects.get_for_model(obj if obj is not None else get_user_model())
-    data: dict[str, Any] = {"event": event}
-    if detail:
-        data.update(detail)
-    return LogEntry(
-        content_type=content_type,
-        object_pk=str(obj.pk) if obj is not None else "",
-        object_id=None,
-        object_repr=str(obj) if obj is not None else event,
-        action=LogEntry.Action.ACCESS,
-        actor=actor_user,
-        actor_email=getattr(actor_user, "email", None) or None,
-        remote_addr=client_address(request),
-        additional_data=data,
-    )
-
-
-def _access_rows(
-    *,
-    actor: Any,
-    objects: Iterable[models.Model],
-    event: str,
-    request: Any = None,
-    detail: dict[str, Any] | None = None,
-) -> list[LogEntry]:
-    """Unsaved ACCESS rows, one per object, as ``_entry`` makes them, all stamped with the same
-    time. What they share is worked out once, from one row made by ``_entry``; the others are
-    built the way Django builds the rows it reads (values in column order), which is several
-    times faster than keyword arguments on a page of a few hundred rows."""
-    shared = _entry(actor=actor, obj=None, event=event, request=request, detail=detail)
-    shared.timestamp = timezone.now()
-    columns = [f.attname for f in LogEntry._meta.concrete_fields]
-    base = [getattr(shared, attname) for attname in columns]
-    at_content_type = columns.index("content_type_id")
-    at_object_pk = columns.index("object_pk")
-    at_object_repr = columns.index("object_repr")
-    content_type_ids: dict[type[models.Model], int] = {}
-    rows = []
-    for obj in objects:
-        model = type(obj)
-        if model not in content_type_ids:
-            content_type_ids[model] = ContentType.objects.get_for_model(model).pk
-        values = base.copy()
-        values[at_content_type] = content_type_ids[model]
-        values[at_object_pk] = str(obj.pk)
-        values[at_object_repr] = str(obj)
-        rows.append(LogEntry(*values))
-    return rows
-
 
 _UNSET = object()
 
 
-def _bulk_insert(objs: Sequence[models.Model]) -> None:
+def bulk_insert(objs: Sequence[models.Model]) -> None:
     """INSERT new rows for ``objs`` (all of one model) and set the keys the database makes: what
     bulk_create does — one statement per batch the database allows, no signals — for the audit
     trail's page-sized writes.
@@ -203,59 +93,6 @@ def _bulk_insert(objs: Sequence[models.Model]) -> None:
                 obj._state.adding = False
                 obj._state.db = db.alias
 
-
-def log_access(
-    *,
-    actor: Any,
-    objects: Iterable[models.Model],
-    request: Any = None,
-    event: str = "read",
-    detail: dict[str, Any] | None = None,
-) -> int:
-    """One ACCESS row per object shown, in one bulk insert."""
-    rows = _access_rows(actor=actor, objects=objects, event=event, request=request, detail=detail)
-    if rows:
-        # A bulk insert sends no post_save: the seals follow in one more insert, same transaction.
-        with transaction.atomic(savepoint=False):
-            _bulk_insert(rows)
-            seal_entries(rows)
-    return len(rows)
-
-
-def log_event(
-    *,
-    actor: Any,
-    event: str,
-    obj: models.Model | None = None,
-    request: Any = None,
-    detail: dict[str, Any] | None = None,
-) -> LogEntry:
-    entry = _entry(actor=actor, obj=obj, event=event, request=request, detail=detail)
-    # The entry and its seal (post_save) commit together.
-    with transaction.atomic(savepoint=False):
-        entry.save()
-    return entry
-
-
-def record_decryption_failure(
-    sender: Any, *, instance: models.Model, field: str, message: str, **kwargs: Any
-) -> None:
-    """A tampered ciphertext is never shown as an empty field: it fails loudly, and is audited.
-
-    The reader is filled in by auditlog's middleware, which stamps the actor on every LogEntry
-    saved during a request. (Reading auditlog's context variable here instead would name the last
-    request's user outside a request: auditlog never resets it.) Connected to
-    core.signals.decryption_failed.
-    """
-    log_event(
-        actor=None,
-        obj=instance,
-        event="decryption_failed",
-        detail={"field": field, "error": message},
-    )
-
-
-# --- the hash chain -------------------------------------------------------------------------------
 
 GENESIS = "0" * 64
 # The LogEntry columns a seal covers. Fixed, so a column auditlog adds later does not break old
@@ -465,8 +302,8 @@ def seal_entries(entries: Sequence[LogEntry]) -> None:
                 entries=hashes,
             )
             seals.append((seal, hashes))
-        _bulk_insert([seal for seal, _ in seals])
-        _bulk_insert(
+        bulk_insert([seal for seal, _ in seals])
+        bulk_insert(
             [
                 SealedEntry(entry_id=pk, seal_id=seal.pk, content_hash=digest)
                 for seal, hashes in seals
@@ -475,8 +312,8 @@ def seal_entries(entries: Sequence[LogEntry]) -> None:
         )
 
 
-@receiver(post_save, sender=LogEntry, dispatch_uid="confide_seal_log_entry")
-def _seal_new_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+def seal_new_entry(sender: Any, instance: LogEntry, created: bool, **kwargs: Any) -> None:
+    """post_save of LogEntry (connected in audit.apps)."""
     # Not gated by auditlog's disable_auditlog(): whatever is written to the log is sealed.
     if created:
         seal_entries([instance])

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    """The audit log: what is followed, the events and reads written to it, and its hash chain.
+
+    It learns which models to follow from each app's own ``ready()`` (``audit.log.follow``), and
+    hears of a decryption failure by core's signal: it imports nothing above it."""
+
+    name = "audit"
+    verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        from auditlog.models import LogEntry
+        from django.db.models.signals import post_save
+
+        from core.signals import decryption_failed
+
+        from . import chain, log
+
+        post_save.connect(chain.seal_new_entry, sender=LogEntry, dispatch_uid="confide_seal")
+        decryption_failed.connect(log.record_decryption_failure, dispatch_uid="confide_decryption")

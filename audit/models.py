@@ -1,0 +1,64 @@
+"""The audit log's seals: the links of the hash chain (audit.chain) over django-auditlog's
+LogEntry rows."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class AuditSeal(models.Model):
+    """One link of the HMAC hash chain that makes tampering with the audit log detectable.
+
+    A seal covers the django-auditlog LogEntries that one actor's action wrote together: one for an
+    event or a change, every ACCESS row of a page for a read (audit.log.log_access). Its digest
+    covers the previous seal's digest and the content hash of each entry it covers (kept on its
+    SealedEntry), in order of id, so an edited, deleted or reordered entry breaks the chain
+    (manage.py verify_audit). The HMAC key is derived from the encryption key named by ``key_id``.
+    Seals made before records' migration 0004 are version 1: one entry each, its content in the digest.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    version = models.PositiveSmallIntegerField()
+    key_id = models.CharField(max_length=64)
+    # auditlog clears LogEntry.actor when a user is deleted; the seal keeps who it was.
+    actor_pk = models.BigIntegerField(null=True, blank=True)
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # Made by the records app before the audit log had an app of its own: the table keeps
+        # its name, and so do the database triggers that refuse changes to it.
+        db_table = "records_auditseal"
+        ordering = ["sequence"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sequence__gte=1), name="audit_seal_sequence_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"audit seal {self.sequence}"
+
+
+class SealedEntry(models.Model):
+    """A log entry and the seal that covers it. The entry is the key, so no entry is sealed twice,
+    and a sealed entry cannot be deleted through Django (PROTECT)."""
+
+    entry = models.OneToOneField(
+        "auditlog.LogEntry",
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="confide_seal",
+    )
+    seal = models.ForeignKey(AuditSeal, on_delete=models.PROTECT, related_name="sealed_entries")
+    # SHA-256 of the entry's sealed content (audit.chain.content_hash), which the seal's digest
+    # covers; empty under a version 1 seal, whose digest covers the content itself.
+    content_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        db_table = "records_sealedentry"
+        verbose_name_plural = "sealed entries"
+
+    def __str__(self) -> str:
+        return f"log entry {self.entry_id} under seal {self.seal_id}"

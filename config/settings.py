@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "records",
     "consent",
     "access_requests",
+    "home",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -130,7 +132,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "records.context_processors.confide",
+                "home.context_processors.confide",
             ],
         },
     },

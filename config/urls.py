@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("home.urls")),
     path("", include("records.urls")),
     path("account/", include("accounts.urls")),
     path("access-requests/", include("access_requests.urls")),
@@ -9,5 +10,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler404 = "records.views.not_found"
-handler500 = "records.views.server_error"
+handler404 = "home.views.not_found"
+handler500 = "home.views.server_error"

@@ -3,7 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("children/", views.child_list, name="child_list"),
     path("children/new/", views.child_create, name="child_create"),
     path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),

@@ -15,8 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
-from consent import selectors as consent_selectors
 from core.http import apply_service, confirm_first, require
 
 from . import body_map, policy, selectors, services
@@ -39,30 +37,8 @@ from .forms import (
     StaffForm,
     StaffRecordForm,
 )
-from .lead_dashboard import lead_summary
 from .models import ActingLead
 from .timeline import build_timeline
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    to_inform = selectors.entries_to_inform(user)
-    consent_tasks = consent_selectors.dashboard_tasks(user)
-    sar_tasks = sar_dashboard_tasks(user)
-    context = {
-        "key_children": selectors.my_key_children(user),
-        "to_inform": to_inform[:50],
-        "grants_expiring": selectors.grants_expiring_soon(user),
-        "my_grants": selectors.my_grants(user),
-        "break_glass_reviews": selectors.break_glass_to_review(user),
-        "consent_tasks": consent_tasks,
-        "sar_tasks": sar_tasks,
-        "lead_summary": lead_summary(
-            user, sar_tasks=sar_tasks, consent_tasks=consent_tasks, to_inform=to_inform
-        ),
-    }
-    return render(request, "records/dashboard.html", context)
 
 
 @login_required
@@ -689,11 +665,3 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
     return render(request, "records/audit_log.html", {"page": page})
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)

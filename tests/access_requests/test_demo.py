@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from access_requests.demo import seed_access_requests
 from access_requests.models import Status, SubjectAccessRequest
+from demo.access_requests import seed_access_requests
 
 from ..factories import make_child, make_entry
 

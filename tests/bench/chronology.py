@@ -53,7 +53,7 @@ def make_child_with_entries(n: int) -> tuple[Any, Any]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from records import demo_data
+    from demo import data as demo_data
     from records.models import (
         DEFAULT_LEVEL,
         Category,

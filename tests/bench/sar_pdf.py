@@ -128,7 +128,7 @@ def _make_child(n: int) -> tuple[Any, Any, list[str]]:
 
     from django.utils import timezone
 
-    from records import demo_data
+    from demo import data as demo_data
     from records.models import (
         DEFAULT_LEVEL,
         Amendment,
@@ -353,7 +353,8 @@ def _make_family(per_child: int) -> tuple[Any, Any, Any, list[Any]]:
 
     from django.utils import timezone
 
-    from records import body_map, demo_data
+    from demo import data as demo_data
+    from records import body_map
     from records.models import (
         DEFAULT_LEVEL,
         Amendment,

@@ -7,7 +7,6 @@ import random
 import pytest
 from django.urls import reverse
 
-from consent.demo import seed_consent_demo
 from consent.models import (
     Confidentiality,
     ConsentRecord,
@@ -16,6 +15,7 @@ from consent.models import (
     LeadDecision,
     SharingDecision,
 )
+from demo.consent import seed_consent_demo
 from records.models import Category
 
 from ..factories import make_entry

@@ -18,8 +18,8 @@ from access_requests.selectors import time_left
 from consent import selectors as consent_selectors
 from consent import services as consent_services
 from consent.models import SharingDecision
+from home.lead_dashboard import lead_summary, sar_bars
 from records import selectors, services
-from records.lead_dashboard import lead_summary, sar_bars
 from records.models import Category
 
 from ..access_requests.conftest import confirmed, record

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records import demo_data as demo
+from demo import data as demo
 from records.models import NeedToKnowGrant, Role, Setting, Staff
 
 ROLE_ORDER = [Role.LEAD, Role.DEPUTY, Role.PRACTITIONER, Role.OFFICE]

@@ -21,10 +21,11 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
+from access_requests import services
+from access_requests.models import Channel, Decision, RequesterKind, SubjectAccessRequest
+from consent.services import record_disclosure
 from records.models import Child, Role, Staff
-
-from . import services
-from .models import Channel, Decision, RequesterKind, SubjectAccessRequest
+from records.services import record_entry
 
 NEIGHBOUR = "Dana Whitlow (a neighbour)"
 NEIGHBOUR_PASSAGE = "a neighbour, Dana Whitlow, had heard shouting from the flat"
@@ -72,9 +73,6 @@ def _confirm(sar: Any, by: Staff, days_ago: int) -> None:
 
 def _third_party_disclosure(child: Child, lead: Staff) -> None:
     """A neighbour's account, recorded in the consent ledger, and the entry that repeats it."""
-    from consent.services import record_disclosure
-    from records.services import record_entry
-
     when = timezone.now() - timedelta(days=40)
     entry = record_entry(
         child=child,

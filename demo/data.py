@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .models import Category, InformedHow, Level, Relationship, Role
+from records.models import Category, InformedHow, Level, Relationship, Role
 
 DOMAIN = "brambleford-preschool.example"
 DEMO_ICO_NUMBER = "ZA000000"

@@ -1,6 +1,6 @@
 from typing import Any
 
-from . import policy
+from records import policy
 
 
 def confide(request: Any) -> dict[str, Any]:

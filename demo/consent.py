@@ -15,9 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from records.models import Child, InformedHow, Level, RecordEntry, Role, Staff
-
-from .models import (
+from consent.models import (
     REFERRAL_RECIPIENTS,
     Confidentiality,
     ConsentRecord,
@@ -28,8 +26,9 @@ from .models import (
     SharingDecision,
     SubjectConfidentiality,
 )
-from .services import default_level
-from .working_days import one_working_day_after
+from consent.services import default_level
+from consent.working_days import one_working_day_after
+from records.models import Child, InformedHow, Level, RecordEntry, Role, Staff
 
 
 def _ago(days: float, hours: float = 0) -> datetime:

@@ -21,9 +21,8 @@ from django.utils import timezone
 
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
-
-from . import policy
-from .models import RecordEntry
+from records import policy
+from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
 CHART_ROW = 40

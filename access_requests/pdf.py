@@ -34,7 +34,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from core.dates import long_date
 from records import body_map
-from records.models import Attachment, Role, Setting, Staff
+from records import policy as records_policy
+from records.models import Attachment, Setting
 
 from .models import BundleItem, Decision, ItemKind, Redaction, SubjectAccessRequest
 
@@ -56,6 +57,7 @@ def _static_roots() -> list[Path]:
 
 
 def _make_fetcher() -> Any:
+    # WeasyPrint (and Pango under it) loads only where a PDF is made: the render worker.
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class SafeFetcher(URLFetcher):
@@ -350,7 +352,7 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
         {
             "sar": sar,
             "setting": Setting.current(),
-            "lead": Staff.objects.filter(role=Role.LEAD, active=True).first(),
+            "lead": records_policy.the_lead(),
             "items": items,
             "months": index_months(items),
             "children": children,
@@ -382,6 +384,7 @@ def _memoise_page_references() -> None:
     WeasyPrint's PDF/UA tagging asks once per tagged element: quadratic, 8 of the 21 s that a
     500-page bundle took to write. The pages only ever grow, so the list is kept until their
     number changes. Same values, same PDF; done once per process."""
+    # pydyf comes with WeasyPrint, loaded only where a PDF is made.
     import pydyf
 
     if getattr(pydyf.PDF, "_confide_memoised", False):
@@ -443,6 +446,7 @@ def render_html(
 ) -> tuple[bytes, int]:
     """HTML to a tagged PDF (PDF/UA-1), with ``files`` (name, bytes) embedded in it. Any refused
     URL stops it (RenderError)."""
+    # WeasyPrint (and Pango under it) loads only where a PDF is made: the render worker.
     from weasyprint import HTML
     from weasyprint import Attachment as Embedded
     from weasyprint.urls import FatalURLFetchingError
@@ -493,6 +497,7 @@ def encrypt_pdf(pdf: bytes, password: str) -> bytes:
     bundle in about 0.3 s where pypdf took over 4 s. The owner password is the user password: an
     empty owner password would let any reader open the file with no password at all.
     """
+    # qpdf loads only when a copy is released.
     import pikepdf
 
     with pikepdf.open(io.BytesIO(pdf)) as document:

@@ -22,6 +22,7 @@ from .models import (
     Status,
     SubjectAccessRequest,
 )
+from .services import effective_render_state
 
 # "Due soon" for the requests list and the Lead's summary.
 DUE_SOON_DAYS = 7
@@ -160,8 +161,6 @@ def dashboard_tasks(user: Any) -> dict[str, Any] | None:
 def render_status_for_user(user: Any, request_id: Any) -> dict[str, Any]:
     """The render's state and progress, for the request page's progress indicator (no record
     content, so polling it writes nothing to the audit log)."""
-    from .services import effective_render_state
-
     sar = (
         policy.visible_requests(user)
         .only("id", "render_state", "render_progress", "render_heartbeat_at", "render_started_at")

@@ -16,15 +16,15 @@ import logging
 
 from django.tasks import task
 
+from . import services
+from .models import RenderState, SubjectAccessRequest
+from .pdf import RenderError, render_bundle_pdf
+
 logger = logging.getLogger(__name__)
 
 
 @task()
 def render_bundle(request_id: str, token: str) -> str:
-    from . import services
-    from .models import RenderState, SubjectAccessRequest
-    from .pdf import RenderError, render_bundle_pdf
-
     services.mark_stale_renders_failed()
     if not services.render_progress(sar_id=request_id, token=token, progress=5):
         return "superseded"

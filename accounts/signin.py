@@ -24,6 +24,7 @@ from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
+from django.contrib.auth import login
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -77,8 +78,6 @@ def start_sign_in(request: HttpRequest, user: Any, *, next_url: str | None = Non
 
     Returns the name of the page for the second step.
     """
-    from django.contrib.auth import login
-
     login(request, user)
     # Every sign-in asks for the second factor again, even for the same person's session.
     request.session.pop(DEVICE_ID_SESSION_KEY, None)

@@ -8,6 +8,7 @@ lockout page.
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
 
 import segno
@@ -144,8 +145,6 @@ def _qr_code(config_url: str) -> str:
 
 
 def _grouped_key(device: Any) -> str:
-    from base64 import b32encode
-
     key = b32encode(device.bin_key).decode()
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 

@@ -22,9 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from audit.log import log_access
-from records import policy as records_policy
-from records.models import Level
+from records.selectors import log_reads
 
 from . import policy, selectors, services
 from .forms import RationaleForm
@@ -160,7 +158,7 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         return False
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
-        return records_policy.has_lead_approval(request.user)
+        return policy.approves_decisions(request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [str(name) for _, options in self.fieldsets for name in options["fields"]]
@@ -270,8 +268,7 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         decision = self.get_queryset(request).filter(pk=object_id).first()
         if decision is not None:
-            if decision.level >= Level.SENSITIVE:
-                log_access(actor=request.user, objects=[decision], request=request)
+            log_reads(request.user, [decision], request=request)
             extra_context["file"] = selectors.decision_file(request.user, decision, request=request)
             extra_context["can_decide"] = (
                 decision.lead_decision == LeadDecision.PENDING

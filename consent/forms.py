@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from records import policy as records_policy
 from records.forms import DATETIME_FORMATS, DateTimeLocalInput, local_now
-from records.models import Carer, Child, InformedHow, Level, Role, Staff
+from records.models import Carer, Child, InformedHow, Level, Staff
 
 from . import policy
 from .models import (
@@ -33,6 +33,7 @@ from .models import (
     SharingDecision,
     SubjectConfidentiality,
 )
+from .selectors import given_consents
 
 BLANK = [("", "Choose…")]
 ANSWERS = [
@@ -177,9 +178,7 @@ class DisclosureForm(forms.Form):
         self.fields["discloser_carer"].queryset = carers  # type: ignore[attr-defined]
         self.fields["subject_carers"].queryset = carers  # type: ignore[attr-defined]
         self.fields["subject_children"].queryset = family_children(user, child)  # type: ignore[attr-defined]
-        self.fields["received_by"].queryset = Staff.objects.filter(active=True).exclude(  # type: ignore[attr-defined]
-            role=Role.OFFICE
-        )
+        self.fields["received_by"].queryset = records_policy.staff_working_with_children()  # type: ignore[attr-defined]
         self.fields["received_by"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
         self.fields["received_by"].initial = me
         self.fields["subject_children"].initial = [child.pk]
@@ -414,8 +413,6 @@ class DecisionForm(forms.Form):
 
 
 def _given_consents(user: Any, child: Child) -> list[ConsentRecord]:
-    from .selectors import given_consents
-
     return given_consents(user, child)
 
 

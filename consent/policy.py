@@ -102,11 +102,27 @@ def can_answer_confidentiality(user: Any, disclosure: Disclosure) -> bool:
     )
 
 
+def approves_decisions(user: Any) -> bool:
+    """Approving or declining sharing is the Lead's, or the Deputy's while acting Lead."""
+    return records_policy.has_lead_approval(user)
+
+
+def approvable_q(user: Any) -> Q:
+    """Of the pending decisions, those this person may judge: nobody but the Lead approves their
+    own proposal. Narrows a queryset already filtered to what the person may read."""
+    staff = records_policy.staff_of(user)
+    if staff is None or not approves_decisions(user):
+        return Q(pk__in=[])
+    if records_policy.is_lead(user):
+        return Q()
+    return ~Q(author=staff)
+
+
 def can_approve(user: Any, decision: SharingDecision) -> bool:
     """The Lead, or the Deputy while acting Lead; nobody but the Lead approves their own
     proposal."""
     staff = records_policy.staff_of(user)
-    if staff is None or not records_policy.has_lead_approval(user):
+    if staff is None or not approves_decisions(user):
         return False
     return records_policy.is_lead(user) or decision.author_id != staff.pk
 

@@ -14,10 +14,11 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from audit.log import log_access, log_event
+from audit.log import log_event
 from core.http import uuid_or_404
 from records import policy as records_policy
-from records.models import Carer, Child, Level, RecordEntry
+from records.models import Carer, Child, RecordEntry
+from records.selectors import log_reads
 
 from . import policy
 from .models import (
@@ -38,15 +39,6 @@ SHARED_STATES = (
     DecisionState.FAMILY_INFORMED,
     DecisionState.FAMILY_NOT_INFORMED,
 )
-
-
-def _log_sensitive(user: Any, objects: Iterable[Any], request: Any, event: str = "read") -> None:
-    log_access(
-        actor=user,
-        objects=[o for o in objects if o.level >= Level.SENSITIVE],
-        request=request,
-        event=event,
-    )
 
 
 def _refused(user: Any, model: type[models.Model], pk: UUID, request: Any) -> None:
@@ -78,13 +70,13 @@ def get_disclosure_for_user(user: Any, disclosure_id: Any, *, request: Any = Non
     if disclosure is None:
         _refused(user, Disclosure, pk, request)
         raise Http404("No such disclosure")
-    _log_sensitive(user, [disclosure], request)
+    log_reads(user, [disclosure], request=request)
     return disclosure
 
 
 def disclosures_for_child(user: Any, child: Child, *, request: Any = None) -> list[Disclosure]:
     disclosures = list(_disclosures(policy.visible_disclosures(user).filter(child=child)))
-    _log_sensitive(user, disclosures, request)
+    log_reads(user, disclosures, request=request)
     return disclosures
 
 
@@ -151,14 +143,14 @@ def get_carer_for_user(user: Any, carer_id: Any) -> Carer:
 
 def consent_ledger_of_carer(user: Any, carer: Carer, *, request: Any = None) -> list[ConsentLine]:
     rows = list(_consent_rows(policy.visible_consent_records(user).filter(carer=carer)))
-    _log_sensitive(user, rows, request)
+    log_reads(user, rows, request=request)
     return ledger(rows)
 
 
 def consent_ledger_of_child(user: Any, child: Child, *, request: Any = None) -> list[ConsentLine]:
     """The consent history of all the child's carers, for judging a sharing decision."""
     rows = list(_consent_rows(policy.visible_consent_records(user).filter(child=child)))
-    _log_sensitive(user, rows, request)
+    log_reads(user, rows, request=request)
     return ledger(rows)
 
 
@@ -211,7 +203,7 @@ def get_decision_for_user(user: Any, decision_id: Any, *, request: Any = None) -
     if decision is None:
         _refused(user, SharingDecision, pk, request)
         raise Http404("No such sharing decision")
-    _log_sensitive(user, [decision], request)
+    log_reads(user, [decision], request=request)
     return decision
 
 
@@ -222,7 +214,7 @@ def decisions_for_child(user: Any, child: Child, *, request: Any = None) -> list
         .select_related("author", "decided_by", "supersedes")
         .order_by("-proposed_at")
     )
-    _log_sensitive(user, decisions, request)
+    log_reads(user, decisions, request=request)
     return decisions
 
 
@@ -253,7 +245,7 @@ def decision_file(user: Any, decision: SharingDecision, *, request: Any = None) 
         .select_related("author")
         .order_by("-proposed_at")
     )
-    _log_sensitive(user, [*entries, *consent_rows, *earlier], request)
+    log_reads(user, [*entries, *consent_rows, *earlier], request=request)
     return DecisionFile(
         decision=decision,
         entries=entries,
@@ -286,7 +278,6 @@ def dashboard_tasks(user: Any, now: datetime | None = None) -> dict[str, Any]:
     if staff is None or not policy.reads_consent(user):
         tasks["total"] = 0
         return tasks
-    is_manager = records_policy.is_manager(user)
     tasks["not_yet_asked"] = (
         policy.visible_disclosures(user)
         .filter(received_by=staff)
@@ -299,13 +290,13 @@ def dashboard_tasks(user: Any, now: datetime | None = None) -> dict[str, Any]:
         .order_by("disclosed_at")
     )
     pending = decisions.filter(lead_decision=LeadDecision.PENDING)
-    if records_policy.has_lead_approval(user):
-        judgeable = pending if records_policy.is_lead(user) else pending.exclude(author=staff)
+    if policy.approves_decisions(user):
+        judgeable = pending.filter(policy.approvable_q(user))
         tasks["awaiting_approval"] = judgeable.filter(retrospective=False).order_by("proposed_at")
         tasks["retrospective_due"] = judgeable.filter(retrospective=True).order_by("review_due_at")
     else:
         tasks["my_proposals"] = pending.filter(author=staff).order_by("proposed_at")
-    mine = decisions if is_manager else decisions.filter(author=staff)
+    mine = decisions.filter(records_policy.own_work_q(user, key_children=False))
     referrals = mine.filter(recipient_kind__in=REFERRAL_RECIPIENTS, state__in=SHARED_STATES)
     tasks["referrals_overdue"] = referrals.filter(
         acknowledged_at__isnull=True, acknowledgement_due_at__lt=now
@@ -313,9 +304,7 @@ def dashboard_tasks(user: Any, now: datetime | None = None) -> dict[str, Any]:
     tasks["referrals_awaiting_outcome"] = referrals.filter(
         acknowledged_at__isnull=False, outcome=""
     ).order_by("acknowledged_at")
-    to_inform = decisions.filter(state=DecisionState.SHARED)
-    if not is_manager:
-        to_inform = to_inform.filter(Q(author=staff) | Q(child__key_person=staff))
+    to_inform = decisions.filter(state=DecisionState.SHARED).filter(records_policy.own_work_q(user))
     tasks["families_to_inform"] = to_inform.order_by("shared_at")
     task_names = (
         "not_yet_asked",

@@ -24,7 +24,7 @@ from audit.log import log_event
 from core.rules import CLOCK_GRACE, blank, in_future, raise_errors, require
 from records import policy as records_policy
 from records import services as records_services
-from records.models import Carer, Child, InformedHow, Level, RecordEntry, Role, Staff
+from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff
 
 from . import policy
 from .models import (
@@ -53,6 +53,7 @@ from .models import (
     SharingDecision,
     SubjectConfidentiality,
 )
+from .working_days import one_working_day_after
 
 
 def _staff(user: Any) -> Staff:
@@ -133,7 +134,7 @@ def record_disclosure(
         and not policy.visible_carers(author).filter(pk=discloser_carer.pk).exists()
     ):
         errors["discloser_carer"] = "Choose a carer of a child you work with."
-    if not received_by.active or received_by.role == Role.OFFICE:
+    if not records_policy.works_with_children(received_by):
         errors["received_by"] = "Choose the member of staff they told."
     _not_in_future(disclosed_at, "disclosed_at", "When they told us", errors)
     if blank(what):
@@ -639,7 +640,6 @@ def record_emergency_share(
 ) -> SharingDecision:
     """The Lead or Deputy records a share that already happened because a child was at risk.
     It shows as retrospective and is due for the Lead's review within one working day."""
-    from .working_days import one_working_day_after
 
     staff = _staff(author)
     require(policy.can_record_emergency_share(author, child))
@@ -701,7 +701,7 @@ def _decide(
 ) -> SharingDecision:
     staff = _staff(by)
     require(
-        records_policy.has_lead_approval(by),
+        policy.approves_decisions(by),
         "Only the Lead, or the Deputy while acting Lead, may approve or decline sharing.",
     )
     if not policy.can_approve(by, decision):
@@ -779,7 +779,6 @@ def mark_shared(
     request: Any = None,
 ) -> SharingDecision:
     """What exactly was shared, when, how and by whom — only after the Lead approved sharing."""
-    from .working_days import one_working_day_after
 
     staff = _staff(by)
     require(policy.can_mark_shared(by, decision))

@@ -19,6 +19,7 @@ from functools import cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 NONCE_BYTES = 12
@@ -85,8 +86,6 @@ def _ring_for(spec: str) -> KeyRing:
 
 
 def keyring() -> KeyRing:
-    from django.conf import settings
-
     return _ring_for(settings.CONFIDE_ENCRYPTION_KEYS)
 
 

@@ -183,7 +183,7 @@ class DemoBuilder:
                 email=f"{spec.username}@{demo.DOMAIN}",
                 password=self.password,
                 # The Lead and Deputy enter the admin screen to judge sharing decisions.
-                is_staff=spec.role in policy.MANAGERS,
+                is_staff=policy.enters_admin(spec.role),
             )
             staff = Staff.objects.create(
                 user=user,

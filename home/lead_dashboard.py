@@ -4,8 +4,9 @@ items are listed, and a small chart of the open subject-access requests by the t
 It counts only what the dashboard has already read through the selectors (access_requests and
 consent ``dashboard_tasks``, ``entries_to_inform``), which apply the policy: it can count nothing
 the person may not see. The summary is for those who handle the setting's deadlines, the Lead and
-the Deputy (``records.policy.is_manager``); the rows about approvals only for whoever approves
-(the Lead, or the Deputy while acting Lead), as the consent tasks themselves.
+the Deputy (``access_requests.policy.can_handle_requests``); the rows about approvals only for
+whoever approves (``consent.policy.approves_decisions``: the Lead, or the Deputy while acting
+Lead), as the consent tasks themselves.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
-from records import policy
+from consent import policy as consent_policy
 from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
@@ -100,7 +102,7 @@ def lead_summary(
     today: date | None = None,
 ) -> LeadSummary | None:
     """The summary for the Lead or the Deputy; None for everyone else."""
-    if not policy.is_manager(user) or sar_tasks is None:
+    if not sar_policy.can_handle_requests(user) or sar_tasks is None:
         return None
     today = today or timezone.localdate()
     dashboard = reverse("dashboard")
@@ -122,7 +124,7 @@ def lead_summary(
             urgent=True,
         ),
     ]
-    if policy.has_lead_approval(user):
+    if consent_policy.approves_decisions(user):
         decisions = reverse("admin:consent_sharingdecision_changelist")
         pending = f"{decisions}?lead_decision__exact=pending&retrospective__exact="
         counts += [

@@ -294,6 +294,7 @@ PRINT_SCALE = 6  # pixels per unit: 1500 px across, sharp at the 90 mm it is pri
 @cache
 def figures_png() -> bytes:
     """Both figures, without marks or names, as a PNG (made once per process)."""
+    # Pillow loads only when a file is printed: pages shown on screen draw SVG.
     from PIL import Image, ImageDraw
 
     k = PRINT_SCALE

@@ -8,16 +8,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from . import body_map
+from . import body_map, policy
 from .models import (
     Category,
     Family,
     InformedHow,
     Level,
     Relationship,
-    Role,
     Room,
-    Staff,
     StaffRecordKind,
 )
 
@@ -55,7 +53,7 @@ class ChildForm(forms.Form):
     left_on = forms.DateField(label="Leaving date", widget=DateInput(), required=False)
     room = forms.ModelChoiceField(queryset=Room.objects.all())
     key_person = forms.ModelChoiceField(
-        queryset=Staff.objects.filter(active=True).exclude(role=Role.OFFICE), required=False
+        queryset=policy.staff_working_with_children(), required=False
     )
     family = forms.ModelChoiceField(queryset=Family.objects.all())
 
@@ -198,7 +196,7 @@ class NotInformedForm(forms.Form):
 class GrantForm(forms.Form):
     grantee = forms.ModelChoiceField(
         label="Practitioner",
-        queryset=Staff.objects.filter(role=Role.PRACTITIONER, active=True),
+        queryset=policy.possible_grant_holders(),
     )
     level = forms.TypedChoiceField(label="Up to level", choices=Level.choices, coerce=int)
     reason = forms.CharField(
@@ -228,7 +226,7 @@ class ReviewForm(forms.Form):
 
 class StaffForm(forms.Form):
     full_name = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=[c for c in Role.choices if c[0] != Role.LEAD])
+    role = forms.ChoiceField(choices=policy.assignable_roles)
     rooms = forms.ModelMultipleChoiceField(
         queryset=Room.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -260,7 +258,7 @@ class StaffRecordForm(forms.Form):
 
 
 class ActingLeadForm(forms.Form):
-    deputy = forms.ModelChoiceField(queryset=Staff.objects.filter(role=Role.DEPUTY, active=True))
+    deputy = forms.ModelChoiceField(queryset=policy.possible_acting_leads())
     reason = forms.CharField(max_length=500)
     ends_at = forms.DateTimeField(
         label="Until",

@@ -68,6 +68,81 @@ def is_practitioner(user: Any) -> bool:
     return role_of(user) == Role.PRACTITIONER
 
 
+# --- who may hold which place ---------------------------------------------------------------
+
+
+def managers() -> QuerySet[Staff]:
+    """The active Lead and Deputy: told of a break-glass opening, and of what waits for them."""
+    return Staff.objects.filter(role__in=MANAGERS, active=True)
+
+
+def the_lead() -> Staff | None:
+    return Staff.objects.filter(role=Role.LEAD, active=True).first()
+
+
+def has_a_lead() -> bool:
+    return Staff.objects.filter(role=Role.LEAD, active=True).exists()
+
+
+def enters_admin(role: str) -> bool:
+    """The Lead and Deputy enter the admin screen (to judge sharing decisions); nobody else does."""
+    return role in MANAGERS
+
+
+def works_with_children(staff: Staff) -> bool:
+    """Active staff other than the office: may be a key person, or be told a disclosure."""
+    return staff.active and staff.role != Role.OFFICE
+
+
+def staff_working_with_children() -> QuerySet[Staff]:
+    return Staff.objects.filter(active=True).exclude(role=Role.OFFICE)
+
+
+def may_hold_grant(staff: Staff) -> bool:
+    """Need-to-know grants are for active practitioners (Lead and Deputy see everything)."""
+    return staff.active and staff.role == Role.PRACTITIONER
+
+
+def possible_grant_holders() -> QuerySet[Staff]:
+    return Staff.objects.filter(role=Role.PRACTITIONER, active=True)
+
+
+def may_act_as_lead(staff: Staff) -> bool:
+    return staff.active and staff.role == Role.DEPUTY
+
+
+def possible_acting_leads() -> QuerySet[Staff]:
+    return Staff.objects.filter(role=Role.DEPUTY, active=True)
+
+
+def assignable_roles() -> list[tuple[str, str]]:
+    """The roles the Lead may give on the staff pages: there is one Lead, handed over in the admin."""
+    return [(value, label) for value, label in Role.choices if value != Role.LEAD]
+
+
+def role_change_refusal(staff: Staff | None, role: str) -> str | None:
+    """Why this role may not be given to this person (None for a new account), or None."""
+    current = staff.role if staff is not None else None
+    if role == Role.LEAD and current != Role.LEAD:
+        return "There is one Lead; hand over the role in the admin."
+    if current == Role.LEAD and role != Role.LEAD:
+        return "The Lead's own role cannot be changed here."
+    return None
+
+
+def own_work_q(user: Any, *, key_children: bool = True) -> Q:
+    """What a person follows up from their dashboard: everything, for the Lead and the Deputy;
+    for others, what they wrote (and, with ``key_children``, what concerns their key children).
+    Narrows a queryset already filtered to what the person may read."""
+    staff = staff_of(user)
+    if staff is None or staff.role in MANAGERS:
+        return Q()
+    q = Q(author=staff)
+    if key_children:
+        q |= Q(child__key_person=staff)
+    return q
+
+
 # --- children -------------------------------------------------------------------------------
 
 
@@ -231,3 +306,14 @@ def can_see_staff_record_reads(user: Any) -> bool:
 
 def grantable_levels() -> list[tuple[int, str]]:
     return list(Level.choices)
+
+
+# --- which reads are audited -------------------------------------------------------------------
+
+# Every read of a sensitive or child-protection item is written to the audit log (DESIGN.md, rule
+# 8); general progress is not, or every page of the register would be.
+AUDITED_FROM_LEVEL = Level.SENSITIVE
+
+
+def read_is_audited(level: int) -> bool:
+    return level >= AUDITED_FROM_LEVEL

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -17,17 +20,30 @@ from core.http import uuid_or_404
 
 from . import policy
 from .models import (
+    ActingLead,
     Amendment,
     Attachment,
     BreakGlass,
     Child,
-    Level,
     NeedToKnowGrant,
     ParentInformed,
     RecordEntry,
     Staff,
     StaffRecord,
 )
+
+
+def log_reads(
+    user: Any, objects: Iterable[Any], *, request: Any = None, event: str = "read"
+) -> None:
+    """Write to the audit log the reads of these items (anything with a ``level``) that the policy
+    says are audited: one insert for a page, whatever its size."""
+    log_access(
+        actor=user,
+        objects=[o for o in objects if policy.read_is_audited(o.level)],
+        request=request,
+        event=event,
+    )
 
 
 def get_child_for_user(user: Any, child_id: Any) -> Child:
@@ -100,12 +116,7 @@ def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEn
     )
     entries = _with_history(list(shown), visible)
     decrypt_fields(entries, "text")
-    log_access(
-        actor=user,
-        objects=[e for e in entries if e.level >= Level.SENSITIVE],
-        request=request,
-        event="read",
-    )
+    log_reads(user, entries, request=request)
     return entries
 
 
@@ -125,8 +136,7 @@ def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> Reco
             log_event(actor=user, event="refused", obj=RecordEntry(pk=pk), request=request)
         raise Http404("No such entry")
     _with_history([entry], visible)
-    if entry.level >= Level.SENSITIVE:
-        log_access(actor=user, objects=[entry], request=request)
+    log_reads(user, [entry], request=request)
     return entry
 
 
@@ -142,11 +152,8 @@ def get_attachment_for_user(user: Any, attachment_id: Any, *, request: Any = Non
 
 
 def entries_to_inform(user: Any) -> QuerySet[RecordEntry]:
-    staff = policy.staff_of(user)
     qs = policy.visible_entries(user).filter(parent_informed=ParentInformed.TO_INFORM)
-    if staff is not None and not policy.is_manager(user):
-        qs = qs.filter(Q(author=staff) | Q(child__key_person=staff))
-    return qs.select_related("child").order_by("occurred_at")
+    return qs.filter(policy.own_work_q(user)).select_related("child").order_by("occurred_at")
 
 
 def my_key_children(user: Any) -> QuerySet[Child]:
@@ -213,6 +220,25 @@ def get_staff_for_manager(user: Any, staff_id: Any) -> Staff:
     return staff
 
 
+def acting_leads_now(user: Any) -> QuerySet[ActingLead]:
+    if not policy.can_manage_staff(user):
+        return ActingLead.objects.none()
+    return ActingLead.objects.live().select_related("deputy")
+
+
+def acting_lead_appointments(user: Any) -> QuerySet[ActingLead]:
+    if not policy.can_appoint_acting_lead(user):
+        return ActingLead.objects.none()
+    return ActingLead.objects.select_related("deputy", "appointed_by")
+
+
+def get_acting_lead_appointment(user: Any, appointment_id: Any) -> ActingLead:
+    appointment = acting_lead_appointments(user).filter(pk=uuid_or_404(appointment_id)).first()
+    if appointment is None:
+        raise Http404("No such appointment")
+    return appointment
+
+
 def staff_records(user: Any, staff: Staff, *, request: Any = None) -> list[StaffRecord]:
     records = list(
         policy.visible_staff_records(user).filter(staff=staff).select_related("recorded_by")
@@ -226,9 +252,6 @@ def staff_records(user: Any, staff: Staff, *, request: Any = None) -> list[Staff
 
 def audit_for_child(user: Any, child: Child) -> QuerySet:
     """Who viewed and who changed this child's record, and when."""
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
     ct = ContentType.objects.get_for_models(Child, RecordEntry, Amendment, Attachment)
@@ -255,9 +278,6 @@ def audit_for_child(user: Any, child: Child) -> QuerySet:
 
 
 def audit_log(user: Any) -> QuerySet:
-    from auditlog.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
     qs = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")

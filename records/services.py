@@ -241,7 +241,7 @@ def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
     require(policy.can_manage_register(by))
     _check_child_dates(fields["date_of_birth"], fields["started_on"], fields.get("left_on"))
     key_person = fields.get("key_person")
-    if key_person is not None and (not key_person.active or key_person.role == Role.OFFICE):
+    if key_person is not None and not policy.works_with_children(key_person):
         raise ValidationError({"key_person": "The key person must be an active practitioner."})
     carers = fields.pop("carers", None)
     child = child or Child()
@@ -296,7 +296,7 @@ def give_grant(
         errors["ends_at"] = "The end must be in the future."
     elif ends_at > now + timedelta(days=MAX_GRANT_DAYS):
         errors["ends_at"] = f"A grant may last at most {MAX_GRANT_DAYS} days; renew it if needed."
-    if not grantee.active or grantee.role != Role.PRACTITIONER:
+    if not policy.may_hold_grant(grantee):
         errors["grantee"] = "Grants are for active practitioners."
     if errors:
         raise ValidationError(errors)
@@ -348,7 +348,7 @@ def appoint_acting_lead(
     lead = policy.staff_of(appointed_by)
     require(lead is not None and policy.can_appoint_acting_lead(appointed_by))
     errors = {}
-    if deputy.role != Role.DEPUTY or not deputy.active:
+    if not policy.may_act_as_lead(deputy):
         errors["deputy"] = "Only an active Deputy can be made acting Lead."
     if not reason.strip():
         errors["reason"] = "Say why (for example: the Lead is on leave)."
@@ -412,7 +412,7 @@ def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None)
     )
     access.save()
     log_event(actor=by, event="break_glass_opened", obj=access, request=request)
-    managers = Staff.objects.filter(role__in=policy.MANAGERS, active=True).select_related("user")
+    managers = policy.managers().select_related("user")
     recipients = [m.user.email for m in managers if m.user.email]
     if recipients:
         transaction.on_commit(lambda: _tell_managers_of_break_glass(access, recipients))
@@ -444,7 +444,7 @@ def create_first_lead(
     *, username: str, full_name: str, email: str, password: str
 ) -> tuple[Staff, str]:
     """Set up a new installation's Lead from the console (there is nobody yet to create them)."""
-    if Staff.objects.filter(role=Role.LEAD, active=True).exists():
+    if policy.has_a_lead():
         raise ValidationError("This installation already has a Lead.")
     user = accounts.new_account(username=username, email=email, password=password, is_staff=True)
     staff = Staff.objects.create(
@@ -467,14 +467,15 @@ def create_staff(
 ) -> tuple[Staff, str]:
     """A new account with its initial password and a one-time two-factor enrolment code."""
     require(policy.can_manage_staff(created_by))
-    if role == Role.LEAD:
-        raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
+    refusal = policy.role_change_refusal(None, role)
+    if refusal:
+        raise ValidationError({"role": refusal})
     user = accounts.new_account(
         username=username,
         email=email,
         password=password,
         # Lead and Deputy enter the admin screen to judge sharing decisions; nobody else does.
-        is_staff=role in policy.MANAGERS,
+        is_staff=policy.enters_admin(role),
     )
     staff = Staff.objects.create(
         user=user,
@@ -494,17 +495,16 @@ def update_staff(
     *, staff: Staff, by: Any, full_name: str, role: str, rooms: Iterable[Room], job_title: str = ""
 ) -> Staff:
     require(policy.can_manage_staff(by))
-    if role == Role.LEAD and staff.role != Role.LEAD:
-        raise ValidationError({"role": "There is one Lead; hand over the role in the admin."})
-    if staff.role == Role.LEAD and role != Role.LEAD:
-        raise ValidationError({"role": "The Lead's own role cannot be changed here."})
+    refusal = policy.role_change_refusal(staff, role)
+    if refusal:
+        raise ValidationError({"role": refusal})
     staff.full_name = full_name
     staff.role = role
     staff.job_title = job_title
     staff.save()
     staff.rooms.set(rooms)
-    if staff.user.is_staff != (role in policy.MANAGERS) and not staff.user.is_superuser:
-        staff.user.is_staff = role in policy.MANAGERS
+    if staff.user.is_staff != policy.enters_admin(role) and not staff.user.is_superuser:
+        staff.user.is_staff = policy.enters_admin(role)
         staff.user.save(update_fields=["is_staff"])
     return staff
 

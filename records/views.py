@@ -37,7 +37,6 @@ from .forms import (
     StaffForm,
     StaffRecordForm,
 )
-from .models import ActingLead
 from .timeline import build_timeline
 
 
@@ -485,7 +484,7 @@ def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
 def staff_list(request: HttpRequest) -> HttpResponse:
     require(policy.can_manage_staff(request.user))
     staff = selectors.staff_for_manager(request.user)
-    acting = ActingLead.objects.live().select_related("deputy")
+    acting = selectors.acting_leads_now(request.user)
     return render(request, "records/staff_list.html", {"staff": staff, "acting": acting})
 
 
@@ -619,17 +618,14 @@ def acting_lead(request: HttpRequest) -> HttpResponse:
         if done is not None:
             messages.success(request, "The Deputy is acting Lead until the time you gave.")
             return redirect("staff_list")
-    appointments = ActingLead.objects.select_related("deputy", "appointed_by")[:20]
+    appointments = selectors.acting_lead_appointments(request.user)[:20]
     return render(request, "records/acting_lead.html", {"form": form, "appointments": appointments})
 
 
 @login_required
 @require_POST
 def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
-    require(policy.can_appoint_acting_lead(request.user))
-    appointment = ActingLead.objects.filter(pk=appointment_id).first()
-    if appointment is None:
-        raise Http404("No such appointment")
+    appointment = selectors.get_acting_lead_appointment(request.user, appointment_id)
     asking = confirm_first(
         request,
         title=f"End {appointment.deputy.full_name}'s time as acting Lead now?",

@@ -28,6 +28,7 @@ from ..models import (
     Status,
     SubjectAccessRequest,
 )
+from ..pdf import encrypt_pdf
 from .common import (
     LINK_ATTEMPTS_PER_WINDOW,
     LINK_DAYS,
@@ -79,8 +80,6 @@ def new_password() -> str:
 def release_copy(*, sar: SubjectAccessRequest, by: Any, request: Any = None) -> tuple[Release, str]:
     """The approved bundle, protected with a new password (AES-256). The password is returned
     once, to be shown to staff; it is never stored. A lost password means a new release."""
-    from ..pdf import encrypt_pdf
-
     staff = _handler(by)
     if sar.status not in (Status.APPROVED, Status.SENT):
         raise ValidationError("Nothing leaves before the Lead has approved the bundle.")

@@ -93,6 +93,7 @@ def start_render(*, sar: SubjectAccessRequest, by: Any) -> uuid.UUID:
             )
         log_event(actor=by, event="sar_render_queued", obj=sar)
     sar.refresh_from_db()
+    # The task calls these services back: imported here, not at the top, to avoid a cycle.
     from ..tasks import render_bundle
 
     try:

@@ -105,8 +105,8 @@ def sar_new(request: HttpRequest) -> HttpResponse:
                 f"{sar.received_on:%d/%m/%Y}. The Lead and Deputy have been told.",
             )
             if policy.can_handle_requests(user):
-                return redirect("sar_detail", request_id=sar.pk)
-            return redirect("dashboard")
+                return redirect("access_requests:detail", request_id=sar.pk)
+            return redirect("home:dashboard")
     return render(
         request, "access_requests/new.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -175,18 +175,18 @@ def _action(
                 run(request, sar, {})
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
-                return redirect("sar_detail", request_id=sar.pk)
+                return redirect("access_requests:detail", request_id=sar.pk)
             except PermissionDenied:
                 raise Http404("Not found") from None
             messages.success(request, done_message)
-            return redirect("sar_detail", request_id=sar.pk)
+            return redirect("access_requests:detail", request_id=sar.pk)
         form = FORMS[form_name](request.POST)
         if form.is_valid():
             data = form.cleaned_data
             result = apply_service(form, lambda: run(request, sar, data) or True)
             if result is not None:
                 messages.success(request, done_message)
-                return redirect("sar_detail", request_id=sar.pk)
+                return redirect("access_requests:detail", request_id=sar.pk)
         sar.refresh_from_db()
         return _detail_page(request, sar, **{form_name: form})
 
@@ -326,8 +326,8 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
                 .first()
             )
             if following is not None:
-                return redirect("sar_item", request_id=sar.pk, item_id=following.pk)
-            return redirect("sar_detail", request_id=sar.pk)
+                return redirect("access_requests:item", request_id=sar.pk, item_id=following.pk)
+            return redirect("access_requests:detail", request_id=sar.pk)
     has_errors = bool(form.errors) or passages.total_error_count() > 0
     return render(
         request,
@@ -378,7 +378,7 @@ def sar_release(request: HttpRequest, request_id: Any) -> HttpResponse:
         release, password = services.release_copy(sar=sar, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("sar_detail", request_id=sar.pk)
+        return redirect("access_requests:detail", request_id=sar.pk)
     # Shown once: the page is not stored by the browser (NoStoreMiddleware), and never again.
     return render(
         request,
@@ -403,7 +403,7 @@ def sar_send_link(request: HttpRequest, request_id: Any) -> HttpResponse:
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
 
     def link_url(token: str) -> str:
-        return request.build_absolute_uri(reverse("sar_link", args=[token]))
+        return request.build_absolute_uri(reverse("access_requests:link", args=[token]))
 
     try:
         link = services.send_link(sar=sar, by=request.user, link_url=link_url, request=request)
@@ -415,7 +415,7 @@ def sar_send_link(request: HttpRequest, request_id: Any) -> HttpResponse:
             f"A one-time link was emailed to the requester; it works once, until "
             f"{link.expires_at:%d/%m/%Y %H:%M}. Give them the password separately.",
         )
-    return redirect("sar_detail", request_id=sar.pk)
+    return redirect("access_requests:detail", request_id=sar.pk)
 
 
 @login_required

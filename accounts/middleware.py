@@ -16,7 +16,13 @@ from django.utils import timezone
 from .sessions import LAST_SEEN, STARTED, session_end_reason
 
 # Pages a signed-in user may reach before completing two-factor sign-in.
-TWO_FACTOR_EXEMPT = ("login", "logout", "two_factor_verify", "two_factor_setup", "two_factor_enrol")
+TWO_FACTOR_EXEMPT = (
+    "accounts:login",
+    "accounts:logout",
+    "accounts:two_factor_verify",
+    "accounts:two_factor_setup",
+    "accounts:two_factor_enrol",
+)
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -47,7 +53,7 @@ class SessionLimitsMiddleware:
                 query = {"ended": reason}
                 if request.method == "GET":
                     query["next"] = request.get_full_path()
-                return _no_store(redirect(f"{reverse('login')}?{urlencode(query)}"))
+                return _no_store(redirect(f"{reverse('accounts:login')}?{urlencode(query)}"))
             session[LAST_SEEN] = now
         return self.get_response(request)
 
@@ -68,7 +74,7 @@ class RequireTwoFactorMiddleware:
             if request.path not in exempt_paths and not request.path.startswith(
                 settings.STATIC_URL or "/static/"
             ):
-                return _no_store(redirect("two_factor_verify"))
+                return _no_store(redirect("accounts:two_factor_verify"))
         return self.get_response(request)
 
 

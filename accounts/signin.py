@@ -85,7 +85,7 @@ def start_sign_in(request: HttpRequest, user: Any, *, next_url: str | None = Non
     target = safe_next(request, next_url)
     if target:
         request.session[NEXT] = target
-    return "two_factor_verify" if has_second_factor(user) else "two_factor_enrol"
+    return "accounts:two_factor_verify" if has_second_factor(user) else "accounts:two_factor_enrol"
 
 
 def _cycle_session_key(request: HttpRequest, user: Any) -> None:

@@ -46,7 +46,7 @@ ENDED = {
 
 def _signed_out_elsewhere() -> HttpResponse:
     # After a lockout the session is signed out; axes' middleware replaces this with its page.
-    return redirect("login")
+    return redirect("accounts:login")
 
 
 @sensitive_post_parameters("password")
@@ -72,7 +72,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "You have signed out.")
-    return redirect("login")
+    return redirect("accounts:login")
 
 
 @sensitive_post_parameters("code")
@@ -80,11 +80,11 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
-        return redirect("login")
+        return redirect("accounts:login")
     if user.is_verified():
         return redirect(settings.LOGIN_REDIRECT_URL)
     if not signin.has_second_factor(user):
-        return redirect("two_factor_enrol")
+        return redirect("accounts:two_factor_enrol")
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if lockout.refuse_if_locked(request, user, stage="two_factor"):
@@ -118,9 +118,9 @@ def _warn_if_few_backup_codes(request: HttpRequest, device: Any) -> None:
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
-        return redirect("login")
+        return redirect("accounts:login")
     if signin.has_second_factor(user):
-        return redirect("two_factor_verify")
+        return redirect("accounts:two_factor_verify")
     form = EnrolmentCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if lockout.refuse_if_locked(request, user, stage="enrolment_code"):
@@ -129,7 +129,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
             enrolment = signin.find_enrolment_code(user, form.cleaned_data["code"])
             if enrolment is not None:
                 signin.begin_enrolment(request, enrolment=enrolment)
-                return redirect("two_factor_setup")
+                return redirect("accounts:two_factor_setup")
             form.add_error(
                 "code",
                 "That enrolment code is not right, or it has expired or been replaced. Check "
@@ -154,13 +154,13 @@ def _grouped_key(device: Any) -> str:
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not user.is_authenticated:
-        return redirect("login")
+        return redirect("accounts:login")
     if signin.has_second_factor(user):
-        return redirect("two_factor_verify")
+        return redirect("accounts:two_factor_verify")
     device = signin.pending_device(request)
     if device is None:
         messages.info(request, "Enter your enrolment code first.")
-        return redirect("two_factor_enrol")
+        return redirect("accounts:two_factor_enrol")
     form = SetupCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if lockout.refuse_if_locked(request, user, stage="two_factor_setup"):
@@ -172,7 +172,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                     codes = signin.finish_enrolment(request, device=result.device)
                 except ValidationError as exc:
                     messages.error(request, " ".join(exc.messages))
-                    return redirect("two_factor_enrol")
+                    return redirect("accounts:two_factor_enrol")
                 return render(
                     request,
                     "registration/backup_codes_new.html",
@@ -206,7 +206,11 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
             return render(
                 request,
                 "registration/backup_codes_new.html",
-                {"codes": codes, "enrolled": False, "continue_url": reverse("backup_codes")},
+                {
+                    "codes": codes,
+                    "enrolled": False,
+                    "continue_url": reverse("accounts:backup_codes"),
+                },
             )
         if getattr(request, "axes_locked_out", False):
             logout(request)
@@ -229,5 +233,5 @@ def password_change(request: HttpRequest) -> HttpResponse:
         # Keep this session (it stays verified); every other session of this user ends.
         update_session_auth_hash(request, user)
         messages.success(request, "Your password was changed.")
-        return redirect("dashboard")
+        return redirect("home:dashboard")
     return render(request, "registration/password_change.html", {"form": form})

@@ -105,8 +105,8 @@ def lead_summary(
     if not sar_policy.can_handle_requests(user) or sar_tasks is None:
         return None
     today = today or timezone.localdate()
-    dashboard = reverse("dashboard")
-    requests = reverse("sar_list")
+    dashboard = reverse("home:dashboard")
+    requests = reverse("access_requests:list")
     bars = sar_bars(sar_tasks["requests"], today)
     by_key = {bar.key: bar.count for bar in bars}
     counts = [

@@ -93,7 +93,7 @@ def _mark_words(category: str, level: int) -> tuple[str, str]:
 def _entry_url_pattern() -> str:
     """An entry's URL with {} for its key: one reverse() per process, not one per mark."""
     marker = "00000000-0000-0000-0000-000000000000"
-    return reverse("entry_detail", args=[marker]).replace(marker, "{}")
+    return reverse("records:entry_detail", args=[marker]).replace(marker, "{}")
 
 
 @dataclass

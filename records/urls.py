@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "records"
+
 urlpatterns = [
     path("children/", views.child_list, name="child_list"),
     path("children/new/", views.child_create, name="child_create"),

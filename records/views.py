@@ -109,7 +109,7 @@ def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
         )
         if saved is not None:
             messages.success(request, "The register was updated.")
-            return redirect("child_detail", child_id=saved.pk)
+            return redirect("records:child_detail", child_id=saved.pk)
     return render(request, "records/child_form.html", {"form": form, "child": child})
 
 
@@ -123,7 +123,7 @@ def family_create(request: HttpRequest) -> HttpResponse:
         )
         if family is not None:
             messages.success(request, f"The {family.name} family was added.")
-            return redirect("child_create")
+            return redirect("records:child_create")
     return render(request, "records/family_form.html", {"form": form})
 
 
@@ -159,7 +159,7 @@ def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
         )
         if saved is not None:
             messages.success(request, "The carer's details were saved.")
-            return redirect("child_contacts", child_id=child.pk)
+            return redirect("records:child_contacts", child_id=child.pk)
     return render(
         request, "records/carer_form.html", {"form": form, "child": child, "carer": carer}
     )
@@ -210,7 +210,7 @@ def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
         )
         if entry is not None:
             messages.success(request, "The entry was recorded.")
-            return redirect("child_detail", child_id=child.pk)
+            return redirect("records:child_detail", child_id=child.pk)
     return _entry_form_page(request, child, form, marks)
 
 
@@ -282,7 +282,7 @@ def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "The amendment was added; the original entry is kept.")
-            return redirect("entry_detail", entry_id=entry.pk)
+            return redirect("records:entry_detail", entry_id=entry.pk)
     return render(request, "records/entry_amend.html", {"entry": entry, "form": form})
 
 
@@ -302,7 +302,7 @@ def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "The file was attached.")
-            return redirect("entry_detail", entry_id=entry.pk)
+            return redirect("records:entry_detail", entry_id=entry.pk)
     return _entry_page(request, entry, attachment_form=form)
 
 
@@ -344,7 +344,7 @@ def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "Recorded that the parent was told.")
-            return redirect("entry_detail", entry_id=entry.pk)
+            return redirect("records:entry_detail", entry_id=entry.pk)
     return _entry_page(request, entry, informed_form=form)
 
 
@@ -364,7 +364,7 @@ def entry_not_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "Recorded your decision not to tell the parent, and why.")
-            return redirect("entry_detail", entry_id=entry.pk)
+            return redirect("records:entry_detail", entry_id=entry.pk)
     return _entry_page(request, entry, not_informed_form=form)
 
 
@@ -412,7 +412,7 @@ def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
             messages.success(
                 request, f"{grant.grantee.full_name} may now see this child's records."
             )
-            return redirect("child_detail", child_id=child.pk)
+            return redirect("records:child_detail", child_id=child.pk)
     return render(request, "records/grant_form.html", {"child": child, "form": form})
 
 
@@ -429,7 +429,7 @@ def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
             "again you would give a new grant, with a reason."
         ),
         button="Revoke the grant",
-        back_url=reverse("grant_list"),
+        back_url=reverse("records:grant_list"),
     )
     if asking:
         return asking
@@ -438,7 +438,7 @@ def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
         messages.success(request, "The grant was revoked; it stopped working at once.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("grant_list")
+    return redirect("records:grant_list")
 
 
 @login_required
@@ -459,7 +459,7 @@ def break_glass_open(request: HttpRequest, child_id: Any) -> HttpResponse:
                 request,
                 "Emergency access is open for 4 hours. The Lead and Deputy have been told.",
             )
-            return redirect("child_detail", child_id=child.pk)
+            return redirect("records:child_detail", child_id=child.pk)
     return render(request, "records/break_glass.html", {"child": child, "form": form})
 
 
@@ -476,7 +476,7 @@ def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "Review recorded.")
-            return redirect("dashboard")
+            return redirect("home:dashboard")
     return render(request, "records/break_glass_review.html", {"access": access, "form": form})
 
 
@@ -538,7 +538,7 @@ def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "Saved.")
-            return redirect("staff_list")
+            return redirect("records:staff_list")
     return render(request, "records/staff_form.html", {"form": form, "staff": staff})
 
 
@@ -554,7 +554,7 @@ def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
             "sign in again. Their records and what they wrote are kept."
         ),
         button="Turn off the account",
-        back_url=reverse("staff_edit", args=[staff.pk]),
+        back_url=reverse("records:staff_edit", args=[staff.pk]),
     )
     if asking:
         return asking
@@ -563,7 +563,7 @@ def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
         messages.success(request, f"{staff.full_name}'s account is off and every session ended.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("staff_list")
+    return redirect("records:staff_list")
 
 
 @login_required
@@ -593,7 +593,7 @@ def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "The record was added.")
-            return redirect("staff_records", staff_id=staff.pk)
+            return redirect("records:staff_records", staff_id=staff.pk)
     records = selectors.staff_records(request.user, staff, request=request)
     return render(
         request, "records/staff_records.html", {"staff": staff, "records": records, "form": form}
@@ -617,7 +617,7 @@ def acting_lead(request: HttpRequest) -> HttpResponse:
         )
         if done is not None:
             messages.success(request, "The Deputy is acting Lead until the time you gave.")
-            return redirect("staff_list")
+            return redirect("records:staff_list")
     appointments = selectors.acting_lead_appointments(request.user)[:20]
     return render(request, "records/acting_lead.html", {"form": form, "appointments": appointments})
 
@@ -634,7 +634,7 @@ def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
             "To give them back you would appoint them again, with a reason."
         ),
         button="End it now",
-        back_url=reverse("acting_lead"),
+        back_url=reverse("records:acting_lead"),
     )
     if asking:
         return asking
@@ -643,7 +643,7 @@ def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
         messages.success(request, "The acting Lead period has ended.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("acting_lead")
+    return redirect("records:acting_lead")
 
 
 @login_required

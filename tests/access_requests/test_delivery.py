@@ -88,8 +88,11 @@ def test_nothing_leaves_before_the_leads_approval(people, entries, client_for):
         services.release_copy(sar=sar, by=people.lead.user)
     with pytest.raises(PermissionDenied):
         services.approve_bundle(sar=sar, by=people.deputy.user)
-    assert client_for("lead").get(reverse("sar_download", args=[sar.pk])).status_code == 404
-    response = client_for("deputy").post(reverse("sar_send_link", args=[sar.pk]))
+    assert (
+        client_for("lead").get(reverse("access_requests:download", args=[sar.pk])).status_code
+        == 404
+    )
+    response = client_for("deputy").post(reverse("access_requests:send_link", args=[sar.pk]))
     assert response.status_code == 302
     assert not DownloadLink.objects.exists() and not Release.objects.exists()
     services.approve_bundle(sar=sar, by=people.lead.user)
@@ -98,7 +101,7 @@ def test_nothing_leaves_before_the_leads_approval(people, entries, client_for):
 
 def test_the_password_is_shown_once_and_never_stored(people, entries, client_for):
     sar = approved(people)
-    response = client_for("lead").post(reverse("sar_release", args=[sar.pk]))
+    response = client_for("lead").post(reverse("access_requests:release", args=[sar.pk]))
     match = re.search(r'aria-label="The password">([A-Z0-9-]+)<', response.content.decode())
     assert match
     password = match.group(1)
@@ -109,14 +112,14 @@ def test_the_password_is_shown_once_and_never_stored(people, entries, client_for
     stored += [str(e.additional_data) + str(e.changes) for e in LogEntry.objects.all()]
     assert not any(password in s for s in stored)
     # The detail page never shows it again.
-    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content.decode()
     assert password not in page
 
 
 def test_staff_download_is_an_attachment_and_audited(people, entries, client_for):
     sar = approved(people)
     release, _password = services.release_copy(sar=sar, by=people.lead.user)
-    response = client_for("deputy").get(reverse("sar_download", args=[sar.pk]))
+    response = client_for("deputy").get(reverse("access_requests:download", args=[sar.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert hashlib.sha256(response.content).hexdigest() == release.sha256
@@ -156,7 +159,7 @@ def test_the_link_is_emailed_and_the_request_is_sent(
 
 def test_the_one_time_link_works_once(people, entries, client):
     sar, token = _link(people, entries)
-    url = reverse("sar_link", args=[token])
+    url = reverse("access_requests:link", args=[token])
     # Opening the page (as a mail scanner would) does not use it up.
     assert client.get(url).status_code == 200
     assert client.get(url).status_code == 200
@@ -177,24 +180,24 @@ def test_the_one_time_link_works_once(people, entries, client):
 def test_an_expired_or_unknown_link_is_refused(people, entries, client):
     _sar, token = _link(people, entries)
     DownloadLink.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
-    response = client.post(reverse("sar_link", args=[token]))
+    response = client.post(reverse("access_requests:link", args=[token]))
     assert response.status_code == 410 and b"expired" in response.content
-    response = client.post(reverse("sar_link", args=["not-a-real-token"]))
+    response = client.post(reverse("access_requests:link", args=["not-a-real-token"]))
     assert response.status_code == 410 and b"not valid" in response.content
     assert DownloadLink.objects.get().used_at is None
 
 
 def test_the_link_pages_are_rate_limited(people, entries, client):
     _sar, token = _link(people, entries)
-    url = reverse("sar_link", args=["guess"])
+    url = reverse("access_requests:link", args=["guess"])
     for _ in range(services.LINK_ATTEMPTS_PER_WINDOW):
         client.get(url)
     assert client.get(url).status_code == 429
-    response = client.post(reverse("sar_link", args=[token]))
+    response = client.post(reverse("access_requests:link", args=[token]))
     assert response.status_code == 429
     assert DownloadLink.objects.get().used_at is None
     LinkAttempt.objects.update(at=timezone.now() - timedelta(hours=1))
-    assert client.post(reverse("sar_link", args=[token])).status_code == 200
+    assert client.post(reverse("access_requests:link", args=[token])).status_code == 200
 
 
 def test_sent_then_closed_keeps_the_record_of_what_was_released(people, entries):

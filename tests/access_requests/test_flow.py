@@ -17,7 +17,7 @@ def test_office_records_a_request_and_sees_no_more(people, client_for, entries):
     child = people.child
     client = client_for("office")
     response = client.post(
-        reverse("sar_new"),
+        reverse("access_requests:new"),
         {
             "received_on": "",
             "channel": "spoken",
@@ -52,11 +52,11 @@ def test_whole_flow_through_the_services(people, entries):
 def test_pages_for_the_lead(people, client_for, entries):
     sar = approved(people)
     client = client_for("lead")
-    assert client.get(reverse("sar_detail", args=[sar.pk])).status_code == 200
-    response = client.post(reverse("sar_release", args=[sar.pk]))
+    assert client.get(reverse("access_requests:detail", args=[sar.pk])).status_code == 200
+    response = client.post(reverse("access_requests:release", args=[sar.pk]))
     assert response.status_code == 200
     assert b"shown <strong>once</strong>" in response.content
-    response = client.post(reverse("sar_send_link", args=[sar.pk]))
+    response = client.post(reverse("access_requests:send_link", args=[sar.pk]))
     assert response.status_code == 302
     sar.refresh_from_db()
     assert sar.status == Status.SENT

@@ -197,7 +197,7 @@ def _post(client: Any, item: BundleItem, decision: str, rows: list[dict[str, str
     for n, row in enumerate(rows):
         for key, value in row.items():
             data[f"passages-{n}-{key}"] = value
-    return client.post(reverse("sar_item", args=[item.request_id, item.pk]), data)
+    return client.post(reverse("access_requests:item", args=[item.request_id, item.pk]), data)
 
 
 def test_the_review_page_shows_each_rows_errors_and_changes_nothing(people, item, client_for):
@@ -240,7 +240,9 @@ def test_the_review_page_saves_each_passage_and_shows_them_again(people, item, c
         (NAME, "third_party"),
         (HARM, "serious_harm"),
     ]
-    page = client.get(reverse("sar_item", args=[item.request_id, item.pk])).content.decode()
+    page = client.get(
+        reverse("access_requests:item", args=[item.request_id, item.pk])
+    ).content.decode()
     assert f"“{NAME}” – <strong>Third-party information</strong>: No consent." in page
     # The rows come back filled in, with two spare ones.
     assert 'name="passages-TOTAL_FORMS" value="4"' in page
@@ -251,7 +253,11 @@ def test_the_record_of_what_was_withheld_lists_every_passage(people, item, clien
     services.review_item(
         item=item, by=people.deputy.user, decision=Decision.REDACT, passages=two_passages()
     )
-    page = client_for("lead").get(reverse("sar_detail", args=[item.request_id])).content.decode()
+    page = (
+        client_for("lead")
+        .get(reverse("access_requests:detail", args=[item.request_id]))
+        .content.decode()
+    )
     assert "What is redacted or withheld, and why" in page
     assert f"Passage 1: “{NAME}”</td><td>Third-party information</td>" in page
     assert f"Passage 2: “{HARM}”</td><td>Other: Crime prevention</td>" in page

@@ -21,11 +21,11 @@ from .conftest import checked
 
 def test_a_render_runs_in_the_task_and_the_page_shows_it(people, entries, client_for):
     sar = checked(people)
-    response = client_for("deputy").post(reverse("sar_render", args=[sar.pk]))
+    response = client_for("deputy").post(reverse("access_requests:render", args=[sar.pk]))
     assert response.status_code == 302
     sar.refresh_from_db()
     assert sar.render_state == RenderState.READY and sar.render_progress == 100
-    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content.decode()
     assert "Read the PDF before approving it" in page
     assert "Approve this bundle" in page
 
@@ -38,10 +38,10 @@ def test_while_rendering_the_page_shows_progress_and_refreshes(people, entries, 
         render_heartbeat_at=timezone.now(),
         render_token=uuid.uuid4(),
     )
-    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content.decode()
     assert '<progress max="100" value="40"' in page
-    assert reverse("sar_progress", args=[sar.pk]) in page
-    progress = client_for("lead").get(reverse("sar_progress", args=[sar.pk])).json()
+    assert reverse("access_requests:progress", args=[sar.pk]) in page
+    progress = client_for("lead").get(reverse("access_requests:progress", args=[sar.pk])).json()
     assert progress == {"state": "rendering", "progress": 40}
     with pytest.raises(ValidationError):
         services.start_render(sar=sar, by=people.lead.user)
@@ -57,8 +57,10 @@ def test_a_disk_full_during_the_render_leaves_failed_retry_and_no_file(people, e
     assert "OSError" in sar.render_error
     assert not Rendering.objects.exists()
     assert services.current_rendering(sar) is None
-    assert client_for("lead").get(reverse("sar_draft", args=[sar.pk])).status_code == 404
-    page = client_for("lead").get(reverse("sar_detail", args=[sar.pk])).content.decode()
+    assert (
+        client_for("lead").get(reverse("access_requests:draft", args=[sar.pk])).status_code == 404
+    )
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content.decode()
     assert "Retry: make the PDF" in page
     with pytest.raises(ValidationError):
         services.approve_bundle(sar=sar, by=people.lead.user)

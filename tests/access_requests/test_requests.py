@@ -89,7 +89,7 @@ def test_a_carer_without_parental_responsibility_cannot_ask_for_the_childs_recor
 
 def test_the_recording_page_refuses_bad_input_with_the_message(people, client_for):
     response = client_for("practitioner").post(
-        reverse("sar_new"),
+        reverse("access_requests:new"),
         {
             "received_on": (timezone.localdate() + timedelta(days=2)).isoformat(),
             "channel": "letter",
@@ -107,7 +107,7 @@ def test_the_recording_page_refuses_bad_input_with_the_message(people, client_fo
 
 def test_a_practitioner_records_and_is_sent_to_the_dashboard(people, client_for):
     response = client_for("practitioner").post(
-        reverse("sar_new"),
+        reverse("access_requests:new"),
         {
             "received_on": timezone.localdate().isoformat(),
             "channel": "spoken",
@@ -120,9 +120,12 @@ def test_a_practitioner_records_and_is_sent_to_the_dashboard(people, client_for)
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("dashboard")
+    assert response["Location"] == reverse("home:dashboard")
     sar = SubjectAccessRequest.objects.get()
-    assert client_for("practitioner").get(reverse("sar_detail", args=[sar.pk])).status_code == 404
+    assert (
+        client_for("practitioner").get(reverse("access_requests:detail", args=[sar.pk])).status_code
+        == 404
+    )
 
 
 def test_compiling_before_identity_is_confirmed_is_refused(people):
@@ -273,12 +276,12 @@ def test_overdue_requests_stand_out_on_the_dashboard(people, client_for):
         clock_started_on=timezone.localdate() - timedelta(days=60)
     )
     fresh = record(people)
-    response = client_for("lead").get(reverse("dashboard"))
+    response = client_for("lead").get(reverse("home:dashboard"))
     body = response.content.decode()
     assert "Overdue by" in body
     assert sar.reference in body and fresh.reference in body
     assert 'class="overdue"' in body
-    office = client_for("office").get(reverse("dashboard")).content.decode()
+    office = client_for("office").get(reverse("home:dashboard")).content.decode()
     assert sar.reference not in office
     assert "Record a subject-access request" in office
 
@@ -300,7 +303,7 @@ def test_the_list_shows_open_due_soon_or_overdue_requests(people, client_for):
     lead = client_for("lead")
 
     def listed(query: str) -> set[str]:
-        response = lead.get(reverse("sar_list") + query)
+        response = lead.get(reverse("access_requests:list") + query)
         assert response.status_code == 200
         return {r.reference for r in response.context["requests"]}
 
@@ -311,6 +314,6 @@ def test_the_list_shows_open_due_soon_or_overdue_requests(people, client_for):
     assert listed("?show=overdue") == {overdue.reference}
     # An unknown view is the whole list, not an error.
     assert listed("?show=everything") == everything
-    page = lead.get(reverse("sar_list") + "?show=overdue").content.decode()
+    page = lead.get(reverse("access_requests:list") + "?show=overdue").content.decode()
     assert '<strong aria-current="page">Overdue</strong>' in page
     assert "<title>Subject access requests: overdue" in page

@@ -67,17 +67,17 @@ def test_query_counts_stay_flat(people, entries, client_for):
     for _ in range(2):
         record(people)
     sar = reviewed(people)
-    few_list = _count(client, reverse("sar_list"))
-    few_detail = _count(client, reverse("sar_detail", args=[sar.pk]))
-    few_dash = _count(client, reverse("dashboard"))
+    few_list = _count(client, reverse("access_requests:list"))
+    few_detail = _count(client, reverse("access_requests:detail", args=[sar.pk]))
+    few_dash = _count(client, reverse("home:dashboard"))
     for _ in range(4):
         record(people)
     for i in range(5):
         make_entry(people.child, people.keyperson1, text=f"More painting, {i}.")
     more = reviewed(people)
-    assert _count(client, reverse("sar_list")) == few_list
-    assert _count(client, reverse("sar_detail", args=[more.pk])) == few_detail
-    assert _count(client, reverse("dashboard")) == few_dash
+    assert _count(client, reverse("access_requests:list")) == few_list
+    assert _count(client, reverse("access_requests:detail", args=[more.pk])) == few_detail
+    assert _count(client, reverse("home:dashboard")) == few_dash
 
 
 def test_every_step_is_in_the_audit_log(people, entries, client_for):
@@ -85,7 +85,7 @@ def test_every_step_is_in_the_audit_log(people, entries, client_for):
     release, _password = services.release_copy(sar=sar, by=people.lead.user)
     services.mark_sent(sar=sar, by=people.deputy.user, how="post")
     services.close_request(sar=sar, by=people.lead.user)
-    client_for("lead").get(reverse("sar_download", args=[sar.pk]))
+    client_for("lead").get(reverse("access_requests:download", args=[sar.pk]))
     by_event = {}
     for entry in LogEntry.objects.select_related("actor").order_by("timestamp"):
         event = (entry.additional_data or {}).get("event")

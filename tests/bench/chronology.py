@@ -171,7 +171,7 @@ def run() -> Result:
 
     lead, child = make_child_with_entries(ENTRIES)
     client = signed_in_client(lead.user)
-    confide = timed(lambda: client.get(reverse("child_detail", args=[child.pk])), ENTRIES)
+    confide = timed(lambda: client.get(reverse("records:child_detail", args=[child.pk])), ENTRIES)
     baseline = timed(
         lambda: client.get(reverse("bench_plain_chronology", args=[child.pk])), ENTRIES
     )

@@ -51,7 +51,7 @@ TEMPLATE = engines["django"].from_string(
 <ol class="chronology">
 {% for entry in entries %}
   <li class="entry level-{{ entry.level }}">
-    <h3><a href="{% url 'entry_detail' entry.pk %}">{{ entry.get_category_display }}</a>
+    <h3><a href="{% url 'records:entry_detail' entry.pk %}">{{ entry.get_category_display }}</a>
       <span class="tag tag-level-{{ entry.level }}">{{ entry.get_level_display }}</span></h3>
     <p class="meta">{{ entry.occurred_at|long_datetime }} · {{ entry.author_name }}{% if entry.parent_informed == "to_inform" %} · <strong>parent to be told</strong>{% endif %}</p>
     <div class="entry-text">{{ entry.text|linebreaks }}</div>

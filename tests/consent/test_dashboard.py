@@ -105,7 +105,7 @@ def test_not_yet_asked_is_a_task_for_who_took_it_until_answered(people, client_f
     assert list(selectors.dashboard_tasks(people.keyperson1.user)["not_yet_asked"]) == [told]
     assert not selectors.dashboard_tasks(people.practitioner.user)["not_yet_asked"]
     assert not selectors.dashboard_tasks(people.lead.user)["not_yet_asked"]
-    page = client_for("keyperson1").get(reverse("dashboard")).content.decode()
+    page = client_for("keyperson1").get(reverse("home:dashboard")).content.decode()
     assert "Is it confidential? Not yet asked" in page
 
     subjects = {s.pk: "no" for s in told.subjects.all() if s.confidentiality == "not_asked"}
@@ -120,7 +120,7 @@ def test_awaiting_approval_is_the_leads_and_the_proposer_sees_their_own(people, 
     assert list(selectors.dashboard_tasks(people.lead.user)["awaiting_approval"]) == [decision]
     assert not selectors.dashboard_tasks(people.deputy.user)["awaiting_approval"]
     assert list(selectors.dashboard_tasks(people.keyperson1.user)["my_proposals"]) == [decision]
-    page = client_for("lead").get(reverse("dashboard")).content.decode()
+    page = client_for("lead").get(reverse("home:dashboard")).content.decode()
     assert "Awaiting your approval" in page
     assert reverse("admin:consent_sharingdecision_change", args=[decision.pk]) in page
 
@@ -158,13 +158,13 @@ def test_dashboard_queries_stay_flat_as_tasks_grow(
     people, client_for, django_assert_max_num_queries
 ):
     client = client_for("lead")
-    client.get(reverse("dashboard"))
+    client.get(reverse("home:dashboard"))
     for _ in range(2):
         propose(people.child, people.keyperson1)
     with django_assert_max_num_queries(40) as few:
-        client.get(reverse("dashboard"))
+        client.get(reverse("home:dashboard"))
     for _ in range(6):
         propose(people.child, people.keyperson1)
         disclosure(people.child, people.lead, received_by=people.lead)
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("dashboard"))
+        client.get(reverse("home:dashboard"))

@@ -34,10 +34,12 @@ def _iso(dt):
 
 def test_uninvolved_practitioner_cannot_find_the_child_in_list_or_search(people, client_for):
     client = client_for("keyperson2")
-    page = client.get(reverse("child_list")).content.decode()
+    page = client.get(reverse("records:child_list")).content.decode()
     assert people.child.last_name not in page
     assert people.other_child.last_name in page
-    search = client.get(reverse("child_list"), {"q": people.child.first_name}).content.decode()
+    search = client.get(
+        reverse("records:child_list"), {"q": people.child.first_name}
+    ).content.decode()
     assert people.child.last_name not in search
     assert "No child you can see matches" in search
     assert not policy.visible_children(people.keyperson2.user).filter(pk=people.child.pk).exists()
@@ -47,7 +49,7 @@ def test_uninvolved_practitioner_gets_404_for_sensitive_entry_and_the_refusal_is
     people, client_for
 ):
     entry = make_entry(people.child, people.keyperson1, category=Category.CONCERN)
-    response = client_for("keyperson2").get(reverse("entry_detail", args=[entry.pk]))
+    response = client_for("keyperson2").get(reverse("records:entry_detail", args=[entry.pk]))
     assert response.status_code == 404
     assert entry.text not in response.content.decode()
     refusal = LogEntry.objects.get(
@@ -61,7 +63,7 @@ def test_room_practitioner_sees_general_entries_only(people, client_for):
     sensitive = make_entry(
         people.child, people.lead, category=Category.FAMILY_CHANGE, text="Parents separating."
     )
-    page = client_for("practitioner").get(reverse("child_detail", args=[people.child.pk]))
+    page = client_for("practitioner").get(reverse("records:child_detail", args=[people.child.pk]))
     html = page.content.decode()
     assert general.text in html
     assert sensitive.text not in html
@@ -75,7 +77,7 @@ def test_key_person_sees_sensitive_but_not_child_protection(people, client_for):
     cp = make_entry(
         people.child, people.lead, category=Category.CHILD_PROTECTION, text="Strategy meeting."
     )
-    html = client_for("keyperson1").get(reverse("child_detail", args=[people.child.pk]))
+    html = client_for("keyperson1").get(reverse("records:child_detail", args=[people.child.pk]))
     assert sensitive.text in html.content.decode()
     assert cp.text not in html.content.decode()
 
@@ -84,7 +86,7 @@ def test_author_always_sees_what_they_wrote_even_above_their_level(people, clien
     entry = make_entry(
         people.child, people.practitioner, category=Category.CHILD_PROTECTION, text="Told Lead."
     )
-    response = client_for("practitioner").get(reverse("entry_detail", args=[entry.pk]))
+    response = client_for("practitioner").get(reverse("records:entry_detail", args=[entry.pk]))
     assert response.status_code == 200
     assert "Told Lead." in response.content.decode()
 
@@ -92,19 +94,21 @@ def test_author_always_sees_what_they_wrote_even_above_their_level(people, clien
 def test_office_sees_register_and_contacts_but_no_entry_text(people, client_for):
     entry = make_entry(people.child, people.keyperson1, text="Enjoyed the water tray.")
     client = client_for("office")
-    detail = client.get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    detail = client.get(reverse("records:child_detail", args=[people.child.pk])).content.decode()
     assert people.child.first_name in detail
     assert entry.text not in detail
-    contacts = client.get(reverse("child_contacts", args=[people.child.pk])).content.decode()
+    contacts = client.get(
+        reverse("records:child_contacts", args=[people.child.pk])
+    ).content.decode()
     assert "01632 960000" in contacts
-    assert client.get(reverse("entry_detail", args=[entry.pk])).status_code == 404
+    assert client.get(reverse("records:entry_detail", args=[entry.pk])).status_code == 404
 
 
 def test_superuser_sees_no_children_and_no_content(people, client_for):
     make_entry(people.child, people.keyperson1)
     client = client_for("it_admin")
-    assert people.child.last_name not in client.get(reverse("child_list")).content.decode()
-    assert client.get(reverse("child_detail", args=[people.child.pk])).status_code == 404
+    assert people.child.last_name not in client.get(reverse("records:child_list")).content.decode()
+    assert client.get(reverse("records:child_detail", args=[people.child.pk])).status_code == 404
     assert not policy.visible_entries(people.it_admin).exists()
 
 
@@ -117,7 +121,7 @@ def test_sensitive_entries_shown_are_access_logged_in_one_insert(
         make_entry(people.child, people.lead, category=Category.CHILD_PROTECTION),
     ]
     before = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
-    client_for("lead").get(reverse("child_detail", args=[people.child.pk]))
+    client_for("lead").get(reverse("records:child_detail", args=[people.child.pk]))
     rows = LogEntry.objects.filter(action=LogEntry.Action.ACCESS)
     assert rows.count() - before == 2
     assert {r.object_pk for r in rows} >= {str(e.pk) for e in shown}
@@ -126,7 +130,7 @@ def test_sensitive_entries_shown_are_access_logged_in_one_insert(
 
 def test_unknown_child_id_is_a_404(people, client_for):
     client = client_for("lead")
-    assert client.get(reverse("child_detail", args=[uuid.uuid4()])).status_code == 404
+    assert client.get(reverse("records:child_detail", args=[uuid.uuid4()])).status_code == 404
     assert client.get("/children/not-a-uuid/").status_code == 404
 
 
@@ -135,7 +139,7 @@ def test_unknown_child_id_is_a_404(people, client_for):
 
 def _give(client, child, grantee, level, days=14, reason="Covering for the key person."):
     return client.post(
-        reverse("grant_create", args=[child.pk]),
+        reverse("records:grant_create", args=[child.pk]),
         {
             "grantee": grantee.pk,
             "level": level,
@@ -147,7 +151,7 @@ def _give(client, child, grantee, level, days=14, reason="Covering for the key p
 
 def test_grant_lets_a_practitioner_see_until_it_expires_then_stops_at_once(people, client_for):
     entry = make_entry(people.other_child, people.keyperson2, category=Category.CONCERN)
-    url = reverse("entry_detail", args=[entry.pk])
+    url = reverse("records:entry_detail", args=[entry.pk])
     practitioner = client_for("practitioner")
     assert practitioner.get(url).status_code == 404
 
@@ -163,7 +167,7 @@ def test_grant_lets_a_practitioner_see_until_it_expires_then_stops_at_once(peopl
         ends_at=timezone.now() - timedelta(seconds=1)
     )
     assert practitioner.get(url).status_code == 404
-    list_html = practitioner.get(reverse("child_list")).content.decode()
+    list_html = practitioner.get(reverse("records:child_list")).content.decode()
     assert people.other_child.last_name not in list_html
 
 
@@ -172,8 +176,8 @@ def test_grant_at_general_level_does_not_show_sensitive_entries(people, client_f
     general = make_entry(people.other_child, people.keyperson2)
     _give(client_for("lead"), people.other_child, people.practitioner, Level.GENERAL)
     client = client_for("practitioner")
-    assert client.get(reverse("entry_detail", args=[general.pk])).status_code == 200
-    assert client.get(reverse("entry_detail", args=[sensitive.pk])).status_code == 404
+    assert client.get(reverse("records:entry_detail", args=[general.pk])).status_code == 200
+    assert client.get(reverse("records:entry_detail", args=[sensitive.pk])).status_code == 404
 
 
 def test_revoked_grant_stops_working_and_its_permission_row_goes(people, client_for):
@@ -181,20 +185,23 @@ def test_revoked_grant_stops_working_and_its_permission_row_goes(people, client_
     _give(client_for("lead"), people.other_child, people.practitioner, Level.SENSITIVE)
     grant = NeedToKnowGrant.objects.get()
     # First the question, with nothing changed; then the confirmed revocation.
-    asked = client_for("lead").post(reverse("grant_revoke", args=[grant.pk]))
+    asked = client_for("lead").post(reverse("records:grant_revoke", args=[grant.pk]))
     assert asked.status_code == 200
     assert "Revoke Pat Practitioner&#x27;s grant?" in asked.content.decode()
     assert "This cannot be undone." in asked.content.decode()
     grant.refresh_from_db()
     assert grant.revoked_at is None
     assert get_perms(people.practitioner.user, people.other_child) != []
-    response = client_for("lead").post(reverse("grant_revoke", args=[grant.pk]), {"confirm": "yes"})
+    response = client_for("lead").post(
+        reverse("records:grant_revoke", args=[grant.pk]), {"confirm": "yes"}
+    )
     assert response.status_code == 302
     grant.refresh_from_db()
     assert grant.revoked_by == people.lead
     assert get_perms(people.practitioner.user, people.other_child) == []
     assert (
-        client_for("practitioner").get(reverse("entry_detail", args=[entry.pk])).status_code == 404
+        client_for("practitioner").get(reverse("records:entry_detail", args=[entry.pk])).status_code
+        == 404
     )
 
 
@@ -225,7 +232,7 @@ def test_practitioner_cannot_give_a_grant(people, client_for):
 
 def test_deputy_decides_not_to_inform_only_while_acting_lead(people, client_for):
     entry = make_entry(people.child, people.keyperson1, category=Category.CONCERN)
-    url = reverse("entry_not_informed", args=[entry.pk])
+    url = reverse("records:entry_not_informed", args=[entry.pk])
     reason = {"reason": "Telling the father would put the child at risk (DSL advice)."}
     assert client_for("deputy").post(url, reason).status_code == 404
     entry.refresh_from_db()
@@ -233,7 +240,7 @@ def test_deputy_decides_not_to_inform_only_while_acting_lead(people, client_for)
 
     lead = client_for("lead")
     lead.post(
-        reverse("acting_lead"),
+        reverse("records:acting_lead"),
         {
             "deputy": people.deputy.pk,
             "reason": "Lead on leave.",
@@ -248,7 +255,7 @@ def test_deputy_decides_not_to_inform_only_while_acting_lead(people, client_for)
 
     # Ending it early asks first, then ends it at once.
     appointment = ActingLead.objects.live().get(deputy=people.deputy)
-    end = reverse("acting_lead_end", args=[appointment.pk])
+    end = reverse("records:acting_lead_end", args=[appointment.pk])
     asked = lead.post(end)
     assert "End Dee Deputy&#x27;s time as acting Lead now?" in asked.content.decode()
     assert ActingLead.objects.live().filter(deputy=people.deputy).exists()
@@ -264,29 +271,29 @@ def test_break_glass_opens_everything_for_a_while_loudly(
         people.child, people.lead, category=Category.CHILD_PROTECTION, text="Section 47."
     )
     client = client_for("practitioner")
-    assert client.get(reverse("entry_detail", args=[cp.pk])).status_code == 404
+    assert client.get(reverse("records:entry_detail", args=[cp.pk])).status_code == 404
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("break_glass_open", args=[people.child.pk]),
+            reverse("records:break_glass_open", args=[people.child.pk]),
             {
                 "reason": "Child says a stranger is waiting at the gate; Lead and Deputy not answering."
             },
         )
     assert response.status_code == 302
     access = BreakGlass.objects.get()
-    assert client.get(reverse("entry_detail", args=[cp.pk])).status_code == 200
+    assert client.get(reverse("records:entry_detail", args=[cp.pk])).status_code == 200
     assert LogEntry.objects.filter(
         object_pk=str(access.pk), additional_data__event="break_glass_opened"
     ).exists()
     assert {"lead@example.test", "deputy@example.test"} <= set(mail.outbox[0].to)
     assert people.child.last_name not in mail.outbox[0].body
     BreakGlass.objects.filter(pk=access.pk).update(ends_at=timezone.now() - timedelta(seconds=1))
-    assert client.get(reverse("entry_detail", args=[cp.pk])).status_code == 404
+    assert client.get(reverse("records:entry_detail", args=[cp.pk])).status_code == 404
 
 
 def test_break_glass_without_a_reason_is_refused(people, client_for):
     response = client_for("practitioner").post(
-        reverse("break_glass_open", args=[people.child.pk]), {"reason": "x"}
+        reverse("records:break_glass_open", args=[people.child.pk]), {"reason": "x"}
     )
     assert response.status_code == 200
     assert not BreakGlass.objects.exists()
@@ -298,7 +305,7 @@ def test_break_glass_without_a_reason_is_refused(people, client_for):
 def test_key_person_records_that_the_parent_was_told(people, client_for):
     entry = make_entry(people.child, people.keyperson1, category=Category.ACCIDENT)
     response = client_for("keyperson1").post(
-        reverse("entry_informed", args=[entry.pk]),
+        reverse("records:entry_informed", args=[entry.pk]),
         {"informed_at": _iso(timezone.now()), "how": "in_person"},
     )
     assert response.status_code == 302
@@ -310,7 +317,7 @@ def test_key_person_records_that_the_parent_was_told(people, client_for):
 def test_parent_cannot_be_told_in_the_future(people, client_for):
     entry = make_entry(people.child, people.keyperson1, category=Category.ACCIDENT)
     response = client_for("keyperson1").post(
-        reverse("entry_informed", args=[entry.pk]),
+        reverse("records:entry_informed", args=[entry.pk]),
         {"informed_at": _iso(timezone.now() + timedelta(days=1)), "how": "phone"},
     )
     assert response.status_code == 400
@@ -320,7 +327,7 @@ def test_parent_cannot_be_told_in_the_future(people, client_for):
 
 def test_entries_to_inform_show_on_the_key_persons_dashboard(people, client_for):
     make_entry(people.child, people.lead, category=Category.ACCIDENT)
-    html = client_for("keyperson1").get(reverse("dashboard")).content.decode()
+    html = client_for("keyperson1").get(reverse("home:dashboard")).content.decode()
     assert people.child.full_name in html
     assert "Accident or injury" in html
     assert RecordEntry.objects.filter(parent_informed=ParentInformed.TO_INFORM).count() == 1

@@ -61,14 +61,14 @@ def post_password(
     client: Client, username: str, password: str, *, address: str = "127.0.0.1", **extra: str
 ) -> Any:
     return client.post(
-        reverse("login"),
+        reverse("accounts:login"),
         {"username": username, "password": password, **extra},
         REMOTE_ADDR=address,
     )
 
 
 def is_signed_in_and_verified(client: Client) -> bool:
-    return client.get(reverse("dashboard")).status_code == 200
+    return client.get(reverse("home:dashboard")).status_code == 200
 
 
 def events(name: str) -> list[LogEntry]:
@@ -112,7 +112,7 @@ def test_passwords_are_stored_with_argon2(people, settings):
     user.save()
     assert user.password.startswith("argon2$")
     response = post_password(Client(), "office", "a-long-enough-passphrase-9")
-    assert response["Location"] == reverse("two_factor_enrol")
+    assert response["Location"] == reverse("accounts:two_factor_enrol")
 
 
 def test_right_password_for_an_enrolled_account_asks_for_a_code_and_nothing_more(people):
@@ -120,16 +120,16 @@ def test_right_password_for_an_enrolled_account_asks_for_a_code_and_nothing_more
     client = Client()
     response = post_password(client, "keyperson1", TEST_PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
     # Signed in, but no record page until the code is given.
-    response = client.get(reverse("child_list"))
+    response = client.get(reverse("records:child_list"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
 
 
 def test_right_password_for_an_account_without_a_device_goes_to_enrolment(people):
     response = post_password(Client(), "keyperson1", TEST_PASSWORD)
-    assert response["Location"] == reverse("two_factor_enrol")
+    assert response["Location"] == reverse("accounts:two_factor_enrol")
 
 
 def test_sign_in_gives_the_session_a_new_key(people):
@@ -213,7 +213,7 @@ def test_ten_failures_within_five_minutes_lock_the_username_for_fifteen_minutes(
     age_failures(minutes=2)
     response = post_password(Client(), "lead", TEST_PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
 
 
 def test_failures_spread_over_more_than_five_minutes_do_not_lock(people):
@@ -252,7 +252,7 @@ def test_one_persons_typos_do_not_lock_anyone_else_at_the_same_address(people):
     fail(Client(), "practitioner", 10)
     response = post_password(Client(), "lead", TEST_PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
 
 
 def test_an_address_is_locked_after_fifty_failures_within_five_minutes(people):
@@ -300,11 +300,11 @@ def test_lockout_window_counts_failures_at_their_own_times():
 def test_code_from_the_app_verifies_the_session_and_goes_where_the_person_was_going(people, clock):
     device = enrol(people.keyperson1.user)
     client = Client()
-    post_password(client, "keyperson1", TEST_PASSWORD, next=reverse("child_list"))
+    post_password(client, "keyperson1", TEST_PASSWORD, next=reverse("records:child_list"))
     unverified_key = client.cookies["sessionid"].value
-    response = client.post(reverse("two_factor_verify"), {"code": code_for(device, clock)})
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": code_for(device, clock)})
     assert response.status_code == 302
-    assert response["Location"] == reverse("child_list")
+    assert response["Location"] == reverse("records:child_list")
     assert is_signed_in_and_verified(client)
     # A new session key once verified, and the leaver bookkeeping follows it.
     key = client.cookies["sessionid"].value
@@ -319,11 +319,11 @@ def test_a_code_used_once_is_refused_a_second_time_in_the_same_step(people, cloc
     code = code_for(device, clock)
     first = Client()
     post_password(first, "keyperson1", TEST_PASSWORD)
-    assert first.post(reverse("two_factor_verify"), {"code": code}).status_code == 302
+    assert first.post(reverse("accounts:two_factor_verify"), {"code": code}).status_code == 302
 
     second = Client()
     post_password(second, "keyperson1", TEST_PASSWORD)
-    response = second.post(reverse("two_factor_verify"), {"code": code})
+    response = second.post(reverse("accounts:two_factor_verify"), {"code": code})
     assert response.status_code == 200
     assert "That code has already been used" in response.content.decode()
     assert not is_signed_in_and_verified(second)
@@ -335,7 +335,7 @@ def test_wrong_code_is_refused_counted_towards_the_lockout_and_audited(people, c
     wrong = "000000" if code_for(device, clock) != "000000" else "111111"
     client = Client()
     post_password(client, "keyperson1", TEST_PASSWORD)
-    response = client.post(reverse("two_factor_verify"), {"code": wrong})
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": wrong})
     assert response.status_code == 200
     assert "That code is not right" in response.content.decode()
     assert not is_signed_in_and_verified(client)
@@ -349,13 +349,13 @@ def test_wrong_codes_lock_the_account_and_sign_the_session_out(people, clock):
     fail(client, "keyperson1", 9)
     post_password(client, "keyperson1", TEST_PASSWORD)
     wrong = "000000" if code_for(device, clock) != "000000" else "111111"
-    response = client.post(reverse("two_factor_verify"), {"code": wrong})
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": wrong})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     # A right code now is no use: the session was signed out.
-    response = client.post(reverse("two_factor_verify"), {"code": code_for(device, clock)})
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": code_for(device, clock)})
     assert response.status_code == 302
-    assert response["Location"] == reverse("login")
+    assert response["Location"] == reverse("accounts:login")
     assert not is_signed_in_and_verified(client)
 
 
@@ -365,7 +365,7 @@ def test_a_half_signed_in_session_is_refused_once_the_account_is_locked(people, 
     post_password(client, "keyperson1", TEST_PASSWORD)
     # Meanwhile someone else guesses at the account until it locks.
     fail(Client(), "keyperson1", 10)
-    response = client.post(reverse("two_factor_verify"), {"code": code_for(device, clock)})
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": code_for(device, clock)})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     device.refresh_from_db()
@@ -382,7 +382,7 @@ def test_full_sign_in_clears_earlier_failures(people, clock):
     fail(Client(), "keyperson1", 9)
     client = Client()
     post_password(client, "keyperson1", TEST_PASSWORD)
-    client.post(reverse("two_factor_verify"), {"code": code_for(device, clock)})
+    client.post(reverse("accounts:two_factor_verify"), {"code": code_for(device, clock)})
     assert not AccessFailureLog.objects.filter(username="keyperson1").exists()
 
 
@@ -400,14 +400,14 @@ def test_backup_code_signs_in_once_and_says_how_many_are_left(people):
     client = Client()
     post_password(client, "practitioner", TEST_PASSWORD)
     spaced = f"{codes[0][:5]} {codes[0][5:]}"
-    response = client.post(reverse("two_factor_verify"), {"code": spaced}, follow=True)
+    response = client.post(reverse("accounts:two_factor_verify"), {"code": spaced}, follow=True)
     assert response.status_code == 200
     assert "You have 9 backup codes left" in response.content.decode()
     assert events("signed_in")[-1].additional_data["second_factor"] == "backup_code"
 
     again = Client()
     post_password(again, "practitioner", TEST_PASSWORD)
-    response = again.post(reverse("two_factor_verify"), {"code": codes[0]})
+    response = again.post(reverse("accounts:two_factor_verify"), {"code": codes[0]})
     assert response.status_code == 200
     assert "already been used" in response.content.decode()
     assert not is_signed_in_and_verified(again)
@@ -418,16 +418,16 @@ def test_account_with_only_backup_codes_is_asked_for_a_code_not_enrolment(people
     user = people.practitioner.user
     signin.replace_backup_codes(user=user)
     response = post_password(Client(), "practitioner", TEST_PASSWORD)
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
 
 
 def test_it_superuser_without_staff_profile_also_needs_two_factor(people):
     client = Client()
     response = post_password(client, "it_admin", TEST_PASSWORD)
-    assert response["Location"] == reverse("two_factor_enrol")
+    assert response["Location"] == reverse("accounts:two_factor_enrol")
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert response["Location"] == reverse("two_factor_verify")
+    assert response["Location"] == reverse("accounts:two_factor_verify")
 
 
 # --- enrolment ----------------------------------------------------------------------------------
@@ -452,10 +452,10 @@ def newcomer(people) -> SimpleNamespace:
 
 def test_enrolment_with_the_leads_code_shows_a_qr_code_then_backup_codes_once(newcomer, clock):
     client = newcomer.client
-    response = client.post(reverse("two_factor_enrol"), {"code": newcomer.code.lower()})
-    assert response["Location"] == reverse("two_factor_setup")
+    response = client.post(reverse("accounts:two_factor_enrol"), {"code": newcomer.code.lower()})
+    assert response["Location"] == reverse("accounts:two_factor_setup")
 
-    page = client.get(reverse("two_factor_setup"))
+    page = client.get(reverse("accounts:two_factor_setup"))
     html = page.content.decode()
     assert page.status_code == 200
     assert re.search(r'<img src="data:image/svg\+xml[^"]+" alt="QR code', html)
@@ -466,34 +466,36 @@ def test_enrolment_with_the_leads_code_shows_a_qr_code_then_backup_codes_once(ne
     device = TOTPDevice.objects.get(user=newcomer.user)
     assert not device.confirmed
 
-    response = client.post(reverse("two_factor_setup"), {"code": code_for(device, clock)})
+    response = client.post(reverse("accounts:two_factor_setup"), {"code": code_for(device, clock)})
     assert response.status_code == 200
     html = response.content.decode()
     tokens = list(StaticToken.objects.filter(device__user=newcomer.user))
     assert len(tokens) == 10
     for token in tokens:
         assert f"{token.token[:5]} {token.token[5:]}" in html
-    assert f'href="{reverse("dashboard")}"' in html
+    assert f'href="{reverse("home:dashboard")}"' in html
     device.refresh_from_db()
     assert device.confirmed
     assert EnrolmentCode.objects.get(user=newcomer.user).used_at is not None
     assert is_signed_in_and_verified(client)
     assert events("two_factor_enrolled")[-1].object_pk == str(newcomer.user.pk)
     # Shown once: the backup codes page only counts them.
-    later = client.get(reverse("backup_codes")).content.decode()
+    later = client.get(reverse("accounts:backup_codes")).content.decode()
     assert tokens[0].token not in later
     assert "10</strong> backup codes left" in later
 
 
 def test_wrong_enrolment_code_is_refused_and_nothing_is_set_up(newcomer):
-    response = newcomer.client.post(reverse("two_factor_enrol"), {"code": "AAAA-BBBB-CCCC"})
+    response = newcomer.client.post(
+        reverse("accounts:two_factor_enrol"), {"code": "AAAA-BBBB-CCCC"}
+    )
     assert response.status_code == 200
     assert "That enrolment code is not right" in response.content.decode()
     assert not TOTPDevice.objects.filter(user=newcomer.user).exists()
     assert EnrolmentCode.objects.get(user=newcomer.user).used_at is None
     assert events("login_failed")[-1].additional_data["stage"] == "enrolment_code"
-    assert newcomer.client.get(reverse("two_factor_setup"))["Location"] == reverse(
-        "two_factor_enrol"
+    assert newcomer.client.get(reverse("accounts:two_factor_setup"))["Location"] == reverse(
+        "accounts:two_factor_enrol"
     )
 
 
@@ -501,39 +503,42 @@ def test_expired_enrolment_code_is_refused(newcomer):
     EnrolmentCode.objects.filter(user=newcomer.user).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
-    response = newcomer.client.post(reverse("two_factor_enrol"), {"code": newcomer.code})
+    response = newcomer.client.post(reverse("accounts:two_factor_enrol"), {"code": newcomer.code})
     assert response.status_code == 200
     assert not TOTPDevice.objects.filter(user=newcomer.user).exists()
 
 
 def test_setup_page_needs_an_enrolment_code_entered_in_this_session(newcomer):
-    response = newcomer.client.get(reverse("two_factor_setup"))
-    assert response["Location"] == reverse("two_factor_enrol")
+    response = newcomer.client.get(reverse("accounts:two_factor_setup"))
+    assert response["Location"] == reverse("accounts:two_factor_enrol")
     assert not TOTPDevice.objects.filter(user=newcomer.user).exists()
 
 
 def test_someone_who_stops_half_way_can_start_again_with_the_same_code(newcomer, clock):
-    newcomer.client.post(reverse("two_factor_enrol"), {"code": newcomer.code})
+    newcomer.client.post(reverse("accounts:two_factor_enrol"), {"code": newcomer.code})
     # Another day, another browser.
     client = Client()
     post_password(client, "newcomer", TEST_PASSWORD)
-    assert client.post(reverse("two_factor_enrol"), {"code": newcomer.code}).status_code == 302
+    assert (
+        client.post(reverse("accounts:two_factor_enrol"), {"code": newcomer.code}).status_code
+        == 302
+    )
     device = TOTPDevice.objects.get(user=newcomer.user)
-    response = client.post(reverse("two_factor_setup"), {"code": code_for(device, clock)})
+    response = client.post(reverse("accounts:two_factor_setup"), {"code": code_for(device, clock)})
     assert response.status_code == 200
     assert is_signed_in_and_verified(client)
     # The first browser's half-made device is gone, and the code cannot be used again.
     assert TOTPDevice.objects.filter(user=newcomer.user).count() == 1
-    assert newcomer.client.get(reverse("two_factor_setup"))["Location"] == reverse(
-        "two_factor_verify"
+    assert newcomer.client.get(reverse("accounts:two_factor_setup"))["Location"] == reverse(
+        "accounts:two_factor_verify"
     )
 
 
 def test_wrong_code_at_set_up_leaves_the_device_unconfirmed(newcomer, clock):
-    newcomer.client.post(reverse("two_factor_enrol"), {"code": newcomer.code})
+    newcomer.client.post(reverse("accounts:two_factor_enrol"), {"code": newcomer.code})
     device = TOTPDevice.objects.get(user=newcomer.user)
     wrong = "000000" if code_for(device, clock) != "000000" else "111111"
-    response = newcomer.client.post(reverse("two_factor_setup"), {"code": wrong})
+    response = newcomer.client.post(reverse("accounts:two_factor_setup"), {"code": wrong})
     assert response.status_code == 200
     assert "That code is not right" in response.content.decode()
     device.refresh_from_db()
@@ -545,16 +550,18 @@ def test_wrong_code_at_set_up_leaves_the_device_unconfirmed(newcomer, clock):
 def test_enrolment_code_reset_by_the_lead_replaces_the_old_device(people, client_for, clock):
     user = people.keyperson2.user
     old = enrol(user)
-    response = client_for("lead").post(reverse("staff_enrolment_code", args=[people.keyperson2.pk]))
+    response = client_for("lead").post(
+        reverse("records:staff_enrolment_code", args=[people.keyperson2.pk])
+    )
     code = response.context["code"]
     assert not TOTPDevice.objects.filter(pk=old.pk).exists()
     client = Client()
     assert post_password(client, "keyperson2", TEST_PASSWORD)["Location"] == reverse(
-        "two_factor_enrol"
+        "accounts:two_factor_enrol"
     )
-    client.post(reverse("two_factor_enrol"), {"code": code})
+    client.post(reverse("accounts:two_factor_enrol"), {"code": code})
     device = TOTPDevice.objects.get(user=user)
-    client.post(reverse("two_factor_setup"), {"code": code_for(device, clock)})
+    client.post(reverse("accounts:two_factor_setup"), {"code": code_for(device, clock)})
     assert is_signed_in_and_verified(client)
 
 
@@ -566,7 +573,7 @@ def test_new_backup_codes_need_the_password_and_replace_the_old_ones(people, cli
     old = signin.replace_backup_codes(user=user)
     client = client_for("deputy")
 
-    response = client.post(reverse("backup_codes"), {"password": WRONG_PASSWORD})
+    response = client.post(reverse("accounts:backup_codes"), {"password": WRONG_PASSWORD})
     assert response.status_code == 200
     assert "That password is not right" in response.content.decode()
     assert sorted(
@@ -574,7 +581,7 @@ def test_new_backup_codes_need_the_password_and_replace_the_old_ones(people, cli
     ) == sorted(old)
     assert events("login_failed")[-1].object_pk == str(user.pk)
 
-    response = client.post(reverse("backup_codes"), {"password": TEST_PASSWORD})
+    response = client.post(reverse("accounts:backup_codes"), {"password": TEST_PASSWORD})
     assert response.status_code == 200
     new = set(StaticToken.objects.filter(device__user=user).values_list("token", flat=True))
     assert len(new) == 10
@@ -587,7 +594,7 @@ def test_wrong_passwords_on_the_backup_codes_page_lock_the_account_and_sign_out(
     old = signin.replace_backup_codes(user=user)
     client = client_for("deputy")
     fail(Client(), "deputy", 9)
-    response = client.post(reverse("backup_codes"), {"password": WRONG_PASSWORD})
+    response = client.post(reverse("accounts:backup_codes"), {"password": WRONG_PASSWORD})
     assert response.status_code == 429
     assert not is_signed_in_and_verified(client)
     assert sorted(
@@ -598,7 +605,7 @@ def test_wrong_passwords_on_the_backup_codes_page_lock_the_account_and_sign_out(
 def test_getting_the_backup_codes_page_changes_nothing(people, client_for):
     user = people.deputy.user
     old = signin.replace_backup_codes(user=user)
-    response = client_for("deputy").get(reverse("backup_codes"))
+    response = client_for("deputy").get(reverse("accounts:backup_codes"))
     assert response.status_code == 200
     assert sorted(
         StaticToken.objects.filter(device__user=user).values_list("token", flat=True)
@@ -607,40 +614,73 @@ def test_getting_the_backup_codes_page_changes_nothing(people, client_for):
 
 def test_sign_out_is_post_only(people, client_for):
     client = client_for("lead")
-    assert client.get(reverse("logout")).status_code == 405
+    assert client.get(reverse("accounts:logout")).status_code == 405
     assert is_signed_in_and_verified(client)
-    response = client.post(reverse("logout"))
-    assert response["Location"] == reverse("login")
-    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
+    response = client.post(reverse("accounts:logout"))
+    assert response["Location"] == reverse("accounts:login")
+    assert client.get(reverse("home:dashboard"))["Location"].startswith(reverse("accounts:login"))
 
 
 def test_sign_out_forgets_the_session(people, client_for):
     client = client_for("lead")
-    client.get(reverse("dashboard"))
+    client.get(reverse("home:dashboard"))
     key = client.cookies["sessionid"].value
     assert UserSession.objects.filter(session_key=key).exists()
-    client.post(reverse("logout"))
+    client.post(reverse("accounts:logout"))
     assert not Session.objects.filter(session_key=key).exists()
     assert not UserSession.objects.filter(session_key=key).exists()
 
 
-AUTH_PAGES = ["login", "two_factor_verify", "two_factor_enrol", "two_factor_setup", "backup_codes"]
+AUTH_PAGES = [
+    "accounts:login",
+    "accounts:two_factor_verify",
+    "accounts:two_factor_enrol",
+    "accounts:two_factor_setup",
+    "accounts:backup_codes",
+]
 
 
 @pytest.mark.parametrize(
     ("state", "expected"),
     [
         # anonymous: only the sign-in page; the rest send to it.
-        ("anonymous", ["200", "login", "login", "login", "login"]),
+        (
+            "anonymous",
+            ["200", "accounts:login", "accounts:login", "accounts:login", "accounts:login"],
+        ),
         # password given, device enrolled, code not yet given.
         (
             "unverified",
-            ["200", "200", "two_factor_verify", "two_factor_verify", "two_factor_verify"],
+            [
+                "200",
+                "200",
+                "accounts:two_factor_verify",
+                "accounts:two_factor_verify",
+                "accounts:two_factor_verify",
+            ],
         ),
         # password given, no device yet.
-        ("unenrolled", ["200", "two_factor_enrol", "200", "two_factor_enrol", "two_factor_verify"]),
+        (
+            "unenrolled",
+            [
+                "200",
+                "accounts:two_factor_enrol",
+                "200",
+                "accounts:two_factor_enrol",
+                "accounts:two_factor_verify",
+            ],
+        ),
         # fully signed in.
-        ("verified", ["dashboard", "dashboard", "two_factor_verify", "two_factor_verify", "200"]),
+        (
+            "verified",
+            [
+                "home:dashboard",
+                "home:dashboard",
+                "accounts:two_factor_verify",
+                "accounts:two_factor_verify",
+                "200",
+            ],
+        ),
     ],
 )
 def test_who_reaches_which_sign_in_page(people, state, expected):
@@ -663,7 +703,12 @@ def test_who_reaches_which_sign_in_page(people, state, expected):
             results.append(
                 next(
                     n
-                    for n in ["login", "two_factor_verify", "two_factor_enrol", "dashboard"]
+                    for n in [
+                        "accounts:login",
+                        "accounts:two_factor_verify",
+                        "accounts:two_factor_enrol",
+                        "home:dashboard",
+                    ]
                     if reverse(n) == location
                 )
             )
@@ -676,7 +721,7 @@ def test_who_reaches_which_sign_in_page(people, state, expected):
 @pytest.mark.parametrize("password", ["short-pass", "qwerty123456", "123456789012"])
 def test_staff_creation_refuses_weak_passwords_and_creates_no_account(people, client_for, password):
     response = client_for("lead").post(
-        reverse("staff_create"),
+        reverse("records:staff_create"),
         {
             "full_name": "Wes Weak",
             "username": "weak",

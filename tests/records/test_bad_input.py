@@ -25,7 +25,7 @@ def _entry_post(client, child, **extra):
         "text": "Fell from the balance beam; cold compress applied.",
     }
     data.update(extra)
-    return client.post(reverse("entry_create", args=[child.pk]), data)
+    return client.post(reverse("records:entry_create", args=[child.pk]), data)
 
 
 def test_entry_with_png_attachment_is_saved_encrypted_and_downloadable(people, client_for):
@@ -35,7 +35,7 @@ def test_entry_with_png_attachment_is_saved_encrypted_and_downloadable(people, c
     attachment = Attachment.objects.get()
     assert attachment.content == PNG
     assert attachment.size == len(PNG)
-    response = client.get(reverse("attachment_download", args=[attachment.pk]))
+    response = client.get(reverse("records:attachment_download", args=[attachment.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -64,7 +64,7 @@ def test_attachment_added_later_to_an_entry_is_checked_too(people, client_for):
     entry = make_entry(people.child, people.keyperson1)
     upload = SimpleUploadedFile("x.pdf", b"not a pdf", content_type="application/pdf")
     response = client_for("keyperson1").post(
-        reverse("attachment_add", args=[entry.pk]), {"attachment": upload}
+        reverse("records:attachment_add", args=[entry.pk]), {"attachment": upload}
     )
     assert response.status_code == 400
     assert "must be a PDF" in response.content.decode()
@@ -87,7 +87,7 @@ def _child_data(people, **extra):
 
 
 def test_office_adds_a_child_to_the_register(people, client_for):
-    response = client_for("office").post(reverse("child_create"), _child_data(people))
+    response = client_for("office").post(reverse("records:child_create"), _child_data(people))
     assert response.status_code == 302
     assert Child.objects.filter(last_name="Examplechild").exists()
 
@@ -95,7 +95,7 @@ def test_office_adds_a_child_to_the_register(people, client_for):
 def test_leaving_date_before_start_date_is_refused_and_nothing_changes(people, client_for):
     child = people.child
     response = client_for("lead").post(
-        reverse("child_edit", args=[child.pk]),
+        reverse("records:child_edit", args=[child.pk]),
         _child_data(
             people, first_name=child.first_name, last_name=child.last_name, left_on="2025-01-01"
         ),
@@ -109,7 +109,7 @@ def test_leaving_date_before_start_date_is_refused_and_nothing_changes(people, c
 def test_date_of_birth_in_the_future_is_refused(people, client_for):
     future = (date.today() + timedelta(days=30)).isoformat()
     response = client_for("lead").post(
-        reverse("child_create"), _child_data(people, date_of_birth=future)
+        reverse("records:child_create"), _child_data(people, date_of_birth=future)
     )
     assert response.status_code == 200
     assert "cannot be in the future" in response.content.decode()
@@ -119,7 +119,7 @@ def test_date_of_birth_in_the_future_is_refused(people, client_for):
 def test_amendment_without_a_reason_is_refused(people, client_for):
     entry = make_entry(people.child, people.keyperson1)
     response = client_for("keyperson1").post(
-        reverse("entry_amend", args=[entry.pk]), {"text": "Corrected.", "reason": ""}
+        reverse("records:entry_amend", args=[entry.pk]), {"text": "Corrected.", "reason": ""}
     )
     assert response.status_code == 200
     assert entry.amendments.count() == 0
@@ -128,7 +128,7 @@ def test_amendment_without_a_reason_is_refused(people, client_for):
 def test_practitioner_cannot_amend_someone_elses_entry(people, client_for):
     entry = make_entry(people.child, people.keyperson1)
     response = client_for("practitioner").post(
-        reverse("entry_amend", args=[entry.pk]), {"text": "Changed.", "reason": "Because."}
+        reverse("records:entry_amend", args=[entry.pk]), {"text": "Changed.", "reason": "Because."}
     )
     assert response.status_code == 404
     assert entry.amendments.count() == 0
@@ -136,7 +136,7 @@ def test_practitioner_cannot_amend_someone_elses_entry(people, client_for):
 
 def test_carer_without_any_contact_detail_is_refused(people, client_for):
     response = client_for("office").post(
-        reverse("carer_create", args=[people.child.pk]),
+        reverse("records:carer_create", args=[people.child.pk]),
         {"full_name": "Jo Examplecarer", "relationship": "father", "parental_responsibility": "no"},
     )
     assert response.status_code == 200
@@ -146,7 +146,7 @@ def test_carer_without_any_contact_detail_is_refused(people, client_for):
 
 def test_office_adds_a_carer_with_a_court_order_kept_encrypted(people, client_for):
     response = client_for("office").post(
-        reverse("carer_create", args=[people.child.pk]),
+        reverse("records:carer_create", args=[people.child.pk]),
         {
             "full_name": "Jo Examplecarer",
             "relationship": "father",
@@ -159,5 +159,5 @@ def test_office_adds_a_carer_with_a_court_order_kept_encrypted(people, client_fo
     carer = people.child.carers.get(full_name="Jo Examplecarer")
     assert carer.parental_responsibility is True
     assert carer.court_order_restrictions.startswith("Not to collect")
-    html = client_for("keyperson1").get(reverse("child_contacts", args=[people.child.pk]))
+    html = client_for("keyperson1").get(reverse("records:child_contacts", args=[people.child.pk]))
     assert "Not to collect the child" in html.content.decode()

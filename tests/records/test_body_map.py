@@ -33,7 +33,7 @@ def _post(client, child, *, category=Category.ACCIDENT, marks=(), extra=None, to
         for key, value in mark.items():
             data[f"mark-{i}-{key}"] = value
     data.update(extra or {})
-    return client.post(reverse("entry_create", args=[child.pk]), data)
+    return client.post(reverse("records:entry_create", args=[child.pk]), data)
 
 
 # The marks as parts of the body.
@@ -100,7 +100,7 @@ def test_key_person_records_an_injury_with_two_marks(people, client_for):
         {"region": "back:head", "x": 60.0, "y": 21.0, "note": "Small bump"},
     ]
 
-    page = client.get(reverse("entry_detail", args=[entry.pk])).content.decode()
+    page = client.get(reverse("records:entry_detail", args=[entry.pk])).content.decode()
     assert '<h2 id="body-map-title">Body map</h2>' in page
     assert "Front: left lower leg</strong>: Graze, 3 cm" in page
     assert "Back: back of head</strong>: Small bump" in page
@@ -109,7 +109,9 @@ def test_key_person_records_an_injury_with_two_marks(people, client_for):
     assert 'cx="73.5" cy="170.2"' in page
     assert 'aria-label="Body map, front: mark 1, described in the list."' in page
 
-    chronology = client.get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    chronology = client.get(
+        reverse("records:child_detail", args=[people.child.pk])
+    ).content.decode()
     assert "With a body map" in chronology
 
 
@@ -136,13 +138,15 @@ def test_an_entry_without_marks_stores_an_empty_column(people, client_for):
     with connection.cursor() as cursor:
         cursor.execute("SELECT body_map FROM records_recordentry")
         assert cursor.fetchall() == [("",)]
-    chronology = client_for("keyperson1").get(reverse("child_detail", args=[people.child.pk]))
+    chronology = client_for("keyperson1").get(
+        reverse("records:child_detail", args=[people.child.pk])
+    )
     assert "With a body map" not in chronology.content.decode()
 
 
 def test_a_post_without_the_body_map_fields_records_the_entry(people, client_for):
     response = client_for("keyperson1").post(
-        reverse("entry_create", args=[people.child.pk]),
+        reverse("records:entry_create", args=[people.child.pk]),
         {"category": Category.ACCIDENT, "occurred_at": _when(), "text": "Tripped on a mat."},
     )
     assert response.status_code == 302
@@ -195,7 +199,7 @@ def test_add_another_mark_without_javascript_keeps_what_was_typed(people, client
 
 
 def test_the_form_offers_every_part_grouped_by_view(people, client_for):
-    page = client_for("keyperson1").get(reverse("entry_create", args=[people.child.pk]))
+    page = client_for("keyperson1").get(reverse("records:entry_create", args=[people.child.pk]))
     html = page.content.decode()
     assert '<optgroup label="Front">' in html and '<optgroup label="Back">' in html
     for key in body_map.PARTS:

@@ -40,13 +40,13 @@ def test_issue_enrolment_code_resets_the_it_admins_devices(people, capsys):
 def test_admin_login_goes_through_confides_sign_in(people, client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_staff_change_their_own_password(people, client_for):
     client = client_for("keyperson1")
     response = client.post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {
             "old_password": "correct-horse-battery-staple-42",
             "new_password1": "a-brand-new-passphrase-99",
@@ -56,12 +56,12 @@ def test_staff_change_their_own_password(people, client_for):
     assert response.status_code == 302
     people.keyperson1.user.refresh_from_db()
     assert people.keyperson1.user.check_password("a-brand-new-passphrase-99")
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("home:dashboard")).status_code == 200
 
 
 def test_weak_new_password_is_refused_and_the_old_one_kept(people, client_for):
     response = client_for("keyperson1").post(
-        reverse("password_change"),
+        reverse("accounts:password_change"),
         {
             "old_password": "correct-horse-battery-staple-42",
             "new_password1": "password1234",

@@ -89,7 +89,7 @@ def test_decryption_failure_on_a_page_is_audited_with_the_reader(people, client_
     RecordEntry.objects.filter(pk=target.pk).update(text=raw(RecordEntry, source.pk, "text"))
 
     with pytest.raises(crypto.DecryptionError):
-        client_for("lead").get(reverse("entry_detail", args=[target.pk]))
+        client_for("lead").get(reverse("records:entry_detail", args=[target.pk]))
 
     [failure] = audited_failures(target)
     assert failure.actor == people.lead.user
@@ -98,7 +98,7 @@ def test_decryption_failure_on_a_page_is_audited_with_the_reader(people, client_
 @pytest.mark.django_db
 def test_decryption_failure_outside_a_request_names_no_reader(people, client_for):
     # A request before leaves auditlog's context variable set in this thread.
-    client_for("lead").get(reverse("dashboard"))
+    client_for("lead").get(reverse("home:dashboard"))
     entry = make_entry(people.child, people.keyperson1, text="Built a tower.")
     RecordEntry.objects.filter(pk=entry.pk).update(text="kX:" + "A" * 40)
 

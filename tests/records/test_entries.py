@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_key_person_records_a_concern_at_sensitive_level(people, client_for):
     client = client_for("keyperson1")
     response = client.post(
-        reverse("entry_create", args=[people.child.pk]),
+        reverse("records:entry_create", args=[people.child.pk]),
         {
             "category": Category.CONCERN,
             "occurred_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
@@ -46,7 +46,7 @@ def test_entry_text_is_stored_encrypted(people):
 def test_future_occurrence_is_refused_and_nothing_saved(people, client_for):
     client = client_for("keyperson1")
     response = client.post(
-        reverse("entry_create", args=[people.child.pk]),
+        reverse("records:entry_create", args=[people.child.pk]),
         {
             "category": Category.GENERAL,
             "occurred_at": (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
@@ -61,7 +61,7 @@ def test_future_occurrence_is_refused_and_nothing_saved(people, client_for):
 def test_level_cannot_be_lowered_below_the_category_default(people, client_for):
     client = client_for("keyperson1")
     response = client.post(
-        reverse("entry_create", args=[people.child.pk]),
+        reverse("records:entry_create", args=[people.child.pk]),
         {
             "category": Category.CHILD_PROTECTION,
             "level": Level.GENERAL,
@@ -78,7 +78,7 @@ def test_amendment_keeps_the_original(people, client_for):
     entry = make_entry(people.child, people.keyperson1, text="Original words.")
     client = client_for("keyperson1")
     response = client.post(
-        reverse("entry_amend", args=[entry.pk]),
+        reverse("records:entry_amend", args=[entry.pk]),
         {"text": "Corrected words.", "reason": "Wrong time noted."},
     )
     assert response.status_code == 302
@@ -104,8 +104,10 @@ def test_chronology_and_entry_page_show_amendments_and_attachments(people, clien
         content=b"\x89PNG\r\n\x1a\n",
     ).save()
     client = client_for("keyperson1")
-    chronology = client.get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    chronology = client.get(
+        reverse("records:child_detail", args=[people.child.pk])
+    ).content.decode()
     assert "Added later." in chronology and "Forgot a detail." in chronology
     assert "1 attachment" in chronology
-    page = client.get(reverse("entry_detail", args=[entry.pk])).content.decode()
+    page = client.get(reverse("records:entry_detail", args=[entry.pk])).content.decode()
     assert "Added later." in page and "drawing.png" in page

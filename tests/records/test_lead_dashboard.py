@@ -128,24 +128,24 @@ def test_the_acting_lead_sees_approvals_except_their_own_emergency_share(people,
 def test_nobody_else_gets_the_summary(people, client_for, waiting, who):
     user = people.it_admin if who == "it_admin" else getattr(people, who).user
     assert summary_for(user) is None
-    html = client_for(who).get(reverse("dashboard")).content.decode()
+    html = client_for(who).get(reverse("home:dashboard")).content.decode()
     assert SUMMARY not in html
     assert "subject-access requests overdue" not in html
     assert "Open subject-access requests by time left" not in html
 
 
 def test_every_count_links_to_where_its_items_are_listed(people, client_for, waiting):
-    html = client_for("lead").get(reverse("dashboard")).content.decode()
+    html = client_for("lead").get(reverse("home:dashboard")).content.decode()
     start = html.index(SUMMARY)
     panel = html[start : html.index("</section>", start)]
     changelist = reverse("admin:consent_sharingdecision_changelist")
     for href, label in [
-        (f"{reverse('sar_list')}?show=open", "subject-access requests open"),
-        (f"{reverse('sar_list')}?show=overdue", "subject-access requests overdue"),
+        (f"{reverse('access_requests:list')}?show=open", "subject-access requests open"),
+        (f"{reverse('access_requests:list')}?show=overdue", "subject-access requests overdue"),
         (f"{changelist}?lead_decision__exact=pending&amp;retrospective__exact=0", "awaiting"),
         (f"{changelist}?lead_decision__exact=pending&amp;retrospective__exact=1", "emergency"),
-        (f"{reverse('dashboard')}#consent-tasks-title", "referral acknowledgements overdue"),
-        (f"{reverse('dashboard')}#inform-title", "parents still to be told"),
+        (f"{reverse('home:dashboard')}#consent-tasks-title", "referral acknowledgements overdue"),
+        (f"{reverse('home:dashboard')}#inform-title", "parents still to be told"),
     ]:
         assert f'<a href="{href}"><span class="count-number">1</span> ' in panel or (
             f'<a href="{href}"><span class="count-number">2</span> ' in panel
@@ -192,14 +192,14 @@ def test_requests_fall_in_one_bar_each_by_the_time_left(people):
 
 
 def test_no_open_request_shows_no_chart(people, client_for):
-    html = client_for("lead").get(reverse("dashboard")).content.decode()
+    html = client_for("lead").get(reverse("home:dashboard")).content.decode()
     assert SUMMARY in html
     assert "No request is open." in html
     assert 'role="img"' not in html
 
 
 def _queries(client) -> int:
-    url = reverse("dashboard")
+    url = reverse("home:dashboard")
     assert client.get(url).status_code == 200
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200

@@ -91,7 +91,7 @@ def add_entries(people: Any, child: Child, n: int) -> None:
 @pytest.mark.parametrize("who", ["lead", "keyperson1", "practitioner", "office"])
 def test_child_list_makes_the_same_queries_for_10_and_1000_children(people, client_for, who):
     client = client_for(who)
-    url = reverse("child_list")
+    url = reverse("records:child_list")
     add_children(people, 10 - Child.objects.count())
     at_10 = queries_for(client, url)
     add_children(people, 990)
@@ -103,7 +103,7 @@ def test_child_list_makes_the_same_queries_for_10_and_1000_children(people, clie
 @pytest.mark.parametrize("who", ["lead", "keyperson1", "practitioner"])
 def test_chronology_makes_the_same_queries_for_10_and_1000_entries(people, client_for, who):
     client = client_for(who)
-    url = reverse("child_detail", args=[people.child.pk])
+    url = reverse("records:child_detail", args=[people.child.pk])
     add_entries(people, people.child, 10)
     at_10 = queries_for(client, url)
     add_entries(people, people.child, 990)

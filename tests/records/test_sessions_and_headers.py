@@ -43,15 +43,15 @@ def set_session_times(client: Client, *, idle: timedelta, age: timedelta) -> str
 def test_session_still_works_after_29_idle_minutes(people, client_for):
     client = client_for("keyperson1")
     set_session_times(client, idle=timedelta(minutes=29), age=timedelta(hours=3))
-    assert client.get(reverse("child_list")).status_code == 200
+    assert client.get(reverse("records:child_list")).status_code == 200
 
 
 def test_session_ends_after_30_idle_minutes(people, client_for):
     client = client_for("keyperson1")
     key = set_session_times(client, idle=timedelta(minutes=31), age=timedelta(hours=1))
-    response = client.get(reverse("child_list"))
+    response = client.get(reverse("records:child_list"))
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?ended=idle&next=%2Fchildren%2F"
+    assert response["Location"] == f"{reverse('accounts:login')}?ended=idle&next=%2Fchildren%2F"
     assert response["Cache-Control"] == "no-store"
     assert not Session.objects.filter(session_key=key).exists()
     assert not UserSession.objects.filter(session_key=key).exists()
@@ -59,26 +59,26 @@ def test_session_ends_after_30_idle_minutes(people, client_for):
     assert "signed out after 30 minutes without activity" in page
     assert 'name="next" value="/children/"' in page
     # Still signed out on the next request.
-    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("login"))
+    assert client.get(reverse("home:dashboard"))["Location"].startswith(reverse("accounts:login"))
 
 
 def test_every_request_counts_as_activity(people, client_for):
     client = client_for("keyperson1")
     set_session_times(client, idle=timedelta(minutes=20), age=timedelta(hours=1))
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("home:dashboard")).status_code == 200
     # Twenty more minutes pass: 40 since the first request, 20 since the last.
     session = client.session
     session[LAST_SEEN] -= 20 * 60
     session.save()
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("home:dashboard")).status_code == 200
 
 
 def test_session_ends_12_hours_after_sign_in_even_when_in_use(people, client_for):
     client = client_for("keyperson1")
     key = set_session_times(client, idle=timedelta(minutes=1), age=timedelta(hours=12, minutes=1))
-    response = client.get(reverse("dashboard"))
+    response = client.get(reverse("home:dashboard"))
     assert response.status_code == 302
-    assert response["Location"].startswith(f"{reverse('login')}?ended=limit")
+    assert response["Location"].startswith(f"{reverse('accounts:login')}?ended=limit")
     assert not Session.objects.filter(session_key=key).exists()
     assert "12 hours have passed" in client.get(response["Location"]).content.decode()
 
@@ -86,15 +86,15 @@ def test_session_ends_12_hours_after_sign_in_even_when_in_use(people, client_for
 def test_ended_session_does_not_ask_to_repeat_a_post(people, client_for):
     client = client_for("lead")
     set_session_times(client, idle=timedelta(hours=1), age=timedelta(hours=2))
-    response = client.post(reverse("staff_deactivate", args=[people.practitioner.pk]))
-    assert response["Location"] == f"{reverse('login')}?ended=idle"
+    response = client.post(reverse("records:staff_deactivate", args=[people.practitioner.pk]))
+    assert response["Location"] == f"{reverse('accounts:login')}?ended=idle"
     people.practitioner.refresh_from_db()
     assert people.practitioner.active
 
 
 def test_sign_in_starts_the_12_hours_afresh(people):
     client = Client()
-    post = client.post(reverse("login"), {"username": "lead", "password": TEST_PASSWORD})
+    post = client.post(reverse("accounts:login"), {"username": "lead", "password": TEST_PASSWORD})
     assert post.status_code == 302
     session = client.session
     now = timezone.now().timestamp()
@@ -107,34 +107,36 @@ def test_sign_in_starts_the_12_hours_afresh(people):
 
 def test_deactivating_a_leaver_ends_their_session_at_once(people, client_for):
     leaver = client_for("practitioner")
-    assert leaver.get(reverse("dashboard")).status_code == 200
+    assert leaver.get(reverse("home:dashboard")).status_code == 200
     key = leaver.cookies["sessionid"].value
     assert UserSession.objects.filter(session_key=key, user=people.practitioner.user).exists()
     assert Session.objects.filter(session_key=key).exists()
 
-    asked = client_for("lead").post(reverse("staff_deactivate", args=[people.practitioner.pk]))
+    asked = client_for("lead").post(
+        reverse("records:staff_deactivate", args=[people.practitioner.pk])
+    )
     assert "Turn off Pat Practitioner&#x27;s account?" in asked.content.decode()
     assert Session.objects.filter(session_key=key).exists()
     people.practitioner.refresh_from_db()
     assert people.practitioner.active
     response = client_for("lead").post(
-        reverse("staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
+        reverse("records:staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
     )
     assert response.status_code == 302
 
     assert not UserSession.objects.filter(session_key=key).exists()
     assert not Session.objects.filter(session_key=key).exists()
-    response = leaver.get(reverse("dashboard"))
+    response = leaver.get(reverse("home:dashboard"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_a_leaver_cannot_sign_in_again(people, client_for):
     client_for("lead").post(
-        reverse("staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
+        reverse("records:staff_deactivate", args=[people.practitioner.pk]), {"confirm": "yes"}
     )
     response = Client().post(
-        reverse("login"), {"username": "practitioner", "password": TEST_PASSWORD}
+        reverse("accounts:login"), {"username": "practitioner", "password": TEST_PASSWORD}
     )
     assert response.status_code == 200
     assert "The username or password is not right" in response.content.decode()
@@ -144,7 +146,14 @@ def test_a_leaver_cannot_sign_in_again(people, client_for):
 
 
 @pytest.mark.parametrize(
-    "name", ["dashboard", "child_list", "staff_list", "audit_log", "backup_codes"]
+    "name",
+    [
+        "home:dashboard",
+        "records:child_list",
+        "records:staff_list",
+        "records:audit_log",
+        "accounts:backup_codes",
+    ],
 )
 def test_signed_in_pages_are_never_cached(people, client_for, name):
     response = client_for("lead").get(reverse(name))
@@ -154,13 +163,16 @@ def test_signed_in_pages_are_never_cached(people, client_for, name):
 
 def test_pages_on_the_way_to_two_factor_are_never_cached(people):
     client = Client()
-    client.post(reverse("login"), {"username": "lead", "password": TEST_PASSWORD})
-    for response in (client.get(reverse("two_factor_enrol")), client.get(reverse("dashboard"))):
+    client.post(reverse("accounts:login"), {"username": "lead", "password": TEST_PASSWORD})
+    for response in (
+        client.get(reverse("accounts:two_factor_enrol")),
+        client.get(reverse("home:dashboard")),
+    ):
         assert response["Cache-Control"] == "no-store"
 
 
 def test_csp_on_a_signed_in_page_is_strict(people, client_for):
-    response = client_for("lead").get(reverse("dashboard"))
+    response = client_for("lead").get(reverse("home:dashboard"))
     policy = dict(
         (part.split(" ", 1) + [""])[:2]
         for part in (p.strip() for p in response["Content-Security-Policy"].split(";"))
@@ -201,9 +213,9 @@ def test_an_inline_script_runs_only_with_the_nonce_the_header_names(people, clie
 
 def test_sign_in_pages_need_no_inline_script_or_style(people):
     client = Client()
-    page = client.get(reverse("login")).content.decode()
+    page = client.get(reverse("accounts:login")).content.decode()
     assert "<script" not in page and "style=" not in page and "<style" not in page
-    assert "Content-Security-Policy" in client.get(reverse("login")).headers
+    assert "Content-Security-Policy" in client.get(reverse("accounts:login")).headers
 
 
 def test_production_settings_use_hsts_and_secure_cookies():
@@ -239,7 +251,7 @@ def test_production_settings_use_hsts_and_secure_cookies():
 
 def test_session_cookie_is_http_only_and_same_site(people):
     client = Client()
-    client.post(reverse("login"), {"username": "lead", "password": TEST_PASSWORD})
+    client.post(reverse("accounts:login"), {"username": "lead", "password": TEST_PASSWORD})
     cookie: Any = client.cookies["sessionid"]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"

@@ -23,7 +23,7 @@ def _new_staff(client, **extra):
         "password": "a-long-enough-passphrase-7",
     }
     data.update(extra)
-    return client.post(reverse("staff_create"), data)
+    return client.post(reverse("records:staff_create"), data)
 
 
 def test_lead_adds_a_practitioner_and_is_shown_a_one_time_enrolment_code(people, client_for):

@@ -167,7 +167,7 @@ def strip(html: str) -> str:
 
 
 def entry_link(e: RecordEntry) -> str:
-    return f'href="{reverse("entry_detail", args=[e.pk])}"'
+    return f'href="{reverse("records:entry_detail", args=[e.pk])}"'
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,11 @@ def entry_link(e: RecordEntry) -> str:
 def test_the_strip_has_marks_only_for_entries_the_viewer_may_read(
     people, client_for, three_levels, who, sees
 ):
-    html = client_for(who).get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    html = (
+        client_for(who)
+        .get(reverse("records:child_detail", args=[people.child.pk]))
+        .content.decode()
+    )
     on_strip = strip(html)
     for name, e in three_levels.items():
         assert (entry_link(e) in on_strip) == (name in sees), name
@@ -196,13 +200,17 @@ def test_the_strip_has_marks_only_for_entries_the_viewer_may_read(
 def test_an_uninvolved_practitioner_cannot_see_the_child_page_at_all(
     people, client_for, three_levels
 ):
-    response = client_for("keyperson2").get(reverse("child_detail", args=[people.child.pk]))
+    response = client_for("keyperson2").get(reverse("records:child_detail", args=[people.child.pk]))
     assert response.status_code == 404
 
 
 def test_each_mark_is_named_by_category_level_and_date(people, client_for, three_levels):
     concern = three_levels["sensitive"]
-    html = client_for("lead").get(reverse("child_detail", args=[people.child.pk])).content.decode()
+    html = (
+        client_for("lead")
+        .get(reverse("records:child_detail", args=[people.child.pk]))
+        .content.decode()
+    )
     when = timezone.localtime(concern.occurred_at)
     assert f"Concern, sensitive, {when.day} {when:%B %Y}</span>" in strip(html)
     assert '<caption class="visually-hidden">' in strip(html)
@@ -211,7 +219,7 @@ def test_each_mark_is_named_by_category_level_and_date(people, client_for, three
 
 def test_a_child_with_no_readable_entries_gets_a_friendly_empty_state(people, client_for):
     make_entry(people.child, people.lead, category=Category.CHILD_PROTECTION)
-    html = client_for("practitioner").get(reverse("child_detail", args=[people.child.pk]))
+    html = client_for("practitioner").get(reverse("records:child_detail", args=[people.child.pk]))
     text = html.content.decode()
     assert "Nothing has been recorded for" in text
     assert '<figure class="timeline">' not in text
@@ -219,6 +227,6 @@ def test_a_child_with_no_readable_entries_gets_a_friendly_empty_state(people, cl
 
 
 def test_the_office_sees_no_strip(people, client_for, three_levels):
-    html = client_for("office").get(reverse("child_detail", args=[people.child.pk])).content
+    html = client_for("office").get(reverse("records:child_detail", args=[people.child.pk])).content
     assert b"timeline" not in html
     assert b"Nothing has been recorded" not in html

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -52,7 +53,7 @@ class _ThirdParties:
     why: dict[Any, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
 
-    def add(self, source_id: Any, name: str, why: str) -> None:
+    def add(self, source_id: UUID | str, name: str, why: str) -> None:
         # "Jordan Smith (neighbour), via mum" is looked for as "Jordan Smith" too.
         name = name.strip()
         short = re.split(r"[(,;\n]| - ", name, maxsplit=1)[0].strip()

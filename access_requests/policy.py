@@ -24,36 +24,36 @@ in the review. The rules (``scope_for``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from consent.models import ConsentRecord, Disclosure, SharingDecision
+from core.http import AnyUser
 from records import policy as records_policy
 from records.models import Attachment, Carer, Child, RecordEntry, Staff, StaffRecord
 
 from .models import SubjectAccessRequest
 
 
-def can_record_request(user: Any) -> bool:
+def can_record_request(user: AnyUser) -> bool:
     return records_policy.staff_of(user) is not None
 
 
-def can_handle_requests(user: Any) -> bool:
+def can_handle_requests(user: AnyUser) -> bool:
     return records_policy.is_manager(user)
 
 
-def can_approve(user: Any) -> bool:
+def can_approve(user: AnyUser) -> bool:
     return records_policy.has_lead_approval(user)
 
 
-def visible_requests(user: Any) -> QuerySet[SubjectAccessRequest]:
+def visible_requests(user: AnyUser) -> QuerySet[SubjectAccessRequest]:
     if not can_handle_requests(user):
         return SubjectAccessRequest.objects.none()
     return SubjectAccessRequest.objects.all()
 
 
-def children_for_recording(user: Any) -> QuerySet[Child]:
+def children_for_recording(user: AnyUser) -> QuerySet[Child]:
     """The children someone recording a request may name: those they may already see."""
     return records_policy.visible_children(user)
 

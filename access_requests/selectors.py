@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.log import log_access
@@ -49,7 +51,7 @@ def _with_details(qs: QuerySet[SubjectAccessRequest]) -> QuerySet[SubjectAccessR
 
 
 def get_request_for_user(
-    user: Any, request_id: Any, *, request: Any = None
+    user: User, request_id: UUID | str, *, request: HttpRequest | None = None
 ) -> SubjectAccessRequest:
     sar = _with_details(policy.visible_requests(user)).filter(pk=uuid_or_404(request_id)).first()
     if sar is None:
@@ -90,7 +92,7 @@ def withheld_record(sar: SubjectAccessRequest) -> list[BundleItem]:
 
 
 def get_item_for_user(
-    user: Any, request_id: Any, item_id: Any, *, request: Any = None
+    user: User, request_id: UUID | str, item_id: UUID | str, *, request: HttpRequest | None = None
 ) -> BundleItem:
     sar = get_request_for_user(user, request_id, request=request)
     item = sar.items.select_related("child", "attachment").filter(pk=uuid_or_404(item_id)).first()
@@ -102,7 +104,7 @@ def get_item_for_user(
 
 
 def get_letter_for_user(
-    user: Any, request_id: Any, letter_id: Any, *, request: Any = None
+    user: User, request_id: UUID | str, letter_id: UUID | str, *, request: HttpRequest | None = None
 ) -> Letter:
     sar = get_request_for_user(user, request_id, request=request)
     letter = Letter.objects.filter(request=sar, pk=uuid_or_404(letter_id)).first()
@@ -112,7 +114,7 @@ def get_letter_for_user(
     return letter
 
 
-def open_requests(user: Any) -> list[SubjectAccessRequest]:
+def open_requests(user: User) -> list[SubjectAccessRequest]:
     """Open requests for the dashboard, the most urgent first (no deadline yet: first of all,
     since identity is still to be checked)."""
     qs = _with_details(policy.visible_requests(user).filter(status__in=OPEN_STATUSES))
@@ -136,20 +138,22 @@ def time_left(sar: SubjectAccessRequest, today: date) -> str:
     return "later"
 
 
-def open_requests_with_time_left(user: Any, time: str = "") -> list[SubjectAccessRequest]:
+def open_requests_with_time_left(user: User, time: str = "") -> list[SubjectAccessRequest]:
     """The open requests (most urgent first), or only those with this much time left."""
     today = timezone.localdate()
     return [r for r in open_requests(user) if not time or time_left(r, today) == time]
 
 
-def requests_for_list(user: Any, *, child_id: Any = None) -> QuerySet[SubjectAccessRequest]:
+def requests_for_list(
+    user: User, *, child_id: UUID | str | None = None
+) -> QuerySet[SubjectAccessRequest]:
     qs = _with_details(policy.visible_requests(user))
     if child_id:
         qs = qs.filter(children=uuid_or_404(child_id))
     return qs.order_by("-received_on", "-recorded_at")
 
 
-def dashboard_tasks(user: Any) -> dict[str, Any] | None:
+def dashboard_tasks(user: User) -> dict[str, Any] | None:
     """The dashboard panel: open requests with days left (None for those who do not handle
     requests, whose dashboard offers only to record one)."""
     if not policy.can_handle_requests(user):
@@ -158,7 +162,7 @@ def dashboard_tasks(user: Any) -> dict[str, Any] | None:
     return {"requests": requests, "overdue": sum(1 for r in requests if r.is_overdue)}
 
 
-def render_status_for_user(user: Any, request_id: Any) -> dict[str, Any]:
+def render_status_for_user(user: User, request_id: UUID | str) -> dict[str, Any]:
     """The render's state and progress, for the request page's progress indicator (no record
     content, so polling it writes nothing to the audit log)."""
     sar = (

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.log import log_event
-from core.http import apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, require
 
 from . import policy, selectors, services
 from .forms import (
@@ -60,7 +62,7 @@ LIST_VIEWS = {
 
 
 @login_required
-def sar_list(request: HttpRequest) -> HttpResponse:
+def sar_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_handle_requests(request.user))
     child_id = request.GET.get("child") or None
     show = request.GET.get("show", "")
@@ -88,7 +90,7 @@ def sar_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def sar_new(request: HttpRequest) -> HttpResponse:
+def sar_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     require(policy.can_record_request(user))
     initial = {}
@@ -125,7 +127,7 @@ FORMS: dict[str, type[Form]] = {
 }
 
 
-def _detail_page(request: HttpRequest, sar: Any, **bound: Form) -> HttpResponse:
+def _detail_page(request: AuthenticatedHttpRequest, sar: Any, **bound: Form) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {name: cls() for name, cls in FORMS.items()}
     context.update(bound)
@@ -151,7 +153,7 @@ def _detail_page(request: HttpRequest, sar: Any, **bound: Form) -> HttpResponse:
 
 
 @login_required
-def sar_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
+def sar_detail(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
     return _detail_page(request, sar)
 
@@ -159,15 +161,15 @@ def sar_detail(request: HttpRequest, request_id: Any) -> HttpResponse:
 def _action(
     form_name: str | None,
     done_message: str,
-    run: Callable[[HttpRequest, Any, dict[str, Any]], Any],
-    allowed: Callable[[Any], bool] = policy.can_handle_requests,
+    run: Callable[[AuthenticatedHttpRequest, Any, dict[str, Any]], Any],
+    allowed: Callable[[User], bool] = policy.can_handle_requests,
 ) -> Callable[..., HttpResponse]:
     """A POST on a request: validate the form (if any), call the service, redirect; on an error,
     show the request's page again with the form's errors."""
 
     @login_required
     @require_POST
-    def view(request: HttpRequest, request_id: Any) -> HttpResponse:
+    def view(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
         sar = selectors.get_request_for_user(request.user, request_id, request=request)
         require(allowed(request.user))
         if form_name is None:
@@ -281,7 +283,9 @@ def _show_review_errors(exc: ValidationError, form: Form, rows: list[Form]) -> N
 
 
 @login_required
-def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpResponse:
+def sar_item(
+    request: AuthenticatedHttpRequest, request_id: UUID | str, item_id: UUID | str
+) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, request_id, item_id, request=request)
     sar = item.request
     initial = {
@@ -346,7 +350,7 @@ def sar_item(request: HttpRequest, request_id: Any, item_id: Any) -> HttpRespons
 
 
 @login_required
-def sar_progress(request: HttpRequest, request_id: Any) -> JsonResponse:
+def sar_progress(request: AuthenticatedHttpRequest, request_id: UUID | str) -> JsonResponse:
     """Polled by the request page while the PDF is being made."""
     response = JsonResponse(selectors.render_status_for_user(request.user, request_id))
     response["Cache-Control"] = "no-store"
@@ -354,7 +358,7 @@ def sar_progress(request: HttpRequest, request_id: Any) -> JsonResponse:
 
 
 @login_required
-def sar_draft(request: HttpRequest, request_id: Any) -> HttpResponse:
+def sar_draft(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
     """The rendered bundle before its password, for the Lead and Deputy to read (audited)."""
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
     rendering = services.current_rendering(sar)
@@ -372,7 +376,7 @@ def sar_draft(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def sar_release(request: HttpRequest, request_id: Any) -> HttpResponse:
+def sar_release(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
     try:
         release, password = services.release_copy(sar=sar, by=request.user, request=request)
@@ -388,7 +392,7 @@ def sar_release(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 
 @login_required
-def sar_download(request: HttpRequest, request_id: Any) -> HttpResponse:
+def sar_download(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
     try:
         release = services.staff_download(sar=sar, by=request.user, request=request)
@@ -399,7 +403,7 @@ def sar_download(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def sar_send_link(request: HttpRequest, request_id: Any) -> HttpResponse:
+def sar_send_link(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
     sar = selectors.get_request_for_user(request.user, request_id, request=request)
 
     def link_url(token: str) -> str:
@@ -419,7 +423,9 @@ def sar_send_link(request: HttpRequest, request_id: Any) -> HttpResponse:
 
 
 @login_required
-def sar_letter(request: HttpRequest, request_id: Any, letter_id: Any) -> HttpResponse:
+def sar_letter(
+    request: AuthenticatedHttpRequest, request_id: UUID | str, letter_id: UUID | str
+) -> HttpResponse:
     letter = selectors.get_letter_for_user(request.user, request_id, letter_id, request=request)
     return render(request, "access_requests/letter.html", {"sar": letter.request, "letter": letter})
 

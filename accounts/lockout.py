@@ -17,6 +17,7 @@ from axes.models import AccessFailureLog
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -169,15 +170,15 @@ class ConfideAxesHandler(AxesDatabaseHandler):
         return self.reset_attempts(username=username)
 
 
-def _credentials(user: Any) -> dict[str, str]:
+def _credentials(user: User) -> dict[str, str]:
     return {axes_settings.AXES_USERNAME_FORM_FIELD: user.get_username()}
 
 
-def is_locked_out(request: HttpRequest, user: Any) -> bool:
+def is_locked_out(request: HttpRequest, user: User) -> bool:
     return bool(AxesProxyHandler.is_locked(request, _credentials(user)))
 
 
-def record_failure(request: HttpRequest, user: Any, *, stage: str) -> bool:
+def record_failure(request: HttpRequest, user: User, *, stage: str) -> bool:
     """A wrong code counts towards the lockout as a wrong password does.
 
     Returns True when the account is (now) locked out: the session is then signed out, and axes'
@@ -192,7 +193,7 @@ def record_failure(request: HttpRequest, user: Any, *, stage: str) -> bool:
     return False
 
 
-def refuse_if_locked(request: HttpRequest, user: Any, *, stage: str) -> bool:
+def refuse_if_locked(request: HttpRequest, user: User, *, stage: str) -> bool:
     """Before checking a code: a locked-out account is refused (and audited) without a check."""
     if not is_locked_out(request, user):
         return False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .sessions import LAST_SEEN, STARTED, session_end_reason
+from .signin import is_verified
 
 # Pages a signed-in user may reach before completing two-factor sign-in.
 TWO_FACTOR_EXEMPT = (
@@ -68,8 +68,8 @@ class RequireTwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user: Any = request.user
-        if user.is_authenticated and not user.is_verified():
+        user = request.user
+        if user.is_authenticated and not is_verified(user):
             exempt_paths = {reverse(name) for name in TWO_FACTOR_EXEMPT}
             if request.path not in exempt_paths and not request.path.startswith(
                 settings.STATIC_URL or "/static/"

@@ -9,8 +9,10 @@ from typing import Any
 from axes.conf import settings as axes_settings
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import log_event
@@ -28,7 +30,11 @@ def _known_user(username: Any) -> Any:
 
 @receiver(user_login_failed, dispatch_uid="confide_audit_login_failed")
 def audit_failed_sign_in(
-    sender: Any, credentials: dict, request: Any = None, stage: str = "password", **kwargs: Any
+    sender: Any,
+    credentials: dict,
+    request: HttpRequest | None = None,
+    stage: str = "password",
+    **kwargs: Any,
 ) -> None:
     # Django has already masked the password; the username is kept only as the account it names
     # (an unknown username may be a password typed in the wrong box, so it is not stored).
@@ -46,7 +52,11 @@ def audit_failed_sign_in(
 
 @receiver(user_locked_out, dispatch_uid="confide_audit_locked_out")
 def audit_lockout(
-    sender: Any, request: Any = None, username: Any = None, reason: str = "", **kwargs: Any
+    sender: Any,
+    request: HttpRequest | None = None,
+    username: Any = None,
+    reason: str = "",
+    **kwargs: Any,
 ) -> None:
     log_event(
         actor=None,
@@ -58,7 +68,7 @@ def audit_lockout(
 
 
 @receiver(user_logged_in, dispatch_uid="confide_session_started")
-def stamp_session_start(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def stamp_session_start(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     # SessionLimitsMiddleware ends the session 12 hours after this, or after 30 idle minutes.
     if request is not None and hasattr(request, "session"):
         now = timezone.now().timestamp()
@@ -67,14 +77,14 @@ def stamp_session_start(sender: Any, request: Any, user: Any, **kwargs: Any) -> 
 
 
 @receiver(user_logged_out, dispatch_uid="confide_session_ended")
-def forget_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def forget_session(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
         UserSession.objects.filter(session_key=session.session_key).delete()
 
 
 @receiver(user_logged_in, dispatch_uid="confide_remember_session")
-def remember_session(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+def remember_session(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
     # Lets a leaver's sessions all be ended at once (accounts.services.end_sessions).
     if request is not None and hasattr(request, "session"):
         if request.session.session_key is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -74,6 +73,6 @@ def reset_two_factor(user: User, *, issued_by: User | None, obj: models.Model | 
 
 
 @transaction.atomic
-def issue_enrolment_code_at_console(*, user: Any) -> str:
+def issue_enrolment_code_at_console(*, user: User) -> str:
     """For whoever runs the server: the first Lead, or the IT administrator (no Lead above them)."""
     return reset_two_factor(user, issued_by=None, obj=user)

@@ -26,6 +26,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -39,6 +40,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.log import log_event
+from core.http import AnyUser, signed_in_user
 
 from .models import EnrolmentCode, UserSession
 
@@ -66,14 +68,20 @@ def safe_next(request: HttpRequest, url: str | None) -> str | None:
     return None
 
 
-def has_second_factor(user: Any) -> bool:
+def is_verified(user: AnyUser) -> bool:
+    """Signed in with both factors in this session (django-otp's middleware adds is_verified to
+    the request's user)."""
+    return bool(user.is_authenticated and getattr(user, "is_verified", bool)())
+
+
+def has_second_factor(user: User) -> bool:
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or StaticToken.objects.filter(device__user=user, device__confirmed=True).exists()
     )
 
 
-def start_sign_in(request: HttpRequest, user: Any, *, next_url: str | None = None) -> str:
+def start_sign_in(request: HttpRequest, user: User, *, next_url: str | None = None) -> str:
     """After the right password: the session is signed in (with a new key) but not yet verified.
 
     Returns the name of the page for the second step.
@@ -88,7 +96,7 @@ def start_sign_in(request: HttpRequest, user: Any, *, next_url: str | None = Non
     return "accounts:two_factor_verify" if has_second_factor(user) else "accounts:two_factor_enrol"
 
 
-def _cycle_session_key(request: HttpRequest, user: Any) -> None:
+def _cycle_session_key(request: HttpRequest, user: User) -> None:
     """A new key once the session is verified; the leaver bookkeeping follows the new key."""
     old = request.session.session_key
     request.session.cycle_key()
@@ -106,7 +114,7 @@ def next_url(request: HttpRequest) -> str:
 @transaction.atomic
 def complete_sign_in(request: HttpRequest, device: Any) -> None:
     """The second factor is right: the session is verified and the failure count cleared."""
-    user: Any = request.user
+    user = signed_in_user(request)
     otp_login(request, device)
     _cycle_session_key(request, user)
     AxesProxyHandler.reset_attempts(username=user.get_username())
@@ -166,7 +174,7 @@ def _verify_device(device: Any, token: str) -> CodeCheck:
     return CodeCheck()
 
 
-def check_code(user: Any, code: str) -> CodeCheck:
+def check_code(user: User, code: str) -> CodeCheck:
     """A 6-digit code from the authenticator app, or otherwise a backup code."""
     token = normalise_code(code)
     if TOTP_CODE.fullmatch(token):
@@ -191,11 +199,11 @@ def check_code(user: Any, code: str) -> CodeCheck:
     return CodeCheck(error=errors[0] if errors else wrong)
 
 
-def backup_codes_left(user: Any) -> int:
+def backup_codes_left(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
-def _new_backup_codes(user: Any) -> list[str]:
+def _new_backup_codes(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
     codes = [
@@ -207,7 +215,7 @@ def _new_backup_codes(user: Any) -> list[str]:
 
 
 @transaction.atomic
-def replace_backup_codes(*, user: Any, request: HttpRequest | None = None) -> list[str]:
+def replace_backup_codes(*, user: User, request: HttpRequest | None = None) -> list[str]:
     """New backup codes; the old ones stop working. The codes are shown once and not logged."""
     codes = _new_backup_codes(user)
     log_event(actor=user, event="backup_codes_issued", obj=user, request=request)
@@ -223,7 +231,7 @@ def normalise_enrolment_code(value: str) -> str:
     return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
 
 
-def find_enrolment_code(user: Any, code: str) -> EnrolmentCode | None:
+def find_enrolment_code(user: User, code: str) -> EnrolmentCode | None:
     """The user's unused, unexpired enrolment code that matches, if any."""
     candidate = normalise_enrolment_code(code)
     for enrolment in EnrolmentCode.objects.filter(
@@ -241,7 +249,7 @@ def begin_enrolment(request: HttpRequest, *, enrolment: EnrolmentCode) -> TOTPDe
     The code itself is used up only when the device is confirmed, so someone who stops half-way
     can start again with the same code.
     """
-    user: Any = request.user
+    user = signed_in_user(request)
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
     request.session[ENROLMENT] = str(enrolment.pk)
@@ -250,7 +258,7 @@ def begin_enrolment(request: HttpRequest, *, enrolment: EnrolmentCode) -> TOTPDe
 
 def pending_device(request: HttpRequest) -> TOTPDevice | None:
     """The device being set up, if this session entered a valid enrolment code."""
-    user: Any = request.user
+    user = signed_in_user(request)
     code_id = request.session.get(ENROLMENT)
     if not code_id:
         return None
@@ -276,7 +284,7 @@ def check_setup_code(device: TOTPDevice, code: str) -> CodeCheck:
 def finish_enrolment(request: HttpRequest, *, device: TOTPDevice) -> list[str]:
     """The new device gave a right code: it replaces any earlier one, the enrolment code is used
     up, the session is verified, and ten backup codes are made (returned to be shown once)."""
-    user: Any = request.user
+    user = signed_in_user(request)
     code_id = request.session.get(ENROLMENT)
     with transaction.atomic():
         used = code_id and EnrolmentCode.objects.filter(

@@ -27,6 +27,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from core.http import AuthenticatedHttpRequest, signed_in_user
+
 from . import lockout, signin
 from .forms import (
     CodeForm,
@@ -53,8 +55,8 @@ def _signed_out_elsewhere() -> HttpResponse:
 @csrf_protect
 @never_cache
 def sign_in(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    if user.is_authenticated and user.is_verified():
+    user = request.user
+    if signin.is_verified(user):
         return redirect(settings.LOGIN_REDIRECT_URL)
     form = SignInForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -78,10 +80,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @never_cache
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = request.user
     if not user.is_authenticated:
         return redirect("accounts:login")
-    if user.is_verified():
+    if signin.is_verified(user):
         return redirect(settings.LOGIN_REDIRECT_URL)
     if not signin.has_second_factor(user):
         return redirect("accounts:two_factor_enrol")
@@ -104,7 +106,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
 def _warn_if_few_backup_codes(request: HttpRequest, device: Any) -> None:
     if not isinstance(device, StaticDevice):
         return
-    left = signin.backup_codes_left(request.user)
+    left = signin.backup_codes_left(signed_in_user(request))
     codes = "backup code" if left == 1 else "backup codes"
     messages.warning(
         request,
@@ -116,7 +118,7 @@ def _warn_if_few_backup_codes(request: HttpRequest, device: Any) -> None:
 @sensitive_post_parameters("code")
 @never_cache
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = request.user
     if not user.is_authenticated:
         return redirect("accounts:login")
     if signin.has_second_factor(user):
@@ -152,7 +154,7 @@ def _grouped_key(device: Any) -> str:
 @sensitive_post_parameters("code")
 @never_cache
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = request.user
     if not user.is_authenticated:
         return redirect("accounts:login")
     if signin.has_second_factor(user):
@@ -197,8 +199,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("password")
 @login_required
 @never_cache
-def backup_codes(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+def backup_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
     form = ConfirmPasswordForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
@@ -224,9 +226,9 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @login_required
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff change their own password (the Lead set the first one and knows it)."""
-    user: Any = request.user
+    user = request.user
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()

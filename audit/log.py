@@ -19,6 +19,7 @@ from django.apps import AppConfig
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core.fields import encrypted_fields
@@ -79,7 +80,7 @@ def _entry(
     actor: Any,
     obj: models.Model | None,
     event: str,
-    request: Any = None,
+    request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> LogEntry:
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
@@ -105,7 +106,7 @@ def _access_rows(
     actor: Any,
     objects: Iterable[models.Model],
     event: str,
-    request: Any = None,
+    request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> list[LogEntry]:
     """Unsaved ACCESS rows, one per object, as ``_entry`` makes them, all stamped with the same
@@ -137,7 +138,7 @@ def log_access(
     *,
     actor: Any,
     objects: Iterable[models.Model],
-    request: Any = None,
+    request: HttpRequest | None = None,
     event: str = "read",
     detail: dict[str, Any] | None = None,
 ) -> int:
@@ -156,7 +157,7 @@ def log_event(
     actor: Any,
     event: str,
     obj: models.Model | None = None,
-    request: Any = None,
+    request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
 ) -> LogEntry:
     entry = _entry(actor=actor, obj=obj, event=event, request=request, detail=detail)

@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.http import signed_in_user
 from records.selectors import log_reads
 
 from . import policy, selectors, services
@@ -268,7 +269,7 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         decision = self.get_queryset(request).filter(pk=object_id).first()
         if decision is not None:
-            log_reads(request.user, [decision], request=request)
+            log_reads(signed_in_user(request), [decision], request=request)
             extra_context["file"] = selectors.decision_file(request.user, decision, request=request)
             extra_context["can_decide"] = (
                 decision.lead_decision == LeadDecision.PENDING

@@ -8,13 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audit.log import log_access
-from core.http import apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, require
 from records import policy as records_policy
 from records import selectors as records_selectors
 from records.forms import EntryForm
@@ -38,12 +38,12 @@ from .models import DecisionKind, DecisionState, LeadDecision, SharingDecision
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
-def _posted(request: HttpRequest) -> Any:
+def _posted(request: AuthenticatedHttpRequest) -> Any:
     # An empty POST is still a submission (to be refused with messages), unlike `POST or None`.
     return request.POST if request.method == "POST" else None
 
 
-def _files(request: HttpRequest) -> Any:
+def _files(request: AuthenticatedHttpRequest) -> Any:
     return request.FILES if request.method == "POST" else None
 
 
@@ -51,7 +51,7 @@ def _files(request: HttpRequest) -> Any:
 
 
 @login_required
-def child_sharing(request: HttpRequest, child_id: Any) -> HttpResponse:
+def child_sharing(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """A child's sharing history, with its disclosures and the consent of its carers."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -75,7 +75,7 @@ def child_sharing(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def disclosure_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def disclosure_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     require(policy.can_record_disclosure(user, child))
@@ -94,7 +94,7 @@ def disclosure_create(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
+def entry_with_disclosure(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """A record entry and the disclosure it records, in one form and one transaction."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -145,7 +145,7 @@ def entry_with_disclosure(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def disclosure_detail(request: HttpRequest, disclosure_id: Any) -> HttpResponse:
+def disclosure_detail(request: AuthenticatedHttpRequest, disclosure_id: Any) -> HttpResponse:
     user = request.user
     disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
     children = records_policy.visible_children(user)
@@ -171,7 +171,9 @@ def disclosure_detail(request: HttpRequest, disclosure_id: Any) -> HttpResponse:
 
 
 @login_required
-def disclosure_confidentiality(request: HttpRequest, disclosure_id: Any) -> HttpResponse:
+def disclosure_confidentiality(
+    request: AuthenticatedHttpRequest, disclosure_id: Any
+) -> HttpResponse:
     """Answer "is it confidential?" when it was not asked at the time."""
     user = request.user
     disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
@@ -198,7 +200,7 @@ def disclosure_confidentiality(request: HttpRequest, disclosure_id: Any) -> Http
 
 
 @login_required
-def carer_consent(request: HttpRequest, carer_id: Any) -> HttpResponse:
+def carer_consent(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpResponse:
     """The consent record of a carer: the current state of each purpose, and its history."""
     user = request.user
     carer = selectors.get_carer_for_user(user, carer_id)
@@ -216,7 +218,7 @@ def carer_consent(request: HttpRequest, carer_id: Any) -> HttpResponse:
 
 
 @login_required
-def consent_create(request: HttpRequest, carer_id: Any) -> HttpResponse:
+def consent_create(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpResponse:
     user = request.user
     carer = selectors.get_carer_for_user(user, carer_id)
     children = records_policy.visible_children(user).filter(carers=carer)
@@ -247,7 +249,7 @@ def consent_create(request: HttpRequest, carer_id: Any) -> HttpResponse:
 
 
 @login_required
-def consent_evidence(request: HttpRequest, record_id: Any) -> HttpResponse:
+def consent_evidence(request: AuthenticatedHttpRequest, record_id: Any) -> HttpResponse:
     record = selectors.get_consent_record_for_user(request.user, record_id, request=request)
     if not record.has_evidence:
         raise Http404("No evidence attached")
@@ -263,7 +265,7 @@ def consent_evidence(request: HttpRequest, record_id: Any) -> HttpResponse:
 
 
 @login_required
-def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """Propose a decision to share, or not to share, for the Lead's approval. With
     ``?supersedes=<id>`` it starts from an earlier decision, which it will replace."""
     user = request.user
@@ -323,7 +325,7 @@ def _initial_from(earlier: SharingDecision) -> dict[str, Any]:
 
 
 @login_required
-def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
+def emergency_share(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """The Lead or Deputy records a share made in an emergency, straight after."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -348,7 +350,9 @@ def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
     )
 
 
-def _decision_page(request: HttpRequest, decision: SharingDecision, **forms: Form) -> HttpResponse:
+def _decision_page(
+    request: AuthenticatedHttpRequest, decision: SharingDecision, **forms: Form
+) -> HttpResponse:
     """The decision page; a form passed in (with its errors) replaces the blank one."""
     user = request.user
     file = selectors.decision_file(user, decision, request=request)
@@ -384,14 +388,14 @@ def _decision_page(request: HttpRequest, decision: SharingDecision, **forms: For
 
 
 @login_required
-def decision_detail(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def decision_detail(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     decision = selectors.get_decision_for_user(request.user, decision_id, request=request)
     return _decision_page(request, decision)
 
 
 @login_required
 @require_POST
-def decision_shared(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def decision_shared(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_mark_shared(user, decision))
@@ -417,7 +421,7 @@ def decision_shared(request: HttpRequest, decision_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def family_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def family_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_family_informed(user, decision))
@@ -442,7 +446,7 @@ def family_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def family_not_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def family_not_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_decide_family_not_informed(user))
@@ -462,7 +466,7 @@ def family_not_informed(request: HttpRequest, decision_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def referral_acknowledged(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def referral_acknowledged(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_referral_response(user, decision))
@@ -485,7 +489,7 @@ def referral_acknowledged(request: HttpRequest, decision_id: Any) -> HttpRespons
 
 @login_required
 @require_POST
-def referral_outcome(request: HttpRequest, decision_id: Any) -> HttpResponse:
+def referral_outcome(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_referral_response(user, decision))

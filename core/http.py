@@ -7,17 +7,28 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+
+# Whoever a request is from: the policy answers for anyone, signed in or not.
+type AnyUser = User | AnonymousUser
 
 
 class AuthenticatedHttpRequest(HttpRequest):
     """A request behind ``login_required``: its user is a signed-in ``User``."""
 
     user: User
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The signed-in user of a request that is not typed as one (the admin's, a sign-in step's)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user
 
 
 def uuid_or_404(value: Any) -> UUID:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from access_requests import policy as sar_policy
@@ -12,7 +13,7 @@ from records import policy
 
 
 def confide(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "me": policy.staff_of(user),
         "can_manage_grants": policy.can_manage_grants(user),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -94,7 +95,7 @@ def sar_bars(requests: Sequence[SubjectAccessRequest], today: date) -> list[Bar]
 
 
 def lead_summary(
-    user: Any,
+    user: User,
     *,
     sar_tasks: dict[str, Any] | None,
     consent_tasks: dict[str, Any],

@@ -8,13 +8,14 @@ from django.shortcuts import render
 
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
+from core.http import AuthenticatedHttpRequest
 from records import selectors
 
 from .lead_dashboard import lead_summary
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     to_inform = selectors.entries_to_inform(user)
     consent_tasks = consent_selectors.dashboard_tasks(user)

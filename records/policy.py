@@ -9,9 +9,9 @@ Being a Django superuser grants nothing here: content access is decided only by 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
+
+from core.http import AnyUser
 
 from .models import (
     ActingLead,
@@ -28,43 +28,46 @@ from .models import (
 MANAGERS = (Role.LEAD, Role.DEPUTY)
 
 
-def staff_of(user: Any) -> Staff | None:
+def staff_of(user: AnyUser) -> Staff | None:
     """The active staff profile of a signed-in user, or None (anonymous, inactive, IT only)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if not hasattr(user, "_confide_staff"):
-        user._confide_staff = Staff.objects.filter(user=user, active=True).first()
-    staff: Staff | None = user._confide_staff
+    # Asked many times a request: the profile is kept on the user object, which lives as long as
+    # the request does.
+    cached = vars(user)
+    if "_confide_staff" not in cached:
+        cached["_confide_staff"] = Staff.objects.filter(user=user, active=True).first()
+    staff: Staff | None = cached["_confide_staff"]
     return staff
 
 
-def role_of(user: Any) -> str | None:
+def role_of(user: AnyUser) -> str | None:
     staff = staff_of(user)
     return staff.role if staff else None
 
 
-def is_lead(user: Any) -> bool:
+def is_lead(user: AnyUser) -> bool:
     return role_of(user) == Role.LEAD
 
 
-def is_manager(user: Any) -> bool:
+def is_manager(user: AnyUser) -> bool:
     """Lead or Deputy."""
     return role_of(user) in MANAGERS
 
 
-def is_acting_lead(user: Any) -> bool:
+def is_acting_lead(user: AnyUser) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role != Role.DEPUTY:
         return False
     return ActingLead.objects.live().filter(deputy=staff).exists()
 
 
-def has_lead_approval(user: Any) -> bool:
+def has_lead_approval(user: AnyUser) -> bool:
     """The Lead, or the Deputy while made acting Lead: may approve sharing and disclosures."""
     return is_lead(user) or is_acting_lead(user)
 
 
-def is_practitioner(user: Any) -> bool:
+def is_practitioner(user: AnyUser) -> bool:
     return role_of(user) == Role.PRACTITIONER
 
 
@@ -130,7 +133,7 @@ def role_change_refusal(staff: Staff | None, role: str) -> str | None:
     return None
 
 
-def own_work_q(user: Any, *, key_children: bool = True) -> Q:
+def own_work_q(user: AnyUser, *, key_children: bool = True) -> Q:
     """What a person follows up from their dashboard: everything, for the Lead and the Deputy;
     for others, what they wrote (and, with ``key_children``, what concerns their key children).
     Narrows a queryset already filtered to what the person may read."""
@@ -163,7 +166,7 @@ def _involved_q(staff: Staff, prefix: str = "") -> Q:
     return Q(**{f"{prefix}key_person": staff}) | Q(**{f"{prefix}room_id__in": _room_ids(staff)})
 
 
-def visible_children(user: Any) -> QuerySet[Child]:
+def visible_children(user: AnyUser) -> QuerySet[Child]:
     """Children whose name and register this user may see (lists, search and counts)."""
     staff = staff_of(user)
     if staff is None:
@@ -178,21 +181,21 @@ def visible_children(user: Any) -> QuerySet[Child]:
     )
 
 
-def can_see_child(user: Any, child: Child) -> bool:
+def can_see_child(user: AnyUser, child: Child) -> bool:
     return visible_children(user).filter(pk=child.pk).exists()
 
 
-def can_manage_register(user: Any) -> bool:
+def can_manage_register(user: AnyUser) -> bool:
     """The register (children's names, dates, rooms, key person): Lead, Deputy and office."""
     return role_of(user) in (Role.LEAD, Role.DEPUTY, Role.OFFICE)
 
 
-def can_see_contacts(user: Any, child: Child) -> bool:
+def can_see_contacts(user: AnyUser, child: Child) -> bool:
     """Carers' contact details go with the register (the permission table's second row)."""
     return can_see_child(user, child)
 
 
-def can_write_entry(user: Any, child: Child) -> bool:
+def can_write_entry(user: AnyUser, child: Child) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role == Role.OFFICE:
         return False
@@ -203,7 +206,7 @@ def can_write_entry(user: Any, child: Child) -> bool:
     )
 
 
-def can_break_glass(user: Any, child: Child) -> bool:
+def can_break_glass(user: AnyUser, child: Child) -> bool:
     """A practitioner who can see the child may open its records in an emergency."""
     return is_practitioner(user) and can_see_child(user, child)
 
@@ -211,7 +214,7 @@ def can_break_glass(user: Any, child: Child) -> bool:
 # --- entries --------------------------------------------------------------------------------
 
 
-def entry_q(user: Any, prefix: str = "") -> Q | None:
+def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     """A filter for the entries this user may read; None when they may read none at all."""
     staff = staff_of(user)
     if staff is None or staff.role == Role.OFFICE:
@@ -236,7 +239,7 @@ def entry_q(user: Any, prefix: str = "") -> Q | None:
     return q
 
 
-def visible_entries(user: Any, child: Child | None = None) -> QuerySet[RecordEntry]:
+def visible_entries(user: AnyUser, child: Child | None = None) -> QuerySet[RecordEntry]:
     q = entry_q(user)
     if q is None:
         return RecordEntry.objects.none()
@@ -246,23 +249,23 @@ def visible_entries(user: Any, child: Child | None = None) -> QuerySet[RecordEnt
     return qs
 
 
-def can_read_entry(user: Any, entry: RecordEntry) -> bool:
+def can_read_entry(user: AnyUser, entry: RecordEntry) -> bool:
     return visible_entries(user).filter(pk=entry.pk).exists()
 
 
-def can_amend_entry(user: Any, entry: RecordEntry) -> bool:
+def can_amend_entry(user: AnyUser, entry: RecordEntry) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role == Role.OFFICE:
         return False
     return staff.role in MANAGERS or entry.author_id == staff.pk
 
 
-def can_mark_informed(user: Any, entry: RecordEntry) -> bool:
+def can_mark_informed(user: AnyUser, entry: RecordEntry) -> bool:
     """Whoever may read an entry may record that the parent was told of it."""
     return can_read_entry(user, entry) and role_of(user) != Role.OFFICE
 
 
-def can_decide_not_to_inform(user: Any) -> bool:
+def can_decide_not_to_inform(user: AnyUser) -> bool:
     """Only the Lead (or acting Lead) decides a parent is not told, because it would put the child
     at risk."""
     return has_lead_approval(user)
@@ -271,35 +274,35 @@ def can_decide_not_to_inform(user: Any) -> bool:
 # --- grants, staff, audit --------------------------------------------------------------------
 
 
-def can_manage_grants(user: Any) -> bool:
+def can_manage_grants(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def can_review_break_glass(user: Any) -> bool:
+def can_review_break_glass(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def can_manage_staff(user: Any) -> bool:
+def can_manage_staff(user: AnyUser) -> bool:
     return is_lead(user)
 
 
-def can_appoint_acting_lead(user: Any) -> bool:
+def can_appoint_acting_lead(user: AnyUser) -> bool:
     return is_lead(user)
 
 
-def can_read_staff_records(user: Any) -> bool:
+def can_read_staff_records(user: AnyUser) -> bool:
     return is_lead(user)
 
 
-def visible_staff_records(user: Any) -> QuerySet[StaffRecord]:
+def visible_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
     return StaffRecord.objects.all() if can_read_staff_records(user) else StaffRecord.objects.none()
 
 
-def can_view_audit(user: Any) -> bool:
+def can_view_audit(user: AnyUser) -> bool:
     return is_manager(user)
 
 
-def can_see_staff_record_reads(user: Any) -> bool:
+def can_see_staff_record_reads(user: AnyUser) -> bool:
     """Reads of confidential staff records appear on the audit pages for the Lead only."""
     return is_lead(user)
 

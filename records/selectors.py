@@ -9,9 +9,10 @@ from typing import Any
 from uuid import UUID
 
 from auditlog.models import LogEntry
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.log import log_access, log_event
@@ -34,7 +35,7 @@ from .models import (
 
 
 def log_reads(
-    user: Any, objects: Iterable[Any], *, request: Any = None, event: str = "read"
+    user: User, objects: Iterable[Any], *, request: HttpRequest | None = None, event: str = "read"
 ) -> None:
     """Write to the audit log the reads of these items (anything with a ``level``) that the policy
     says are audited: one insert for a page, whatever its size."""
@@ -46,7 +47,7 @@ def log_reads(
     )
 
 
-def get_child_for_user(user: Any, child_id: Any) -> Child:
+def get_child_for_user(user: User, child_id: UUID | str) -> Child:
     child = (
         policy.visible_children(user)
         .select_related("room", "key_person", "family")
@@ -59,7 +60,7 @@ def get_child_for_user(user: Any, child_id: Any) -> Child:
 
 
 def children_for_list(
-    user: Any, *, search: str = "", include_leavers: bool = False
+    user: User, *, search: str = "", include_leavers: bool = False
 ) -> QuerySet[Child]:
     qs = policy.visible_children(user).select_related("room", "key_person")
     if not include_leavers:
@@ -102,7 +103,9 @@ def _with_history(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> l
     return with_amendments(entries, among)
 
 
-def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEntry]:
+def chronology(
+    user: User, child: Child, *, request: HttpRequest | None = None
+) -> list[RecordEntry]:
     """The entries of a child this user may read, newest first; sensitive and child-protection
     entries shown are written to the audit log in one insert."""
     visible = policy.visible_entries(user, child)
@@ -120,12 +123,14 @@ def chronology(user: Any, child: Child, *, request: Any = None) -> list[RecordEn
     return entries
 
 
-def entry_counts(user: Any, child: Child) -> dict[int, int]:
+def entry_counts(user: User, child: Child) -> dict[int, int]:
     rows = policy.visible_entries(user, child).values("level").annotate(n=Count("id")).order_by()
     return {r["level"]: r["n"] for r in rows}
 
 
-def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> RecordEntry:
+def get_entry_for_user(
+    user: User, entry_id: UUID | str, *, request: HttpRequest | None = None
+) -> RecordEntry:
     pk = uuid_or_404(entry_id)
     visible = policy.visible_entries(user).filter(pk=pk)
     entry = visible.select_related(
@@ -140,7 +145,9 @@ def get_entry_for_user(user: Any, entry_id: Any, *, request: Any = None) -> Reco
     return entry
 
 
-def get_attachment_for_user(user: Any, attachment_id: Any, *, request: Any = None) -> Attachment:
+def get_attachment_for_user(
+    user: User, attachment_id: UUID | str, *, request: HttpRequest | None = None
+) -> Attachment:
     pk = uuid_or_404(attachment_id)
     attachment = Attachment.objects.filter(pk=pk, entry__in=policy.visible_entries(user)).first()
     if attachment is None:
@@ -151,19 +158,19 @@ def get_attachment_for_user(user: Any, attachment_id: Any, *, request: Any = Non
     return attachment
 
 
-def entries_to_inform(user: Any) -> QuerySet[RecordEntry]:
+def entries_to_inform(user: User) -> QuerySet[RecordEntry]:
     qs = policy.visible_entries(user).filter(parent_informed=ParentInformed.TO_INFORM)
     return qs.filter(policy.own_work_q(user)).select_related("child").order_by("occurred_at")
 
 
-def my_key_children(user: Any) -> QuerySet[Child]:
+def my_key_children(user: User) -> QuerySet[Child]:
     staff = policy.staff_of(user)
     if staff is None:
         return Child.objects.none()
     return Child.objects.filter(key_person=staff).select_related("room")
 
 
-def grants_expiring_soon(user: Any, *, days: int = 7) -> QuerySet[NeedToKnowGrant]:
+def grants_expiring_soon(user: User, *, days: int = 7) -> QuerySet[NeedToKnowGrant]:
     staff = policy.staff_of(user)
     if staff is None:
         return NeedToKnowGrant.objects.none()
@@ -174,72 +181,74 @@ def grants_expiring_soon(user: Any, *, days: int = 7) -> QuerySet[NeedToKnowGran
     return qs.select_related("child", "grantee").order_by("ends_at")
 
 
-def grants_for_manager(user: Any) -> QuerySet[NeedToKnowGrant]:
+def grants_for_manager(user: User) -> QuerySet[NeedToKnowGrant]:
     if not policy.can_manage_grants(user):
         return NeedToKnowGrant.objects.none()
     return NeedToKnowGrant.objects.select_related("child", "grantee", "granted_by", "revoked_by")
 
 
-def my_grants(user: Any) -> QuerySet[NeedToKnowGrant]:
+def my_grants(user: User) -> QuerySet[NeedToKnowGrant]:
     staff = policy.staff_of(user)
     if staff is None:
         return NeedToKnowGrant.objects.none()
     return NeedToKnowGrant.objects.live().filter(grantee=staff).select_related("child")
 
 
-def get_grant_for_manager(user: Any, grant_id: Any) -> NeedToKnowGrant:
+def get_grant_for_manager(user: User, grant_id: UUID | str) -> NeedToKnowGrant:
     grant = grants_for_manager(user).filter(pk=uuid_or_404(grant_id)).first()
     if grant is None:
         raise Http404("No such grant")
     return grant
 
 
-def break_glass_to_review(user: Any) -> QuerySet[BreakGlass]:
+def break_glass_to_review(user: User) -> QuerySet[BreakGlass]:
     if not policy.can_review_break_glass(user):
         return BreakGlass.objects.none()
     return BreakGlass.objects.filter(reviewed_at__isnull=True).select_related("child", "staff")
 
 
-def get_break_glass_for_reviewer(user: Any, access_id: Any) -> BreakGlass:
+def get_break_glass_for_reviewer(user: User, access_id: UUID | str) -> BreakGlass:
     access = break_glass_to_review(user).filter(pk=uuid_or_404(access_id)).first()
     if access is None:
         raise Http404("No such break-glass access")
     return access
 
 
-def staff_for_manager(user: Any) -> QuerySet[Staff]:
+def staff_for_manager(user: User) -> QuerySet[Staff]:
     if not policy.can_manage_staff(user):
         return Staff.objects.none()
     return Staff.objects.select_related("user").prefetch_related("rooms")
 
 
-def get_staff_for_manager(user: Any, staff_id: Any) -> Staff:
+def get_staff_for_manager(user: User, staff_id: UUID | str) -> Staff:
     staff = staff_for_manager(user).filter(pk=uuid_or_404(staff_id)).first()
     if staff is None:
         raise Http404("No such staff member")
     return staff
 
 
-def acting_leads_now(user: Any) -> QuerySet[ActingLead]:
+def acting_leads_now(user: User) -> QuerySet[ActingLead]:
     if not policy.can_manage_staff(user):
         return ActingLead.objects.none()
     return ActingLead.objects.live().select_related("deputy")
 
 
-def acting_lead_appointments(user: Any) -> QuerySet[ActingLead]:
+def acting_lead_appointments(user: User) -> QuerySet[ActingLead]:
     if not policy.can_appoint_acting_lead(user):
         return ActingLead.objects.none()
     return ActingLead.objects.select_related("deputy", "appointed_by")
 
 
-def get_acting_lead_appointment(user: Any, appointment_id: Any) -> ActingLead:
+def get_acting_lead_appointment(user: User, appointment_id: UUID | str) -> ActingLead:
     appointment = acting_lead_appointments(user).filter(pk=uuid_or_404(appointment_id)).first()
     if appointment is None:
         raise Http404("No such appointment")
     return appointment
 
 
-def staff_records(user: Any, staff: Staff, *, request: Any = None) -> list[StaffRecord]:
+def staff_records(
+    user: User, staff: Staff, *, request: HttpRequest | None = None
+) -> list[StaffRecord]:
     records = list(
         policy.visible_staff_records(user).filter(staff=staff).select_related("recorded_by")
     )
@@ -250,7 +259,7 @@ def staff_records(user: Any, staff: Staff, *, request: Any = None) -> list[Staff
 # --- the audit pages ----------------------------------------------------------------------------
 
 
-def audit_for_child(user: Any, child: Child) -> QuerySet:
+def audit_for_child(user: User, child: Child) -> QuerySet:
     """Who viewed and who changed this child's record, and when."""
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
@@ -277,7 +286,7 @@ def audit_for_child(user: Any, child: Child) -> QuerySet:
     return LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")
 
 
-def audit_log(user: Any) -> QuerySet:
+def audit_log(user: User) -> QuerySet:
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
     qs = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")

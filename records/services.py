@@ -12,10 +12,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -101,7 +103,7 @@ def _attach(entry: RecordEntry, staff: Staff, upload: UploadedFile) -> Attachmen
 def record_entry(
     *,
     child: Child,
-    author: Any,
+    author: User,
     category: str,
     occurred_at: datetime,
     text: str,
@@ -158,7 +160,7 @@ def record_entry(
 
 
 @transaction.atomic
-def add_attachment(*, entry: RecordEntry, by: Any, upload: UploadedFile) -> Attachment:
+def add_attachment(*, entry: RecordEntry, by: User, upload: UploadedFile) -> Attachment:
     staff = policy.staff_of(by)
     require(staff is not None and policy.can_amend_entry(by, entry))
     assert staff is not None
@@ -166,7 +168,7 @@ def add_attachment(*, entry: RecordEntry, by: Any, upload: UploadedFile) -> Atta
 
 
 @transaction.atomic
-def amend_entry(*, entry: RecordEntry, author: Any, text: str, reason: str) -> Amendment:
+def amend_entry(*, entry: RecordEntry, author: User, text: str, reason: str) -> Amendment:
     staff = policy.staff_of(author)
     require(staff is not None and policy.can_amend_entry(author, entry))
     errors = {}
@@ -183,7 +185,7 @@ def amend_entry(*, entry: RecordEntry, author: Any, text: str, reason: str) -> A
 
 @transaction.atomic
 def mark_parent_informed(
-    *, entry: RecordEntry, by: Any, informed_at: datetime, how: str
+    *, entry: RecordEntry, by: User, informed_at: datetime, how: str
 ) -> RecordEntry:
     staff = policy.staff_of(by)
     require(staff is not None and policy.can_mark_informed(by, entry))
@@ -203,7 +205,7 @@ def mark_parent_informed(
 
 
 @transaction.atomic
-def decide_not_to_inform(*, entry: RecordEntry, lead: Any, reason: str) -> RecordEntry:
+def decide_not_to_inform(*, entry: RecordEntry, lead: User, reason: str) -> RecordEntry:
     staff = policy.staff_of(lead)
     require(staff is not None and policy.can_decide_not_to_inform(lead))
     if entry.parent_informed != ParentInformed.TO_INFORM:
@@ -236,7 +238,7 @@ def _check_child_dates(date_of_birth: date, started_on: date, left_on: date | No
 
 
 @transaction.atomic
-def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
+def save_child(*, by: User, child: Child | None = None, **fields: Any) -> Child:
     """Add a child to the register, or change their register details."""
     require(policy.can_manage_register(by))
     _check_child_dates(fields["date_of_birth"], fields["started_on"], fields.get("left_on"))
@@ -254,7 +256,7 @@ def save_child(*, by: Any, child: Child | None = None, **fields: Any) -> Child:
 
 
 @transaction.atomic
-def save_family(*, by: Any, family: Family | None = None, **fields: Any) -> Family:
+def save_family(*, by: User, family: Family | None = None, **fields: Any) -> Family:
     require(policy.can_manage_register(by))
     if not fields.get("name", "").strip():
         raise ValidationError({"name": "Give the family a name."})
@@ -266,7 +268,7 @@ def save_family(*, by: Any, family: Family | None = None, **fields: Any) -> Fami
 
 
 @transaction.atomic
-def save_carer(*, by: Any, child: Child, carer: Carer | None = None, **fields: Any) -> Carer:
+def save_carer(*, by: User, child: Child, carer: Carer | None = None, **fields: Any) -> Carer:
     """A carer of the child (in the child's family), with contact details and any court order."""
     require(policy.can_manage_register(by) and policy.can_see_child(by, child))
     if not (fields.get("phone") or fields.get("email") or fields.get("address")):
@@ -284,7 +286,7 @@ def save_carer(*, by: Any, child: Child, carer: Carer | None = None, **fields: A
 
 @transaction.atomic
 def give_grant(
-    *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: Any
+    *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: User
 ) -> NeedToKnowGrant:
     giver = policy.staff_of(granted_by)
     require(giver is not None and policy.can_manage_grants(granted_by))
@@ -327,7 +329,7 @@ def _sync_grant_permissions(grantee: Staff, child: Child) -> None:
 
 
 @transaction.atomic
-def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: Any) -> NeedToKnowGrant:
+def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: User) -> NeedToKnowGrant:
     staff = policy.staff_of(revoked_by)
     require(staff is not None and policy.can_manage_grants(revoked_by))
     updated = NeedToKnowGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(
@@ -343,7 +345,7 @@ def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: Any) -> NeedToKnowGrant:
 
 @transaction.atomic
 def appoint_acting_lead(
-    *, deputy: Staff, appointed_by: Any, reason: str, ends_at: datetime
+    *, deputy: Staff, appointed_by: User, reason: str, ends_at: datetime
 ) -> ActingLead:
     lead = policy.staff_of(appointed_by)
     require(lead is not None and policy.can_appoint_acting_lead(appointed_by))
@@ -364,7 +366,7 @@ def appoint_acting_lead(
 
 
 @transaction.atomic
-def end_acting_lead(*, appointment: ActingLead, by: Any) -> ActingLead:
+def end_acting_lead(*, appointment: ActingLead, by: User) -> ActingLead:
     staff = policy.staff_of(by)
     require(staff is not None and policy.can_appoint_acting_lead(by))
     updated = ActingLead.objects.filter(pk=appointment.pk, revoked_at__isnull=True).update(
@@ -393,7 +395,9 @@ def _tell_managers_of_break_glass(access: BreakGlass, recipients: list[str]) -> 
 
 
 @transaction.atomic
-def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None) -> BreakGlass:
+def open_break_glass(
+    *, child: Child, by: User, reason: str, request: HttpRequest | None = None
+) -> BreakGlass:
     staff = policy.staff_of(by)
     require(staff is not None and policy.can_break_glass(by, child))
     if len(reason.strip()) < 10:
@@ -420,7 +424,7 @@ def open_break_glass(*, child: Child, by: Any, reason: str, request: Any = None)
 
 
 @transaction.atomic
-def review_break_glass(*, access: BreakGlass, reviewer: Any, note: str) -> BreakGlass:
+def review_break_glass(*, access: BreakGlass, reviewer: User, note: str) -> BreakGlass:
     staff = policy.staff_of(reviewer)
     require(staff is not None and policy.can_review_break_glass(reviewer))
     if not note.strip():
@@ -456,7 +460,7 @@ def create_first_lead(
 @transaction.atomic
 def create_staff(
     *,
-    created_by: Any,
+    created_by: User,
     username: str,
     full_name: str,
     email: str,
@@ -492,7 +496,7 @@ def create_staff(
 
 @transaction.atomic
 def update_staff(
-    *, staff: Staff, by: Any, full_name: str, role: str, rooms: Iterable[Room], job_title: str = ""
+    *, staff: Staff, by: User, full_name: str, role: str, rooms: Iterable[Room], job_title: str = ""
 ) -> Staff:
     require(policy.can_manage_staff(by))
     refusal = policy.role_change_refusal(staff, role)
@@ -510,7 +514,7 @@ def update_staff(
 
 
 @transaction.atomic
-def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> Staff:
+def deactivate_staff(*, staff: Staff, by: User, left_on: date | None = None) -> Staff:
     """A leaver: account off, every session ended at once."""
     require(policy.can_manage_staff(by))
     if staff.user_id == getattr(by, "pk", None):
@@ -529,7 +533,7 @@ def deactivate_staff(*, staff: Staff, by: Any, left_on: date | None = None) -> S
 
 
 @transaction.atomic
-def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
+def issue_enrolment_code(*, staff: Staff, by: User) -> str:
     """Reset two-factor: old devices removed, a new one-time enrolment code."""
     require(policy.can_manage_staff(by))
     return accounts.reset_two_factor(staff.user, issued_by=by, obj=staff)
@@ -537,7 +541,7 @@ def issue_enrolment_code(*, staff: Staff, by: Any) -> str:
 
 @transaction.atomic
 def record_staff_record(
-    *, staff: Staff, by: Any, kind: str, occurred_on: date, text: str
+    *, staff: Staff, by: User, kind: str, occurred_on: date, text: str
 ) -> StaffRecord:
     lead = policy.staff_of(by)
     require(lead is not None and policy.can_read_staff_records(by))

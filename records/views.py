@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.http import apply_service, confirm_first, require
+from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
 
 from . import body_map, policy, selectors, services
 from .forms import (
@@ -41,7 +42,7 @@ from .timeline import build_timeline
 
 
 @login_required
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ChildSearchForm(request.GET or None)
     search, leavers = "", False
     if form.is_valid():
@@ -63,7 +64,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
+def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
     entries = selectors.chronology(user, child, request=request)
@@ -86,19 +87,19 @@ def child_detail(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def child_create(request: HttpRequest) -> HttpResponse:
+def child_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_register(request.user))
     return _child_form(request, None)
 
 
 @login_required
-def child_edit(request: HttpRequest, child_id: Any) -> HttpResponse:
+def child_edit(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_manage_register(request.user))
     return _child_form(request, child)
 
 
-def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
+def _child_form(request: AuthenticatedHttpRequest, child: Any) -> HttpResponse:
     initial = {}
     if child is not None:
         initial = {f: getattr(child, f) for f in ChildForm.base_fields}
@@ -114,7 +115,7 @@ def _child_form(request: HttpRequest, child: Any) -> HttpResponse:
 
 
 @login_required
-def family_create(request: HttpRequest) -> HttpResponse:
+def family_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_register(request.user))
     form = FamilyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -128,14 +129,16 @@ def family_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def carer_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def carer_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_manage_register(request.user))
     return _carer_form(request, child, None)
 
 
 @login_required
-def carer_edit(request: HttpRequest, child_id: Any, carer_id: Any) -> HttpResponse:
+def carer_edit(
+    request: AuthenticatedHttpRequest, child_id: UUID | str, carer_id: UUID | str
+) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_manage_register(request.user))
     carer = child.carers.filter(pk=carer_id).first()
@@ -144,7 +147,7 @@ def carer_edit(request: HttpRequest, child_id: Any, carer_id: Any) -> HttpRespon
     return _carer_form(request, child, carer)
 
 
-def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
+def _carer_form(request: AuthenticatedHttpRequest, child: Any, carer: Any) -> HttpResponse:
     initial = {}
     if carer is not None:
         initial = {f: getattr(carer, f) for f in CarerForm.base_fields}
@@ -166,7 +169,7 @@ def _carer_form(request: HttpRequest, child: Any, carer: Any) -> HttpResponse:
 
 
 @login_required
-def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
+def child_contacts(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_see_contacts(request.user, child))
     carers = child.carers.all()
@@ -178,7 +181,7 @@ def child_contacts(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def entry_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def entry_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
     require(policy.can_write_entry(user, child))
@@ -228,7 +231,9 @@ def _with_another_row(marks: Any) -> Any:
     return BodyMarkFormSet(initial=rows, prefix="mark")
 
 
-def _entry_form_page(request: HttpRequest, child: Any, form: Form, marks: Any) -> HttpResponse:
+def _entry_form_page(
+    request: AuthenticatedHttpRequest, child: Any, form: Form, marks: Any
+) -> HttpResponse:
     shown = _marks_shown(marks)
     return render(
         request,
@@ -261,13 +266,13 @@ def _marks_shown(marks: Any) -> list[body_map.Mark]:
 
 
 @login_required
-def entry_detail(request: HttpRequest, entry_id: Any) -> HttpResponse:
+def entry_detail(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> HttpResponse:
     entry = selectors.get_entry_for_user(request.user, entry_id, request=request)
     return _entry_page(request, entry)
 
 
 @login_required
-def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
+def entry_amend(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
     require(policy.can_amend_entry(user, entry))
@@ -288,7 +293,7 @@ def entry_amend(request: HttpRequest, entry_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
+def attachment_add(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
     require(policy.can_amend_entry(user, entry))
@@ -306,7 +311,7 @@ def attachment_add(request: HttpRequest, entry_id: Any) -> HttpResponse:
     return _entry_page(request, entry, attachment_form=form)
 
 
-def _entry_page(request: HttpRequest, entry: Any, **forms: Form) -> HttpResponse:
+def _entry_page(request: AuthenticatedHttpRequest, entry: Any, **forms: Form) -> HttpResponse:
     """The entry page; a form passed in (with its errors) replaces the blank one."""
     user = request.user
     marks = body_map.marks_of(entry.body_map)
@@ -329,7 +334,7 @@ def _entry_page(request: HttpRequest, entry: Any, **forms: Form) -> HttpResponse
 
 @login_required
 @require_POST
-def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
+def entry_informed(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
     require(policy.can_mark_informed(user, entry))
@@ -350,7 +355,7 @@ def entry_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_not_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
+def entry_not_informed(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> HttpResponse:
     user = request.user
     entry = selectors.get_entry_for_user(user, entry_id, request=request)
     require(policy.can_decide_not_to_inform(user))
@@ -369,7 +374,9 @@ def entry_not_informed(request: HttpRequest, entry_id: Any) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, attachment_id: Any) -> HttpResponse:
+def attachment_download(
+    request: AuthenticatedHttpRequest, attachment_id: UUID | str
+) -> HttpResponse:
     attachment = selectors.get_attachment_for_user(request.user, attachment_id, request=request)
     response = HttpResponse(attachment.content, content_type=attachment.content_type)
     extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
@@ -383,14 +390,14 @@ def attachment_download(request: HttpRequest, attachment_id: Any) -> HttpRespons
 
 
 @login_required
-def grant_list(request: HttpRequest) -> HttpResponse:
+def grant_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_grants(request.user))
     grants = selectors.grants_for_manager(request.user)
     return render(request, "records/grant_list.html", {"grants": grants[:200]})
 
 
 @login_required
-def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def grant_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     require(policy.can_manage_grants(user))
     child = selectors.get_child_for_user(user, child_id)
@@ -418,7 +425,7 @@ def grant_create(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
+def grant_revoke(request: AuthenticatedHttpRequest, grant_id: UUID | str) -> HttpResponse:
     grant = selectors.get_grant_for_manager(request.user, grant_id)
     asking = confirm_first(
         request,
@@ -442,7 +449,7 @@ def grant_revoke(request: HttpRequest, grant_id: Any) -> HttpResponse:
 
 
 @login_required
-def break_glass_open(request: HttpRequest, child_id: Any) -> HttpResponse:
+def break_glass_open(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
     require(policy.can_break_glass(user, child))
@@ -464,7 +471,7 @@ def break_glass_open(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
+def break_glass_review(request: AuthenticatedHttpRequest, access_id: UUID | str) -> HttpResponse:
     access = selectors.get_break_glass_for_reviewer(request.user, access_id)
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -481,7 +488,7 @@ def break_glass_review(request: HttpRequest, access_id: Any) -> HttpResponse:
 
 
 @login_required
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_staff(request.user))
     staff = selectors.staff_for_manager(request.user)
     acting = selectors.acting_leads_now(request.user)
@@ -489,7 +496,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_staff(request.user))
     form = NewStaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -514,7 +521,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
+def staff_edit(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpResponse:
     staff = selectors.get_staff_for_manager(request.user, staff_id)
     initial = {
         "full_name": staff.full_name,
@@ -544,7 +551,7 @@ def staff_edit(request: HttpRequest, staff_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
+def staff_deactivate(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpResponse:
     staff = selectors.get_staff_for_manager(request.user, staff_id)
     asking = confirm_first(
         request,
@@ -568,14 +575,14 @@ def staff_deactivate(request: HttpRequest, staff_id: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def staff_enrolment_code(request: HttpRequest, staff_id: Any) -> HttpResponse:
+def staff_enrolment_code(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpResponse:
     staff = selectors.get_staff_for_manager(request.user, staff_id)
     code = services.issue_enrolment_code(staff=staff, by=request.user)
     return render(request, "records/enrolment_code.html", {"staff": staff, "code": code})
 
 
 @login_required
-def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
+def staff_records(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpResponse:
     require(policy.can_read_staff_records(request.user))
     staff = selectors.get_staff_for_manager(request.user, staff_id)
     form = StaffRecordForm(request.POST or None)
@@ -601,7 +608,7 @@ def staff_records(request: HttpRequest, staff_id: Any) -> HttpResponse:
 
 
 @login_required
-def acting_lead(request: HttpRequest) -> HttpResponse:
+def acting_lead(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_appoint_acting_lead(request.user))
     form = ActingLeadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -624,7 +631,7 @@ def acting_lead(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
+def acting_lead_end(request: AuthenticatedHttpRequest, appointment_id: UUID | str) -> HttpResponse:
     appointment = selectors.get_acting_lead_appointment(request.user, appointment_id)
     asking = confirm_first(
         request,
@@ -647,7 +654,7 @@ def acting_lead_end(request: HttpRequest, appointment_id: Any) -> HttpResponse:
 
 
 @login_required
-def audit_child(request: HttpRequest, child_id: Any) -> HttpResponse:
+def audit_child(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     child = selectors.get_child_for_user(request.user, child_id)
     page = Paginator(selectors.audit_for_child(request.user, child), 100).get_page(
@@ -657,7 +664,7 @@ def audit_child(request: HttpRequest, child_id: Any) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
     return render(request, "records/audit_log.html", {"page": page})

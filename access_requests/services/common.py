@@ -7,6 +7,7 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,21 +33,21 @@ RENDER_STALE_AFTER = timedelta(minutes=15)
 UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-def _staff(user: Any) -> Staff:
+def _staff(user: User) -> Staff:
     staff = records_policy.staff_of(user)
     require(staff is not None)
     assert staff is not None
     return staff
 
 
-def _handler(user: Any) -> Staff:
+def _handler(user: User) -> Staff:
     staff = _staff(user)
     require(policy.can_handle_requests(user))
     return staff
 
 
 def _move(
-    by: Any, request: SubjectAccessRequest, from_statuses: Any, message: str, **changes: Any
+    by: User, request: SubjectAccessRequest, from_statuses: Any, message: str, **changes: Any
 ) -> None:
     """A conditional UPDATE of the state columns; the count tells whether we won. auditlog does
     not see an UPDATE, so the move is written to the audit log here (no encrypted columns are

@@ -7,9 +7,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -44,7 +46,7 @@ from .rendering import current_rendering
 
 
 @transaction.atomic
-def approve_bundle(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequest:
+def approve_bundle(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     """The Lead (or acting Lead) approves exactly the rendered file they can see."""
     staff = _staff(by)
     require(policy.can_approve(by))
@@ -77,7 +79,9 @@ def new_password() -> str:
 
 
 @transaction.atomic
-def release_copy(*, sar: SubjectAccessRequest, by: Any, request: Any = None) -> tuple[Release, str]:
+def release_copy(
+    *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
+) -> tuple[Release, str]:
     """The approved bundle, protected with a new password (AES-256). The password is returned
     once, to be shown to staff; it is never stored. A lost password means a new release."""
     staff = _handler(by)
@@ -111,7 +115,9 @@ def latest_release(sar: SubjectAccessRequest) -> Release | None:
     return sar.releases.order_by("-created_at").first()
 
 
-def staff_download(*, sar: SubjectAccessRequest, by: Any, request: Any = None) -> Release:
+def staff_download(
+    *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
+) -> Release:
     _handler(by)
     release = latest_release(sar)
     if release is None or sar.status not in (Status.APPROVED, Status.SENT, Status.CLOSED):
@@ -132,7 +138,7 @@ def link_token_hash(token: str) -> str:
 
 @transaction.atomic
 def send_link(
-    *, sar: SubjectAccessRequest, by: Any, link_url: Any, request: Any = None
+    *, sar: SubjectAccessRequest, by: User, link_url: Any, request: HttpRequest | None = None
 ) -> DownloadLink:
     """Email the requester a one-time link (expires in 7 days) to the latest released copy.
     ``link_url(token)`` makes the absolute address."""
@@ -177,7 +183,7 @@ def send_link(
 
 
 @transaction.atomic
-def mark_sent(*, sar: SubjectAccessRequest, by: Any, how: str) -> SubjectAccessRequest:
+def mark_sent(*, sar: SubjectAccessRequest, by: User, how: str) -> SubjectAccessRequest:
     staff = _handler(by)
     if how not in (SentHow.POST, SentHow.IN_PERSON):
         raise_errors({"how": "Say how the copy was sent."})
@@ -197,7 +203,7 @@ def mark_sent(*, sar: SubjectAccessRequest, by: Any, how: str) -> SubjectAccessR
 
 
 @transaction.atomic
-def close_request(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequest:
+def close_request(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     staff = _handler(by)
     _move(
         by,
@@ -246,7 +252,7 @@ def find_link(token: str) -> DownloadLink | None:
     )
 
 
-def use_link(*, token: str, request: Any = None) -> Release:
+def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
     """The one use of a link: a conditional UPDATE that only one request can win (on SQLite and
     PostgreSQL alike); every attempt, won or refused, is audited."""
     check_rate(request)

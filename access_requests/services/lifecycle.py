@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import log_event
@@ -49,7 +50,7 @@ from .common import (
 @transaction.atomic
 def record_request(
     *,
-    by: Any,
+    by: User,
     received_on: date,
     channel: str,
     requester_kind: str,
@@ -64,7 +65,7 @@ def record_request(
     include_siblings: bool = False,
     include_family: bool = False,
     include_requester: bool = True,
-    request: Any = None,
+    request: HttpRequest | None = None,
 ) -> SubjectAccessRequest:
     """Record a request the moment it arrives, whoever took it and however it came."""
     staff = _staff(by)
@@ -156,7 +157,7 @@ def record_request(
 
 
 @transaction.atomic
-def ask_for_identity(*, sar: SubjectAccessRequest, by: Any, what: str) -> Letter:
+def ask_for_identity(*, sar: SubjectAccessRequest, by: User, what: str) -> Letter:
     staff = _handler(by)
     raise_errors({"what": "Say what proof of identity you asked for."} if blank(what) else {})
     _move(
@@ -177,7 +178,7 @@ def _pr_carer(sar: SubjectAccessRequest) -> Carer | None:
 def confirm_identity(
     *,
     sar: SubjectAccessRequest,
-    by: Any,
+    by: User,
     method: str,
     confirmed_on: date,
     note: str = "",
@@ -237,7 +238,7 @@ CLOCK_RUNNING = (Status.IN_PROGRESS, Status.IN_REVIEW)
 
 @transaction.atomic
 def pause_for_clarification(
-    *, sar: SubjectAccessRequest, by: Any, asked: str, started_on: date
+    *, sar: SubjectAccessRequest, by: User, asked: str, started_on: date
 ) -> ClarificationPause:
     staff = _handler(by)
     errors: dict[str, str] = {}
@@ -263,7 +264,7 @@ def pause_for_clarification(
 
 @transaction.atomic
 def resume_after_clarification(
-    *, sar: SubjectAccessRequest, by: Any, ended_on: date
+    *, sar: SubjectAccessRequest, by: User, ended_on: date
 ) -> ClarificationPause:
     staff = _handler(by)
     pause = sar.pauses.filter(ended_on__isnull=True).first()
@@ -290,7 +291,7 @@ def resume_after_clarification(
 
 
 @transaction.atomic
-def extend_deadline(*, sar: SubjectAccessRequest, by: Any, reason: str) -> Letter:
+def extend_deadline(*, sar: SubjectAccessRequest, by: User, reason: str) -> Letter:
     """Up to two further months for a complex or numerous request, told to the requester, with
     the reason, within the first month."""
     staff = _handler(by)
@@ -320,7 +321,7 @@ def extend_deadline(*, sar: SubjectAccessRequest, by: Any, reason: str) -> Lette
 
 
 @transaction.atomic
-def refuse_request(*, sar: SubjectAccessRequest, by: Any, reason: str, explanation: str) -> Letter:
+def refuse_request(*, sar: SubjectAccessRequest, by: User, reason: str, explanation: str) -> Letter:
     """Manifestly unfounded or excessive: a Lead's decision, told with the right to complain."""
     staff = _staff(by)
     require(policy.can_approve(by))
@@ -349,7 +350,7 @@ def refuse_request(*, sar: SubjectAccessRequest, by: Any, reason: str, explanati
 
 
 @transaction.atomic
-def compile_bundle(*, sar: SubjectAccessRequest, by: Any, other_searches: str = "") -> int:
+def compile_bundle(*, sar: SubjectAccessRequest, by: User, other_searches: str = "") -> int:
     """Snapshot everything in scope for the subjects (by the policy's rules for the subjects, not
     by who is compiling)."""
     staff = _handler(by)
@@ -416,7 +417,7 @@ def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> d
 def review_item(
     *,
     item: BundleItem,
-    by: Any,
+    by: User,
     decision: str,
     exemption: str = "",
     exemption_other: str = "",
@@ -488,7 +489,7 @@ def review_item(
 
 
 @transaction.atomic
-def submit_for_check(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequest:
+def submit_for_check(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     staff = _handler(by)
     pending = sar.items.filter(decision=Decision.PENDING).count()
     if sar.status == Status.IN_REVIEW and pending:
@@ -510,7 +511,7 @@ def submit_for_check(*, sar: SubjectAccessRequest, by: Any) -> SubjectAccessRequ
 
 @transaction.atomic
 def check_bundle(
-    *, sar: SubjectAccessRequest, by: Any, accept: bool, note: str = ""
+    *, sar: SubjectAccessRequest, by: User, accept: bool, note: str = ""
 ) -> SubjectAccessRequest:
     """A second person checks the review: not the one who submitted it, nor anyone who reviewed
     an item of it."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 from typing import Any
+from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -60,7 +62,7 @@ def mark_stale_renders_failed() -> int:
     return len(stale)
 
 
-def start_render(*, sar: SubjectAccessRequest, by: Any) -> uuid.UUID:
+def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
     """Queue the render of a checked bundle in the background (a new attempt replaces a failed
     or interrupted one). Returns the attempt's token."""
     _handler(by)
@@ -106,7 +108,7 @@ def start_render(*, sar: SubjectAccessRequest, by: Any) -> uuid.UUID:
 
 
 def render_progress(
-    *, sar_id: Any, token: Any, progress: int, state: str = RenderState.RENDERING
+    *, sar_id: UUID | str, token: Any, progress: int, state: str = RenderState.RENDERING
 ) -> bool:
     """A sign of life from the worker; False when this attempt is no longer the current one."""
     return bool(
@@ -118,7 +120,7 @@ def render_progress(
     )
 
 
-def fail_render(*, sar_id: Any, token: Any, error: str) -> None:
+def fail_render(*, sar_id: UUID | str, token: Any, error: str) -> None:
     failed = SubjectAccessRequest.objects.filter(
         pk=sar_id,
         render_token=token,
@@ -134,7 +136,7 @@ def fail_render(*, sar_id: Any, token: Any, error: str) -> None:
 
 
 @transaction.atomic
-def finish_render(*, sar_id: Any, token: Any, pdf: bytes, pages: int) -> Rendering | None:
+def finish_render(*, sar_id: UUID | str, token: Any, pdf: bytes, pages: int) -> Rendering | None:
     """The finished file and the state change commit together, or neither does."""
     sar = SubjectAccessRequest.objects.get(pk=sar_id)
     rendering = Rendering(

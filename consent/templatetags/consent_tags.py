@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 
 from records import policy as records_policy
 
@@ -16,7 +17,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def consent_links(context: template.Context, child: Any) -> dict[str, bool]:
     request = context.get("request")
-    user = getattr(request, "user", None)
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "reads": policy.reads_consent(user),
         "can_write": records_policy.can_write_entry(user, child),

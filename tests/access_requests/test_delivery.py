@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
@@ -58,7 +59,7 @@ def test_review_decisions_need_an_exemption_and_a_note(people, entries):
     services.compile_bundle(sar=sar, by=people.deputy.user)
     item = sar.items.filter(kind="entry").first()
     assert item is not None
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"decision": "withhold"}, "exemption"),
         ({"decision": "withhold", "exemption": "other", "note": "x"}, "exemption_other"),
         ({"decision": "redact", "note": "x"}, "passages.0.passage"),
@@ -153,7 +154,7 @@ def test_the_link_is_emailed_and_the_request_is_sent(
     assert token in mail.outbox[0].body
     assert mail.outbox[0].to == ["parent@example.test"]
     assert "password" in mail.outbox[0].body
-    assert not re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", mail.outbox[0].body)
+    assert not re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", str(mail.outbox[0].body))
     assert DownloadLink.objects.get().token_hash != token
 
 

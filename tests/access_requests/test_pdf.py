@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from access_requests import services
 from access_requests.models import Decision, ItemKind
@@ -172,7 +174,7 @@ def test_redacted_and_withheld_text_is_absent_from_the_decrypted_pdf(people):
         assert f"Page {number} of {len(pages)}" in page
         assert sar.reference in page
     # Tagged for accessibility, tags kept through the encryption.
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     # The originals are unchanged.
     concern.refresh_from_db()
@@ -206,9 +208,9 @@ def test_the_password_keeps_the_tags_the_metadata_and_the_text():
     before = PdfReader(io.BytesIO(plain))
     after = PdfReader(io.BytesIO(protected))
     assert after.is_encrypted and after.decrypt("RIGHT-PASS")
-    encryption = after.trailer["/Encrypt"]
+    encryption: Any = after.trailer["/Encrypt"]
     assert (encryption["/V"], encryption["/R"]) == (5, 6)  # AES-256
-    root = after.trailer["/Root"]
+    root: Any = after.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     assert root["/Lang"] == "en-GB" and "/Metadata" in root
     assert after.metadata is not None and after.metadata.title == "Your records"
@@ -313,20 +315,21 @@ def test_each_tagged_paragraph_points_at_its_own_page():
     # The structure tree names the page of each element (/Pg): after the memoised page
     # references, the paragraph broken onto page 2 still points at page 2.
     reader = PdfReader(io.BytesIO(render_html(SMALL)[0]))
-    pages = [p.indirect_reference.idnum for p in reader.pages]
-    found = {}
+    pages = [p.indirect_reference.idnum for p in reader.pages if p.indirect_reference]
+    found: dict[int, int] = {}
 
-    def walk(element):
+    def walk(element: Any) -> None:
         kids = element.get("/K")
         kids = kids if isinstance(kids, list) else [kids]
-        for kid in kids:
-            kid = kid.get_object() if hasattr(kid, "get_object") else kid
-            if isinstance(kid, dict) and kid.get("/S") == "/P" and "/Pg" in kid:
+        for each in kids:
+            kid: Any = each.get_object() if hasattr(each, "get_object") else each
+            if isinstance(kid, DictionaryObject) and kid.get("/S") == "/P" and "/Pg" in kid:
                 found[len(found)] = pages.index(kid.raw_get("/Pg").idnum)
-            elif isinstance(kid, dict) and "/K" in kid:
+            elif isinstance(kid, DictionaryObject) and "/K" in kid:
                 walk(kid)
 
-    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    root: Any = reader.trailer["/Root"]
+    walk(root["/StructTreeRoot"])
     assert list(found.values()) == [0, 1]
 
 

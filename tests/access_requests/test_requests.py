@@ -33,8 +33,9 @@ def test_any_staff_member_records_a_request_from_any_channel(people):
         sar = record(people, by=getattr(people, who).user, channel="spoken")
         assert sar.status == Status.RECEIVED
         assert sar.received_by == getattr(people, who)
-    sar = SubjectAccessRequest.objects.first()
-    assert sar is not None
+    first = SubjectAccessRequest.objects.first()
+    assert first is not None
+    sar = first
     assert list(sar.children.all()) == [people.child]
     assert people.child.carers.get() in sar.carers.all()
     assert sar.due_on() is None  # the clock waits for identity
@@ -220,6 +221,7 @@ def test_pausing_for_clarification_moves_the_deadline(people):
     pause.save()
     sar = SubjectAccessRequest.objects.get(pk=sar.pk)
     assert sar.due_on(today) is not None and before is not None
+    assert sar.clock_started_on is not None
     assert sar.due_on(today) == due_date(sar.clock_started_on, days_paused=10)
 
 

@@ -3,6 +3,8 @@ fields in the audit log, and flat query counts on the list and request pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -86,7 +88,7 @@ def test_every_step_is_in_the_audit_log(people, entries, client_for):
     services.mark_sent(sar=sar, by=people.deputy.user, how="post")
     services.close_request(sar=sar, by=people.lead.user)
     client_for("lead").get(reverse("access_requests:download", args=[sar.pk]))
-    by_event = {}
+    by_event: dict[str, Any] = {}
     for entry in LogEntry.objects.select_related("actor").order_by("timestamp"):
         event = (entry.additional_data or {}).get("event")
         if event:

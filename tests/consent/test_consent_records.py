@@ -88,7 +88,7 @@ def test_consent_to_share_and_agreement_to_a_service_are_separate_ledgers(people
     share = services.current_consent(
         carer=carer, child=people.child, kind="share", purpose="family_support"
     )
-    assert share.status == "refused"
+    assert share is not None and share.status == "refused"
     assert (
         services.current_consent(
             carer=carer, child=people.child, kind="service", purpose="family_support"

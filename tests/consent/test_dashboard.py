@@ -84,6 +84,7 @@ def test_referral_acknowledgement_overdue_shows_on_the_leads_dashboard(people, c
     )
     decision.refresh_from_db()
     due = decision.acknowledgement_due_at
+    assert due is not None
     assert list(selectors.dashboard_tasks(people.lead.user, now=due)["referrals_overdue"]) == []
     later = due + timedelta(minutes=1)
     assert list(selectors.dashboard_tasks(people.lead.user, now=later)["referrals_overdue"]) == [

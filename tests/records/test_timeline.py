@@ -3,7 +3,7 @@ time zone, and shows on the child page only the entries the viewer may read."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 import pytest
@@ -95,7 +95,7 @@ def test_months_are_the_settings_months_not_utc():
     }
     # The first moment of April in London is still March in UTC.
     april = entry(london(2025, 4, 1, 0, 30))
-    assert timezone.localtime(april.occurred_at, timezone.UTC).month == 3
+    assert timezone.localtime(april.occurred_at, UTC).month == 3
     timeline = build_timeline([april], now=london(2026, 2, 1))
     assert list(marks(timeline)) == [(Category.GENERAL, date(2025, 4, 1))]
 

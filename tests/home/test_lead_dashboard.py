@@ -172,7 +172,9 @@ def test_requests_fall_in_one_bar_each_by_the_time_left(people):
     not_started = record(people)
     paused = started(people, 5)
     SubjectAccessRequest.objects.filter(pk=paused.pk).update(status=Status.AWAITING_CLARIFICATION)
-    requests = sar_tasks(people.lead.user)["requests"]
+    tasks = sar_tasks(people.lead.user)
+    assert tasks is not None
+    requests = tasks["requests"]
     assert {r.pk: time_left(r, today) for r in requests} == {
         overdue.pk: "overdue",
         soon.pk: "soon",

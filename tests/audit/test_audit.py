@@ -192,7 +192,8 @@ def test_seals_made_before_a_key_rotation_still_verify(people, settings):
     settings.CONFIDE_ENCRYPTION_KEYS = f"{new_spec},{settings.CONFIDE_ENCRYPTION_KEYS}"
     log_event(actor=people.lead.user, event="after_rotation")
 
-    assert AuditSeal.objects.order_by("-sequence").first().key_id == new_spec.partition(":")[0]
+    newest = AuditSeal.objects.order_by("-sequence").first()
+    assert newest is not None and newest.key_id == new_spec.partition(":")[0]
     assert AuditSeal.objects.filter(key_id=old_id).exists()
     assert "Audit log intact" in verify()
 

@@ -298,11 +298,16 @@ if not DEBUG:
     if env_bool("DJANGO_BEHIND_PROXY"):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One console handler, on the root logger. Django's own default gives the "django" logger a console
+# handler of its own and lets it propagate to the root too, which printed every request warning and
+# task line twice; here "django" only propagates. ("django.server", runserver's request lines, keeps
+# Django's handler and does not propagate: once as well.)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 # axes.W006 asks for lockout by address too; the design wants a *higher* per-address threshold

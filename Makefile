@@ -8,8 +8,11 @@ PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3 python $$HOM
 	&& { command -v $$p; break; }; done)
 export DJANGO_DEBUG ?= 1
 DEMO_PASSWORD ?= confide-demo-password
+# Where make run serves the demo: make run PORT=8010.
+PORT ?= 8000
+DEMO_URL := http://127.0.0.1:$(PORT)/
 
-.PHONY: run install system-deps test bench lint check clean
+.PHONY: run codes install system-deps test bench lint check clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "Confide needs Python 3.12 or newer: install it (pyenv install 3.12) and try again." >&2; exit 1; fi
@@ -24,8 +27,12 @@ run: install
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(RUN_PACKAGES)"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty --password "$(DEMO_PASSWORD)"
-	$(BIN)/python manage.py demo_signins
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py demo_signins --url $(DEMO_URL)
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The demo's sign-in codes as they are now (they change every 30 seconds), from any terminal.
+codes: install
+	@$(BIN)/python manage.py demo_signins --url $(DEMO_URL)
 
 # System packages: Chromium for the browser tests (they never skip; chromium-l10n gives it British
 # dates) and Pango for WeasyPrint.

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -56,15 +57,30 @@ def describe(staff: Staff) -> str:
 class Command(BaseCommand):
     help = "Print the demo sign-ins: usernames, roles, the two-factor secret and current codes."
 
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--url",
+            default="http://127.0.0.1:8000/",
+            help="Where the demo is served (make run and make codes pass the PORT they use).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "demo_signins prints sign-in secrets and runs only on a development machine: set "
                 "DJANGO_DEBUG=1."
             )
-        if not Setting.objects.filter(ico_registration_number=demo.DEMO_ICO_NUMBER).exists():
+        try:
+            has_demo = Setting.objects.filter(ico_registration_number=demo.DEMO_ICO_NUMBER).exists()
+        except DatabaseError:
             raise CommandError(
-                "This database holds no demo data: run `python manage.py seed_demo` first."
+                "This database is not set up yet: run `make run` first (it migrates the database "
+                "and loads the demo)."
+            ) from None
+        if not has_demo:
+            raise CommandError(
+                "This database holds no demo data: run `make run` (or `python manage.py "
+                "seed_demo`) first."
             )
         User = get_user_model()
         rows: list[tuple[str, str, TOTPDevice | None]] = []
@@ -86,7 +102,7 @@ class Command(BaseCommand):
         secrets = {base32_secret(d) for _, _, d in rows if d is not None}
         shared = secrets.pop() if len(secrets) == 1 else None
         write = self.stdout.write
-        write(f"Demo sign-ins for the fictional {demo.SETTING['name']} (http://127.0.0.1:8000/)")
+        write(f"Demo sign-ins for the fictional {demo.SETTING['name']} ({options['url']})")
         write(
             "Password, every account: as given to seed_demo with --password, or printed by it "
             "when none was given (make run uses confide-demo-password)."
@@ -109,7 +125,7 @@ class Command(BaseCommand):
         write("")
         write(
             f"Codes change every 30 seconds (these for {left} more) and each is accepted once; "
-            "run `python manage.py demo_signins` again for fresh ones."
+            "run `make codes` again for fresh ones."
         )
 
     @staticmethod

@@ -21,6 +21,8 @@ from .models import (
     ClarificationPause,
     Decision,
     Letter,
+    Redaction,
+    Release,
     Status,
     SubjectAccessRequest,
 )
@@ -101,6 +103,29 @@ def get_item_for_user(
     item.request = sar
     log_access(actor=user, objects=[item], request=request, event="sar_item_read")
     return item
+
+
+def letters_of(sar: SubjectAccessRequest) -> QuerySet[Letter]:
+    return sar.letters.select_related("created_by")
+
+
+def releases_of(sar: SubjectAccessRequest) -> QuerySet[Release]:
+    """The copies released, without their (large) files."""
+    return sar.releases.select_related("created_by").defer("pdf")
+
+
+def passages_of(item: BundleItem) -> list[Redaction]:
+    """The passages a reviewer chose to redact in an item they may already see."""
+    return list(item.passages.all())
+
+
+def next_item_to_review(sar: SubjectAccessRequest) -> BundleItem | None:
+    """The next item still to be decided, third parties first, oldest first."""
+    return (
+        sar.items.filter(decision=Decision.PENDING)
+        .order_by("-third_party", "occurred_at", "id")
+        .first()
+    )
 
 
 def get_letter_for_user(

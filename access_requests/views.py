@@ -40,7 +40,7 @@ from .forms import (
     SentForm,
     passage_formset,
 )
-from .models import RenderState, Status
+from .models import Decision, RenderState, Status
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -138,8 +138,8 @@ def _detail_page(request: AuthenticatedHttpRequest, sar: Any, **bound: Form) -> 
             "counts": selectors.item_counts(sar),
             "items": selectors.items_for_review(sar) if sar.compiled_at else [],
             "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
-            "letters": sar.letters.select_related("created_by"),
-            "releases": sar.releases.select_related("created_by").defer("pdf"),
+            "letters": selectors.letters_of(sar),
+            "releases": selectors.releases_of(sar),
             "render_state": services.effective_render_state(sar),
             "rendering": rendering,
             "can_approve": policy.can_approve(user),
@@ -289,13 +289,13 @@ def sar_item(
     item = selectors.get_item_for_user(request.user, request_id, item_id, request=request)
     sar = item.request
     initial = {
-        "decision": item.decision if item.decision != "pending" else None,
+        "decision": item.decision if item.decision != Decision.PENDING else None,
         "exemption": item.exemption,
         "exemption_other": item.exemption_other,
         "note": item.note,
         "silent": item.silent,
     }
-    chosen = list(item.passages.all())
+    chosen = selectors.passages_of(item)
     passage_initial = [
         {
             "passage": r.passage,
@@ -324,11 +324,7 @@ def sar_item(
             _show_review_errors(exc, form, rows or passages.forms[:1])
         else:
             messages.success(request, "Your decision on the item was saved.")
-            following = (
-                sar.items.filter(decision="pending")
-                .order_by("-third_party", "occurred_at", "id")
-                .first()
-            )
+            following = selectors.next_item_to_review(sar)
             if following is not None:
                 return redirect("access_requests:item", request_id=sar.pk, item_id=following.pk)
             return redirect("access_requests:detail", request_id=sar.pk)

@@ -24,8 +24,10 @@ from . import policy
 from .models import (
     REFERRAL_RECIPIENTS,
     Confidentiality,
+    ConsentKind,
     ConsentPurpose,
     ConsentRecord,
+    ConsentStatus,
     DecisionState,
     Disclosure,
     DisclosureSubject,
@@ -168,7 +170,7 @@ def given_consents(user: Any, child: Child) -> list[ConsentRecord]:
     return [
         line.current
         for line in ledger(_consent_rows(policy.visible_consent_records(user).filter(child=child)))
-        if line.current.status == "given" and line.current.kind == "share"
+        if line.current.status == ConsentStatus.GIVEN and line.current.kind == ConsentKind.SHARE
     ]
 
 

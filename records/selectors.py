@@ -25,10 +25,12 @@ from .models import (
     Amendment,
     Attachment,
     BreakGlass,
+    Carer,
     Child,
     NeedToKnowGrant,
     ParentInformed,
     RecordEntry,
+    Room,
     Staff,
     StaffRecord,
 )
@@ -57,6 +59,18 @@ def get_child_for_user(user: User, child_id: UUID | str) -> Child:
     if child is None:
         raise Http404("No such child")
     return child
+
+
+def carers_of(child: Child) -> QuerySet[Carer]:
+    """The carers of a child the person may already see (get_child_for_user)."""
+    return child.carers.all()
+
+
+def get_carer_of_child(child: Child, carer_id: UUID | str) -> Carer:
+    carer = child.carers.filter(pk=uuid_or_404(carer_id)).first()
+    if carer is None:
+        raise Http404("No such carer")
+    return carer
 
 
 def children_for_list(
@@ -225,6 +239,10 @@ def get_staff_for_manager(user: User, staff_id: UUID | str) -> Staff:
     if staff is None:
         raise Http404("No such staff member")
     return staff
+
+
+def rooms_of(staff: Staff) -> QuerySet[Room]:
+    return staff.rooms.all()
 
 
 def acting_leads_now(user: User) -> QuerySet[ActingLead]:

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -141,9 +141,7 @@ def carer_edit(
 ) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_manage_register(request.user))
-    carer = child.carers.filter(pk=carer_id).first()
-    if carer is None:
-        raise Http404("No such carer")
+    carer = selectors.get_carer_of_child(child, carer_id)
     return _carer_form(request, child, carer)
 
 
@@ -172,7 +170,7 @@ def _carer_form(request: AuthenticatedHttpRequest, child: Any, carer: Any) -> Ht
 def child_contacts(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     child = selectors.get_child_for_user(request.user, child_id)
     require(policy.can_see_contacts(request.user, child))
-    carers = child.carers.all()
+    carers = selectors.carers_of(child)
     return render(
         request,
         "records/child_contacts.html",
@@ -526,7 +524,7 @@ def staff_edit(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpR
     initial = {
         "full_name": staff.full_name,
         "role": staff.role,
-        "rooms": staff.rooms.all(),
+        "rooms": selectors.rooms_of(staff),
         "job_title": staff.job_title,
     }
     form = StaffForm(request.POST or None, initial=initial)

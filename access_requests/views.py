@@ -40,7 +40,7 @@ from .forms import (
     SentForm,
     passage_formset,
 )
-from .models import Decision, RenderState, Status
+from .models import Decision, RenderState, Status, SubjectAccessRequest
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -127,7 +127,9 @@ FORMS: dict[str, type[Form]] = {
 }
 
 
-def _detail_page(request: AuthenticatedHttpRequest, sar: Any, **bound: Form) -> HttpResponse:
+def _detail_page(
+    request: AuthenticatedHttpRequest, sar: SubjectAccessRequest, **bound: Form
+) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {name: cls() for name, cls in FORMS.items()}
     context.update(bound)

@@ -107,10 +107,6 @@ class Disclosure(UUIDModel):
         ordering = ["-disclosed_at", "-recorded_at"]
         indexes = [models.Index(fields=["child", "level", "disclosed_at"])]
 
-    @property
-    def is_third_party(self) -> bool:
-        return any(s.confidentiality != SubjectConfidentiality.SELF for s in self.subjects.all())
-
 
 class DisclosureSubject(UUIDModel):
     """One person a disclosure concerns, with that person's own confidentiality (third-party

@@ -307,10 +307,6 @@ def can_see_staff_record_reads(user: AnyUser) -> bool:
     return is_lead(user)
 
 
-def grantable_levels() -> list[tuple[int, str]]:
-    return list(Level.choices)
-
-
 # --- which reads are audited -------------------------------------------------------------------
 
 # Every read of a sensitive or child-protection item is written to the audit log (DESIGN.md, rule

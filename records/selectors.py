@@ -11,7 +11,7 @@ from uuid import UUID
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -135,11 +135,6 @@ def chronology(
     decrypt_fields(entries, "text")
     log_reads(user, entries, request=request)
     return entries
-
-
-def entry_counts(user: User, child: Child) -> dict[int, int]:
-    rows = policy.visible_entries(user, child).values("level").annotate(n=Count("id")).order_by()
-    return {r["level"]: r["n"] for r in rows}
 
 
 def get_entry_for_user(

@@ -38,6 +38,7 @@ from .forms import (
     StaffForm,
     StaffRecordForm,
 )
+from .models import Carer, Child, RecordEntry
 from .timeline import build_timeline
 
 
@@ -99,7 +100,7 @@ def child_edit(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpR
     return _child_form(request, child)
 
 
-def _child_form(request: AuthenticatedHttpRequest, child: Any) -> HttpResponse:
+def _child_form(request: AuthenticatedHttpRequest, child: Child | None) -> HttpResponse:
     initial = {}
     if child is not None:
         initial = {f: getattr(child, f) for f in ChildForm.base_fields}
@@ -145,7 +146,9 @@ def carer_edit(
     return _carer_form(request, child, carer)
 
 
-def _carer_form(request: AuthenticatedHttpRequest, child: Any, carer: Any) -> HttpResponse:
+def _carer_form(
+    request: AuthenticatedHttpRequest, child: Child, carer: Carer | None
+) -> HttpResponse:
     initial = {}
     if carer is not None:
         initial = {f: getattr(carer, f) for f in CarerForm.base_fields}
@@ -230,7 +233,7 @@ def _with_another_row(marks: Any) -> Any:
 
 
 def _entry_form_page(
-    request: AuthenticatedHttpRequest, child: Any, form: Form, marks: Any
+    request: AuthenticatedHttpRequest, child: Child, form: Form, marks: Any
 ) -> HttpResponse:
     shown = _marks_shown(marks)
     return render(
@@ -309,7 +312,9 @@ def attachment_add(request: AuthenticatedHttpRequest, entry_id: UUID | str) -> H
     return _entry_page(request, entry, attachment_form=form)
 
 
-def _entry_page(request: AuthenticatedHttpRequest, entry: Any, **forms: Form) -> HttpResponse:
+def _entry_page(
+    request: AuthenticatedHttpRequest, entry: RecordEntry, **forms: Form
+) -> HttpResponse:
     """The entry page; a form passed in (with its errors) replaces the blank one."""
     user = request.user
     marks = body_map.marks_of(entry.body_map)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audit.log import log_access
-from core.http import apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, require
 from records import policy as records_policy
 from records import selectors as records_selectors
 from records.forms import EntryForm
@@ -263,7 +263,7 @@ def consent_evidence(request: HttpRequest, record_id: Any) -> HttpResponse:
 
 
 @login_required
-def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
+def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """Propose a decision to share, or not to share, for the Lead's approval. With
     ``?supersedes=<id>`` it starts from an earlier decision, which it will replace."""
     user = request.user
@@ -277,9 +277,16 @@ def decision_create(request: HttpRequest, child_id: Any) -> HttpResponse:
         initial = _initial_from(earlier)
     form = DecisionForm(_posted(request), user=user, child=child, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         decision = apply_service(
             form,
-            lambda: services.propose_sharing(child=child, author=user, **form.cleaned_data),
+            lambda: services.propose_sharing(
+                child=child,
+                author=user,
+                decision=data["decision"],
+                details=services.DecisionDetails.from_cleaned_data(data),
+                supersedes=data["supersedes"],
+            ),
         )
         if decision is not None:
             messages.success(
@@ -323,16 +330,25 @@ def _initial_from(earlier: SharingDecision) -> dict[str, Any]:
 
 
 @login_required
-def emergency_share(request: HttpRequest, child_id: Any) -> HttpResponse:
+def emergency_share(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
     """The Lead or Deputy records a share made in an emergency, straight after."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     require(policy.can_record_emergency_share(user, child))
     form = EmergencyShareForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         decision = apply_service(
             form,
-            lambda: services.record_emergency_share(child=child, author=user, **form.cleaned_data),
+            lambda: services.record_emergency_share(
+                child=child,
+                author=user,
+                details=services.DecisionDetails.from_cleaned_data(data),
+                emergency_reason=data["emergency_reason"],
+                shared_what=data["shared_what"],
+                shared_at=data["shared_at"],
+                shared_how=data["shared_how"],
+            ),
         )
         if decision is not None:
             messages.warning(

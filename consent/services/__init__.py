@@ -25,6 +25,7 @@ from .after_sharing import (
 from .consent_records import current_consent, record_consent
 from .disclosures import answer_confidentiality, record_disclosure, record_entry_with_disclosure
 from .sharing import (
+    DecisionDetails,
     approve_sharing_decision,
     decline_sharing_decision,
     default_level,
@@ -39,6 +40,7 @@ __all__ = [
     "answer_confidentiality",
     "current_consent",
     "record_consent",
+    "DecisionDetails",
     "default_level",
     "propose_sharing",
     "record_emergency_share",

@@ -3,10 +3,12 @@ share, then marked as shared."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +41,46 @@ from ..working_days import one_working_day_after
 from .common import _not_in_future, _staff
 
 
+@dataclass(frozen=True, kw_only=True)
+class DecisionDetails:
+    """What a decision says, whether proposed or recorded after an emergency share: to whom and
+    what for, on what basis, with or without consent, which information, and whom it concerns.
+    The services check it; errors are keyed by these names, which are the form's field names."""
+
+    recipient_kind: str
+    purpose: str
+    lawful_basis: str
+    necessary_and_proportionate: str
+    consent: str
+    lsp_procedures: str
+    recipient_organisation: str = ""
+    recipient_person: str = ""
+    consent_record: ConsentRecord | None = None
+    no_consent_reason: str = ""
+    no_consent_explanation: str = ""
+    service_agreement: str = ServiceAgreement.NOT_APPLICABLE
+    advice_from: str = ""
+    advice_given: str = ""
+    entries: Sequence[RecordEntry] = ()
+    summary: str = ""
+    other_children: Sequence[Child] = ()
+    other_carers: Sequence[Carer] = ()
+    other_people: str = ""
+    # None: the lowest level for the information and the recipient (default_level).
+    level: int | None = None
+
+    @classmethod
+    def from_cleaned_data(cls, data: Mapping[str, Any]) -> DecisionDetails:
+        """The details in a decision form's cleaned_data. A field the form left out (a list
+        with nothing to choose from) keeps its default; the form's other fields are not details."""
+        names = {f.name for f in fields(cls)}
+        values = {name: value for name, value in data.items() if name in names}
+        for name in ("entries", "other_children", "other_carers"):
+            if name in values:
+                values[name] = list(values[name])
+        return cls(**values)
+
+
 def default_level(*, entries: Iterable[RecordEntry], recipient_kind: str) -> int:
     """The level a decision takes by default: that of the most sensitive entry chosen (sensitive
     when only a summary is shared, or for a section 17 referral), and child protection for S47,
@@ -55,104 +97,98 @@ def default_level(*, entries: Iterable[RecordEntry], recipient_kind: str) -> int
 
 def _check_decision(
     *,
-    author: Any,
+    author: User,
     child: Child,
     decision: str,
-    recipient_kind: str,
-    recipient_organisation: str,
-    recipient_person: str,
-    purpose: str,
-    lawful_basis: str,
-    necessary_and_proportionate: str,
-    consent: str,
-    consent_record: ConsentRecord | None,
-    no_consent_reason: str,
-    no_consent_explanation: str,
-    service_agreement: str,
-    lsp_procedures: str,
-    advice_from: str,
-    advice_given: str,
-    entries: list[RecordEntry],
-    summary: str,
-    other_children: list[Child],
-    other_carers: list[Carer],
-    level: int | None,
+    details: DecisionDetails,
     supersedes: SharingDecision | None,
 ) -> tuple[dict[str, str], int]:
     errors: dict[str, str] = {}
     if decision not in DecisionKind.values:
         errors["decision"] = "Say whether the decision is to share or not to share."
-    if recipient_kind not in RecipientKind.values:
+    if details.recipient_kind not in RecipientKind.values:
         errors["recipient_kind"] = "Choose who the information would go to."
-    if blank(recipient_organisation) and blank(recipient_person):
+    if blank(details.recipient_organisation) and blank(details.recipient_person):
         errors["recipient_organisation"] = (
             "Name the organisation, or the person or role, the information would go to."
         )
-    if blank(purpose):
+    if blank(details.purpose):
         errors["purpose"] = "Say what the sharing is for."
-    if lawful_basis not in LawfulBasis.values:
+    if details.lawful_basis not in LawfulBasis.values:
         errors["lawful_basis"] = "Choose the lawful basis."
-    if blank(necessary_and_proportionate):
+    if blank(details.necessary_and_proportionate):
         errors["necessary_and_proportionate"] = (
             "Say why sharing (or not) is necessary and proportionate."
         )
-    if consent not in ConsentToShare.values:
+    if details.consent not in ConsentToShare.values:
         errors["consent"] = "Say whether consent was sought, and given or refused."
-    overridden = consent == ConsentToShare.SOUGHT_REFUSED and decision == DecisionKind.SHARE
-    if consent == ConsentToShare.NOT_SOUGHT or overridden:
-        why = "not sought" if consent == ConsentToShare.NOT_SOUGHT else "refused but overridden"
-        if no_consent_reason not in NoConsentReason.values:
+    overridden = details.consent == ConsentToShare.SOUGHT_REFUSED and decision == DecisionKind.SHARE
+    if details.consent == ConsentToShare.NOT_SOUGHT or overridden:
+        why = (
+            "not sought"
+            if details.consent == ConsentToShare.NOT_SOUGHT
+            else "refused but overridden"
+        )
+        if details.no_consent_reason not in NoConsentReason.values:
             errors["no_consent_reason"] = (
                 f"Consent was {why}: choose the reason (risk of harm to the child, a serious "
                 "offence, or seeking consent would increase the risk)."
             )
-        if blank(no_consent_explanation):
+        if blank(details.no_consent_explanation):
             errors["no_consent_explanation"] = (
                 f"Consent was {why}: explain the facts of the case that justify it."
             )
-    if lawful_basis == LawfulBasis.CONSENT and consent != ConsentToShare.SOUGHT_GIVEN:
+    if (
+        details.lawful_basis == LawfulBasis.CONSENT
+        and details.consent != ConsentToShare.SOUGHT_GIVEN
+    ):
         errors["lawful_basis"] = (
             "Consent can be the lawful basis only when it was sought and given: choose another "
             "basis (for example public task or legal obligation)."
         )
-    if consent_record is not None and (
-        consent_record.child_id != child.pk
-        or consent_record.kind != ConsentKind.SHARE
-        or consent_record.status != ConsentStatus.GIVEN
-        or not policy.visible_consent_records(author).filter(pk=consent_record.pk).exists()
+    record = details.consent_record
+    if record is not None and (
+        record.child_id != child.pk
+        or record.kind != ConsentKind.SHARE
+        or record.status != ConsentStatus.GIVEN
+        or not policy.visible_consent_records(author).filter(pk=record.pk).exists()
     ):
         errors["consent_record"] = "Choose a consent given to share about this child."
-    if service_agreement not in ServiceAgreement.values:
+    if details.service_agreement not in ServiceAgreement.values:
         errors["service_agreement"] = "Say whether the family agreed to the service."
-    if lsp_procedures not in LspProcedures.values:
+    if details.lsp_procedures not in LspProcedures.values:
         errors["lsp_procedures"] = (
             "Say whether Local Safeguarding Partners procedures were followed."
         )
-    elif recipient_kind in REFERRAL_RECIPIENTS and lsp_procedures == LspProcedures.NOT_APPLICABLE:
+    elif (
+        details.recipient_kind in REFERRAL_RECIPIENTS
+        and details.lsp_procedures == LspProcedures.NOT_APPLICABLE
+    ):
         errors["lsp_procedures"] = (
             "Local Safeguarding Partners procedures apply to referrals: say whether they were followed."
         )
-    if blank(advice_from) != blank(advice_given):
-        field = "advice_given" if blank(advice_given) else "advice_from"
+    if blank(details.advice_from) != blank(details.advice_given):
+        field = "advice_given" if blank(details.advice_given) else "advice_from"
         errors[field] = "Say both whose advice was sought and what the advice was."
-    if not entries and blank(summary):
+    if not details.entries and blank(details.summary):
         errors["entries"] = "Choose the entries to share, or write a summary of the information."
-    allowed_children = {child.pk} | {c.pk for c in other_children}
-    readable = records_policy.visible_entries(author).filter(pk__in=[e.pk for e in entries])
-    if entries and (
-        readable.count() != len({e.pk for e in entries})
-        or any(e.child_id not in allowed_children for e in entries)
+    allowed_children = {child.pk} | {c.pk for c in details.other_children}
+    readable = records_policy.visible_entries(author).filter(pk__in=[e.pk for e in details.entries])
+    if details.entries and (
+        readable.count() != len({e.pk for e in details.entries})
+        or any(e.child_id not in allowed_children for e in details.entries)
     ):
         errors["entries"] = "Choose only entries about the children concerned that you can read."
-    if other_children and records_policy.visible_children(author).filter(
-        pk__in=[c.pk for c in other_children]
-    ).count() != len({c.pk for c in other_children}):
+    if details.other_children and records_policy.visible_children(author).filter(
+        pk__in=[c.pk for c in details.other_children]
+    ).count() != len({c.pk for c in details.other_children}):
         errors["other_children"] = "Choose children you work with."
-    if other_carers and policy.visible_carers(author).filter(
-        pk__in=[c.pk for c in other_carers]
-    ).count() != len({c.pk for c in other_carers}):
+    if details.other_carers and policy.visible_carers(author).filter(
+        pk__in=[c.pk for c in details.other_carers]
+    ).count() != len({c.pk for c in details.other_carers}):
         errors["other_carers"] = "Choose carers of children you work with."
-    lowest = default_level(entries=entries, recipient_kind=recipient_kind)
+    lowest = default_level(entries=details.entries, recipient_kind=details.recipient_kind)
+    level = details.level
     if level is None:
         level = lowest
     elif int(level) < lowest:
@@ -176,140 +212,98 @@ def _check_decision(
 
 
 def _new_decision(
-    *, child: Child, staff: Staff, level: int, fields: dict[str, Any]
+    *,
+    child: Child,
+    staff: Staff,
+    level: int,
+    decision: str,
+    details: DecisionDetails,
+    supersedes: SharingDecision | None = None,
+    **shared: Any,
 ) -> SharingDecision:
-    entries = fields.pop("entries")
-    other_children = fields.pop("other_children")
-    other_carers = fields.pop("other_carers")
-    for name in ("recipient_organisation", "recipient_person", "summary", "other_people"):
-        fields[name] = fields[name].strip()
-    decision = SharingDecision(child=child, author=staff, level=level, **fields)
-    decision.save()
-    if entries:
-        decision.entries.set(entries)
-    if other_children:
-        decision.other_children.set(other_children)
-    if other_carers:
-        decision.other_carers.set(other_carers)
-    return decision
+    """Save a checked decision; ``shared`` holds the columns of a share already made."""
+    new = SharingDecision(
+        child=child,
+        author=staff,
+        level=level,
+        decision=decision,
+        recipient_kind=details.recipient_kind,
+        recipient_organisation=details.recipient_organisation.strip(),
+        recipient_person=details.recipient_person.strip(),
+        purpose=details.purpose,
+        lawful_basis=details.lawful_basis,
+        necessary_and_proportionate=details.necessary_and_proportionate,
+        consent=details.consent,
+        consent_record=details.consent_record,
+        no_consent_reason=details.no_consent_reason,
+        no_consent_explanation=details.no_consent_explanation,
+        service_agreement=details.service_agreement,
+        lsp_procedures=details.lsp_procedures,
+        advice_from=details.advice_from,
+        advice_given=details.advice_given,
+        summary=details.summary.strip(),
+        other_people=details.other_people.strip(),
+        supersedes=supersedes,
+        **shared,
+    )
+    new.save()
+    if details.entries:
+        new.entries.set(details.entries)
+    if details.other_children:
+        new.other_children.set(details.other_children)
+    if details.other_carers:
+        new.other_carers.set(details.other_carers)
+    return new
 
 
 @transaction.atomic
 def propose_sharing(
     *,
     child: Child,
-    author: Any,
+    author: User,
     decision: str,
-    recipient_kind: str,
-    purpose: str,
-    lawful_basis: str,
-    necessary_and_proportionate: str,
-    consent: str,
-    lsp_procedures: str,
-    recipient_organisation: str = "",
-    recipient_person: str = "",
-    consent_record: ConsentRecord | None = None,
-    no_consent_reason: str = "",
-    no_consent_explanation: str = "",
-    service_agreement: str = ServiceAgreement.NOT_APPLICABLE,
-    advice_from: str = "",
-    advice_given: str = "",
-    entries: Iterable[RecordEntry] = (),
-    summary: str = "",
-    other_children: Iterable[Child] = (),
-    other_carers: Iterable[Carer] = (),
-    other_people: str = "",
-    level: int | None = None,
+    details: DecisionDetails,
     supersedes: SharingDecision | None = None,
 ) -> SharingDecision:
     """Propose a decision to share, or not to share, for the Lead to approve or decline."""
     staff = _staff(author)
     require(policy.can_propose_sharing(author, child))
-    fields: dict[str, Any] = dict(
+    errors, level = _check_decision(
+        author=author, child=child, decision=decision, details=details, supersedes=supersedes
+    )
+    raise_errors(errors)
+    return _new_decision(
+        child=child,
+        staff=staff,
+        level=level,
         decision=decision,
-        recipient_kind=recipient_kind,
-        recipient_organisation=recipient_organisation,
-        recipient_person=recipient_person,
-        purpose=purpose,
-        lawful_basis=lawful_basis,
-        necessary_and_proportionate=necessary_and_proportionate,
-        consent=consent,
-        consent_record=consent_record,
-        no_consent_reason=no_consent_reason,
-        no_consent_explanation=no_consent_explanation,
-        service_agreement=service_agreement,
-        lsp_procedures=lsp_procedures,
-        advice_from=advice_from,
-        advice_given=advice_given,
-        entries=list(entries),
-        summary=summary,
-        other_children=list(other_children),
-        other_carers=list(other_carers),
+        details=details,
         supersedes=supersedes,
     )
-    errors, level = _check_decision(author=author, child=child, level=level, **fields)
-    raise_errors(errors)
-    fields["other_people"] = other_people
-    return _new_decision(child=child, staff=staff, level=level, fields=fields)
 
 
 @transaction.atomic
 def record_emergency_share(
     *,
     child: Child,
-    author: Any,
-    recipient_kind: str,
-    purpose: str,
-    lawful_basis: str,
-    necessary_and_proportionate: str,
-    consent: str,
-    lsp_procedures: str,
+    author: User,
+    details: DecisionDetails,
     emergency_reason: str,
     shared_what: str,
     shared_at: datetime,
     shared_how: str,
-    recipient_organisation: str = "",
-    recipient_person: str = "",
-    no_consent_reason: str = "",
-    no_consent_explanation: str = "",
-    service_agreement: str = ServiceAgreement.NOT_APPLICABLE,
-    advice_from: str = "",
-    advice_given: str = "",
-    entries: Iterable[RecordEntry] = (),
-    summary: str = "",
-    other_children: Iterable[Child] = (),
-    other_carers: Iterable[Carer] = (),
-    other_people: str = "",
-    level: int | None = None,
 ) -> SharingDecision:
     """The Lead or Deputy records a share that already happened because a child was at risk.
     It shows as retrospective and is due for the Lead's review within one working day."""
 
+    if details.consent_record is not None:
+        # The emergency form does not ask for one; nothing here would check it was relied on.
+        raise ValueError("An emergency share does not link a consent record.")
     staff = _staff(author)
     require(policy.can_record_emergency_share(author, child))
-    fields: dict[str, Any] = dict(
-        decision=DecisionKind.SHARE,
-        recipient_kind=recipient_kind,
-        recipient_organisation=recipient_organisation,
-        recipient_person=recipient_person,
-        purpose=purpose,
-        lawful_basis=lawful_basis,
-        necessary_and_proportionate=necessary_and_proportionate,
-        consent=consent,
-        consent_record=None,
-        no_consent_reason=no_consent_reason,
-        no_consent_explanation=no_consent_explanation,
-        service_agreement=service_agreement,
-        lsp_procedures=lsp_procedures,
-        advice_from=advice_from,
-        advice_given=advice_given,
-        entries=list(entries),
-        summary=summary,
-        other_children=list(other_children),
-        other_carers=list(other_carers),
-        supersedes=None,
+    errors, level = _check_decision(
+        author=author, child=child, decision=DecisionKind.SHARE, details=details, supersedes=None
     )
-    errors, level = _check_decision(author=author, child=child, level=level, **fields)
     if blank(emergency_reason):
         errors["emergency_reason"] = "Say why the child was at risk and it could not wait."
     if blank(shared_what):
@@ -319,23 +313,26 @@ def record_emergency_share(
     _not_in_future(shared_at, "shared_at", "When it was shared", errors)
     raise_errors(errors)
     now = timezone.now()
-    # A dict merge, not .update(): the static check for bulk updates of encrypted fields
-    # (tests/records/test_crypto.py) reads every ".update(" call.
-    fields |= {
-        "other_people": other_people,
-        "retrospective": True,
-        "emergency_reason": emergency_reason,
-        "review_due_at": one_working_day_after(now),
-        "state": DecisionState.SHARED,
-        "shared_what": shared_what,
-        "shared_at": shared_at,
-        "shared_how": shared_how,
-        "shared_by": staff,
-        "acknowledgement_due_at": (
-            one_working_day_after(shared_at) if recipient_kind in REFERRAL_RECIPIENTS else None
+    decision = _new_decision(
+        child=child,
+        staff=staff,
+        level=level,
+        decision=DecisionKind.SHARE,
+        details=details,
+        retrospective=True,
+        emergency_reason=emergency_reason,
+        review_due_at=one_working_day_after(now),
+        state=DecisionState.SHARED,
+        shared_what=shared_what,
+        shared_at=shared_at,
+        shared_how=shared_how,
+        shared_by=staff,
+        acknowledgement_due_at=(
+            one_working_day_after(shared_at)
+            if details.recipient_kind in REFERRAL_RECIPIENTS
+            else None
         ),
-    }
-    decision = _new_decision(child=child, staff=staff, level=level, fields=fields)
+    )
     log_event(actor=author, event="sharing_emergency_recorded", obj=decision)
     return decision
 

@@ -279,9 +279,16 @@ def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRes
         initial = _initial_from(earlier)
     form = DecisionForm(_posted(request), user=user, child=child, initial=initial)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         decision = apply_service(
             form,
-            lambda: services.propose_sharing(child=child, author=user, **form.cleaned_data),
+            lambda: services.propose_sharing(
+                child=child,
+                author=user,
+                decision=data["decision"],
+                details=services.DecisionDetails.from_cleaned_data(data),
+                supersedes=data["supersedes"],
+            ),
         )
         if decision is not None:
             messages.success(
@@ -332,9 +339,18 @@ def emergency_share(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRes
     require(policy.can_record_emergency_share(user, child))
     form = EmergencyShareForm(_posted(request), user=user, child=child)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         decision = apply_service(
             form,
-            lambda: services.record_emergency_share(child=child, author=user, **form.cleaned_data),
+            lambda: services.record_emergency_share(
+                child=child,
+                author=user,
+                details=services.DecisionDetails.from_cleaned_data(data),
+                emergency_reason=data["emergency_reason"],
+                shared_what=data["shared_what"],
+                shared_at=data["shared_at"],
+                shared_how=data["shared_how"],
+            ),
         )
         if decision is not None:
             messages.warning(

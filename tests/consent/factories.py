@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import ConsentRecord, Disclosure, SharingDecision
+from consent.services import DecisionDetails
 from records.models import Child, Staff
 
 
@@ -31,7 +32,17 @@ def decision_data(**overrides: Any) -> dict[str, Any]:
 
 
 def propose(child: Child, author: Staff, **overrides: Any) -> SharingDecision:
-    return services.propose_sharing(child=child, author=author.user, **decision_data(**overrides))
+    """Overrides are the form's field names: ``decision`` and ``supersedes`` as well as the
+    details."""
+    data = decision_data(**overrides)
+    decision, supersedes = data.pop("decision"), data.pop("supersedes", None)
+    return services.propose_sharing(
+        child=child,
+        author=author.user,
+        decision=decision,
+        details=DecisionDetails(**data),
+        supersedes=supersedes,
+    )
 
 
 def emergency_data(**overrides: Any) -> dict[str, Any]:
@@ -57,8 +68,13 @@ def emergency_data(**overrides: Any) -> dict[str, Any]:
 
 
 def emergency(child: Child, author: Staff, **overrides: Any) -> SharingDecision:
+    data = emergency_data(**overrides)
+    share = {
+        name: data.pop(name)
+        for name in ("emergency_reason", "shared_what", "shared_at", "shared_how")
+    }
     return services.record_emergency_share(
-        child=child, author=author.user, **emergency_data(**overrides)
+        child=child, author=author.user, details=DecisionDetails(**data), **share
     )
 
 

@@ -14,10 +14,11 @@ from django.utils import timezone
 from consent import policy, services
 from consent.models import DecisionState, LeadDecision, SharingDecision
 from consent.working_days import one_working_day_after
-from records.models import ActingLead, Category, Level, NeedToKnowGrant
+from records.models import ActingLead, Category, Level, NeedToKnowGrant, RecordEntry
 
 from ..factories import make_entry
-from .factories import decision_data, propose
+from .factories import consent as consent_factory
+from .factories import decision_data, emergency, emergency_data, propose
 
 pytestmark = pytest.mark.django_db
 
@@ -483,3 +484,64 @@ def test_referral_acknowledgement_is_due_one_working_day_after_sharing(people):
     decision.refresh_from_db()
     assert decision.outcome == "early_help"
     assert decision.outcome_notes == "Family support worker allocated."
+
+
+# --- emergency shares, and the details a form hands to the services ----------------------------
+
+
+def _post_emergency(client, child, **overrides):
+    data = emergency_data(**overrides)
+    data["shared_at"] = timezone.localtime(data["shared_at"]).strftime("%Y-%m-%dT%H:%M")
+    return client.post(reverse("consent:emergency_share", args=[child.pk]), data)
+
+
+def test_the_deputy_records_an_emergency_share_through_the_page(people, client_for):
+    response = _post_emergency(client_for("deputy"), people.child)
+    assert response.status_code == 302
+    decision = SharingDecision.objects.get()
+    assert response.url == reverse("consent:decision_detail", args=[decision.pk])
+    assert decision.retrospective
+    assert decision.state == DecisionState.SHARED
+    assert decision.shared_by == people.deputy
+    assert decision.shared_how == "phone"
+    assert decision.level == Level.CHILD_PROTECTION
+    assert decision.recipient_person == "Duty social worker"
+    assert decision.no_consent_reason == "would_increase_risk"
+
+
+def test_an_emergency_share_without_its_reasons_is_refused_on_the_page_and_nothing_saved(
+    people, client_for
+):
+    response = _post_emergency(
+        client_for("deputy"), people.child, emergency_reason="", no_consent_explanation=""
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Say why the child was at risk and it could not wait." in page
+    assert "Consent was not sought: explain the facts of the case" in page
+    assert not SharingDecision.objects.exists()
+
+
+def test_an_emergency_share_links_no_consent_record(people):
+    record = consent_factory(people.child, people.keyperson1)
+    with pytest.raises(ValueError, match="does not link a consent record"):
+        emergency(people.child, people.deputy, consent_record=record)
+    assert not SharingDecision.objects.exists()
+
+
+def test_decision_details_from_a_form_take_only_the_details(people):
+    entry = make_entry(people.child, people.keyperson1)
+    details = services.DecisionDetails.from_cleaned_data(
+        {
+            **decision_data(),
+            "entries": RecordEntry.objects.filter(pk=entry.pk),
+            "level": None,
+            "supersedes": None,
+            "emergency_reason": "Not a detail of the decision.",
+        }
+    )
+    assert details.entries == [entry]
+    assert details.recipient_kind == "health"
+    assert details.other_children == ()
+    assert details.consent_record is None
+    assert details.service_agreement == "not_applicable"

@@ -12,6 +12,7 @@ The admin needs ``is_staff`` on the user: the Lead's and the Deputy's accounts h
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -269,8 +270,9 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         extra_context = dict(extra_context or {})
         decision = self.get_queryset(request).filter(pk=object_id).first()
         if decision is not None:
-            log_reads(signed_in_user(request), [decision], request=request)
-            extra_context["file"] = selectors.decision_file(request.user, decision, request=request)
+            user = signed_in_user(request)
+            log_reads(user, [decision], request=request)
+            extra_context["file"] = selectors.decision_file(user, decision, request=request)
             extra_context["can_decide"] = (
                 decision.lead_decision == LeadDecision.PENDING
                 and policy.can_approve(request.user, decision)
@@ -300,7 +302,9 @@ class SharingDecisionAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
-    def decide_view(self, request: HttpRequest, object_id: Any, verdict: str) -> HttpResponse:
+    def decide_view(
+        self, request: HttpRequest, object_id: UUID | str, verdict: str
+    ) -> HttpResponse:
         """The page between the button and the decision: it asks for the rationale."""
         if not self.has_approve_permission(request):
             raise PermissionDenied

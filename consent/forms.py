@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.db.models import Q
 
 from records import policy as records_policy
@@ -66,12 +67,12 @@ def entry_label(entry: Any) -> str:
     return f"{entry.get_category_display()}, {entry.occurred_at:%d/%m/%Y} ({entry.get_level_display().lower()})"
 
 
-def family_children(user: Any, child: Child) -> Any:
+def family_children(user: User, child: Child) -> Any:
     """The child and brothers or sisters on the register that this person may see."""
     return records_policy.visible_children(user).filter(Q(pk=child.pk) | Q(family=child.family_id))
 
 
-def family_carers(user: Any, child: Child) -> Any:
+def family_carers(user: User, child: Child) -> Any:
     return (
         policy.visible_carers(user)
         .filter(Q(children=child) | Q(family=child.family_id))
@@ -170,7 +171,7 @@ class DisclosureForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, user: Any, child: Child, with_entry: bool = False, **kwargs: Any
+        self, *args: Any, user: User, child: Child, with_entry: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         me = records_policy.staff_of(user)
@@ -269,7 +270,7 @@ class ConsentForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
-    def __init__(self, *args: Any, user: Any, carer: Carer, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, carer: Carer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         children = records_policy.visible_children(user).filter(carers=carer)
         self.fields["child"].queryset = children  # type: ignore[attr-defined]
@@ -390,7 +391,7 @@ class DecisionForm(forms.Form):
         ),
     ]
 
-    def __init__(self, *args: Any, user: Any, child: Child, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["entries"].queryset = records_policy.visible_entries(user, child)  # type: ignore[attr-defined]
         self.fields["other_children"].queryset = family_children(user, child).exclude(pk=child.pk)  # type: ignore[attr-defined]
@@ -412,7 +413,7 @@ class DecisionForm(forms.Form):
         ]
 
 
-def _given_consents(user: Any, child: Child) -> list[ConsentRecord]:
+def _given_consents(user: User, child: Child) -> list[ConsentRecord]:
     return given_consents(user, child)
 
 

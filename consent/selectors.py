@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.log import log_event
@@ -43,7 +44,7 @@ SHARED_STATES = (
 )
 
 
-def _refused(user: Any, model: type[models.Model], pk: UUID, request: Any) -> None:
+def _refused(user: User, model: type[models.Model], pk: UUID, request: HttpRequest | None) -> None:
     if model._default_manager.filter(pk=pk).exists():
         log_event(actor=user, event="refused", obj=model(pk=pk), request=request)
 
@@ -66,7 +67,9 @@ def _disclosures(qs: QuerySet[Disclosure]) -> QuerySet[Disclosure]:
     )
 
 
-def get_disclosure_for_user(user: Any, disclosure_id: Any, *, request: Any = None) -> Disclosure:
+def get_disclosure_for_user(
+    user: User, disclosure_id: UUID | str, *, request: HttpRequest | None = None
+) -> Disclosure:
     pk = uuid_or_404(disclosure_id)
     disclosure = _disclosures(policy.visible_disclosures(user)).filter(pk=pk).first()
     if disclosure is None:
@@ -76,13 +79,15 @@ def get_disclosure_for_user(user: Any, disclosure_id: Any, *, request: Any = Non
     return disclosure
 
 
-def disclosures_for_child(user: Any, child: Child, *, request: Any = None) -> list[Disclosure]:
+def disclosures_for_child(
+    user: User, child: Child, *, request: HttpRequest | None = None
+) -> list[Disclosure]:
     disclosures = list(_disclosures(policy.visible_disclosures(user).filter(child=child)))
     log_reads(user, disclosures, request=request)
     return disclosures
 
 
-def readable_entries(user: Any, entries: Iterable[RecordEntry]) -> list[RecordEntry]:
+def readable_entries(user: User, entries: Iterable[RecordEntry]) -> list[RecordEntry]:
     """Of the entries linked to something, those this person may read (the others are counted,
     never shown)."""
     ids = set(
@@ -136,27 +141,33 @@ def _consent_rows(qs: QuerySet[ConsentRecord]) -> QuerySet[ConsentRecord]:
     )
 
 
-def get_carer_for_user(user: Any, carer_id: Any) -> Carer:
+def get_carer_for_user(user: User, carer_id: UUID | str) -> Carer:
     carer = policy.visible_carers(user).filter(pk=uuid_or_404(carer_id)).first()
     if carer is None:
         raise Http404("No such carer")
     return carer
 
 
-def consent_ledger_of_carer(user: Any, carer: Carer, *, request: Any = None) -> list[ConsentLine]:
+def consent_ledger_of_carer(
+    user: User, carer: Carer, *, request: HttpRequest | None = None
+) -> list[ConsentLine]:
     rows = list(_consent_rows(policy.visible_consent_records(user).filter(carer=carer)))
     log_reads(user, rows, request=request)
     return ledger(rows)
 
 
-def consent_ledger_of_child(user: Any, child: Child, *, request: Any = None) -> list[ConsentLine]:
+def consent_ledger_of_child(
+    user: User, child: Child, *, request: HttpRequest | None = None
+) -> list[ConsentLine]:
     """The consent history of all the child's carers, for judging a sharing decision."""
     rows = list(_consent_rows(policy.visible_consent_records(user).filter(child=child)))
     log_reads(user, rows, request=request)
     return ledger(rows)
 
 
-def get_consent_record_for_user(user: Any, record_id: Any, *, request: Any = None) -> ConsentRecord:
+def get_consent_record_for_user(
+    user: User, record_id: UUID | str, *, request: HttpRequest | None = None
+) -> ConsentRecord:
     pk = uuid_or_404(record_id)
     record = policy.visible_consent_records(user).filter(pk=pk).first()
     if record is None:
@@ -165,7 +176,7 @@ def get_consent_record_for_user(user: Any, record_id: Any, *, request: Any = Non
     return record
 
 
-def given_consents(user: Any, child: Child) -> list[ConsentRecord]:
+def given_consents(user: User, child: Child) -> list[ConsentRecord]:
     """Consents to share about this child whose current state is "given" (to link a decision to)."""
     return [
         line.current
@@ -199,7 +210,9 @@ def _decisions(qs: QuerySet[SharingDecision]) -> QuerySet[SharingDecision]:
     )
 
 
-def get_decision_for_user(user: Any, decision_id: Any, *, request: Any = None) -> SharingDecision:
+def get_decision_for_user(
+    user: User, decision_id: UUID | str, *, request: HttpRequest | None = None
+) -> SharingDecision:
     pk = uuid_or_404(decision_id)
     decision = _decisions(policy.visible_decisions(user)).filter(pk=pk).first()
     if decision is None:
@@ -209,7 +222,9 @@ def get_decision_for_user(user: Any, decision_id: Any, *, request: Any = None) -
     return decision
 
 
-def decisions_for_child(user: Any, child: Child, *, request: Any = None) -> list[SharingDecision]:
+def decisions_for_child(
+    user: User, child: Child, *, request: HttpRequest | None = None
+) -> list[SharingDecision]:
     decisions = list(
         policy.visible_decisions(user)
         .filter(child=child)
@@ -231,7 +246,9 @@ class DecisionFile:
     earlier: list[SharingDecision]
 
 
-def decision_file(user: Any, decision: SharingDecision, *, request: Any = None) -> DecisionFile:
+def decision_file(
+    user: User, decision: SharingDecision, *, request: HttpRequest | None = None
+) -> DecisionFile:
     """The linked entries (decrypted for whoever may read them), the consent history of the
     child's carers and the child's other decisions; every sensitive item shown is audited, in one
     insert."""
@@ -260,7 +277,7 @@ def decision_file(user: Any, decision: SharingDecision, *, request: Any = None) 
 # --- the dashboard ----------------------------------------------------------------------------
 
 
-def dashboard_tasks(user: Any, now: datetime | None = None) -> dict[str, Any]:
+def dashboard_tasks(user: User, now: datetime | None = None) -> dict[str, Any]:
     """The consent and sharing tasks of this person's dashboard (querysets, evaluated once here so
     the template adds no queries, and ``total``)."""
     now = now or timezone.now()
@@ -323,3 +340,54 @@ def dashboard_tasks(user: Any, now: datetime | None = None) -> dict[str, Any]:
         d for d in tasks["retrospective_due"] if d.review_overdue(now)
     ]
     return tasks
+
+
+# --- for the pages -------------------------------------------------------------------------------
+
+
+def subject_children_seen(user: User, disclosure: Disclosure) -> set[UUID]:
+    """Which of the children a disclosure concerns this person may see (the others are not
+    named to them)."""
+    ids = [s.child_id for s in disclosure.subjects.all() if s.child_id]
+    return set(
+        records_policy.visible_children(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+
+
+def entries_linked_to(disclosure: Disclosure) -> list[RecordEntry]:
+    """The entries a disclosure links (the page shows only those the person may read)."""
+    return list(disclosure.entries.all())
+
+
+def children_of_carer(user: User, carer: Carer) -> list[Child]:
+    """The children of this carer whom this person may see."""
+    return list(records_policy.visible_children(user).filter(carers=carer))
+
+
+def decision_as_initial(earlier: SharingDecision) -> dict[str, Any]:
+    """A decision's fields as a new form's starting values, for a decision that replaces it."""
+    names = [
+        "decision",
+        "recipient_kind",
+        "recipient_organisation",
+        "recipient_person",
+        "purpose",
+        "summary",
+        "other_people",
+        "lawful_basis",
+        "necessary_and_proportionate",
+        "consent",
+        "no_consent_reason",
+        "no_consent_explanation",
+        "service_agreement",
+        "lsp_procedures",
+        "advice_from",
+        "advice_given",
+    ]
+    initial = {name: getattr(earlier, name) for name in names}
+    initial["entries"] = [e.pk for e in earlier.entries.all()]
+    initial["other_children"] = [c.pk for c in earlier.other_children.all()]
+    initial["other_carers"] = [c.pk for c in earlier.other_carers.all()]
+    initial["level"] = earlier.level
+    initial["supersedes"] = earlier.pk
+    return initial

@@ -4,6 +4,7 @@ The Lead approves and declines in the admin screen (consent.admin), not here."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,7 +52,7 @@ def _files(request: AuthenticatedHttpRequest) -> Any:
 
 
 @login_required
-def child_sharing(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
+def child_sharing(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     """A child's sharing history, with its disclosures and the consent of its carers."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -64,7 +65,7 @@ def child_sharing(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRespo
             "decisions": selectors.decisions_for_child(user, child, request=request),
             "disclosures": selectors.disclosures_for_child(user, child, request=request),
             "consent": selectors.consent_ledger_of_child(user, child, request=request),
-            "carers": child.carers.all(),
+            "carers": records_selectors.carers_of(child),
             "can_write": records_policy.can_write_entry(user, child),
             "can_emergency": policy.can_record_emergency_share(user, child),
         },
@@ -75,7 +76,7 @@ def child_sharing(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRespo
 
 
 @login_required
-def disclosure_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
+def disclosure_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
     require(policy.can_record_disclosure(user, child))
@@ -94,7 +95,7 @@ def disclosure_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpR
 
 
 @login_required
-def entry_with_disclosure(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
+def entry_with_disclosure(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     """A record entry and the disclosure it records, in one form and one transaction."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -145,16 +146,11 @@ def entry_with_disclosure(request: AuthenticatedHttpRequest, child_id: Any) -> H
 
 
 @login_required
-def disclosure_detail(request: AuthenticatedHttpRequest, disclosure_id: Any) -> HttpResponse:
+def disclosure_detail(request: AuthenticatedHttpRequest, disclosure_id: UUID | str) -> HttpResponse:
     user = request.user
     disclosure = selectors.get_disclosure_for_user(user, disclosure_id, request=request)
-    children = records_policy.visible_children(user)
-    visible_child_ids = set(
-        children.filter(
-            pk__in=[s.child_id for s in disclosure.subjects.all() if s.child_id]
-        ).values_list("pk", flat=True)
-    )
-    entries = list(disclosure.entries.all())
+    visible_child_ids = selectors.subject_children_seen(user, disclosure)
+    entries = selectors.entries_linked_to(disclosure)
     readable = selectors.readable_entries(user, entries)
     return render(
         request,
@@ -172,7 +168,7 @@ def disclosure_detail(request: AuthenticatedHttpRequest, disclosure_id: Any) -> 
 
 @login_required
 def disclosure_confidentiality(
-    request: AuthenticatedHttpRequest, disclosure_id: Any
+    request: AuthenticatedHttpRequest, disclosure_id: UUID | str
 ) -> HttpResponse:
     """Answer "is it confidential?" when it was not asked at the time."""
     user = request.user
@@ -200,11 +196,11 @@ def disclosure_confidentiality(
 
 
 @login_required
-def carer_consent(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpResponse:
+def carer_consent(request: AuthenticatedHttpRequest, carer_id: UUID | str) -> HttpResponse:
     """The consent record of a carer: the current state of each purpose, and its history."""
     user = request.user
     carer = selectors.get_carer_for_user(user, carer_id)
-    children = list(records_policy.visible_children(user).filter(carers=carer))
+    children = selectors.children_of_carer(user, carer)
     return render(
         request,
         "consent/carer.html",
@@ -218,10 +214,10 @@ def carer_consent(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpRespo
 
 
 @login_required
-def consent_create(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpResponse:
+def consent_create(request: AuthenticatedHttpRequest, carer_id: UUID | str) -> HttpResponse:
     user = request.user
     carer = selectors.get_carer_for_user(user, carer_id)
-    children = records_policy.visible_children(user).filter(carers=carer)
+    children = selectors.children_of_carer(user, carer)
     require(any(policy.can_record_consent(user, c) for c in children))
     form = ConsentForm(_posted(request), _files(request), user=user, carer=carer)
     if request.method == "POST" and form.is_valid():
@@ -249,7 +245,7 @@ def consent_create(request: AuthenticatedHttpRequest, carer_id: Any) -> HttpResp
 
 
 @login_required
-def consent_evidence(request: AuthenticatedHttpRequest, record_id: Any) -> HttpResponse:
+def consent_evidence(request: AuthenticatedHttpRequest, record_id: UUID | str) -> HttpResponse:
     record = selectors.get_consent_record_for_user(request.user, record_id, request=request)
     if not record.has_evidence:
         raise Http404("No evidence attached")
@@ -265,7 +261,7 @@ def consent_evidence(request: AuthenticatedHttpRequest, record_id: Any) -> HttpR
 
 
 @login_required
-def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
+def decision_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     """Propose a decision to share, or not to share, for the Lead's approval. With
     ``?supersedes=<id>`` it starts from an earlier decision, which it will replace."""
     user = request.user
@@ -276,7 +272,7 @@ def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRes
     if earlier_id and request.method != "POST":
         earlier = selectors.get_decision_for_user(user, earlier_id, request=request)
         require(earlier.child_id == child.pk)
-        initial = _initial_from(earlier)
+        initial = selectors.decision_as_initial(earlier)
     form = DecisionForm(_posted(request), user=user, child=child, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -303,36 +299,8 @@ def decision_create(request: AuthenticatedHttpRequest, child_id: Any) -> HttpRes
     )
 
 
-def _initial_from(earlier: SharingDecision) -> dict[str, Any]:
-    names = [
-        "decision",
-        "recipient_kind",
-        "recipient_organisation",
-        "recipient_person",
-        "purpose",
-        "summary",
-        "other_people",
-        "lawful_basis",
-        "necessary_and_proportionate",
-        "consent",
-        "no_consent_reason",
-        "no_consent_explanation",
-        "service_agreement",
-        "lsp_procedures",
-        "advice_from",
-        "advice_given",
-    ]
-    initial = {name: getattr(earlier, name) for name in names}
-    initial["entries"] = [e.pk for e in earlier.entries.all()]
-    initial["other_children"] = [c.pk for c in earlier.other_children.all()]
-    initial["other_carers"] = [c.pk for c in earlier.other_carers.all()]
-    initial["level"] = earlier.level
-    initial["supersedes"] = earlier.pk
-    return initial
-
-
 @login_required
-def emergency_share(request: AuthenticatedHttpRequest, child_id: Any) -> HttpResponse:
+def emergency_share(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     """The Lead or Deputy records a share made in an emergency, straight after."""
     user = request.user
     child = records_selectors.get_child_for_user(user, child_id)
@@ -404,14 +372,14 @@ def _decision_page(
 
 
 @login_required
-def decision_detail(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def decision_detail(request: AuthenticatedHttpRequest, decision_id: UUID | str) -> HttpResponse:
     decision = selectors.get_decision_for_user(request.user, decision_id, request=request)
     return _decision_page(request, decision)
 
 
 @login_required
 @require_POST
-def decision_shared(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def decision_shared(request: AuthenticatedHttpRequest, decision_id: UUID | str) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_mark_shared(user, decision))
@@ -437,7 +405,7 @@ def decision_shared(request: AuthenticatedHttpRequest, decision_id: Any) -> Http
 
 @login_required
 @require_POST
-def family_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def family_informed(request: AuthenticatedHttpRequest, decision_id: UUID | str) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_family_informed(user, decision))
@@ -462,7 +430,7 @@ def family_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> Http
 
 @login_required
 @require_POST
-def family_not_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def family_not_informed(request: AuthenticatedHttpRequest, decision_id: UUID | str) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_decide_family_not_informed(user))
@@ -482,7 +450,9 @@ def family_not_informed(request: AuthenticatedHttpRequest, decision_id: Any) -> 
 
 @login_required
 @require_POST
-def referral_acknowledged(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def referral_acknowledged(
+    request: AuthenticatedHttpRequest, decision_id: UUID | str
+) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_referral_response(user, decision))
@@ -505,7 +475,7 @@ def referral_acknowledged(request: AuthenticatedHttpRequest, decision_id: Any) -
 
 @login_required
 @require_POST
-def referral_outcome(request: AuthenticatedHttpRequest, decision_id: Any) -> HttpResponse:
+def referral_outcome(request: AuthenticatedHttpRequest, decision_id: UUID | str) -> HttpResponse:
     user = request.user
     decision = selectors.get_decision_for_user(user, decision_id, request=request)
     require(policy.can_record_referral_response(user, decision))

@@ -4,10 +4,11 @@ outcome of a referral."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 
 from audit.log import log_event
 from core.rules import CLOCK_GRACE, blank, raise_errors, require
@@ -20,7 +21,12 @@ from .common import _not_in_future, _staff
 
 @transaction.atomic
 def record_family_informed(
-    *, decision: SharingDecision, by: Any, informed_at: datetime, how: str, request: Any = None
+    *,
+    decision: SharingDecision,
+    by: User,
+    informed_at: datetime,
+    how: str,
+    request: HttpRequest | None = None,
 ) -> SharingDecision:
     staff = _staff(by)
     require(policy.can_record_family_informed(by, decision))
@@ -46,7 +52,7 @@ def record_family_informed(
 
 @transaction.atomic
 def decide_family_not_informed(
-    *, decision: SharingDecision, lead: Any, reason: str, request: Any = None
+    *, decision: SharingDecision, lead: User, reason: str, request: HttpRequest | None = None
 ) -> SharingDecision:
     """The Lead's decision not to tell the family (it would put the child at risk), with why."""
     staff = _staff(lead)
@@ -77,7 +83,11 @@ SHARED_STATES = (
 
 @transaction.atomic
 def record_referral_acknowledged(
-    *, decision: SharingDecision, by: Any, acknowledged_at: datetime, request: Any = None
+    *,
+    decision: SharingDecision,
+    by: User,
+    acknowledged_at: datetime,
+    request: HttpRequest | None = None,
 ) -> SharingDecision:
     staff = _staff(by)
     require(policy.can_record_referral_response(by, decision))
@@ -106,11 +116,11 @@ def record_referral_acknowledged(
 def record_referral_outcome(
     *,
     decision: SharingDecision,
-    by: Any,
+    by: User,
     outcome: str,
     outcome_at: datetime,
     notes: str = "",
-    request: Any = None,
+    request: HttpRequest | None = None,
 ) -> SharingDecision:
     staff = _staff(by)
     require(policy.can_record_referral_response(by, decision))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from django.contrib.auth.models import User
 
 from core.rules import in_future, require
 from records import policy as records_policy
 from records.models import Staff
 
 
-def _staff(user: Any) -> Staff:
+def _staff(user: User) -> Staff:
     staff = records_policy.staff_of(user)
     require(staff is not None)
     assert staff is not None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -44,7 +44,7 @@ def record_consent(
     *,
     carer: Carer,
     child: Child,
-    author: Any,
+    author: User,
     kind: str,
     purpose: str,
     status: str,

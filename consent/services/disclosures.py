@@ -6,8 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import log_event
@@ -49,7 +51,7 @@ def _subject_confidentiality(
 def record_disclosure(
     *,
     child: Child,
-    author: Any,
+    author: User,
     discloser_kind: str,
     disclosed_at: datetime,
     what: str,
@@ -177,7 +179,7 @@ def record_disclosure(
 def record_entry_with_disclosure(
     *,
     child: Child,
-    author: Any,
+    author: User,
     entry: Mapping[str, Any],
     disclosure: Mapping[str, Any],
 ) -> tuple[RecordEntry, Disclosure]:
@@ -199,10 +201,10 @@ def record_entry_with_disclosure(
 def answer_confidentiality(
     *,
     disclosure: Disclosure,
-    by: Any,
+    by: User,
     confidentiality: str = "",
     subjects: Mapping[Any, str] | None = None,
-    request: Any = None,
+    request: HttpRequest | None = None,
 ) -> Disclosure:
     """Record the answer to "is it confidential?", asked later. Each question is answered once:
     a conditional UPDATE from "not yet asked", so two people answering at once cannot both win."""

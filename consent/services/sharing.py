@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.log import log_event
@@ -338,7 +339,7 @@ def record_emergency_share(
 
 
 def _decide(
-    *, decision: SharingDecision, by: Any, rationale: str, verdict: str, request: Any
+    *, decision: SharingDecision, by: User, rationale: str, verdict: str, request: Any
 ) -> SharingDecision:
     staff = _staff(by)
     require(
@@ -385,7 +386,7 @@ def _decide(
 
 @transaction.atomic
 def approve_sharing_decision(
-    *, decision: SharingDecision, approver: Any, rationale: str, request: Any = None
+    *, decision: SharingDecision, approver: Any, rationale: str, request: HttpRequest | None = None
 ) -> SharingDecision:
     return _decide(
         decision=decision,
@@ -398,7 +399,7 @@ def approve_sharing_decision(
 
 @transaction.atomic
 def decline_sharing_decision(
-    *, decision: SharingDecision, approver: Any, rationale: str, request: Any = None
+    *, decision: SharingDecision, approver: Any, rationale: str, request: HttpRequest | None = None
 ) -> SharingDecision:
     return _decide(
         decision=decision,
@@ -413,11 +414,11 @@ def decline_sharing_decision(
 def mark_shared(
     *,
     decision: SharingDecision,
-    by: Any,
+    by: User,
     shared_what: str,
     shared_at: datetime,
     shared_how: str,
-    request: Any = None,
+    request: HttpRequest | None = None,
 ) -> SharingDecision:
     """What exactly was shared, when, how and by whom — only after the Lead approved sharing."""
 

@@ -15,6 +15,7 @@ from audit.log import log_access
 from core.http import uuid_or_404
 
 from . import policy
+from .events import Event
 from .models import (
     OPEN_STATUSES,
     BundleItem,
@@ -58,7 +59,7 @@ def get_request_for_user(
     sar = _with_details(policy.visible_requests(user)).filter(pk=uuid_or_404(request_id)).first()
     if sar is None:
         raise Http404("No such request")
-    log_access(actor=user, objects=[sar], request=request, event="sar_read")
+    log_access(actor=user, objects=[sar], request=request, event=Event.SAR_READ)
     return sar
 
 
@@ -101,7 +102,7 @@ def get_item_for_user(
     if item is None:
         raise Http404("No such item")
     item.request = sar
-    log_access(actor=user, objects=[item], request=request, event="sar_item_read")
+    log_access(actor=user, objects=[item], request=request, event=Event.SAR_ITEM_READ)
     return item
 
 

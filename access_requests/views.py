@@ -26,6 +26,7 @@ from audit.log import log_event
 from core.http import AuthenticatedHttpRequest, apply_service, require
 
 from . import policy, selectors, services
+from .events import Event
 from .forms import (
     AskIdentityForm,
     CheckForm,
@@ -364,7 +365,7 @@ def sar_draft(request: AuthenticatedHttpRequest, request_id: UUID | str) -> Http
         raise Http404("No rendered bundle")
     log_event(
         actor=request.user,
-        event="sar_draft_downloaded",
+        event=Event.SAR_DRAFT_DOWNLOADED,
         obj=sar,
         request=request,
         detail={"sha256": rendering.sha256},

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from audit.log import log_event
 
+from .events import Event
 from .models import UserSession
 from .sessions import LAST_SEEN, STARTED
 
@@ -43,7 +44,7 @@ def audit_failed_sign_in(
         detail["refused"] = "locked out"
     log_event(
         actor=None,
-        event="login_failed",
+        event=Event.LOGIN_FAILED,
         obj=_known_user(credentials.get(axes_settings.AXES_USERNAME_FORM_FIELD)),
         request=request,
         detail=detail,
@@ -60,7 +61,7 @@ def audit_lockout(
 ) -> None:
     log_event(
         actor=None,
-        event="locked_out",
+        event=Event.LOCKED_OUT,
         obj=_known_user(username),
         request=request,
         detail={"by": reason or "username"},

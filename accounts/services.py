@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.log import log_event
 
+from .events import Event
 from .models import EnrolmentCode, UserSession
 
 ENROLMENT_CODE_DAYS = 7
@@ -68,7 +69,7 @@ def reset_two_factor(user: User, *, issued_by: User | None, obj: models.Model | 
     StaticDevice.objects.filter(user=user).delete()
     end_sessions(user)
     code = new_enrolment_code(user, issued_by)
-    log_event(actor=issued_by, event="enrolment_code_issued", obj=obj)
+    log_event(actor=issued_by, event=Event.ENROLMENT_CODE_ISSUED, obj=obj)
     return code
 
 

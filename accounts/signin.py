@@ -42,6 +42,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from audit.log import log_event
 from core.http import AnyUser, signed_in_user
 
+from .events import Event
 from .models import EnrolmentCode, UserSession
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,11 @@ def complete_sign_in(request: HttpRequest, device: Any) -> None:
     AxesProxyHandler.reset_attempts(username=user.get_username())
     method = "backup_code" if isinstance(device, StaticDevice) else "authenticator_app"
     log_event(
-        actor=user, event="signed_in", obj=user, request=request, detail={"second_factor": method}
+        actor=user,
+        event=Event.SIGNED_IN,
+        obj=user,
+        request=request,
+        detail={"second_factor": method},
     )
 
 
@@ -218,7 +223,7 @@ def _new_backup_codes(user: User) -> list[str]:
 def replace_backup_codes(*, user: User, request: HttpRequest | None = None) -> list[str]:
     """New backup codes; the old ones stop working. The codes are shown once and not logged."""
     codes = _new_backup_codes(user)
-    log_event(actor=user, event="backup_codes_issued", obj=user, request=request)
+    log_event(actor=user, event=Event.BACKUP_CODES_ISSUED, obj=user, request=request)
     return codes
 
 
@@ -302,7 +307,7 @@ def finish_enrolment(request: HttpRequest, *, device: TOTPDevice) -> list[str]:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _new_backup_codes(user)
-        log_event(actor=user, event="two_factor_enrolled", obj=user, request=request)
+        log_event(actor=user, event=Event.TWO_FACTOR_ENROLLED, obj=user, request=request)
         request.session.pop(ENROLMENT, None)
         complete_sign_in(request, device)
     return codes

@@ -25,6 +25,7 @@ from django.utils import timezone
 from core.fields import encrypted_fields
 
 from .chain import bulk_insert, seal_entries
+from .events import Event
 
 REDACTED = "[encrypted]"
 
@@ -85,7 +86,7 @@ def _entry(
 ) -> LogEntry:
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
     content_type = ContentType.objects.get_for_model(obj if obj is not None else get_user_model())
-    data: dict[str, Any] = {"event": event}
+    data: dict[str, Any] = {"event": str(event)}
     if detail:
         data.update(detail)
     return LogEntry(
@@ -139,7 +140,7 @@ def log_access(
     actor: Any,
     objects: Iterable[models.Model],
     request: HttpRequest | None = None,
-    event: str = "read",
+    event: str = Event.READ,
     detail: dict[str, Any] | None = None,
 ) -> int:
     """One ACCESS row per object shown, in one bulk insert."""
@@ -180,6 +181,6 @@ def record_decryption_failure(
     log_event(
         actor=None,
         obj=instance,
-        event="decryption_failed",
+        event=Event.DECRYPTION_FAILED,
         detail={"field": field, "error": message},
     )

@@ -418,7 +418,7 @@ class SharingDecision(UUIDModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(lead_decision="pending")
+                condition=models.Q(lead_decision=LeadDecision.PENDING)
                 | models.Q(decided_by__isnull=False, decided_at__isnull=False),
                 name="sharing_decided_has_decider",
             ),

@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from audit.events import Event as AuditEvent
 from audit.log import log_event
 from core.http import uuid_or_404
 from records import policy as records_policy
@@ -46,7 +47,7 @@ SHARED_STATES = (
 
 def _refused(user: User, model: type[models.Model], pk: UUID, request: HttpRequest | None) -> None:
     if model._default_manager.filter(pk=pk).exists():
-        log_event(actor=user, event="refused", obj=model(pk=pk), request=request)
+        log_event(actor=user, event=AuditEvent.REFUSED, obj=model(pk=pk), request=request)
 
 
 # --- disclosures ------------------------------------------------------------------------------

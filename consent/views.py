@@ -22,6 +22,7 @@ from records.forms import EntryForm
 from records.models import DEFAULT_LEVEL, Category, Level
 
 from . import policy, selectors, services
+from .events import Event
 from .forms import (
     AcknowledgedForm,
     ConfidentialityForm,
@@ -249,7 +250,7 @@ def consent_evidence(request: AuthenticatedHttpRequest, record_id: UUID | str) -
     record = selectors.get_consent_record_for_user(request.user, record_id, request=request)
     if not record.has_evidence:
         raise Http404("No evidence attached")
-    log_access(actor=request.user, objects=[record], request=request, event="evidence_opened")
+    log_access(actor=request.user, objects=[record], request=request, event=Event.EVIDENCE_OPENED)
     response = HttpResponse(record.evidence, content_type=record.evidence_content_type)
     extension = EXTENSIONS[record.evidence_content_type]
     response["Content-Disposition"] = f'attachment; filename="consent-{record.ref}.{extension}"'

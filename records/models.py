@@ -78,7 +78,7 @@ class Staff(UUIDModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["role"],
-                condition=models.Q(role="lead", active=True),
+                condition=models.Q(role=Role.LEAD, active=True),
                 name="one_active_lead",
             )
         ]

@@ -15,11 +15,13 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from audit.events import Event as AuditEvent
 from audit.log import log_access, log_event
 from core.fields import decrypt_fields
 from core.http import uuid_or_404
 
 from . import policy
+from .events import Event
 from .models import (
     ActingLead,
     Amendment,
@@ -37,7 +39,11 @@ from .models import (
 
 
 def log_reads(
-    user: User, objects: Iterable[Any], *, request: HttpRequest | None = None, event: str = "read"
+    user: User,
+    objects: Iterable[Any],
+    *,
+    request: HttpRequest | None = None,
+    event: str = AuditEvent.READ,
 ) -> None:
     """Write to the audit log the reads of these items (anything with a ``level``) that the policy
     says are audited: one insert for a page, whatever its size."""
@@ -147,7 +153,7 @@ def get_entry_for_user(
     ).first()
     if entry is None:
         if RecordEntry.objects.filter(pk=pk).exists():
-            log_event(actor=user, event="refused", obj=RecordEntry(pk=pk), request=request)
+            log_event(actor=user, event=AuditEvent.REFUSED, obj=RecordEntry(pk=pk), request=request)
         raise Http404("No such entry")
     _with_history([entry], visible)
     log_reads(user, [entry], request=request)
@@ -161,9 +167,9 @@ def get_attachment_for_user(
     attachment = Attachment.objects.filter(pk=pk, entry__in=policy.visible_entries(user)).first()
     if attachment is None:
         if Attachment.objects.filter(pk=pk).exists():
-            log_event(actor=user, event="refused", obj=Attachment(pk=pk), request=request)
+            log_event(actor=user, event=AuditEvent.REFUSED, obj=Attachment(pk=pk), request=request)
         raise Http404("No such attachment")
-    log_access(actor=user, objects=[attachment], request=request, event="attachment_opened")
+    log_access(actor=user, objects=[attachment], request=request, event=Event.ATTACHMENT_OPENED)
     return attachment
 
 
@@ -265,7 +271,7 @@ def staff_records(
     records = list(
         policy.visible_staff_records(user).filter(staff=staff).select_related("recorded_by")
     )
-    log_access(actor=user, objects=records, request=request, event="staff_record_read")
+    log_access(actor=user, objects=records, request=request, event=Event.STAFF_RECORD_READ)
     return records
 
 

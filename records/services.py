@@ -22,10 +22,12 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts import services as accounts
+from accounts.events import Event as AccountEvent
 from audit.log import log_event
 from core.rules import not_in_future, require
 
 from . import body_map, policy
+from .events import Event
 from .models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     DEFAULT_LEVEL,
@@ -338,7 +340,7 @@ def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: User) -> NeedToKnowGrant
     if not updated:
         raise ValidationError("This grant was already revoked.")
     grant.refresh_from_db()
-    log_event(actor=revoked_by, event="grant_revoked", obj=grant)
+    log_event(actor=revoked_by, event=Event.GRANT_REVOKED, obj=grant)
     _sync_grant_permissions(grant.grantee, grant.child)
     return grant
 
@@ -375,7 +377,7 @@ def end_acting_lead(*, appointment: ActingLead, by: User) -> ActingLead:
     if not updated:
         raise ValidationError("This appointment has already ended.")
     appointment.refresh_from_db()
-    log_event(actor=by, event="acting_lead_ended", obj=appointment)
+    log_event(actor=by, event=Event.ACTING_LEAD_ENDED, obj=appointment)
     return appointment
 
 
@@ -415,7 +417,7 @@ def open_break_glass(
         ends_at=now + timedelta(hours=BREAK_GLASS_HOURS),
     )
     access.save()
-    log_event(actor=by, event="break_glass_opened", obj=access, request=request)
+    log_event(actor=by, event=Event.BREAK_GLASS_OPENED, obj=access, request=request)
     managers = policy.managers().select_related("user")
     recipients = [m.user.email for m in managers if m.user.email]
     if recipients:
@@ -490,7 +492,7 @@ def create_staff(
     )
     staff.rooms.set(rooms)
     code = accounts.new_enrolment_code(user, created_by)
-    log_event(actor=created_by, event="enrolment_code_issued", obj=staff)
+    log_event(actor=created_by, event=AccountEvent.ENROLMENT_CODE_ISSUED, obj=staff)
     return staff, code
 
 
@@ -528,7 +530,7 @@ def deactivate_staff(*, staff: Staff, by: User, left_on: date | None = None) -> 
     user.is_active = False
     user.save(update_fields=["is_active"])
     ended = accounts.end_sessions(user)
-    log_event(actor=by, event="staff_deactivated", obj=staff, detail={"sessions_ended": ended})
+    log_event(actor=by, event=Event.STAFF_DEACTIVATED, obj=staff, detail={"sessions_ended": ended})
     return staff
 
 

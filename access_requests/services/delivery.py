@@ -20,6 +20,7 @@ from core.rules import blank, raise_errors, require
 from records.models import Setting
 
 from .. import policy
+from ..events import Event
 from ..models import (
     DownloadLink,
     LinkAttempt,
@@ -69,7 +70,7 @@ def approve_bundle(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessReque
     if not updated:
         raise ValidationError("The bundle changed while you were approving it: look again.")
     sar.refresh_from_db()
-    log_event(actor=by, event="sar_approved", obj=sar, detail={"sha256": rendering.sha256})
+    log_event(actor=by, event=Event.SAR_APPROVED, obj=sar, detail={"sha256": rendering.sha256})
     return sar
 
 
@@ -103,7 +104,7 @@ def release_copy(
     release.save()
     log_event(
         actor=by,
-        event="sar_released",
+        event=Event.SAR_RELEASED,
         obj=release,
         request=request,
         detail={"sha256": release.sha256, "request": sar.reference},
@@ -124,7 +125,7 @@ def staff_download(
         raise ValidationError("There is no released copy to download.")
     log_event(
         actor=by,
-        event="sar_pdf_downloaded",
+        event=Event.SAR_PDF_DOWNLOADED,
         obj=release,
         request=request,
         detail={"sha256": release.sha256, "request": sar.reference, "by": "staff"},
@@ -170,7 +171,7 @@ def send_link(
     sar.refresh_from_db()
     log_event(
         actor=by,
-        event="sar_link_sent",
+        event=Event.SAR_LINK_SENT,
         obj=link,
         request=request,
         detail={"request": sar.reference, "expires_at": link.expires_at.isoformat()},
@@ -258,7 +259,9 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
     check_rate(request)
     link = find_link(token)
     if link is None:
-        log_event(actor=None, event="sar_link_refused", request=request, detail={"why": "unknown"})
+        log_event(
+            actor=None, event=Event.SAR_LINK_REFUSED, request=request, detail={"why": "unknown"}
+        )
         raise LinkRefused("This link is not valid. Ask the setting for a new one.")
     now = timezone.now()
     with transaction.atomic():
@@ -269,7 +272,7 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
             release = link.release
             log_event(
                 actor=None,
-                event="sar_pdf_downloaded",
+                event=Event.SAR_PDF_DOWNLOADED,
                 obj=release,
                 request=request,
                 detail={
@@ -283,7 +286,7 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
         used = DownloadLink.objects.filter(pk=link.pk, used_at__isnull=False).exists()
         why = "used" if used else "expired"
         log_event(
-            actor=None, event="sar_link_refused", obj=link, request=request, detail={"why": why}
+            actor=None, event=Event.SAR_LINK_REFUSED, obj=link, request=request, detail={"why": why}
         )
     if used:
         raise LinkRefused(

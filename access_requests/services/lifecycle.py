@@ -18,6 +18,7 @@ from records.models import Carer, Child, Staff
 
 from .. import compile as bundle
 from .. import policy
+from ..events import Event
 from ..models import (
     BEFORE_CLOCK,
     OPEN_STATUSES,
@@ -149,7 +150,7 @@ def record_request(
         carers.add(carer_subject)
     sar.children.set(children)
     sar.carers.set(carers)
-    log_event(actor=by, event="sar_received", obj=sar, request=request)
+    log_event(actor=by, event=Event.SAR_RECEIVED, obj=sar, request=request)
     return sar
 
 
@@ -286,7 +287,7 @@ def resume_after_clarification(
         ended_on=ended_on, ended_by=staff
     )
     pause.refresh_from_db()
-    log_event(actor=by, event="sar_clock_resumed", obj=sar)
+    log_event(actor=by, event=Event.SAR_CLOCK_RESUMED, obj=sar)
     return pause
 
 
@@ -368,7 +369,7 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: User, other_searches: str =
     BundleItem.objects.bulk_create(items, batch_size=200)
     sar.searches = bundle.searches_note(sar, counts, other_searches, now)
     sar.save(update_fields=["searches"])
-    log_event(actor=by, event="sar_compiled", obj=sar, detail=counts)
+    log_event(actor=by, event=Event.SAR_COMPILED, obj=sar, detail=counts)
     return len(items)
 
 

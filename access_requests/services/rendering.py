@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audit.log import log_event
 
+from ..events import Event
 from ..models import (
     Rendering,
     RenderState,
@@ -93,7 +94,7 @@ def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
                 "The bundle can be rendered once it has been checked, and not while a render is "
                 "already running."
             )
-        log_event(actor=by, event="sar_render_queued", obj=sar)
+        log_event(actor=by, event=Event.SAR_RENDER_QUEUED, obj=sar)
     sar.refresh_from_db()
     # The task calls these services back: imported here, not at the top, to avoid a cycle.
     from ..tasks import render_bundle
@@ -129,7 +130,7 @@ def fail_render(*, sar_id: UUID | str, token: Any, error: str) -> None:
     if failed:
         log_event(
             actor=None,
-            event="sar_render_failed",
+            event=Event.SAR_RENDER_FAILED,
             obj=SubjectAccessRequest.objects.only("id", "reference").get(pk=sar_id),
             detail={"error": error[:300]},
         )
@@ -161,7 +162,7 @@ def finish_render(*, sar_id: UUID | str, token: Any, pdf: bytes, pages: int) -> 
         return None
     log_event(
         actor=None,
-        event="sar_rendered",
+        event=Event.SAR_RENDERED,
         obj=sar,
         detail={"sha256": rendering.sha256, "pages": pages},
     )

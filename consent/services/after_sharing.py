@@ -15,6 +15,7 @@ from core.rules import CLOCK_GRACE, blank, raise_errors, require
 from records.models import InformedHow
 
 from .. import policy
+from ..events import Event
 from ..models import DecisionState, ReferralOutcome, SharingDecision
 from .common import _not_in_future, _staff
 
@@ -46,7 +47,7 @@ def record_family_informed(
             "Only a share whose family is still to be told can be recorded as told."
         )
     decision.refresh_from_db()
-    log_event(actor=by, event="sharing_family_informed", obj=decision, request=request)
+    log_event(actor=by, event=Event.SHARING_FAMILY_INFORMED, obj=decision, request=request)
     return decision
 
 
@@ -70,7 +71,7 @@ def decide_family_not_informed(
     decision.refresh_from_db()
     decision.family_not_informed_reason = reason.strip()
     decision.save(update_fields=["family_not_informed_reason"])
-    log_event(actor=lead, event="sharing_family_not_informed", obj=decision, request=request)
+    log_event(actor=lead, event=Event.SHARING_FAMILY_NOT_INFORMED, obj=decision, request=request)
     return decision
 
 
@@ -108,7 +109,7 @@ def record_referral_acknowledged(
             "The acknowledgement can be recorded once, after the referral was made."
         )
     decision.refresh_from_db()
-    log_event(actor=by, event="referral_acknowledged", obj=decision, request=request)
+    log_event(actor=by, event=Event.REFERRAL_ACKNOWLEDGED, obj=decision, request=request)
     return decision
 
 
@@ -142,5 +143,5 @@ def record_referral_outcome(
     if notes.strip():
         decision.outcome_notes = notes.strip()
         decision.save(update_fields=["outcome_notes"])
-    log_event(actor=by, event="referral_outcome", obj=decision, request=request)
+    log_event(actor=by, event=Event.REFERRAL_OUTCOME, obj=decision, request=request)
     return decision

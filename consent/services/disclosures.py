@@ -19,6 +19,7 @@ from records import services as records_services
 from records.models import Carer, Child, Level, RecordEntry, Staff
 
 from .. import policy
+from ..events import Event
 from ..models import (
     Confidentiality,
     DiscloserKind,
@@ -245,7 +246,7 @@ def answer_confidentiality(
                 raise ValidationError("One of these answers was already recorded; reload the page.")
     log_event(
         actor=by,
-        event="confidentiality_answered",
+        event=Event.CONFIDENTIALITY_ANSWERED,
         obj=disclosure,
         request=request,
         detail={"discloser": confidentiality or None, "people": len(answers)},

@@ -20,6 +20,7 @@ from records import policy as records_policy
 from records.models import Carer, Child, Level, RecordEntry, Staff
 
 from .. import policy
+from ..events import Event
 from ..models import (
     CP_RECIPIENTS,
     REFERRAL_RECIPIENTS,
@@ -334,7 +335,7 @@ def record_emergency_share(
             else None
         ),
     )
-    log_event(actor=author, event="sharing_emergency_recorded", obj=decision)
+    log_event(actor=author, event=Event.SHARING_EMERGENCY_RECORDED, obj=decision)
     return decision
 
 
@@ -456,5 +457,5 @@ def mark_shared(
     decision.refresh_from_db()
     decision.shared_what = shared_what.strip()
     decision.save(update_fields=["shared_what"])
-    log_event(actor=by, event="sharing_shared", obj=decision, request=request)
+    log_event(actor=by, event=Event.SHARING_SHARED, obj=decision, request=request)
     return decision

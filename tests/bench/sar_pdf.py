@@ -1,6 +1,6 @@
 """``BENCH name=sar_pdf``: the cost of a subject-access PDF over WeasyPrint's own.
 
-A child with 300 entries in demo-like wording (records.demo_data), with a few amendments, is
+A child with 300 entries in demo-like wording (demo.data), with a few amendments, is
 compiled (the snapshot: every record read, decrypted and copied, encrypted again, under the
 policy's rules for the subjects) and rendered exactly as the background task does it — cover
 letter, Article 15 information, note of searches, index by month with page numbers, the records,

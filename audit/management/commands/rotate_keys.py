@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models import Q
 
+from audit.events import Event
 from audit.log import log_event
 from audit.models import AuditSeal
 from core import crypto
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         )
         log_event(
             actor=None,
-            event="keys_rotated",
+            event=Event.KEYS_ROTATED,
             detail={
                 "key_id": current_id,
                 "values": values,

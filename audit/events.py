@@ -1,0 +1,10 @@
+"""The audit log's own events, and the two every app writes: a read and a refusal."""
+
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    DECRYPTION_FAILED = "decryption_failed"
+    KEYS_ROTATED = "keys_rotated"
+    READ = "read"
+    REFUSED = "refused"

@@ -1,0 +1,12 @@
+"""What the audit log records of the records app beyond auditlog's change rows."""
+
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    ACTING_LEAD_ENDED = "acting_lead_ended"
+    ATTACHMENT_OPENED = "attachment_opened"
+    BREAK_GLASS_OPENED = "break_glass_opened"
+    GRANT_REVOKED = "grant_revoked"
+    STAFF_DEACTIVATED = "staff_deactivated"
+    STAFF_RECORD_READ = "staff_record_read"

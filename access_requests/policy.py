@@ -5,6 +5,10 @@ Built on records.policy, never beside it:
 - Any active staff member records a request's arrival (a request can reach anyone in the setting).
 - Beyond that, only the Lead and the Deputy see or handle requests: review, compile, check, render,
   release and send.
+- A member of staff's request for their own records (they ask, or someone asks for them) is the
+  Lead's alone: the Deputy, even as acting Lead, does not see it. The Lead's own request waits for
+  the safeguarding trustee: until the trustee role exists it is on no one's list, and the dashboard
+  counts it as waiting for a trustee.
 - Approving the bundle is a Lead's approval (``records.policy.has_lead_approval``: the Lead, or the
   Deputy while acting Lead).
 
@@ -32,7 +36,7 @@ from core.http import AnyUser
 from records import policy as records_policy
 from records.models import Attachment, Carer, Child, RecordEntry, Staff, StaffRecord
 
-from .models import SubjectAccessRequest
+from .models import OPEN_STATUSES, SubjectAccessRequest
 
 
 def can_record_request(user: AnyUser) -> bool:
@@ -47,10 +51,46 @@ def can_approve(user: AnyUser) -> bool:
     return records_policy.has_lead_approval(user)
 
 
+# A request about a member of staff's own records: who asked, or whose records were asked for.
+STAFF_REQUEST = Q(requester_staff__isnull=False) | Q(staff_subject__isnull=False)
+
+
+def is_staff_request(sar: SubjectAccessRequest) -> bool:
+    return sar.requester_staff_id is not None or sar.staff_subject_id is not None
+
+
+def _about(staff: Staff) -> Q:
+    return Q(requester_staff=staff) | Q(staff_subject=staff)
+
+
 def visible_requests(user: AnyUser) -> QuerySet[SubjectAccessRequest]:
     if not can_handle_requests(user):
         return SubjectAccessRequest.objects.none()
-    return SubjectAccessRequest.objects.all()
+    staff = records_policy.staff_of(user)
+    assert staff is not None  # can_handle_requests
+    if records_policy.is_lead(user):
+        # Staff requests are the Lead's, except the Lead's own: it waits for a trustee.
+        return SubjectAccessRequest.objects.exclude(_about(staff))
+    return SubjectAccessRequest.objects.exclude(STAFF_REQUEST)
+
+
+def can_handle_request(user: AnyUser, sar: SubjectAccessRequest) -> bool:
+    return visible_requests(user).filter(pk=sar.pk).exists()
+
+
+def waiting_for_a_trustee() -> QuerySet[SubjectAccessRequest]:
+    """Open requests that only the safeguarding trustee may handle: the Lead's own. Counted on
+    the dashboard; listed nowhere."""
+    lead = records_policy.the_lead()
+    if lead is None:
+        return SubjectAccessRequest.objects.none()
+    return SubjectAccessRequest.objects.filter(_about(lead), status__in=OPEN_STATUSES)
+
+
+def needs_second_check(sar: SubjectAccessRequest) -> bool:
+    """A second person checks every review — except a staff request's, which only the Lead may
+    see."""
+    return not is_staff_request(sar)
 
 
 def children_for_recording(user: AnyUser) -> QuerySet[Child]:

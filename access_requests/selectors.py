@@ -185,7 +185,12 @@ def dashboard_tasks(user: User) -> dict[str, Any] | None:
     if not policy.can_handle_requests(user):
         return None
     requests = open_requests(user)
-    return {"requests": requests, "overdue": sum(1 for r in requests if r.is_overdue)}
+    return {
+        "requests": requests,
+        "overdue": sum(1 for r in requests if r.is_overdue),
+        # The Lead's own requests: counted, never listed, until a trustee handles them.
+        "waiting_for_trustee": policy.waiting_for_a_trustee().count(),
+    }
 
 
 def render_status_for_user(user: User, request_id: UUID | str) -> dict[str, Any]:

@@ -102,12 +102,17 @@ def sar_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         data = form.cleaned_data
         sar = apply_service(form, lambda: services.record_request(by=user, request=request, **data))
         if sar is not None:
-            messages.success(
-                request,
-                f"The request was recorded as {sar.reference}, received "
-                f"{sar.received_on:%d/%m/%Y}. The Lead and Deputy have been told.",
+            recorded = (
+                f"The request was recorded as {sar.reference}, received {sar.received_on:%d/%m/%Y}."
             )
-            if policy.can_handle_requests(user):
+            if policy.waiting_for_a_trustee().filter(pk=sar.pk).exists():
+                who = "Its clock is running; the Lead's own records wait for the safeguarding trustee."
+            elif policy.is_staff_request(sar):
+                who = "A member of staff's records are handled by the Lead alone."
+            else:
+                who = "It is on the Lead's and the Deputy's lists."
+            messages.success(request, f"{recorded} {who}")
+            if policy.can_handle_request(user, sar):
                 return redirect("access_requests:detail", request_id=sar.pk)
             return redirect("home:dashboard")
     return render(

@@ -124,6 +124,12 @@ def lead_summary(
             requests + "?show=overdue",
             urgent=True,
         ),
+        # Listed nowhere (only a trustee may open them): the count links to the explanation.
+        Count(
+            "subject-access requests waiting for a trustee",
+            sar_tasks["waiting_for_trustee"],
+            f"{dashboard}#sar-title",
+        ),
     ]
     if consent_policy.approves_decisions(user):
         decisions = reverse("admin:consent_sharingdecision_changelist")

@@ -40,9 +40,11 @@ def _staff(user: User) -> Staff:
     return staff
 
 
-def _handler(user: User) -> Staff:
+def _handler(user: User, sar: SubjectAccessRequest) -> Staff:
+    """Whoever handles this request: the Lead or the Deputy, and for a staff member's request the
+    Lead alone (the policy's visible_requests)."""
     staff = _staff(user)
-    require(policy.can_handle_requests(user))
+    require(policy.can_handle_request(user, sar))
     return staff
 
 

@@ -39,7 +39,6 @@ from .common import (
     UNAMBIGUOUS_CHARACTERS,
     _handler,
     _move,
-    _staff,
 )
 from .rendering import current_rendering
 
@@ -49,7 +48,7 @@ from .rendering import current_rendering
 @transaction.atomic
 def approve_bundle(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     """The Lead (or acting Lead) approves exactly the rendered file they can see."""
-    staff = _staff(by)
+    staff = _handler(by, sar)
     require(policy.can_approve(by))
     rendering = current_rendering(sar)
     if sar.status != Status.CHECKED:
@@ -85,7 +84,7 @@ def release_copy(
 ) -> tuple[Release, str]:
     """The approved bundle, protected with a new password (AES-256). The password is returned
     once, to be shown to staff; it is never stored. A lost password means a new release."""
-    staff = _handler(by)
+    staff = _handler(by, sar)
     if sar.status not in (Status.APPROVED, Status.SENT):
         raise ValidationError("Nothing leaves before the Lead has approved the bundle.")
     rendering = Rendering.objects.filter(request=sar, sha256=sar.approved_sha256).first()
@@ -119,7 +118,7 @@ def latest_release(sar: SubjectAccessRequest) -> Release | None:
 def staff_download(
     *, sar: SubjectAccessRequest, by: User, request: HttpRequest | None = None
 ) -> Release:
-    _handler(by)
+    _handler(by, sar)
     release = latest_release(sar)
     if release is None or sar.status not in (Status.APPROVED, Status.SENT, Status.CLOSED):
         raise ValidationError("There is no released copy to download.")
@@ -143,7 +142,7 @@ def send_link(
 ) -> DownloadLink:
     """Email the requester a one-time link (expires in 7 days) to the latest released copy.
     ``link_url(token)`` makes the absolute address."""
-    staff = _handler(by)
+    staff = _handler(by, sar)
     release = latest_release(sar)
     if sar.status not in (Status.APPROVED, Status.SENT) or release is None:
         raise ValidationError("Release a password-protected copy before sending a link.")
@@ -185,7 +184,7 @@ def send_link(
 
 @transaction.atomic
 def mark_sent(*, sar: SubjectAccessRequest, by: User, how: str) -> SubjectAccessRequest:
-    staff = _handler(by)
+    staff = _handler(by, sar)
     if how not in (SentHow.POST, SentHow.IN_PERSON):
         raise_errors({"how": "Say how the copy was sent."})
     if latest_release(sar) is None:
@@ -205,7 +204,7 @@ def mark_sent(*, sar: SubjectAccessRequest, by: User, how: str) -> SubjectAccess
 
 @transaction.atomic
 def close_request(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
-    staff = _handler(by)
+    staff = _handler(by, sar)
     _move(
         by,
         sar,

@@ -66,7 +66,7 @@ def mark_stale_renders_failed() -> int:
 def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
     """Queue the render of a checked bundle in the background (a new attempt replaces a failed
     or interrupted one). Returns the attempt's token."""
-    _handler(by)
+    _handler(by, sar)
     token = uuid.uuid4()
     now = timezone.now()
     with transaction.atomic():

@@ -23,6 +23,7 @@ from records import selectors, services
 from records.models import Category
 
 from ..access_requests.conftest import confirmed, record
+from ..access_requests.test_staff_requests import record_staff_request
 from ..consent.factories import emergency, propose
 from ..factories import make_entry
 
@@ -69,6 +70,7 @@ def waiting(people) -> SimpleNamespace:
         emergency=emergency(people.child, people.deputy),
         referral=referral_overdue(people),
         to_inform=make_entry(people.child, people.keyperson1, category=Category.ACCIDENT),
+        leads_own=record_staff_request(people, people.lead),
     )
 
 
@@ -92,6 +94,7 @@ def test_the_lead_sees_every_count(people, waiting):
         "subject-access requests open": 2,
         "subject-access requests due within 7 days": 0,
         "subject-access requests overdue": 1,
+        "subject-access requests waiting for a trustee": 1,
         "sharing decisions awaiting your approval": 1,
         "emergency shares awaiting your review": 1,
         "referral acknowledgements overdue": 1,
@@ -106,6 +109,7 @@ def test_the_deputy_sees_the_counts_but_not_the_leads_approvals(people, waiting)
         "subject-access requests open": 2,
         "subject-access requests due within 7 days": 0,
         "subject-access requests overdue": 1,
+        "subject-access requests waiting for a trustee": 1,
         "referral acknowledgements overdue": 1,
         "parents still to be told about an entry": 1,
     }

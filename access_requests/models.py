@@ -346,7 +346,8 @@ class BundleItem(UUIDModel):
     )
     occurred_at = models.DateTimeField()
     level = models.PositiveSmallIntegerField(default=1)
-    title = models.CharField(max_length=200)
+    # Copied from the record (a consent's free-text purpose, a category): encrypted like its source.
+    title = EncryptedTextField()
     # Snapshot at compile time, encrypted: a line of who and when, then the text.
     meta = EncryptedTextField(blank=True)
     body = EncryptedTextField(blank=True)
@@ -361,7 +362,7 @@ class BundleItem(UUIDModel):
     # Third-party information found from the consent ledger, for the reviewer.
     third_party = models.BooleanField(default=False)
     third_party_names = EncryptedTextField(blank=True)
-    third_party_why = models.CharField(max_length=300, blank=True)
+    third_party_why = EncryptedTextField(blank=True)
 
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.PENDING)
     # The exemption for withholding the whole item; a redacted item's passages (``passages``,

@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import migrations
 
+from . import crypto
+
 
 def move_content_types(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
     names = [name.lower() for name in models]
@@ -28,3 +30,61 @@ def move_content_types(old_app: str, new_app: str, models: Iterable[str]) -> mig
         lambda apps, schema_editor: rename(apps, schema_editor, old_app, new_app),
         lambda apps, schema_editor: rename(apps, schema_editor, new_app, old_app),
     )
+
+
+def encrypt_in_place(
+    app_label: str, model_name: str, fields: Iterable[str]
+) -> migrations.RunPython:
+    """Encrypt, row by row, the values of columns that were plain text until this migration made
+    them encrypted fields: each bound to its table, field and row, as the field itself would.
+    Values already encrypted (a second run) are left as they are. Reversible."""
+    names = list(fields)
+
+    def _rows(apps: Any, schema_editor: Any) -> tuple[Any, Any, str, list[str]]:
+        model = apps.get_model(app_label, model_name)
+        connection = schema_editor.connection
+        quote = connection.ops.quote_name
+        columns = [model._meta.get_field(name).column for name in names]
+        return model, connection, quote(model._meta.db_table), columns
+
+    def is_sealed(value: str) -> bool:
+        key_id, sep, _ = value.partition(":")
+        return bool(sep) and key_id in crypto.keyring().keys
+
+    def forwards(apps: Any, schema_editor: Any) -> None:
+        model, connection, table, columns = _rows(apps, schema_editor)
+        label = f"{app_label}.{model.__name__}"
+        quote = connection.ops.quote_name
+        pk = quote(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            for name, column in zip(names, columns, strict=True):
+                cursor.execute(f"SELECT {pk}, {quote(column)} FROM {table}")  # noqa: S608
+                for row_pk, value in cursor.fetchall():
+                    if not value or is_sealed(value):
+                        continue
+                    aad = crypto.associated_data(label, name, model._meta.pk.to_python(row_pk))
+                    sealed = crypto.encrypt_bytes(value.encode(), aad)
+                    cursor.execute(
+                        f"UPDATE {table} SET {quote(column)} = %s WHERE {pk} = %s",  # noqa: S608
+                        [sealed, row_pk],
+                    )
+
+    def backwards(apps: Any, schema_editor: Any) -> None:
+        model, connection, table, columns = _rows(apps, schema_editor)
+        label = f"{app_label}.{model.__name__}"
+        quote = connection.ops.quote_name
+        pk = quote(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            for name, column in zip(names, columns, strict=True):
+                cursor.execute(f"SELECT {pk}, {quote(column)} FROM {table}")  # noqa: S608
+                for row_pk, value in cursor.fetchall():
+                    if not value or not is_sealed(value):
+                        continue
+                    aad = crypto.associated_data(label, name, model._meta.pk.to_python(row_pk))
+                    plain = crypto.decrypt_bytes(value, aad).decode()
+                    cursor.execute(
+                        f"UPDATE {table} SET {quote(column)} = %s WHERE {pk} = %s",  # noqa: S608
+                        [plain, row_pk],
+                    )
+
+    return migrations.RunPython(forwards, backwards)

@@ -207,6 +207,7 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             meta=f"{e.child.full_name} · {_when(e.occurred_at)} · recorded by {e.author.full_name}",
             body=_entry_body(e),
             body_map=[{k: m[k] for k in ("region", "x", "y")} for m in e.body_map],
+            amendments=len(e.amendment_list),
         )
     for a in attachments:
         add(
@@ -294,6 +295,36 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
     return items, counts
 
 
+def counts_sent(request: SubjectAccessRequest) -> dict[str, int]:
+    """What the requester receives, counted: every item but those withheld without saying so (a
+    record withheld with its exemption is listed in the file, and counted)."""
+    kinds = dict.fromkeys(ItemKind.values, 0)
+    amendments = 0
+    for kind, n in request.items.exclude(silent=True).values_list("kind", "amendments"):
+        kinds[kind] += 1
+        amendments += n
+    return {
+        "entries": kinds[ItemKind.ENTRY],
+        "amendments": amendments,
+        "attachments": kinds[ItemKind.ATTACHMENT],
+        "disclosures": kinds[ItemKind.DISCLOSURE],
+        "consent_records": kinds[ItemKind.CONSENT],
+        "sharing_decisions": kinds[ItemKind.SHARING],
+        "staff_records": kinds[ItemKind.STAFF_RECORD],
+    }
+
+
+def searches_note_for(request: SubjectAccessRequest) -> str:
+    """The note of searches as the requester reads it: the counts are of what they receive."""
+    if request.compiled_at is None:
+        return ""
+    return searches_note(request, counts_sent(request), request.other_searches, request.compiled_at)
+
+
+def _some(n: int, thing: str) -> str:
+    return f"no {thing}s" if n == 0 else f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
 def searches_note(
     request: SubjectAccessRequest, counts: dict[str, int], other: str, when: datetime
 ) -> str:
@@ -304,8 +335,8 @@ def searches_note(
     lines = [
         f"On {_when(when)} we searched Confide, the setting's records system, for everything held "
         f"about: {', '.join(who)}.",
-        f"Record entries: {counts['entries']} (with {counts['amendments']} amendments and "
-        f"{counts['attachments']} attachments).",
+        f"Record entries: {counts['entries']} (with {_some(counts['amendments'], 'amendment')} "
+        f"and {_some(counts['attachments'], 'attachment')}).",
         f"Things people told us (disclosures): {counts['disclosures']}.",
         f"Consent records: {counts['consent_records']}.",
         f"Information-sharing decisions: {counts['sharing_decisions']}.",

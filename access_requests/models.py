@@ -159,7 +159,10 @@ class SubjectAccessRequest(UUIDModel):
     compiled_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    searches = EncryptedTextField("note of the searches made", blank=True)
+    # Where else was searched (paper files, email...), as the reviewer wrote it. The note of
+    # searches itself is made from what the requester receives (compile.searches_note_for), so
+    # that no count gives away a record withheld without saying so.
+    other_searches = EncryptedTextField("other places searched", blank=True)
     submitted_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -358,6 +361,8 @@ class BundleItem(UUIDModel):
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attachment_sha256 = models.CharField(max_length=64, blank=True)
+    # An entry's amendments (in its text), counted for the note of searches.
+    amendments = models.PositiveSmallIntegerField(default=0)
 
     # Third-party information found from the consent ledger, for the reviewer.
     third_party = models.BooleanField(default=False)

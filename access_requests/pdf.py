@@ -37,6 +37,7 @@ from records import body_map
 from records import policy as records_policy
 from records.models import Attachment, Setting
 
+from .compile import searches_note_for
 from .models import BundleItem, Decision, ItemKind, Redaction, SubjectAccessRequest
 
 STATIC_SCHEME = "confide-static"
@@ -361,6 +362,7 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
             "withheld_count": sum(1 for i in items if i.withheld),
             "redacted_count": sum(1 for i in items if i.item.decision == Decision.REDACT),
             "records": records_html(items),
+            "searches": searches_note_for(sar),
             "css": (Path(__file__).parent / "pdf.css").read_text(),
             # The figures behind every body map, given only when one is drawn.
             "figures_png": (

@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.log import log_access
 from core.http import uuid_or_404
 
+from . import compile as bundle
 from . import policy
 from .events import Event
 from .models import (
@@ -113,6 +114,10 @@ def letters_of(sar: SubjectAccessRequest) -> QuerySet[Letter]:
 def releases_of(sar: SubjectAccessRequest) -> QuerySet[Release]:
     """The copies released, without their (large) files."""
     return sar.releases.select_related("created_by").defer("pdf")
+
+
+def searches_note_for(sar: SubjectAccessRequest) -> str:
+    return bundle.searches_note_for(sar)
 
 
 def passages_of(item: BundleItem) -> list[Redaction]:

@@ -144,6 +144,7 @@ def _detail_page(
         {
             "sar": sar,
             "counts": selectors.item_counts(sar),
+            "searches": selectors.searches_note_for(sar),
             "items": selectors.items_for_review(sar) if sar.compiled_at else [],
             "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
             "letters": selectors.letters_of(sar),

@@ -374,8 +374,8 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: User, other_searches: str =
     )
     items, counts = bundle.build_items(sar)
     BundleItem.objects.bulk_create(items, batch_size=200)
-    sar.searches = bundle.searches_note(sar, counts, other_searches, now)
-    sar.save(update_fields=["searches"])
+    sar.other_searches = other_searches.strip()
+    sar.save(update_fields=["other_searches"])
     log_event(actor=by, event=Event.SAR_COMPILED, obj=sar, detail=counts)
     return len(items)
 
@@ -496,6 +496,17 @@ def review_item(
     return item
 
 
+def _attachments_betraying_silence(sar: SubjectAccessRequest) -> list[BundleItem]:
+    """Attachments that would be sent while the entry they belong to is withheld silently: their
+    line "Attached to the entry of …" would say the entry exists."""
+    silent_entries = sar.items.filter(kind=ItemKind.ENTRY, silent=True).values("source_id")
+    return list(
+        sar.items.filter(
+            kind=ItemKind.ATTACHMENT, silent=False, attachment__entry_id__in=silent_entries
+        )
+    )
+
+
 @transaction.atomic
 def submit_for_check(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessRequest:
     staff = _handler(by, sar)
@@ -504,6 +515,13 @@ def submit_for_check(*, sar: SubjectAccessRequest, by: User) -> SubjectAccessReq
         raise ValidationError(
             f"{pending} item{'s are' if pending != 1 else ' is'} still to review: decide every "
             "item before the bundle is checked."
+        )
+    betraying = _attachments_betraying_silence(sar)
+    if betraying:
+        raise ValidationError(
+            f"{len(betraying)} attachment{'s belong' if len(betraying) != 1 else ' belongs'} to "
+            "an entry withheld without saying so, and must be withheld the same way: "
+            "“Attached to the entry of …” would tell the requester the entry exists."
         )
     _move(
         by,

@@ -37,8 +37,19 @@ from records import body_map
 from records.models import Carer, Child, Level, RecordEntry, Staff
 from records.selectors import with_amendments
 
-from .models import BundleItem, ItemKind, SubjectAccessRequest
+from .models import (
+    PROFESSIONAL_KINDS,
+    BundleItem,
+    DisclosureReason,
+    ItemKind,
+    MentionDecision,
+    PersonKind,
+    SubjectAccessRequest,
+    ThirdPartyMention,
+)
 from .policy import Scope, scope_for
+from .third_parties import directory_for, ledger_key
+from .third_parties import subjects_of as subjects_of_request
 
 
 def _when(moment: datetime) -> str:
@@ -127,9 +138,9 @@ def _entry_body(entry: RecordEntry) -> str:
 
 
 def _decision_body(d: SharingDecision) -> str:
+    # Whom it went to, and the other people it names, are fields of the item (withheld whole).
     lines = [
         f"Decision: {d.get_decision_display()}",
-        f"Recipient: {d.recipient_display}",
         f"Purpose: {d.purpose}",
         f"Lawful basis: {d.get_lawful_basis_display()}",
         f"Consent to share: {d.get_consent_display()}",
@@ -147,13 +158,54 @@ def _decision_body(d: SharingDecision) -> str:
     lines.append(f"Outcome: {d.get_state_display()}")
     if d.rationale:
         lines.append(f"The Lead's rationale: {d.rationale}")
-    if d.other_people:
-        lines.append(f"Other people concerned: {d.other_people}")
     return "\n".join(lines)
 
 
-def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[str, int]]:
-    """The snapshot rows (not saved) and the counts for the note of searches."""
+def _field(key: str, label: str, value: str, person: str = "") -> dict[str, str]:
+    """A field of an item's who-and-when line; ``person`` is who it names ("staff:<id>",
+    "carer:<id>", "professional:...", "name:..."), or "" when it names nobody to look after."""
+    return {"key": key, "label": label, "value": value, "person": person}
+
+
+def _teller_field(d: Disclosure) -> dict[str, str]:
+    if d.discloser_carer is not None:
+        return _field(
+            "told_by", "Told by", d.discloser_carer.full_name, f"carer:{d.discloser_carer_id}"
+        )
+    if d.discloser_kind == DiscloserKind.CHILD or not d.discloser_name.strip():
+        return _field("told_by", "Told by", d.get_discloser_kind_display())
+    key = ledger_key(d.discloser_name)
+    if d.discloser_kind == DiscloserKind.PROFESSIONAL:
+        key = "professional:" + key.split(":", 1)[1]
+    return _field("told_by", "Told by", d.discloser_name, key)
+
+
+def _decision_fields(d: SharingDecision) -> list[dict[str, str]]:
+    fields = [
+        _field("proposed_by", "Proposed by", d.author.full_name, f"staff:{d.author_id}"),
+        _field(
+            "recipient",
+            "Recipient",
+            d.recipient_display,
+            "professional:" + ledger_key(d.recipient_display).split(":", 1)[1],
+        ),
+    ]
+    if d.other_people.strip():
+        fields.append(
+            _field(
+                "other_people",
+                "Other people concerned",
+                d.other_people.strip(),
+                ledger_key(d.other_people),
+            )
+        )
+    return fields
+
+
+def build_items(
+    request: SubjectAccessRequest,
+) -> tuple[list[BundleItem], list[ThirdPartyMention], dict[str, int]]:
+    """The snapshot rows and the third parties found in them (not saved), and the counts."""
     scope, children, carers = _scope(request)
     child_ids = {c.pk for c in children}
     carer_ids = {c.pk for c in carers}
@@ -168,7 +220,11 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
         )
     )
     _disclosure_third_parties(disclosures, child_ids, carer_ids, found)
-    decisions = list(scope.sharing_decisions.prefetch_related("other_children", "other_carers"))
+    decisions = list(
+        scope.sharing_decisions.select_related("author").prefetch_related(
+            "other_children", "other_carers"
+        )
+    )
     _decision_third_parties(decisions, child_ids, carer_ids, found)
     consents = list(scope.consent_records.select_related("carer", "child"))
     for c in consents:
@@ -204,7 +260,10 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             occurred_at=e.occurred_at,
             level=e.level,
             title=e.get_category_display(),
-            meta=f"{e.child.full_name} · {_when(e.occurred_at)} · recorded by {e.author.full_name}",
+            meta=f"{e.child.full_name} · {_when(e.occurred_at)}",
+            fields=[
+                _field("recorded_by", "Recorded by", e.author.full_name, f"staff:{e.author_id}")
+            ],
             body=_entry_body(e),
             body_map=[{k: m[k] for k in ("region", "x", "y")} for m in e.body_map],
             amendments=len(e.amendment_list),
@@ -225,7 +284,6 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
         if a.entry_id in found.why:
             found.add(a.pk, "", found.why[a.entry_id])
     for d in disclosures:
-        teller = d.discloser_carer.full_name if d.discloser_carer else d.discloser_name
         add(
             ItemKind.DISCLOSURE,
             d,
@@ -233,10 +291,11 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             occurred_at=d.disclosed_at,
             level=d.level,
             title="Something someone told us",
-            meta=(
-                f"Told to {d.received_by.full_name} on {_when(d.disclosed_at)} by "
-                f"{teller or d.get_discloser_kind_display()}"
-            ),
+            meta=_when(d.disclosed_at),
+            fields=[
+                _field("told_to", "Told to", d.received_by.full_name, f"staff:{d.received_by_id}"),
+                _teller_field(d),
+            ],
             body=d.what,
         )
     for c in consents:
@@ -248,7 +307,8 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             occurred_at=c.given_at,
             level=c.level,
             title=f"{c.get_kind_display()}: {purpose}"[:200],
-            meta=f"{c.carer.full_name} · {_when(c.given_at)}",
+            meta=_when(c.given_at),
+            fields=[_field("given_by", "Given by", c.carer.full_name, f"carer:{c.carer_id}")],
             body=f"{c.get_status_display()} ({c.get_how_display().lower()}). {c.note}".strip(),
         )
     for s in decisions:
@@ -259,7 +319,8 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             occurred_at=s.proposed_at,
             level=s.level,
             title=f"Information sharing: {s.get_recipient_kind_display()}"[:200],
-            meta=f"Proposed by {s.author.full_name} on {_when(s.proposed_at)}",
+            meta=_when(s.proposed_at),
+            fields=_decision_fields(s),
             body=_decision_body(s),
         )
     for r in scope.staff_records.select_related("recorded_by"):
@@ -269,19 +330,19 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
             occurred_at=timezone.make_aware(datetime.combine(r.occurred_on, time(12))),
             level=Level.SENSITIVE,
             title=r.get_kind_display(),
-            meta=f"Recorded by {r.recorded_by.full_name}",
+            meta="",
+            fields=[
+                _field(
+                    "recorded_by",
+                    "Recorded by",
+                    r.recorded_by.full_name,
+                    f"staff:{r.recorded_by_id}",
+                )
+            ],
             body=r.text,
         )
 
-    # Names found anywhere in the ledger are looked for in every item's text.
-    for item in items:
-        names = set(found.by_source.get(item.source_id, ()))
-        names |= {n for n in found.names if n and n in item.body}
-        if names or item.source_id in found.why:
-            item.third_party = True
-            item.third_party_names = "\n".join(sorted(names))
-            item.third_party_why = found.why.get(item.source_id, "names a third party")[:300]
-
+    mentions = find_mentions(request, items, found)
     counts = {
         "entries": len(entries),
         "amendments": sum(len(e.amendment_list) for e in entries),
@@ -291,8 +352,84 @@ def build_items(request: SubjectAccessRequest) -> tuple[list[BundleItem], dict[s
         "sharing_decisions": len(decisions),
         "staff_records": sum(1 for i in items if i.kind == ItemKind.STAFF_RECORD),
         "third_party": sum(1 for i in items if i.third_party),
+        "mentions": len(mentions),
     }
-    return items, counts
+    return items, mentions, counts
+
+
+KIND_OF = {
+    "child": PersonKind.CHILD,
+    "carer": PersonKind.CARER,
+    "staff": PersonKind.STAFF,
+    "professional": PersonKind.PROFESSIONAL,
+    "name": PersonKind.OTHER,
+}
+PROFESSIONAL_ROLE_NOTE = (
+    "By default: named in the record's who-and-when line in their professional role, which it "
+    "is normally reasonable to disclose (DPA 2018 Sch. 2 paras 16–17)."
+)
+
+
+def find_mentions(
+    request: SubjectAccessRequest, items: list[BundleItem], found: _ThirdParties
+) -> list[ThirdPartyMention]:
+    """Every person who is not a subject, in every item: the fields of its who-and-when line that
+    name one, and the people of the directory found in its title and text. Staff in the
+    who-and-when line are disclosed by default (their professional role), with the reason
+    recorded; everyone else waits for the reviewer's decision."""
+    directory = directory_for(request)
+    child_ids, carer_ids, staff_id = subjects_of_request(request)
+    subjects = {f"child:{pk}" for pk in child_ids} | {f"carer:{pk}" for pk in carer_ids}
+    if staff_id is not None:
+        subjects.add(f"staff:{staff_id}")
+    now = timezone.now()
+    mentions: list[ThirdPartyMention] = []
+    for item in items:
+        here: list[ThirdPartyMention] = []
+        for f in item.fields:
+            key = f["person"]
+            if not key or key in subjects:
+                continue
+            mention = ThirdPartyMention(
+                item=item,
+                person_key=key,
+                kind=KIND_OF[key.split(":", 1)[0]],
+                name=f["value"],
+                field=f["key"],
+                words=[f["value"]],
+            )
+            if mention.kind == PersonKind.STAFF:
+                mention.decision = MentionDecision.DISCLOSE
+                mention.reason = DisclosureReason.PROFESSIONAL_ROLE
+                mention.note = PROFESSIONAL_ROLE_NOTE
+                mention.decided_at = now
+            here.append(mention)
+        for key, hit in directory.find(f"{item.title}\n{item.body}").items():
+            here.append(
+                ThirdPartyMention(
+                    item=item,
+                    person_key=key,
+                    kind=hit.person.kind,
+                    name=hit.person.name,
+                    words=hit.words,
+                )
+            )
+        # Flagged for the reviewer: people other than staff and professionals in their role
+        # (those too need a decision, but one step takes them all).
+        waiting = [
+            m
+            for m in here
+            if m.decision == MentionDecision.PENDING and m.kind not in PROFESSIONAL_KINDS
+        ]
+        if waiting or item.source_id in found.why:
+            item.third_party = True
+            names = {m.name for m in waiting} | set(found.by_source.get(item.source_id, ()))
+            item.third_party_names = "\n".join(sorted(names))
+            item.third_party_why = (
+                found.why.get(item.source_id) or "names a person who is not a subject"
+            )[:300]
+        mentions += here
+    return mentions
 
 
 def counts_sent(request: SubjectAccessRequest) -> dict[str, int]:

@@ -20,5 +20,6 @@ class Event(StrEnum):
     SAR_RECEIVED = "sar_received"
     SAR_RELEASED = "sar_released"
     SAR_RENDER_FAILED = "sar_render_failed"
+    SAR_STAFF_DISCLOSED = "sar_staff_disclosed"
     SAR_RENDER_QUEUED = "sar_render_queued"
     SAR_RENDERED = "sar_rendered"

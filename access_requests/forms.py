@@ -15,11 +15,14 @@ from . import policy
 from .models import (
     Channel,
     Decision,
+    DisclosureReason,
     Exemption,
     IdentityMethod,
+    MentionDecision,
     RefusalReason,
     RequesterKind,
     SentHow,
+    ThirdPartyMention,
 )
 
 
@@ -175,6 +178,65 @@ class ItemReviewForm(forms.Form):
         label="Withhold without saying so: saying it was withheld would itself put the child at risk",
         required=False,
     )
+
+
+class MentionForm(forms.Form):
+    """The decision about one person found in an item (a form per person, prefixed with its id).
+    Every field is optional here: the service says what is missing, by the person's name."""
+
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=[
+            (MentionDecision.DISCLOSE, "Disclose"),
+            (MentionDecision.REDACT, "Redact wherever they are named"),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    reason = forms.ChoiceField(
+        label="Why they may be disclosed",
+        choices=[("", "—")] + list(DisclosureReason.choices),
+        required=False,
+    )
+    note = forms.CharField(label="Note", max_length=500, required=False)
+
+    def __init__(self, *args: Any, mention: ThirdPartyMention, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mention = mention
+        decision = self.fields["decision"]
+        reason = self.fields["reason"]
+        assert isinstance(decision, forms.ChoiceField) and isinstance(reason, forms.ChoiceField)
+        if mention.field:
+            decision.choices = [
+                (MentionDecision.DISCLOSE, "Disclose the field"),
+                (
+                    MentionDecision.REDACT,
+                    "Replace the field with “Withheld: third-party information”",
+                ),
+            ]
+        if not mention.is_professional:
+            reason.choices = [("", "—")] + [
+                c for c in DisclosureReason.choices if c[0] != DisclosureReason.PROFESSIONAL_ROLE
+            ]
+
+    def has_choice(self) -> bool:
+        return bool(getattr(self, "cleaned_data", {}).get("decision"))
+
+
+def mention_forms(data: Any, mentions: list[ThirdPartyMention]) -> list[MentionForm]:
+    return [
+        MentionForm(
+            data,
+            mention=m,
+            prefix=f"mention-{m.pk}",
+            initial={
+                "decision": m.decision if m.decision != MentionDecision.PENDING else None,
+                "reason": m.reason,
+                "note": m.note,
+            },
+        )
+        for m in mentions
+    ]
 
 
 class PassageForm(forms.Form):

@@ -364,7 +364,12 @@ class BundleItem(UUIDModel):
     # An entry's amendments (in its text), counted for the note of searches.
     amendments = models.PositiveSmallIntegerField(default=0)
 
-    # Third-party information found from the consent ledger, for the reviewer.
+    # The fields of the who-and-when line that name a person (who recorded it, who told us,
+    # whom it went to): [{"key", "label", "value"}]. Each is disclosed or withheld whole: what is
+    # left of a field after a partial redaction can still say who it was ("X's mum").
+    fields = EncryptedJSONField(default=list, blank=True)
+
+    # Third-party information found (the mentions, and the consent ledger), for the reviewer.
     third_party = models.BooleanField(default=False)
     third_party_names = EncryptedTextField(blank=True)
     third_party_why = EncryptedTextField(blank=True)
@@ -400,6 +405,67 @@ def describe_exemption(exemption: str, stated: str) -> str:
     if exemption == Exemption.OTHER and stated:
         return f"Other: {stated}"
     return str(Exemption(exemption).label) if exemption in Exemption.values else ""
+
+
+class PersonKind(models.TextChoices):
+    CHILD = "child", "Another child"
+    CARER = "carer", "A parent or carer who is not a subject of the request"
+    STAFF = "staff", "A member of staff"
+    PROFESSIONAL = "professional", "A professional from another organisation"
+    OTHER = "other", "Someone named in the consent ledger"
+
+
+# Staff and other professionals named in their professional role may normally be disclosed
+# without their consent (DPA 2018 Sch. 2 paras 16–17, "reasonable in all the circumstances").
+PROFESSIONAL_KINDS = frozenset({PersonKind.STAFF, PersonKind.PROFESSIONAL})
+
+
+class MentionDecision(models.TextChoices):
+    PENDING = "pending", "To decide"
+    DISCLOSE = "disclose", "Disclose"
+    REDACT = "redact", "Redact"
+
+
+class DisclosureReason(models.TextChoices):
+    CONSENTED = "consented", "They consented to it being disclosed"
+    ALREADY_KNOWN = "already_known", "The requester already knows it"
+    REASONABLE = "reasonable", "Reasonable to disclose without their consent"
+    PROFESSIONAL_ROLE = "professional_role", "Named in their professional role"
+    NOT_THIS_PERSON = "not_this_person", "These words do not refer to that person here"
+
+
+class ThirdPartyMention(UUIDModel):
+    """A person who is not a subject of the request, found in an item: in its text (``words``,
+    each redacted wherever it stands when the mention is redacted) or as a whole field of its
+    who-and-when line (``field``). The item is not reviewed until each is disclosed, with a
+    reason, or redacted."""
+
+    item = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="mentions")
+    # Who it is, the same across the items of a request: "child:<id>", "carer:<id>",
+    # "staff:<id>", or for a name written in the consent ledger a keyed hash of it.
+    person_key = models.CharField(max_length=80)
+    kind = models.CharField(max_length=20, choices=PersonKind.choices)
+    name = EncryptedTextField()
+    # The field of the item the person fills ("" for the text), and the words found.
+    field = models.CharField(max_length=40, blank=True)
+    words = EncryptedJSONField(default=list)
+    decision = models.CharField(
+        max_length=20, choices=MentionDecision.choices, default=MentionDecision.PENDING
+    )
+    reason = models.CharField(max_length=30, choices=DisclosureReason.choices, blank=True)
+    note = EncryptedTextField(blank=True)
+    decided_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["field", "kind", "person_key"]
+        verbose_name = "third-party mention"
+
+    @property
+    def is_professional(self) -> bool:
+        return self.kind in PROFESSIONAL_KINDS
 
 
 class Redaction(UUIDModel):

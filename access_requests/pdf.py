@@ -19,7 +19,7 @@ import hashlib
 import io
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +38,20 @@ from records import policy as records_policy
 from records.models import Attachment, Setting
 
 from .compile import searches_note_for
-from .models import BundleItem, Decision, ItemKind, Redaction, SubjectAccessRequest
+from .models import (
+    BundleItem,
+    Decision,
+    Exemption,
+    ItemKind,
+    MentionDecision,
+    Redaction,
+    SubjectAccessRequest,
+    ThirdPartyMention,
+)
+from .third_parties import widened, word_spans
 
 STATIC_SCHEME = "confide-static"
+THIRD_PARTY_LABEL = str(Exemption.THIRD_PARTY.label)
 
 
 class RenderError(Exception):
@@ -127,6 +138,15 @@ class Segment:
 
 
 @dataclass
+class Line:
+    """A field of the who-and-when line, given whole or withheld whole."""
+
+    label: str
+    value: str
+    withheld: str = ""  # the exemption's words, when withheld
+
+
+@dataclass
 class PdfItem:
     number: int
     # Only the first record of each month has an anchor: the index points at those.
@@ -134,7 +154,9 @@ class PdfItem:
     item: BundleItem
     withheld: bool
     when: str = ""  # the date, as the heading shows it ("3 March 2025")
+    title: list[Segment] = field(default_factory=list)
     meta: list[Segment] = field(default_factory=list)
+    fields: list[Line] = field(default_factory=list)
     body: list[Segment] = field(default_factory=list)
     image: str = ""
     body_map: str = ""  # a data: URI of the numbered marks, drawn over the figures
@@ -143,8 +165,25 @@ class PdfItem:
     embedded: bytes = b""
 
     @property
+    def title_html(self) -> SafeString:
+        return segments_html(self.title)
+
+    @property
     def meta_html(self) -> SafeString:
-        return segments_html(self.meta)
+        """The who-and-when line: the date (and the child), then each field that names a person,
+        given or withheld whole."""
+        parts = [segments_html(self.meta)] if self.meta else []
+        for line in self.fields:
+            if line.withheld:
+                parts.append(
+                    mark_safe(  # noqa: S308 - escaped here
+                        f'{escape(line.label)}: <span class="redaction">Withheld: '
+                        f"{escape(line.withheld)}</span>"
+                    )
+                )
+            else:
+                parts.append(mark_safe(f"{escape(line.label)}: {escape(line.value)}"))  # noqa: S308
+        return mark_safe(" · ".join(parts))  # noqa: S308 - each part escaped above
 
     @property
     def body_html(self) -> SafeString:
@@ -185,7 +224,15 @@ def segments_html(segments: list[Segment]) -> SafeString:
 def _record_html(entry: PdfItem) -> str:
     item = entry.item
     anchor = f' id="{entry.anchor}"' if entry.anchor else ""
-    heading = f"<h2{anchor}>{entry.number}. {escape(item.title)}, {escape(entry.when)}</h2>"
+    # A withheld record is named by its kind: its title may be free text (a consent's purpose).
+    title = (
+        escape(item.get_kind_display())
+        if entry.withheld
+        else entry.title_html
+        if entry.title
+        else escape(item.title)
+    )
+    heading = f"<h2{anchor}>{entry.number}. {title}, {escape(entry.when)}</h2>"
     if entry.withheld:
         return (
             f'{heading}<p class="withheld">This record is withheld. Exemption: '
@@ -233,11 +280,15 @@ def index_months(items: list[PdfItem]) -> list[IndexMonth]:
     return months
 
 
-def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
+def redact(
+    text: str, passages: list[tuple[str, str]], words: Sequence[tuple[str, str]] = ()
+) -> list[Segment]:
     """The text cut into plain and redacted segments; a redacted segment keeps no text, only the
-    label of its exemption. ``passages`` are (passage, label) pairs. Every occurrence of every
-    passage is found, and overlapping ones are merged into one bar naming each exemption, so no
-    part of a passage survives because another passage started inside it."""
+    label of its exemption. ``passages`` are (passage, label) pairs, found wherever they stand;
+    ``words`` are (word, label) pairs naming a third party, found as whole words and widened over
+    what would still say who it was beside the bar ("'s mum", "her partner"). Overlapping spans
+    are merged into one bar naming each exemption, so no part of a passage survives because
+    another passage started inside it."""
     if not text:
         return []
     spans: list[tuple[int, int, str]] = []
@@ -248,6 +299,10 @@ def redact(text: str, passages: list[tuple[str, str]]) -> list[Segment]:
         while start != -1:
             spans.append((start, start + len(passage), label))
             start = text.find(passage, start + 1)
+    for word, label in words:
+        for start, end in word_spans(text, word):
+            start, end = widened(text, start, end)
+            spans.append((start, end, label))
     # Sorted by start, each span joins the bar before it when they overlap.
     bars: list[tuple[int, int, list[str]]] = []
     for start, end, label in sorted(spans):
@@ -316,6 +371,17 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
     passages_of: dict[Any, list[tuple[str, str]]] = defaultdict(list)
     for r in Redaction.objects.filter(item__request=sar, item__decision=Decision.REDACT):
         passages_of[r.item_id].append((r.passage, r.exemption_label))
+    # The third parties the reviewer redacted: their words wherever they stand, or the whole
+    # field that names them.
+    words_of: dict[Any, list[tuple[str, str]]] = defaultdict(list)
+    fields_withheld: dict[Any, set[str]] = defaultdict(set)
+    for m in ThirdPartyMention.objects.filter(
+        item__request=sar, decision=MentionDecision.REDACT
+    ).only("item_id", "field", "words"):
+        if m.field:
+            fields_withheld[m.item_id].add(m.field)
+        else:
+            words_of[m.item_id] += [(w, THIRD_PARTY_LABEL) for w in m.words]
     month = None
     for n, item in enumerate(items, start=1):
         withheld = item.decision == Decision.WITHHOLD
@@ -331,8 +397,18 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
             when=long_date(day),
         )
         if not withheld:
-            entry.meta = redact(item.meta, passages)
-            entry.body = redact(item.body, passages)
+            words = words_of.get(item.pk, [])
+            entry.title = redact(item.title, passages, words)
+            entry.meta = redact(item.meta, passages, words)
+            entry.fields = [
+                Line(
+                    f["label"],
+                    f["value"],
+                    THIRD_PARTY_LABEL if f["key"] in fields_withheld.get(item.pk, ()) else "",
+                )
+                for f in item.fields
+            ]
+            entry.body = redact(item.body, passages, words)
             if item.kind == ItemKind.ATTACHMENT:
                 entry.image = _image_uri(item)
                 if item.attachment is not None and _embeddable(item):

@@ -87,6 +87,10 @@ def waiting_for_a_trustee() -> QuerySet[SubjectAccessRequest]:
     return SubjectAccessRequest.objects.filter(_about(lead), status__in=OPEN_STATUSES)
 
 
+def waits_for_a_trustee(sar: SubjectAccessRequest) -> bool:
+    return waiting_for_a_trustee().filter(pk=sar.pk).exists()
+
+
 def needs_second_check(sar: SubjectAccessRequest) -> bool:
     """A second person checks every review — except a staff request's, which only the Lead may
     see."""

@@ -10,6 +10,8 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from audit.log import log_access
 from core.http import uuid_or_404
@@ -19,16 +21,20 @@ from . import policy
 from .events import Event
 from .models import (
     OPEN_STATUSES,
+    PROFESSIONAL_KINDS,
     BundleItem,
     ClarificationPause,
     Decision,
     Letter,
+    MentionDecision,
     Redaction,
     Release,
     Status,
     SubjectAccessRequest,
+    ThirdPartyMention,
 )
 from .services import effective_render_state
+from .third_parties import word_spans
 
 # "Due soon" for the requests list and the Lead's summary.
 DUE_SOON_DAYS = 7
@@ -118,6 +124,48 @@ def releases_of(sar: SubjectAccessRequest) -> QuerySet[Release]:
 
 def searches_note_for(sar: SubjectAccessRequest) -> str:
     return bundle.searches_note_for(sar)
+
+
+def mentions_of(item: BundleItem) -> list[ThirdPartyMention]:
+    """The people found in an item the person may already see: fields first, then the text."""
+    return list(item.mentions.select_related("decided_by").order_by("-field", "kind", "id"))
+
+
+def highlighted(text: str, mentions: list[ThirdPartyMention]) -> SafeString:
+    """The item's text for the reviewer, each person's words marked where they stand."""
+    spans = sorted(
+        (start, end, m.name)
+        for m in mentions
+        if not m.field
+        for word in m.words
+        for start, end in word_spans(text, word)
+    )
+    out: list[str] = []
+    last = 0
+    for start, end, name in spans:
+        if start < last:
+            continue
+        out.append(escape(text[last:start]))
+        out.append(f'<mark title="{escape(name)}">{escape(text[start:end])}</mark>')
+        last = end
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))  # noqa: S308 - every piece escaped above
+
+
+def professionals_waiting(sar: SubjectAccessRequest) -> int:
+    return ThirdPartyMention.objects.filter(
+        item__request=sar, kind__in=PROFESSIONAL_KINDS, decision=MentionDecision.PENDING
+    ).count()
+
+
+def third_party_decisions(sar: SubjectAccessRequest) -> list[ThirdPartyMention]:
+    """Every decision about a third party, for the check and the Lead's approval."""
+    return list(
+        ThirdPartyMention.objects.filter(item__request=sar)
+        .exclude(item__decision=Decision.WITHHOLD)
+        .select_related("item", "decided_by")
+        .order_by("kind", "person_key", "item__occurred_at")
+    )
 
 
 def passages_of(item: BundleItem) -> list[Redaction]:

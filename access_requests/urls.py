@@ -17,6 +17,11 @@ urlpatterns = [
     path("<uuid:request_id>/refuse/", views.sar_refuse, name="refuse"),
     path("<uuid:request_id>/compile/", views.sar_compile, name="compile"),
     path("<uuid:request_id>/items/<uuid:item_id>/", views.sar_item, name="item"),
+    path(
+        "<uuid:request_id>/disclose-professionals/",
+        views.sar_disclose_professionals,
+        name="disclose_professionals",
+    ),
     path("<uuid:request_id>/submit/", views.sar_submit, name="submit"),
     path("<uuid:request_id>/check/", views.sar_check, name="check"),
     path("<uuid:request_id>/render/", views.sar_render, name="render"),

@@ -34,11 +34,13 @@ from .forms import (
     ExtendForm,
     IdentityForm,
     ItemReviewForm,
+    MentionForm,
     PauseForm,
     RefuseForm,
     RequestForm,
     ResumeForm,
     SentForm,
+    mention_forms,
     passage_formset,
 )
 from .models import Decision, RenderState, Status, SubjectAccessRequest
@@ -105,7 +107,7 @@ def sar_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             recorded = (
                 f"The request was recorded as {sar.reference}, received {sar.received_on:%d/%m/%Y}."
             )
-            if policy.waiting_for_a_trustee().filter(pk=sar.pk).exists():
+            if policy.waits_for_a_trustee(sar):
                 who = "Its clock is running; the Lead's own records wait for the safeguarding trustee."
             elif policy.is_staff_request(sar):
                 who = "A member of staff's records are handled by the Lead alone."
@@ -145,6 +147,8 @@ def _detail_page(
             "sar": sar,
             "counts": selectors.item_counts(sar),
             "searches": selectors.searches_note_for(sar),
+            "professionals_waiting": selectors.professionals_waiting(sar),
+            "third_party_decisions": selectors.third_party_decisions(sar),
             "items": selectors.items_for_review(sar) if sar.compiled_at else [],
             "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
             "letters": selectors.letters_of(sar),
@@ -240,6 +244,12 @@ sar_compile = _action(
     "The bundle was compiled: review every item.",
     lambda r, sar, d: services.compile_bundle(sar=sar, by=r.user, **d),
 )
+sar_disclose_professionals = _action(
+    None,
+    "Every member of staff and professional found was disclosed, named in their professional "
+    "role; redact any of them from its item if their role is not why they are named.",
+    lambda r, sar, d: services.disclose_staff_in_their_role(sar=sar, by=r.user),
+)
 sar_submit = _action(
     None,
     "The review is ready for a second person to check.",
@@ -273,19 +283,30 @@ sar_close = _action(
 )
 
 
-def _show_review_errors(exc: ValidationError, form: Form, rows: list[Form]) -> None:
+def _show_review_errors(
+    exc: ValidationError, form: Form, rows: list[Form], people: list[MentionForm]
+) -> None:
     """A service error on the form that was submitted: ``passages.<n>.<field>`` on the n-th
-    passage given (``rows``), everything else on the item's form."""
+    passage given (``rows``), ``mentions.<id>.<field>`` on that person's form, everything else
+    on the item's form."""
     if not hasattr(exc, "error_dict"):
         for message in exc.messages:
             form.add_error(None, message)
         return
+    by_mention = {str(f.mention.pk): f for f in people}
     for key, errors in exc.error_dict.items():
-        _, n, field = key.split(".") if key.startswith("passages.") else ("", "", "")
         for error in errors:
-            if field and int(n) < len(rows):
-                rows[int(n)].add_error(field, error)
-            elif key in form.fields:
+            if key.startswith("passages."):
+                _, n, field = key.split(".")
+                if int(n) < len(rows):
+                    rows[int(n)].add_error(field, error)
+                    continue
+            elif key.startswith("mentions."):
+                _, mention_id, field = key.split(".")
+                if mention_id in by_mention:
+                    by_mention[mention_id].add_error(field, error)
+                    continue
+            if key in form.fields:
                 form.add_error(key, error)
             else:
                 form.add_error(None, error)
@@ -317,7 +338,10 @@ def sar_item(
     data = request.POST if request.method == "POST" else None
     form = ItemReviewForm(data, initial=initial)
     passages = passage_formset(data, initial=passage_initial)
-    if request.method == "POST" and form.is_valid() and passages.is_valid():
+    mentions = selectors.mentions_of(item)
+    people = mention_forms(data, mentions)
+    valid = request.method == "POST" and form.is_valid() and passages.is_valid()
+    if valid and all(p.is_valid() for p in people):
         # Rows left empty are no passage; the n-th passage given is ``rows[n]``.
         rows = [row for row in passages.forms if not row.is_blank()]
         try:
@@ -325,19 +349,26 @@ def sar_item(
                 item=item,
                 by=request.user,
                 passages=[services.PassageRedaction(**row.cleaned_data) for row in rows],
+                mentions={
+                    str(p.mention.pk): services.MentionChoice(**p.cleaned_data)
+                    for p in people
+                    if p.has_choice()
+                },
                 **form.cleaned_data,
             )
         except PermissionDenied:
             raise Http404("Not found") from None
         except ValidationError as exc:
-            _show_review_errors(exc, form, rows or passages.forms[:1])
+            _show_review_errors(exc, form, rows or passages.forms[:1], people)
         else:
             messages.success(request, "Your decision on the item was saved.")
             following = selectors.next_item_to_review(sar)
             if following is not None:
                 return redirect("access_requests:item", request_id=sar.pk, item_id=following.pk)
             return redirect("access_requests:detail", request_id=sar.pk)
-    has_errors = bool(form.errors) or passages.total_error_count() > 0
+    has_errors = (
+        bool(form.errors) or passages.total_error_count() > 0 or any(p.errors for p in people)
+    )
     return render(
         request,
         "access_requests/item.html",
@@ -346,6 +377,8 @@ def sar_item(
             "item": item,
             "form": form,
             "passages": passages,
+            "people": people,
+            "body_html": selectors.highlighted(item.body, mentions),
             "chosen": chosen,
             "has_errors": has_errors,
             "editable": sar.status == Status.IN_REVIEW,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -18,7 +20,9 @@ from datetime import UTC, datetime
 from functools import cache
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -120,3 +124,23 @@ def decrypt_bytes(token: str, aad: bytes) -> bytes:
 
 def key_id_of(token: str) -> str:
     return token.partition(":")[0]
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """A keyed hash of ``value`` (HMAC-SHA256 under a key derived from the newest encryption
+    key), so equal values can be matched without keeping them in the clear, and a stolen
+    database cannot be searched for a name without the key."""
+    ring = keyring()
+    key = _index_key(ring.current_id, ring.keys[ring.current_id], purpose)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@cache
+def _index_key(key_id: str, secret: bytes, purpose: str) -> bytes:
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=f"confide blind index v1|{purpose}|{key_id}".encode(),
+    )
+    return hkdf.derive(secret)

@@ -22,7 +22,14 @@ from django.db.models import Count
 from django.utils import timezone
 
 from access_requests import services
-from access_requests.models import Channel, Decision, RequesterKind, SubjectAccessRequest
+from access_requests.models import (
+    Channel,
+    Decision,
+    ItemKind,
+    MentionDecision,
+    RequesterKind,
+    SubjectAccessRequest,
+)
 from consent.services import record_disclosure
 from records.models import Child, Role, Staff
 from records.services import record_entry
@@ -69,6 +76,33 @@ def _confirm(sar: Any, by: Staff, days_ago: int) -> None:
         if sar.requester_carer.court_order_restrictions
         else "",
     )
+
+
+def _review_everything(sar: SubjectAccessRequest, by: Staff) -> None:
+    """As a careful reviewer would: staff and professionals disclosed in their role, everyone
+    else found in an item redacted (an attachment that names someone withheld whole)."""
+    services.disclose_staff_in_their_role(sar=sar, by=by.user)
+    for item in sar.items.all():
+        waiting = list(item.mentions.filter(decision=MentionDecision.PENDING))
+        if not waiting:
+            services.review_item(item=item, by=by.user, decision=Decision.DISCLOSE)
+        elif item.kind == ItemKind.ATTACHMENT:
+            services.review_item(
+                item=item,
+                by=by.user,
+                decision=Decision.WITHHOLD,
+                exemption="third_party",
+                note="Names someone who has not consented.",
+            )
+        else:
+            services.review_item(
+                item=item,
+                by=by.user,
+                decision=Decision.REDACT,
+                mentions={
+                    str(m.pk): services.MentionChoice(MentionDecision.REDACT) for m in waiting
+                },
+            )
 
 
 def _third_party_disclosure(child: Child, lead: Staff) -> None:
@@ -148,6 +182,7 @@ def seed_access_requests() -> dict[str, int]:
     services.compile_bundle(
         sar=review, by=deputy.user, other_searches="The locked paper file in the office."
     )
+    services.disclose_staff_in_their_role(sar=review, by=deputy.user)
     for item in review.items.filter(third_party=False)[:3]:
         services.review_item(item=item, by=deputy.user, decision=Decision.DISCLOSE)
     made["in_review"] = 1
@@ -157,13 +192,7 @@ def seed_access_requests() -> dict[str, int]:
     )
     _confirm(sent, deputy, 25)
     services.compile_bundle(sar=sent, by=deputy.user)
-    for item in sent.items.all():
-        services.review_item(
-            item=item,
-            by=deputy.user,
-            decision=Decision.DISCLOSE,
-            note="Checked: no third-party information.",
-        )
+    _review_everything(sent, deputy)
     services.submit_for_check(sar=sent, by=deputy.user)
     services.check_bundle(sar=sent, by=lead.user, accept=True)
     services.start_render(sar=sent, by=deputy.user)

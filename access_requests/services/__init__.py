@@ -37,11 +37,13 @@ from .delivery import (
 )
 from .lifecycle import (
     CLOCK_RUNNING,
+    MentionChoice,
     PassageRedaction,
     ask_for_identity,
     check_bundle,
     compile_bundle,
     confirm_identity,
+    disclose_staff_in_their_role,
     extend_deadline,
     pause_for_clarification,
     record_request,
@@ -77,6 +79,8 @@ __all__ = [
     "refuse_request",
     "compile_bundle",
     "review_item",
+    "MentionChoice",
+    "disclose_staff_in_their_role",
     "PassageRedaction",
     "submit_for_check",
     "check_bundle",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -22,21 +23,26 @@ from ..events import Event
 from ..models import (
     BEFORE_CLOCK,
     OPEN_STATUSES,
+    PROFESSIONAL_KINDS,
     BundleItem,
     ClarificationPause,
     Decision,
+    DisclosureReason,
     Exemption,
     IdentityMethod,
     ItemKind,
     Letter,
     LetterKind,
+    MentionDecision,
     Redaction,
     RefusalReason,
     RenderState,
     RequesterKind,
     Status,
     SubjectAccessRequest,
+    ThirdPartyMention,
 )
+from ..third_parties import word_spans
 from .common import (
     _handler,
     _letter,
@@ -150,7 +156,7 @@ def record_request(
         carers.add(carer_subject)
     sar.children.set(children)
     sar.carers.set(carers)
-    if policy.waiting_for_a_trustee().filter(pk=sar.pk).exists():
+    if policy.waits_for_a_trustee(sar):
         # The Lead's own records: identity is known, so the clock runs from the day received,
         # while the request waits for the safeguarding trustee.
         sar.status = Status.IN_PROGRESS
@@ -372,12 +378,75 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: User, other_searches: str =
         compiled_at=now,
         compiled_by=staff,
     )
-    items, counts = bundle.build_items(sar)
+    items, mentions, counts = bundle.build_items(sar)
     BundleItem.objects.bulk_create(items, batch_size=200)
+    ThirdPartyMention.objects.bulk_create(mentions, batch_size=200)
     sar.other_searches = other_searches.strip()
     sar.save(update_fields=["other_searches"])
     log_event(actor=by, event=Event.SAR_COMPILED, obj=sar, detail=counts)
     return len(items)
+
+
+@dataclass(frozen=True)
+class MentionChoice:
+    """The reviewer's decision about one person found in an item: disclose, with the reason
+    (and a note where the reason needs one), or redact."""
+
+    decision: str
+    reason: str = ""
+    note: str = ""
+
+
+# Reasons that need the reviewer's words: what made it reasonable, or why the words are not them.
+REASONS_NEEDING_A_NOTE = frozenset({DisclosureReason.REASONABLE, DisclosureReason.NOT_THIS_PERSON})
+
+
+def _mention_errors(
+    mention: ThirdPartyMention, choice: MentionChoice, *, attachment: bool
+) -> dict[str, str]:
+    key = f"mentions.{mention.pk}."
+    who = mention.name
+    if choice.decision not in (MentionDecision.DISCLOSE, MentionDecision.REDACT):
+        return {key + "decision": f"Decide about {who}: disclose with a reason, or redact."}
+    if choice.decision == MentionDecision.REDACT:
+        if attachment:
+            return {
+                key + "decision": "An attachment is disclosed or withheld whole: to keep "
+                f"{who} out, withhold it."
+            }
+        return {}
+    if choice.reason not in DisclosureReason.values:
+        return {key + "reason": f"Say why {who} may be disclosed."}
+    if choice.reason == DisclosureReason.PROFESSIONAL_ROLE and not mention.is_professional:
+        return {
+            key + "reason": f"{who} is not named here as a professional: choose another reason, "
+            "or redact."
+        }
+    if choice.reason in REASONS_NEEDING_A_NOTE and blank(choice.note):
+        return {key + "note": f"Note why, for {who}."}
+    return {}
+
+
+def _inside_passages(item: BundleItem, mention: ThirdPartyMention, passages: list[str]) -> bool:
+    """Whether every place the mention's words stand (in the title, the line and the text) lies
+    inside one of the passages."""
+    if mention.field:
+        return False
+    for text in (item.title, item.meta, item.body):
+        spans = [(start, start + len(p)) for p in passages if p for start in _all_starts(text, p)]
+        for word in mention.words:
+            for start, end in word_spans(text, word):
+                if not any(a <= start and end <= b for a, b in spans):
+                    return False
+    return True
+
+
+def _all_starts(text: str, passage: str) -> list[int]:
+    starts, start = [], text.find(passage)
+    while start != -1:
+        starts.append(start)
+        start = text.find(passage, start + 1)
+    return starts
 
 
 @dataclass(frozen=True)
@@ -432,6 +501,7 @@ def review_item(
     passages: Sequence[PassageRedaction] = (),
     note: str = "",
     silent: bool = False,
+    mentions: Mapping[str, MentionChoice] | None = None,
 ) -> BundleItem:
     """The reviewer's decision on one item. Withholding names one exemption for the whole item;
     redacting names one for each passage. The snapshot's text is never changed: the passages are
@@ -450,12 +520,40 @@ def review_item(
             errors["exemption_other"] = "State the exemption."
         if blank(note):
             errors["note"] = "Note why the exemption applies."
+    # Every person found in the item: the choice made now, or the one made before; a person
+    # whose every word stands inside a passage being redacted is redacted with it.
+    found = list(item.mentions.all())
+    chosen = dict(mentions or {})
+    covered = [_passage_text(p) for p in passages] if decision == Decision.REDACT else []
+    for m in found:
+        pending = str(m.pk) not in chosen and m.decision == MentionDecision.PENDING
+        if pending and covered and _inside_passages(item, m, covered):
+            chosen[str(m.pk)] = MentionChoice(
+                MentionDecision.REDACT, note="Inside a passage redacted."
+            )
+    choices: dict[Any, MentionChoice] = {}
+    for m in found:
+        choice = chosen.get(str(m.pk))
+        if choice is None and m.decision != MentionDecision.PENDING:
+            choice = MentionChoice(m.decision, m.reason, m.note)
+        if choice is not None:
+            choices[m.pk] = choice
+        if decision != Decision.WITHHOLD:
+            errors.update(
+                _mention_errors(
+                    m,
+                    choice or MentionChoice(MentionDecision.PENDING),
+                    attachment=item.kind == ItemKind.ATTACHMENT,
+                )
+            )
+    redacting_people = any(c.decision == MentionDecision.REDACT for c in choices.values())
     if decision == Decision.REDACT:
         if item.kind == ItemKind.ATTACHMENT:
             errors["decision"] = "An attachment is disclosed or withheld whole."
-        elif not passages:
+        elif not passages and not redacting_people:
             errors["passages.0.passage"] = (
-                "Copy each passage to redact into a row of its own, with its exemption."
+                "Copy each passage to redact into a row of its own, with its exemption, or "
+                "choose to redact a person found in it."
             )
         else:
             errors.update(_passage_errors(item, passages))
@@ -464,14 +562,29 @@ def review_item(
             "You listed passages to redact: choose “Disclose with passages redacted”, or clear "
             "the passages."
         )
+    elif decision == Decision.DISCLOSE and redacting_people:
+        errors["decision"] = (
+            "You chose to redact a person found in it: choose “Disclose with passages redacted”."
+        )
     if silent and decision != Decision.WITHHOLD:
         errors["silent"] = "Only a withheld item can be left out without saying so."
-    if decision == Decision.DISCLOSE and item.third_party and blank(note):
+    if decision == Decision.DISCLOSE and item.third_party and not found and blank(note):
         errors["note"] = (
             "This item holds third-party information: note that they consented, or why "
             "disclosing it is reasonable without their consent."
         )
     raise_errors(errors)
+    now = timezone.now()
+    for m in found:
+        choice = chosen.get(str(m.pk))
+        if choice is None:
+            continue
+        m.decision = choice.decision
+        m.reason = choice.reason if choice.decision == MentionDecision.DISCLOSE else ""
+        m.note = choice.note
+        m.decided_by = staff
+        m.decided_at = now
+        m.save(update_fields=["decision", "reason", "note", "decided_by", "decided_at"])
     withhold = decision == Decision.WITHHOLD
     item.decision = decision
     item.exemption = exemption if withhold else ""
@@ -505,6 +618,37 @@ def _attachments_betraying_silence(sar: SubjectAccessRequest) -> list[BundleItem
             kind=ItemKind.ATTACHMENT, silent=False, attachment__entry_id__in=silent_entries
         )
     )
+
+
+PROFESSIONAL_ROLE_NOTE = (
+    "Named in their professional role, which it is normally reasonable to disclose without "
+    "their consent (DPA 2018 Sch. 2 paras 16–17)."
+)
+
+
+@transaction.atomic
+def disclose_staff_in_their_role(*, sar: SubjectAccessRequest, by: User) -> int:
+    """One step for every member of staff and every other professional the review found and has
+    not decided about: disclosed, the reason "professional role" recorded for each. Returns how
+    many were decided."""
+    staff = _handler(by, sar)
+    if sar.status != Status.IN_REVIEW:
+        raise ValidationError("The bundle is not in review: its items cannot be changed now.")
+    now = timezone.now()
+    waiting = ThirdPartyMention.objects.filter(
+        item__request=sar, kind__in=PROFESSIONAL_KINDS, decision=MentionDecision.PENDING
+    )
+    decided = 0
+    for mention in waiting:
+        mention.decision = MentionDecision.DISCLOSE
+        mention.reason = DisclosureReason.PROFESSIONAL_ROLE
+        mention.note = PROFESSIONAL_ROLE_NOTE
+        mention.decided_by = staff
+        mention.decided_at = now
+        mention.save(update_fields=["decision", "reason", "note", "decided_by", "decided_at"])
+        decided += 1
+    log_event(actor=by, event=Event.SAR_STAFF_DISCLOSED, obj=sar, detail={"mentions": decided})
+    return decided
 
 
 @transaction.atomic

@@ -49,6 +49,7 @@ def reviewed(people: Any, decision: str = "disclose") -> SubjectAccessRequest:
     """Compiled by the Deputy, every item decided by the Deputy."""
     sar = confirmed(people)
     services.compile_bundle(sar=sar, by=people.deputy.user)
+    services.disclose_staff_in_their_role(sar=sar, by=people.deputy.user)
     for item in sar.items.all():
         services.review_item(
             item=item, by=people.deputy.user, decision=decision, note="Reviewed: fine to disclose."

@@ -41,6 +41,12 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("access_requests:refuse", "received", "post", row(400, 404, 404, 404, 404, 404, 404)),
     ("access_requests:compile", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:item", "item", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:disclose_professionals",
+        "in_review",
+        "post",
+        row(302, 302, 404, 404, 404, 404, 404),
+    ),
     ("access_requests:submit", "in_review", "post", row(302, 302, 404, 404, 404, 404, 404)),
     ("access_requests:check", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404)),

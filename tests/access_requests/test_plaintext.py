@@ -110,6 +110,7 @@ def _everything(people: Any) -> None:
 
 def _take_through(people: Any, sar: Any, *, by: Any) -> None:
     services.compile_bundle(sar=sar, by=by.user, other_searches="The paper cabinet.")
+    services.disclose_staff_in_their_role(sar=sar, by=by.user)
     items = list(sar.items.all())
     assert {i.kind for i in items} >= {ItemKind.ENTRY}
     for n, item in enumerate(items):

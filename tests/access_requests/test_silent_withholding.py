@@ -73,6 +73,7 @@ def file(people: Any) -> dict[str, Any]:
 
 
 def _review(sar: SubjectAccessRequest, by: Any, *, silent_source: Any = None) -> None:
+    services.disclose_staff_in_their_role(sar=sar, by=by.user)
     for item in sar.items.all():
         if silent_source is not None and item.source_id == silent_source:
             services.review_item(

@@ -1,0 +1,252 @@
+"""Third parties are found, not remembered: every person Confide knows who is not a subject is
+looked for in every compiled item, and the item is not reviewed until each is decided."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from access_requests import services
+from access_requests.models import (
+    Decision,
+    DisclosureReason,
+    ItemKind,
+    MentionDecision,
+    PersonKind,
+    ThirdPartyMention,
+)
+from access_requests.third_parties import Directory, person, widened
+from consent.models import Confidentiality, DiscloserKind, Disclosure, DisclosureSubject
+from records.models import Category
+
+from ..factories import make_child, make_entry
+from .conftest import confirmed
+
+# --- finding them -------------------------------------------------------------------------------
+
+
+def _directory(*names: tuple[str, str], subjects: tuple[str, ...] = ()) -> Directory:
+    return Directory(
+        [person(f"k{n}", kind, name) for n, (name, kind) in enumerate(names)],
+        subjects=[person(f"s{n}", PersonKind.CHILD, s) for n, s in enumerate(subjects)],
+    )
+
+
+def _found(directory: Directory, text: str) -> dict[str, list[str]]:
+    return {f.person.name: f.words for f in directory.find(text).values()}
+
+
+def test_a_full_name_is_found_whole_word_whatever_its_case():
+    d = _directory(("Grace Jones", PersonKind.CHILD))
+    assert _found(d, "Played with grace jones and GRACE JONES.") == {
+        "Grace Jones": ["grace jones", "GRACE JONES"]
+    }
+    assert _found(d, "Gracejones and grace jonesy are not her.") == {}
+
+
+def test_a_first_name_alone_only_with_a_capital_and_with_its_possessive():
+    d = _directory(("Grace Jones", PersonKind.CHILD))
+    assert _found(d, "Grace's mum waved; we said grace before lunch.") == {
+        "Grace Jones": ["Grace's"]
+    }
+    assert _found(d, "Grace’s coat") == {"Grace Jones": ["Grace’s"]}
+
+
+def test_common_short_and_full_forms_count_as_the_name():
+    d = _directory(("Elizabeth Moor", PersonKind.CARER))
+    found = _found(d, "Liz came early; Beth Moor rang later. Elizabeth left.")
+    assert found == {"Elizabeth Moor": ["Liz", "Beth Moor", "Elizabeth"]}
+
+
+def test_a_subjects_own_first_name_is_not_flagged_alone_but_a_full_name_is():
+    d = _directory(("Grace Jones", PersonKind.CHILD), subjects=("Grace Smith",))
+    assert _found(d, "Grace built a tower.") == {}
+    assert _found(d, "Grace Jones built a tower.") == {"Grace Jones": ["Grace Jones"]}
+
+
+def test_a_redaction_grows_over_a_possessive_and_a_relationship_word():
+    text = "Later her new partner Jordan's mum arrived."
+    start = text.index("Jordan")
+    a, b = widened(text, start, start + len("Jordan"))
+    assert text[a:b] == "her new partner Jordan's mum"
+
+
+# --- in a request -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def named(people: Any) -> dict[str, Any]:
+    """The subject child's file names another child, one who has left, a carer who is not a
+    subject, a member of staff, and a neighbour from the consent ledger."""
+    now = timezone.now()
+    left = make_child(
+        room=people.sunflower, key_person=people.keyperson1, first_name="Wren", last_name="Lacey"
+    )
+    left.left_on = timezone.localdate() - timedelta(days=200)
+    left.started_on = left.left_on - timedelta(days=300)
+    left.save()
+    other_carer = people.other_child.carers.get()
+    told = Disclosure(
+        child=people.child,
+        author=people.keyperson1,
+        discloser_kind=DiscloserKind.RELATIVE,
+        discloser_name="Jordan Quillfeather (neighbour)",
+        received_by=people.keyperson1,
+        disclosed_at=now - timedelta(days=15),
+        what="The family argue late at night.",
+        confidentiality=Confidentiality.YES,
+    )
+    told.save()
+    DisclosureSubject(disclosure=told, child=people.child).save()
+    other = people.other_child
+    entry = make_entry(
+        people.child,
+        people.keyperson1,
+        category=Category.CONCERN,
+        text=(
+            f"Played with {other.first_name} {other.last_name}. {left.first_name} came to visit. "
+            f"{other_carer.full_name} said Jordan Quillfeather shouted. Kay One comforted her."
+        ),
+        occurred_at=now - timedelta(days=10),
+    )
+    return {"entry": entry, "left": left, "carer": other_carer, "told": told}
+
+
+def _item(sar: Any, source: Any) -> Any:
+    return sar.items.get(source_id=source.pk)
+
+
+def test_every_person_who_is_not_a_subject_is_found_and_flagged(people, named):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["entry"])
+    found = {m.name: m for m in item.mentions.all()}
+    other = people.other_child
+    assert set(found) >= {
+        other.full_name,
+        named["left"].full_name,
+        named["carer"].full_name,
+        "Jordan Quillfeather",
+        "Kay One",
+    }
+    assert found["Kay One"].kind == PersonKind.STAFF
+    assert found["Jordan Quillfeather"].kind == PersonKind.OTHER
+    assert found[named["left"].full_name].words == ["Wren"]
+    assert item.third_party
+    # The subject child is a subject: never a mention.
+    assert people.child.full_name not in found
+
+
+def test_an_item_is_not_reviewed_until_every_person_is_decided(people, named):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["entry"])
+    with pytest.raises(ValidationError) as refused:
+        services.review_item(item=item, by=people.deputy.user, decision=Decision.DISCLOSE)
+    assert any(key.startswith("mentions.") for key in refused.value.error_dict)
+    item.refresh_from_db()
+    assert item.decision == Decision.PENDING
+    assert (
+        not item.mentions.exclude(decision=MentionDecision.PENDING).exclude(field__gt="").exists()
+    )
+
+
+def test_disclosing_needs_a_reason_and_professional_role_is_for_professionals(people, named):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["entry"])
+    carer = item.mentions.get(person_key=f"carer:{named['carer'].pk}")
+    choices = {
+        str(m.pk): services.MentionChoice(MentionDecision.REDACT)
+        for m in item.mentions.exclude(pk=carer.pk)
+    }
+    for reason, error in (
+        ("", "reason"),
+        (DisclosureReason.PROFESSIONAL_ROLE, "reason"),
+        (DisclosureReason.REASONABLE, "note"),
+    ):
+        choices[str(carer.pk)] = services.MentionChoice(MentionDecision.DISCLOSE, reason)
+        with pytest.raises(ValidationError) as refused:
+            services.review_item(
+                item=item, by=people.deputy.user, decision=Decision.REDACT, mentions=choices
+            )
+        assert f"mentions.{carer.pk}.{error}" in refused.value.error_dict
+    choices[str(carer.pk)] = services.MentionChoice(
+        MentionDecision.DISCLOSE, DisclosureReason.ALREADY_KNOWN
+    )
+    services.review_item(
+        item=item, by=people.deputy.user, decision=Decision.REDACT, mentions=choices
+    )
+    carer.refresh_from_db()
+    assert (carer.decision, carer.reason) == (MentionDecision.DISCLOSE, "already_known")
+    assert carer.decided_by == people.deputy
+
+
+def test_one_step_discloses_staff_and_professionals_in_their_role(people, named):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    waiting = ThirdPartyMention.objects.filter(
+        item__request=sar, kind=PersonKind.STAFF, decision=MentionDecision.PENDING
+    )
+    assert waiting.exists()
+    # Staff in the who-and-when line are disclosed by default, with the reason recorded.
+    line = ThirdPartyMention.objects.filter(item__request=sar, field="recorded_by").first()
+    assert line is not None and line.reason == DisclosureReason.PROFESSIONAL_ROLE
+    decided = services.disclose_staff_in_their_role(sar=sar, by=people.deputy.user)
+    assert decided >= 1
+    assert not waiting.exists()
+    # Nobody else was decided by it.
+    assert ThirdPartyMention.objects.filter(
+        item__request=sar, kind=PersonKind.CHILD, decision=MentionDecision.PENDING
+    ).exists()
+
+
+def test_the_review_page_marks_the_people_and_takes_a_decision_for_each(people, named, client_for):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["entry"])
+    url = reverse("access_requests:item", args=[sar.pk, item.pk])
+    client = client_for("deputy")
+    page = client.get(url).content.decode()
+    assert f'<mark title="{named["left"].full_name}">Wren</mark>' in page
+    assert "People found in it" in page
+    data: dict[str, str] = {
+        "decision": Decision.REDACT,
+        "passages-TOTAL_FORMS": "3",
+        "passages-INITIAL_FORMS": "0",
+        "passages-MIN_NUM_FORMS": "0",
+        "passages-MAX_NUM_FORMS": "60",
+    }
+    # Nothing decided about the people: the page says so, for each, and nothing changes.
+    refused = client.post(url, data)
+    assert refused.status_code == 400
+    assert "Decide about Jordan Quillfeather" in refused.content.decode()
+    item.refresh_from_db()
+    assert item.decision == Decision.PENDING
+    for m in item.mentions.all():
+        data[f"mention-{m.pk}-decision"] = (
+            MentionDecision.DISCLOSE if m.kind == PersonKind.STAFF else MentionDecision.REDACT
+        )
+        data[f"mention-{m.pk}-reason"] = (
+            DisclosureReason.PROFESSIONAL_ROLE if m.kind == PersonKind.STAFF else ""
+        )
+    done = client.post(url, data)
+    assert done.status_code == 302
+    item.refresh_from_db()
+    assert item.decision == Decision.REDACT
+    assert not item.mentions.filter(decision=MentionDecision.PENDING).exists()
+
+
+def test_a_field_naming_a_person_is_decided_whole(people, named):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["told"])
+    assert item.kind == ItemKind.DISCLOSURE
+    teller = item.mentions.get(field="told_by")
+    assert teller.words == ["Jordan Quillfeather (neighbour)"]
+    assert {f["label"] for f in item.fields} == {"Told to", "Told by"}

@@ -261,10 +261,15 @@ class PassageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+    widen = forms.BooleanField(
+        label="Widen it to whole words, and over a possessive or a relationship word beside it "
+        "(“’s mum”, “her partner”), so nothing left says who it was",
+        required=False,
+    )
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return not any(str(data.get(name) or "").strip() for name in self.fields)
+        return not any(str(data.get(name) or "").strip() for name in self.fields if name != "widen")
 
 
 # Enough rows for the passages already chosen and two more; a longer list grows on each save.

@@ -42,7 +42,7 @@ from ..models import (
     SubjectAccessRequest,
     ThirdPartyMention,
 )
-from ..third_parties import word_spans
+from ..third_parties import widened, word_spans
 from .common import (
     _handler,
     _letter,
@@ -457,11 +457,47 @@ class PassageRedaction:
     exemption: str = ""
     exemption_other: str = ""
     note: str = ""
+    # Grow it to whole words, over a possessive or a relationship word beside it, rather than be
+    # refused for leaving a fragment.
+    widen: bool = False
 
 
 def _passage_text(p: PassageRedaction) -> str:
     # A browser sends a textarea's line breaks as CRLF; the snapshot has LF.
     return p.passage.replace("\r\n", "\n").strip()
+
+
+def _whole(text: str, start: int, end: int) -> tuple[int, int]:
+    """A passage grown to whole words, then over a possessive and a relationship word beside it."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return widened(text, start, end)
+
+
+def _fragment(item: BundleItem, passage: str) -> tuple[str, str] | None:
+    """Where redacting ``passage`` would leave part of a word, a possessive or a relationship word
+    beside the bar: (what would be left, the passage grown over it), for the first such place."""
+    for text in (item.title, item.meta, item.body):
+        for start in _all_starts(text, passage):
+            end = start + len(passage)
+            wide_start, wide_end = _whole(text, start, end)
+            if (wide_start, wide_end) != (start, end):
+                left = (text[wide_start:start] + " … " + text[end:wide_end]).strip(" …")
+                return left, text[wide_start:wide_end]
+    return None
+
+
+def effective_passage(item: BundleItem, p: PassageRedaction) -> str:
+    """The passage as it will be redacted: as copied, or grown to leave no fragment when the
+    reviewer asked for that."""
+    text = _passage_text(p)
+    if p.widen and text:
+        fragment = _fragment(item, text)
+        if fragment is not None:
+            return fragment[1]
+    return text
 
 
 def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> dict[str, str]:
@@ -473,13 +509,27 @@ def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> d
         text = _passage_text(p)
         if not text:
             errors[key + "passage"] = "Copy the passage to redact, exactly as the record has it."
-        elif text not in item.body and text not in item.meta:
+        elif text not in item.body and text not in item.meta and text not in item.title:
             errors[key + "passage"] = (
                 f"This passage is not in the record: “{text[:80]}”. Copy it exactly, "
                 "punctuation and line breaks included."
             )
         elif text in seen:
             errors[key + "passage"] = "This passage is listed twice: keep one row for it."
+        else:
+            wider = effective_passage(item, p)
+            fragment = _fragment(item, wider)
+            if fragment is not None and not p.widen:
+                errors[key + "passage"] = (
+                    f"Redacting “{text[:80]}” would leave “{fragment[0]}” beside the bar, which "
+                    f"can still say who it was. Redact “{fragment[1][:120]}” instead, or tick "
+                    "“widen it” to do so."
+                )
+            elif fragment is not None:
+                errors[key + "passage"] = (
+                    f"“{text[:80]}” stands in more than one place with different words around "
+                    "it: redact each place as a passage of its own, with the words around it."
+                )
         seen.add(text)
         if p.exemption not in Exemption.values:
             errors[key + "exemption"] = "Choose the exemption for this passage."
@@ -524,7 +574,7 @@ def review_item(
     # whose every word stands inside a passage being redacted is redacted with it.
     found = list(item.mentions.all())
     chosen = dict(mentions or {})
-    covered = [_passage_text(p) for p in passages] if decision == Decision.REDACT else []
+    covered = [effective_passage(item, p) for p in passages] if decision == Decision.REDACT else []
     for m in found:
         pending = str(m.pk) not in chosen and m.decision == MentionDecision.PENDING
         if pending and covered and _inside_passages(item, m, covered):
@@ -601,7 +651,7 @@ def review_item(
             Redaction(
                 item=item,
                 position=position,
-                passage=_passage_text(p),
+                passage=effective_passage(item, p),
                 exemption=p.exemption,
                 exemption_other=p.exemption_other if p.exemption == Exemption.OTHER else "",
                 note=p.note,

@@ -250,3 +250,70 @@ def test_a_field_naming_a_person_is_decided_whole(people, named):
     teller = item.mentions.get(field="told_by")
     assert teller.words == ["Jordan Quillfeather (neighbour)"]
     assert {f["label"] for f in item.fields} == {"Told to", "Told by"}
+
+
+# --- no fragment left beside a bar ------------------------------------------------------------
+
+
+@pytest.fixture
+def neighbour_entry(people: Any) -> Any:
+    return make_entry(
+        people.child,
+        people.keyperson1,
+        category=Category.CONCERN,
+        text="At pick-up Robin's mum said her partner Alex had moved in. Everyone waved.",
+        occurred_at=timezone.now() - timedelta(days=3),
+    )
+
+
+def _redact(people: Any, item: Any, passage: str, *, widen: bool = False) -> Any:
+    return services.review_item(
+        item=item,
+        by=people.deputy.user,
+        decision=Decision.REDACT,
+        passages=[
+            services.PassageRedaction(passage, "third_party", note="Not a subject.", widen=widen)
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("passage", "left"),
+    [
+        ("obin's mum", "R"),  # starts inside a word
+        ("Robin", "'s mum"),  # leaves a possessive and a relationship word
+        ("Alex", "her partner"),  # leaves a relationship word before it
+        ("pick-up Rob", "in"),  # ends inside a word
+    ],
+)
+def test_a_passage_that_would_leave_a_fragment_is_refused_and_nothing_changes(
+    people, neighbour_entry, passage, left
+):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, neighbour_entry)
+    with pytest.raises(ValidationError) as refused:
+        _redact(people, item, passage)
+    message = " ".join(refused.value.message_dict["passages.0.passage"])
+    assert f"would leave “{left}" in message
+    assert "widen" in message
+    item.refresh_from_db()
+    assert item.decision == Decision.PENDING and not item.passages.exists()
+
+
+@pytest.mark.parametrize(
+    ("passage", "redacted"),
+    [
+        ("Robin", "Robin's mum"),
+        ("Alex", "her partner Alex"),
+        ("obin's mum", "Robin's mum"),
+    ],
+)
+def test_widened_with_the_reviewers_consent_it_takes_the_whole_phrase(
+    people, neighbour_entry, passage, redacted
+):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, neighbour_entry)
+    _redact(people, item, passage, widen=True)
+    assert [r.passage for r in item.passages.all()] == [redacted]

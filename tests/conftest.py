@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings
 
 from records.models import Role
 
@@ -102,3 +104,10 @@ def client_for(people: SimpleNamespace) -> Any:
         return sign_in(Client(), user)
 
     return make
+
+
+# Hypothesis: the CI profile (the default) runs each property as often as the issues ask (the
+# due-date property 10,000 times); HYPOTHESIS_PROFILE=dev runs a tenth of that while working.
+settings.register_profile("ci", max_examples=10_000, deadline=None, database=None)
+settings.register_profile("dev", max_examples=1_000, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -108,8 +108,14 @@ class AskIdentityForm(forms.Form):
 
 class IdentityForm(forms.Form):
     method = forms.ChoiceField(label="How identity was checked", choices=IdentityMethod.choices)
+    evidence_received_on = forms.DateField(
+        label="Date the evidence of identity reached us (the clock starts on this day; leave "
+        "empty when they are known to staff)",
+        widget=DateInput(),
+        required=False,
+    )
     confirmed_on = forms.DateField(
-        label="Date confirmed", widget=DateInput(), initial=timezone.localdate
+        label="Date checked", widget=DateInput(), initial=timezone.localdate
     )
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     parental_responsibility = forms.BooleanField(

@@ -137,6 +137,10 @@ class SubjectAccessRequest(UUIDModel):
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     identity_confirmed_on = models.DateField(null=True, blank=True)
+    # The clock starts on the day the evidence of identity arrived, not the day it was checked.
+    identity_evidence_received_on = models.DateField(
+        "date the evidence of identity was received", null=True, blank=True
+    )
     parental_responsibility_confirmed = models.BooleanField(default=False)
     court_order_note = EncryptedTextField("court order considered", blank=True)
     clock_started_on = models.DateField(null=True, blank=True)

@@ -71,6 +71,7 @@ def _confirm(sar: Any, by: Staff, days_ago: int) -> None:
         by=by.user,
         method="photo_id",
         confirmed_on=day,
+        evidence_received_on=day,
         parental_responsibility=True,
         court_order_note="No court order on our records."
         if sar.requester_carer.court_order_restrictions

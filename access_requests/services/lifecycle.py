@@ -163,6 +163,9 @@ def record_request(
         sar.identity_method = IdentityMethod.KNOWN_TO_STAFF
         sar.clock_started_on = received_on
         sar.save(update_fields=["status", "identity_method", "clock_started_on"])
+    # What the requester is told at once: the date received, what they asked for, when they
+    # will have it, and how.
+    _letter(sar, LetterKind.ACKNOWLEDGEMENT, staff, due=sar.due_on())
     log_event(actor=by, event=Event.SAR_RECEIVED, obj=sar, request=request)
     return sar
 
@@ -195,13 +198,15 @@ def confirm_identity(
     by: User,
     method: str,
     confirmed_on: date,
+    evidence_received_on: date | None = None,
     note: str = "",
     parental_responsibility: bool = False,
     court_order_note: str = "",
 ) -> SubjectAccessRequest:
     """Identity (and, for a child's records, parental responsibility and any court order) checked.
-    The clock starts now — or on the day received, where the requester is known to us and no
-    check was needed."""
+    The clock starts on the day the evidence of identity was received — whatever day staff got
+    round to checking it — or on the day the request was received, where the requester is known
+    to us and no evidence was needed."""
     staff = _handler(by, sar)
     errors: dict[str, str] = {}
     if confirmed_on > timezone.localdate():
@@ -210,6 +215,20 @@ def confirm_identity(
         errors["confirmed_on"] = "Identity cannot be confirmed before the request was received."
     if method not in IdentityMethod.values:
         errors["method"] = "Say how identity was checked."
+    elif method != IdentityMethod.KNOWN_TO_STAFF:
+        if evidence_received_on is None:
+            errors["evidence_received_on"] = (
+                "Give the date the evidence of identity reached us: the clock starts then."
+            )
+        elif evidence_received_on < sar.received_on:
+            errors["evidence_received_on"] = (
+                "The evidence cannot have arrived before the request: give the date it came "
+                "with the request, or after."
+            )
+        elif evidence_received_on > confirmed_on:
+            errors["evidence_received_on"] = (
+                "The evidence must have arrived by the day it was checked."
+            )
     elif method in (IdentityMethod.OTHER, IdentityMethod.WRITTEN_AUTHORITY) and blank(note):
         errors["note"] = "Say what was checked."
     if sar.children.exists():
@@ -228,7 +247,8 @@ def confirm_identity(
                 "There is a court order on this carer's record: say how it affects this request."
             )
     raise_errors(errors)
-    clock = sar.received_on if method == IdentityMethod.KNOWN_TO_STAFF else confirmed_on
+    known = method == IdentityMethod.KNOWN_TO_STAFF
+    clock = sar.received_on if known or evidence_received_on is None else evidence_received_on
     _move(
         by,
         sar,
@@ -238,6 +258,7 @@ def confirm_identity(
         identity_method=method,
         identity_checked_by=staff,
         identity_confirmed_on=confirmed_on,
+        identity_evidence_received_on=None if known else evidence_received_on,
         parental_responsibility_confirmed=bool(sar.children.exists() and parental_responsibility),
         clock_started_on=clock,
     )

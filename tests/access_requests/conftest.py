@@ -40,6 +40,7 @@ def confirmed(people: Any, **extra: Any) -> SubjectAccessRequest:
         by=people.deputy.user,
         method="photo_id",
         confirmed_on=timezone.localdate(),
+        evidence_received_on=timezone.localdate(),
         parental_responsibility=True,
     )
     return sar

@@ -81,7 +81,7 @@ def objects(people, entries) -> dict[str, Any]:
     released = approved(people)
     services.release_copy(sar=released, by=people.lead.user)
     services.ask_for_identity(sar=received, by=people.deputy.user, what="Photo ID.")
-    letter = Letter.objects.get(request=received)
+    letter = Letter.objects.get(request=received, kind="identity")
     link_token = "a-test-token-for-the-matrix"
     DownloadLink.objects.create(
         release=released.releases.get(),

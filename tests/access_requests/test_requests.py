@@ -141,7 +141,11 @@ def test_identity_for_a_childs_records_needs_parental_responsibility_confirmed(p
     sar = record(people)
     with pytest.raises(ValidationError) as exc:
         services.confirm_identity(
-            sar=sar, by=people.lead.user, method="photo_id", confirmed_on=timezone.localdate()
+            sar=sar,
+            by=people.lead.user,
+            method="photo_id",
+            confirmed_on=timezone.localdate(),
+            evidence_received_on=timezone.localdate(),
         )
     assert "parental responsibility" in _messages(exc.value)
     sar.refresh_from_db()
@@ -159,6 +163,7 @@ def test_a_court_order_must_be_considered(people):
             by=people.lead.user,
             method="photo_id",
             confirmed_on=timezone.localdate(),
+            evidence_received_on=timezone.localdate(),
             parental_responsibility=True,
         )
     assert "court order" in _messages(exc.value)
@@ -167,10 +172,34 @@ def test_a_court_order_must_be_considered(people):
         by=people.lead.user,
         method="photo_id",
         confirmed_on=timezone.localdate(),
+        evidence_received_on=timezone.localdate(),
         parental_responsibility=True,
         court_order_note="The order does not limit her access to records.",
     )
     assert sar.status == Status.IN_PROGRESS
+
+
+def test_the_clock_starts_on_the_day_the_evidence_arrived_not_the_day_it_was_checked(people):
+    today = timezone.localdate()
+    sar = record(people, received_on=today - timedelta(days=10))
+    base = dict(sar=sar, by=people.deputy.user, method="photo_id", parental_responsibility=True)
+    for evidence, field in (
+        (None, "evidence_received_on"),
+        (today - timedelta(days=11), "evidence_received_on"),  # before the request came
+        (today + timedelta(days=1), "evidence_received_on"),  # after it was checked
+    ):
+        with pytest.raises(ValidationError) as refused:
+            services.confirm_identity(**base, confirmed_on=today, evidence_received_on=evidence)
+        assert field in refused.value.error_dict
+        sar.refresh_from_db()
+        assert sar.clock_started_on is None and sar.status == Status.RECEIVED
+    services.confirm_identity(
+        **base, confirmed_on=today, evidence_received_on=today - timedelta(days=4)
+    )
+    sar.refresh_from_db()
+    assert sar.clock_started_on == today - timedelta(days=4)
+    assert sar.identity_confirmed_on == today
+    assert sar.identity_evidence_received_on == today - timedelta(days=4)
 
 
 def test_the_clock_starts_when_identity_is_confirmed(people):
@@ -183,6 +212,7 @@ def test_the_clock_starts_when_identity_is_confirmed(people):
         by=people.deputy.user,
         method="photo_id",
         confirmed_on=today,
+        evidence_received_on=today,
         parental_responsibility=True,
     )
     assert sar.clock_started_on == today
@@ -319,3 +349,27 @@ def test_the_list_shows_open_due_soon_or_overdue_requests(people, client_for):
     page = lead.get(reverse("access_requests:list") + "?show=overdue").content.decode()
     assert '<strong aria-current="page">Overdue</strong>' in page
     assert "<title>Subject access requests: overdue" in page
+
+
+def test_an_acknowledgement_is_written_when_the_request_is_recorded(people):
+    sar = record(people, received_on=timezone.localdate() - timedelta(days=1))
+    letter = Letter.objects.get(request=sar, kind="acknowledgement")
+    body = letter.body
+    assert f"We received it on {sar.received_on:%-d %B %Y}" in body
+    assert sar.asked_for in body
+    assert "within one calendar month of the day we receive proof of your identity" in body
+    assert "one-time link" in body and "parent@example.test" in body
+    assert letter.created_by == people.office
+    # Known to us: the clock runs from the day received, and the letter gives the date.
+    staff_request = services.record_request(
+        by=people.office.user,
+        received_on=timezone.localdate(),
+        channel="spoken",
+        requester_kind="staff",
+        requester_staff=people.lead,
+        asked_for="My own file, please.",
+    )
+    due = staff_request.due_on()
+    assert due is not None
+    staff_letter = Letter.objects.get(request=staff_request, kind="acknowledgement")
+    assert f"We will answer by {due:%-d %B %Y}" in staff_letter.body

@@ -13,6 +13,7 @@ class Event(StrEnum):
     SAR_COMPILED = "sar_compiled"
     SAR_DRAFT_DOWNLOADED = "sar_draft_downloaded"
     SAR_ITEM_READ = "sar_item_read"
+    SAR_JOINED = "sar_joined"
     SAR_LINK_REFUSED = "sar_link_refused"
     SAR_LINK_SENT = "sar_link_sent"
     SAR_PDF_DOWNLOADED = "sar_pdf_downloaded"

@@ -61,10 +61,6 @@ class RequestForm(forms.Form):
     include_siblings = forms.BooleanField(
         label="Include the child's brothers and sisters at the setting", required=False
     )
-    include_family = forms.BooleanField(
-        label="Include information about the child's family (their parents and carers)",
-        required=False,
-    )
     include_requester = forms.BooleanField(
         label="Include information about the person asking", required=False, initial=True
     )
@@ -127,6 +123,35 @@ class IdentityForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
+
+
+class JoinForm(forms.Form):
+    carer = forms.ModelChoiceField(
+        label="Parent or carer joining the request", queryset=Carer.objects.none()
+    )
+    method = forms.ChoiceField(
+        label="How their identity was checked", choices=IdentityMethod.choices
+    )
+    evidence_received_on = forms.DateField(
+        label="Date their evidence of identity reached us (empty when known to staff)",
+        widget=DateInput(),
+        required=False,
+    )
+    confirmed_on = forms.DateField(
+        label="Date checked", widget=DateInput(), initial=timezone.localdate
+    )
+    note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, sar: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["carer"]
+        if sar is not None:
+            field.queryset = (
+                Carer.objects.filter(children__in=sar.children.all())
+                .exclude(pk__in=sar.carers.values("pk"))
+                .distinct()
+            )
+        field.label_from_instance = lambda c: f"{c.full_name} ({c.get_relationship_display()})"
 
 
 class PauseForm(forms.Form):

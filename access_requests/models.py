@@ -270,6 +270,29 @@ class SubjectAccessRequest(UUIDModel):
         return self.requester_name
 
 
+class JointRequester(UUIDModel):
+    """Another parent or carer who joined the request, with their own identity check: what is
+    held about them is then theirs to receive, not third-party information."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="joint_requesters"
+    )
+    carer = models.ForeignKey(Carer, on_delete=models.PROTECT, related_name="+")
+    identity_method = models.CharField(max_length=20, choices=IdentityMethod.choices)
+    identity_confirmed_on = models.DateField()
+    identity_evidence_received_on = models.DateField(null=True, blank=True)
+    identity_note = EncryptedTextField(blank=True)
+    checked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at"]
+        verbose_name = "joint requester"
+        constraints = [
+            models.UniqueConstraint(fields=["request", "carer"], name="joint_requester_once")
+        ]
+
+
 class ClarificationPause(UUIDModel):
     """The clock stands still from ``started_on`` until clarification arrives (``ended_on``)."""
 

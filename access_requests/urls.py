@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:request_id>/", views.sar_detail, name="detail"),
     path("<uuid:request_id>/ask-identity/", views.sar_ask_identity, name="ask_identity"),
     path("<uuid:request_id>/identity/", views.sar_identity, name="identity"),
+    path("<uuid:request_id>/join/", views.sar_join, name="join"),
     path("<uuid:request_id>/pause/", views.sar_pause, name="pause"),
     path("<uuid:request_id>/resume/", views.sar_resume, name="resume"),
     path("<uuid:request_id>/extend/", views.sar_extend, name="extend"),

@@ -34,6 +34,7 @@ from .forms import (
     ExtendForm,
     IdentityForm,
     ItemReviewForm,
+    JoinForm,
     MentionForm,
     PauseForm,
     RefuseForm,
@@ -132,14 +133,23 @@ FORMS: dict[str, type[Form]] = {
     "compile_form": CompileForm,
     "check_form": CheckForm,
     "sent_form": SentForm,
+    "join_form": JoinForm,
 }
+
+
+def _form(name: str, data: Any, sar: SubjectAccessRequest) -> Form:
+    """A form of the request page, bound to ``data``; a form that offers the request's own
+    people (who may join it) is made for this request."""
+    if name == "join_form":
+        return JoinForm(data, sar=sar)
+    return FORMS[name](data)
 
 
 def _detail_page(
     request: AuthenticatedHttpRequest, sar: SubjectAccessRequest, **bound: Form
 ) -> HttpResponse:
     user = request.user
-    context: dict[str, Any] = {name: cls() for name, cls in FORMS.items()}
+    context: dict[str, Any] = {name: _form(name, None, sar) for name in FORMS}
     context.update(bound)
     rendering = services.current_rendering(sar)
     context.update(
@@ -195,7 +205,7 @@ def _action(
                 raise Http404("Not found") from None
             messages.success(request, done_message)
             return redirect("access_requests:detail", request_id=sar.pk)
-        form = FORMS[form_name](request.POST)
+        form = _form(form_name, request.POST, sar)
         if form.is_valid():
             data = form.cleaned_data
             result = apply_service(form, lambda: run(request, sar, data) or True)
@@ -217,6 +227,11 @@ sar_identity = _action(
     "identity_form",
     "Identity confirmed: the clock has started.",
     lambda r, sar, d: services.confirm_identity(sar=sar, by=r.user, **d),
+)
+sar_join = _action(
+    "join_form",
+    "They joined the request: what we hold about them is now theirs to receive too.",
+    lambda r, sar, d: services.add_joint_requester(sar=sar, by=r.user, **d),
 )
 sar_pause = _action(
     "pause_form",

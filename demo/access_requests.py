@@ -52,7 +52,6 @@ def _record(child: Child, by: Staff, days_ago: int, asked_for: str, **extra: Any
         requester_carer=carer,
         asked_for=asked_for,
         child=child,
-        include_family=True,
         contact_email=carer.email or "",
         contact_address="" if carer.email else (carer.address or child.family.address or "-"),
         **extra,

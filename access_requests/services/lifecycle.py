@@ -31,6 +31,7 @@ from ..models import (
     Exemption,
     IdentityMethod,
     ItemKind,
+    JointRequester,
     Letter,
     LetterKind,
     MentionDecision,
@@ -70,11 +71,15 @@ def record_request(
     contact_address: str = "",
     child: Child | None = None,
     include_siblings: bool = False,
-    include_family: bool = False,
     include_requester: bool = True,
     request: HttpRequest | None = None,
 ) -> SubjectAccessRequest:
-    """Record a request the moment it arrives, whoever took it and however it came."""
+    """Record a request the moment it arrives, whoever took it and however it came.
+
+    The subjects are the children named and the person asking. Another parent or carer is not a
+    subject because they are family: what they told us stays their own (third-party information
+    for the requester) unless they join the request themselves, with their own identity check
+    (``add_joint_requester``)."""
     staff = _staff(by)
     require(policy.can_record_request(by))
     errors: dict[str, str] = {}
@@ -149,9 +154,6 @@ def record_request(
         children.append(child)
         if include_siblings:
             children += list(Child.objects.filter(family=child.family).exclude(pk=child.pk))
-        if include_family:
-            for c in children:
-                carers |= set(c.carers.all())
     if include_requester and carer_subject is not None:
         carers.add(carer_subject)
     sar.children.set(children)
@@ -168,6 +170,53 @@ def record_request(
     _letter(sar, LetterKind.ACKNOWLEDGEMENT, staff, due=sar.due_on())
     log_event(actor=by, event=Event.SAR_RECEIVED, obj=sar, request=request)
     return sar
+
+
+@transaction.atomic
+def add_joint_requester(
+    *,
+    sar: SubjectAccessRequest,
+    by: User,
+    carer: Carer,
+    method: str,
+    confirmed_on: date,
+    evidence_received_on: date | None = None,
+    note: str = "",
+) -> JointRequester:
+    """Another parent or carer of the child joins the request: their identity is checked like
+    the requester's, and from then on what is held about them is theirs to receive too."""
+    staff = _handler(by, sar)
+    errors: dict[str, str] = {}
+    if sar.compiled_at is not None or sar.status not in OPEN_STATUSES:
+        errors["carer"] = "Someone can join a request only before its bundle is compiled."
+    elif not Carer.objects.filter(children__in=sar.children.all(), pk=carer.pk).exists():
+        errors["carer"] = "Choose a parent or carer of a child the request is about."
+    elif sar.carers.filter(pk=carer.pk).exists():
+        errors["carer"] = f"{carer.full_name} is already a subject of this request."
+    if method not in IdentityMethod.values:
+        errors["method"] = "Say how their identity was checked."
+    elif method != IdentityMethod.KNOWN_TO_STAFF and evidence_received_on is None:
+        errors["evidence_received_on"] = "Give the date their evidence of identity reached us."
+    elif evidence_received_on is not None and evidence_received_on > confirmed_on:
+        errors["evidence_received_on"] = "The evidence must have arrived by the day it was checked."
+    if confirmed_on > timezone.localdate():
+        errors["confirmed_on"] = "The date cannot be in the future."
+    if method in (IdentityMethod.OTHER, IdentityMethod.WRITTEN_AUTHORITY) and blank(note):
+        errors["note"] = "Say what was checked."
+    raise_errors(errors)
+    joined = JointRequester(
+        request=sar,
+        carer=carer,
+        identity_method=method,
+        identity_confirmed_on=confirmed_on,
+        identity_evidence_received_on=evidence_received_on,
+        identity_note=note,
+        checked_by=staff,
+    )
+    joined.save()
+    sar.carers.add(carer)
+    log_event(actor=by, event=Event.SAR_JOINED, obj=sar, detail={"carer": str(carer.pk)})
+    return joined
 
 
 # --- identity, clarification, extension, refusal -------------------------------------------------

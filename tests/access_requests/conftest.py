@@ -26,7 +26,6 @@ def record(people: Any, **extra: Any) -> SubjectAccessRequest:
         requester_carer=child.carers.order_by("pk").filter(parental_responsibility=True).first(),
         asked_for="Everything you hold about my daughter and me.",
         child=child,
-        include_family=True,
         contact_email="parent@example.test",
     )
     fields.update(extra)

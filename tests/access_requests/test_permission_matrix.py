@@ -34,6 +34,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("access_requests:detail", "received", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("access_requests:ask_identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("access_requests:join", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:pause", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:resume", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:extend", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),

@@ -83,7 +83,7 @@ def test_a_carer_without_parental_responsibility_cannot_ask_for_the_childs_recor
     assert "no parental responsibility" in _messages(exc.value)
     assert not SubjectAccessRequest.objects.exists()
     # Their own information they may ask for.
-    sar = record(people, requester_carer=stepdad, child=None, include_family=False)
+    sar = record(people, requester_carer=stepdad, child=None)
     assert list(sar.carers.all()) == [stepdad]
     assert not sar.children.exists()
 

@@ -317,3 +317,83 @@ def test_widened_with_the_reviewers_consent_it_takes_the_whole_phrase(
     item = _item(sar, neighbour_entry)
     _redact(people, item, passage, widen=True)
     assert [r.passage for r in item.passages.all()] == [redacted]
+
+
+# --- the other parent stays a third party unless they join ------------------------------------
+
+
+@pytest.fixture
+def dads_disclosure(people: Any) -> Any:
+    child = people.child
+    dad = child.carers.create(
+        family=child.family,
+        full_name="Morgan Hollowell",
+        relationship="father",
+        parental_responsibility=True,
+        phone="01632 960002",
+    )
+    told = Disclosure(
+        child=child,
+        author=people.keyperson1,
+        discloser_kind=DiscloserKind.CARER,
+        discloser_carer=dad,
+        received_by=people.keyperson1,
+        disclosed_at=timezone.now() - timedelta(days=6),
+        what="Dad said he has started counselling and asked us not to tell mum.",
+        confidentiality=Confidentiality.YES,
+    )
+    told.save()
+    DisclosureSubject(disclosure=told, child=child).save()
+    return dad, told
+
+
+def test_the_other_parents_own_disclosure_stays_third_party_for_the_requester(
+    people, dads_disclosure
+):
+    dad, told = dads_disclosure
+    sar = confirmed(people)  # mum asks for the child's records
+    assert not sar.carers.filter(pk=dad.pk).exists()
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, told)
+    teller = item.mentions.get(field="told_by")
+    assert teller.person_key == f"carer:{dad.pk}"
+    assert teller.decision == MentionDecision.PENDING
+    assert item.third_party
+
+
+def test_a_parent_who_joins_with_their_own_identity_check_is_a_subject(
+    people, dads_disclosure, client_for
+):
+    dad, told = dads_disclosure
+    sar = confirmed(people)
+    response = client_for("deputy").post(
+        reverse("access_requests:join", args=[sar.pk]),
+        {
+            "carer": dad.pk,
+            "method": "photo_id",
+            "confirmed_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 400  # the day his evidence arrived is needed
+    assert not sar.carers.filter(pk=dad.pk).exists()
+    services.add_joint_requester(
+        sar=sar,
+        by=people.deputy.user,
+        carer=dad,
+        method="photo_id",
+        confirmed_on=timezone.localdate(),
+        evidence_received_on=timezone.localdate(),
+    )
+    assert sar.carers.filter(pk=dad.pk).exists()
+    assert sar.joint_requesters.get().checked_by == people.deputy
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, told)
+    assert not item.mentions.filter(field="told_by").exists()
+    with pytest.raises(ValidationError):
+        services.add_joint_requester(
+            sar=sar,
+            by=people.deputy.user,
+            carer=dad,
+            method="known",
+            confirmed_on=timezone.localdate(),
+        )

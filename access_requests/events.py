@@ -11,6 +11,7 @@ class Event(StrEnum):
     SAR_APPROVED = "sar_approved"
     SAR_CLOCK_RESUMED = "sar_clock_resumed"
     SAR_COMPILED = "sar_compiled"
+    SAR_CONSENT_ASKED = "sar_consent_asked"
     SAR_DRAFT_DOWNLOADED = "sar_draft_downloaded"
     SAR_ITEM_READ = "sar_item_read"
     SAR_JOINED = "sar_joined"

@@ -14,6 +14,7 @@ from records.models import Carer, Child, Staff
 from . import policy
 from .models import (
     Channel,
+    ConsentAnswer,
     Decision,
     DisclosureReason,
     Exemption,
@@ -152,6 +153,22 @@ class JoinForm(forms.Form):
                 .distinct()
             )
         field.label_from_instance = lambda c: f"{c.full_name} ({c.get_relationship_display()})"
+
+
+class AskConsentForm(forms.Form):
+    person_key = forms.CharField(widget=forms.HiddenInput)
+
+
+class ConsentReplyForm(forms.Form):
+    answer = forms.ChoiceField(
+        label="Their reply",
+        choices=[(ConsentAnswer.YES, "They consent"), (ConsentAnswer.NO, "They refuse")],
+        widget=forms.RadioSelect,
+    )
+    replied_on = forms.DateField(
+        label="Date of their reply", widget=DateInput(), initial=timezone.localdate
+    )
+    note = forms.CharField(label="Note", max_length=500, required=False)
 
 
 class PauseForm(forms.Form):

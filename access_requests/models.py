@@ -461,6 +461,44 @@ class DisclosureReason(models.TextChoices):
     NOT_THIS_PERSON = "not_this_person", "These words do not refer to that person here"
 
 
+class ConsentAnswer(models.TextChoices):
+    WAITING = "waiting", "Waiting for a reply"
+    YES = "yes", "Consented"
+    NO = "no", "Refused"
+
+
+class ThirdPartyConsent(UUIDModel):
+    """A person found in the bundle asked whether they consent to what we hold about them being
+    disclosed to the requester: the letter, and their reply. A decision to disclose them because
+    they consented cites it."""
+
+    request = models.ForeignKey(
+        SubjectAccessRequest, on_delete=models.PROTECT, related_name="third_party_consents"
+    )
+    person_key = models.CharField(max_length=80)
+    name = EncryptedTextField()
+    asked_on = models.DateField()
+    asked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    letter = EncryptedTextField()
+    answer = models.CharField(
+        max_length=10, choices=ConsentAnswer.choices, default=ConsentAnswer.WAITING
+    )
+    replied_on = models.DateField(null=True, blank=True)
+    reply_note = EncryptedTextField(blank=True)
+    recorded_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["asked_on"]
+        verbose_name = "third-party consent"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "person_key"], name="third_party_consent_once"
+            )
+        ]
+
+
 class ThirdPartyMention(UUIDModel):
     """A person who is not a subject of the request, found in an item: in its text (``words``,
     each redacted wherever it stands when the mention is redacted) or as a whole field of its
@@ -481,6 +519,10 @@ class ThirdPartyMention(UUIDModel):
     )
     reason = models.CharField(max_length=30, choices=DisclosureReason.choices, blank=True)
     note = EncryptedTextField(blank=True)
+    # Disclosed because they consented: their reply.
+    consent = models.ForeignKey(
+        ThirdPartyConsent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -31,6 +31,7 @@ from .models import (
     Release,
     Status,
     SubjectAccessRequest,
+    ThirdPartyConsent,
     ThirdPartyMention,
 )
 from .services import effective_render_state
@@ -156,6 +157,34 @@ def professionals_waiting(sar: SubjectAccessRequest) -> int:
     return ThirdPartyMention.objects.filter(
         item__request=sar, kind__in=PROFESSIONAL_KINDS, decision=MentionDecision.PENDING
     ).count()
+
+
+def people_found(sar: SubjectAccessRequest) -> list[dict[str, Any]]:
+    """Each person found in the bundle who is not there in a professional role: how many of
+    their mentions wait for a decision, and whether they were asked for consent."""
+    asks = {a.person_key: a for a in sar.third_party_consents.all()}
+    people: dict[str, dict[str, Any]] = {}
+    for m in ThirdPartyMention.objects.filter(item__request=sar).exclude(
+        kind__in=PROFESSIONAL_KINDS
+    ):
+        found = people.setdefault(
+            m.person_key,
+            {"key": m.person_key, "name": m.name, "kind": m.get_kind_display(), "waiting": 0},
+        )
+        found["waiting"] += m.decision == MentionDecision.PENDING
+        found["ask"] = asks.get(m.person_key)
+    return sorted(people.values(), key=lambda p: p["name"])
+
+
+def get_consent_ask_for_user(
+    user: User, request_id: UUID | str, ask_id: UUID | str, *, request: HttpRequest | None = None
+) -> ThirdPartyConsent:
+    sar = get_request_for_user(user, request_id, request=request)
+    ask = sar.third_party_consents.filter(pk=uuid_or_404(ask_id)).first()
+    if ask is None:
+        raise Http404("No such letter")
+    ask.request = sar
+    return ask
 
 
 def third_party_decisions(sar: SubjectAccessRequest) -> list[ThirdPartyMention]:

@@ -12,6 +12,12 @@ urlpatterns = [
     path("<uuid:request_id>/ask-identity/", views.sar_ask_identity, name="ask_identity"),
     path("<uuid:request_id>/identity/", views.sar_identity, name="identity"),
     path("<uuid:request_id>/join/", views.sar_join, name="join"),
+    path("<uuid:request_id>/ask-consent/", views.sar_ask_consent, name="ask_consent"),
+    path(
+        "<uuid:request_id>/consent/<uuid:ask_id>/reply/",
+        views.sar_consent_reply,
+        name="consent_reply",
+    ),
     path("<uuid:request_id>/pause/", views.sar_pause, name="pause"),
     path("<uuid:request_id>/resume/", views.sar_resume, name="resume"),
     path("<uuid:request_id>/extend/", views.sar_extend, name="extend"),

@@ -28,9 +28,11 @@ from core.http import AuthenticatedHttpRequest, apply_service, require
 from . import policy, selectors, services
 from .events import Event
 from .forms import (
+    AskConsentForm,
     AskIdentityForm,
     CheckForm,
     CompileForm,
+    ConsentReplyForm,
     ExtendForm,
     IdentityForm,
     ItemReviewForm,
@@ -134,6 +136,7 @@ FORMS: dict[str, type[Form]] = {
     "check_form": CheckForm,
     "sent_form": SentForm,
     "join_form": JoinForm,
+    "ask_consent_form": AskConsentForm,
 }
 
 
@@ -146,7 +149,12 @@ def _form(name: str, data: Any, sar: SubjectAccessRequest) -> Form:
 
 
 def _detail_page(
-    request: AuthenticatedHttpRequest, sar: SubjectAccessRequest, **bound: Form
+    request: AuthenticatedHttpRequest,
+    sar: SubjectAccessRequest,
+    *,
+    reply_form: Form | None = None,
+    reply_to: Any = None,
+    **bound: Form,
 ) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {name: _form(name, None, sar) for name in FORMS}
@@ -159,6 +167,9 @@ def _detail_page(
             "searches": selectors.searches_note_for(sar),
             "professionals_waiting": selectors.professionals_waiting(sar),
             "third_party_decisions": selectors.third_party_decisions(sar),
+            "people_found": selectors.people_found(sar),
+            "reply_form": reply_form or ConsentReplyForm(),
+            "reply_to": reply_to,
             "items": selectors.items_for_review(sar) if sar.compiled_at else [],
             "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
             "letters": selectors.letters_of(sar),
@@ -172,7 +183,8 @@ def _detail_page(
             "days_left": sar.days_left(),
         }
     )
-    return render(request, "access_requests/detail.html", context, status=400 if bound else 200)
+    invalid = bool(bound) or (reply_form is not None and bool(reply_form.errors))
+    return render(request, "access_requests/detail.html", context, status=400 if invalid else 200)
 
 
 @login_required
@@ -232,6 +244,11 @@ sar_join = _action(
     "join_form",
     "They joined the request: what we hold about them is now theirs to receive too.",
     lambda r, sar, d: services.add_joint_requester(sar=sar, by=r.user, **d),
+)
+sar_ask_consent = _action(
+    "ask_consent_form",
+    "The letter asking for their consent is below: send it, then record their reply.",
+    lambda r, sar, d: services.ask_third_party_consent(sar=sar, by=r.user, **d),
 )
 sar_pause = _action(
     "pause_form",
@@ -325,6 +342,26 @@ def _show_review_errors(
                 form.add_error(key, error)
             else:
                 form.add_error(None, error)
+
+
+@login_required
+@require_POST
+def sar_consent_reply(
+    request: AuthenticatedHttpRequest, request_id: UUID | str, ask_id: UUID | str
+) -> HttpResponse:
+    ask = selectors.get_consent_ask_for_user(request.user, request_id, ask_id, request=request)
+    form = ConsentReplyForm(request.POST)
+    if form.is_valid():
+        done = apply_service(
+            form,
+            lambda: services.record_third_party_reply(
+                ask=ask, by=request.user, **form.cleaned_data
+            ),
+        )
+        if done is not None:
+            messages.success(request, f"{ask.name}'s reply was recorded.")
+            return redirect("access_requests:detail", request_id=ask.request_id)
+    return _detail_page(request, ask.request, reply_form=form, reply_to=ask.pk)
 
 
 @login_required

@@ -11,11 +11,12 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.log import log_event
 from core.rules import blank, raise_errors, require
-from records.models import Carer, Child, Staff
+from records.models import Carer, Child, Setting, Staff
 
 from .. import compile as bundle
 from .. import policy
@@ -26,6 +27,7 @@ from ..models import (
     PROFESSIONAL_KINDS,
     BundleItem,
     ClarificationPause,
+    ConsentAnswer,
     Decision,
     DisclosureReason,
     Exemption,
@@ -41,6 +43,7 @@ from ..models import (
     RequesterKind,
     Status,
     SubjectAccessRequest,
+    ThirdPartyConsent,
     ThirdPartyMention,
 )
 from ..third_parties import widened, word_spans
@@ -494,7 +497,18 @@ def _mention_errors(
         }
     if choice.reason in REASONS_NEEDING_A_NOTE and blank(choice.note):
         return {key + "note": f"Note why, for {who}."}
+    if choice.reason == DisclosureReason.CONSENTED and _consent_of(mention) is None:
+        return {
+            key + "reason": f"There is no recorded consent from {who}: ask them from the "
+            "request's page and record their reply, or choose another reason."
+        }
     return {}
+
+
+def _consent_of(mention: ThirdPartyMention) -> ThirdPartyConsent | None:
+    return ThirdPartyConsent.objects.filter(
+        request_id=mention.item.request_id, person_key=mention.person_key, answer=ConsentAnswer.YES
+    ).first()
 
 
 def _inside_passages(item: BundleItem, mention: ThirdPartyMention, passages: list[str]) -> bool:
@@ -702,9 +716,10 @@ def review_item(
         m.decision = choice.decision
         m.reason = choice.reason if choice.decision == MentionDecision.DISCLOSE else ""
         m.note = choice.note
+        m.consent = _consent_of(m) if m.reason == DisclosureReason.CONSENTED else None
         m.decided_by = staff
         m.decided_at = now
-        m.save(update_fields=["decision", "reason", "note", "decided_by", "decided_at"])
+        m.save(update_fields=["decision", "reason", "note", "consent", "decided_by", "decided_at"])
     withhold = decision == Decision.WITHHOLD
     item.decision = decision
     item.exemption = exemption if withhold else ""
@@ -738,6 +753,67 @@ def _attachments_betraying_silence(sar: SubjectAccessRequest) -> list[BundleItem
             kind=ItemKind.ATTACHMENT, silent=False, attachment__entry_id__in=silent_entries
         )
     )
+
+
+CONSENT_REPLY_DAYS = 10
+
+
+@transaction.atomic
+def ask_third_party_consent(
+    *, sar: SubjectAccessRequest, by: User, person_key: str
+) -> ThirdPartyConsent:
+    """A letter asking a person found in the bundle whether they consent to their information
+    being disclosed (it names neither the requester nor the child); the reply is recorded later."""
+    staff = _handler(by, sar)
+    mention = (
+        ThirdPartyMention.objects.filter(item__request=sar, person_key=person_key)
+        .order_by("field")
+        .first()
+    )
+    if mention is None:
+        raise ValidationError("That person was not found in this request's bundle.")
+    if sar.third_party_consents.filter(person_key=person_key).exists():
+        raise ValidationError(f"{mention.name} has already been asked: record their reply.")
+    today = timezone.localdate()
+    ask = ThirdPartyConsent(
+        request=sar, person_key=person_key, name=mention.name, asked_on=today, asked_by=staff
+    )
+    ask.letter = render_to_string(
+        "access_requests/letters/third_party_consent.txt",
+        {
+            "sar": sar,
+            "ask_ref": ask.ref,
+            "name": mention.name,
+            "setting": Setting.current(),
+            "by": staff,
+            "today": today,
+            "reply_by": today + timedelta(days=CONSENT_REPLY_DAYS),
+        },
+    ).strip()
+    ask.save()
+    log_event(actor=by, event=Event.SAR_CONSENT_ASKED, obj=sar, detail={"ask": str(ask.pk)})
+    return ask
+
+
+@transaction.atomic
+def record_third_party_reply(
+    *, ask: ThirdPartyConsent, by: User, answer: str, replied_on: date, note: str = ""
+) -> ThirdPartyConsent:
+    staff = _handler(by, ask.request)
+    errors: dict[str, str] = {}
+    if answer not in (ConsentAnswer.YES, ConsentAnswer.NO):
+        errors["answer"] = "Say whether they consented or refused."
+    if replied_on > timezone.localdate():
+        errors["replied_on"] = "The date cannot be in the future."
+    elif replied_on < ask.asked_on:
+        errors["replied_on"] = "The reply cannot come before they were asked."
+    raise_errors(errors)
+    ask.answer = answer
+    ask.replied_on = replied_on
+    ask.reply_note = note
+    ask.recorded_by = staff
+    ask.save(update_fields=["answer", "replied_on", "reply_note", "recorded_by"])
+    return ask
 
 
 PROFESSIONAL_ROLE_NOTE = (

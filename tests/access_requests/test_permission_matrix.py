@@ -19,9 +19,10 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from access_requests import services
-from access_requests.models import BundleItem, DownloadLink, Letter
+from access_requests.models import BundleItem, DownloadLink, Letter, ThirdPartyConsent
 from access_requests.urls import URL_NAMES
 
 from ..conftest import sign_in
@@ -35,6 +36,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("access_requests:ask_identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:join", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("access_requests:ask_consent", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:consent_reply",
+        "consent_ask",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404),
+    ),
     ("access_requests:pause", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:resume", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:extend", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
@@ -99,6 +107,14 @@ def objects(people, entries) -> dict[str, Any]:
         "approved": done,
         "released": released,
         "letter": letter,
+        "consent_ask": ThirdPartyConsent.objects.create(
+            request=in_review,
+            person_key="name:test",
+            name="Jordan Quillfeather",
+            asked_on=timezone.localdate(),
+            asked_by=people.deputy,
+            letter="Dear Jordan Quillfeather, ...",
+        ),
         "link": link_token,
     }
 
@@ -115,7 +131,7 @@ def _url(name: str, obj: Any) -> str:
         return reverse(name)
     if isinstance(obj, str):
         return reverse(name, args=[obj])
-    if isinstance(obj, BundleItem | Letter):
+    if isinstance(obj, BundleItem | Letter | ThirdPartyConsent):
         return reverse(name, args=[obj.request_id, obj.pk])
     return reverse(name, args=[obj.pk])
 

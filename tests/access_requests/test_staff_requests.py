@@ -29,6 +29,7 @@ from access_requests.models import (
     RequesterKind,
     Status,
     SubjectAccessRequest,
+    ThirdPartyConsent,
 )
 from records.models import ActingLead, StaffRecord
 
@@ -130,6 +131,14 @@ def staff_objects(people: Any, supervision: StaffRecord) -> dict[str, Any]:
         "approved": _approved(people),
         "released": released,
         "letter": Letter.objects.filter(request=received).first(),
+        "consent_ask": ThirdPartyConsent.objects.create(
+            request=in_review,
+            person_key="name:test",
+            name="Someone",
+            asked_on=timezone.localdate(),
+            asked_by=people.lead,
+            letter="Dear Someone, ...",
+        ),
         "link": link_token,
     }
 
@@ -147,7 +156,7 @@ def _url(name: str, obj: Any) -> str:
         return reverse(name)
     if isinstance(obj, str):
         return reverse(name, args=[obj])
-    if isinstance(obj, BundleItem | Letter):
+    if isinstance(obj, BundleItem | Letter | ThirdPartyConsent):
         return reverse(name, args=[obj.request_id, obj.pk])
     return reverse(name, args=[obj.pk])
 
@@ -167,7 +176,9 @@ def test_every_url_of_a_staff_request_is_the_leads_alone(people, staff_objects):
         if about in ("", "link"):
             continue  # not about one request (the list, the new-request page, the public link)
         url = _url(name, obj)
-        sar_id = obj.request_id if isinstance(obj, BundleItem | Letter) else obj.pk
+        sar_id = (
+            obj.request_id if isinstance(obj, BundleItem | Letter | ThirdPartyConsent) else obj.pk
+        )
         before = SubjectAccessRequest.objects.filter(pk=sar_id).values().get()
         for role in ROLES:
             sid = transaction.savepoint_create()

@@ -351,7 +351,8 @@ def test_the_other_parents_own_disclosure_stays_third_party_for_the_requester(
     people, dads_disclosure
 ):
     dad, told = dads_disclosure
-    sar = confirmed(people)  # mum asks for the child's records
+    mum = people.child.carers.exclude(pk=dad.pk).get()
+    sar = confirmed(people, requester_carer=mum)  # mum asks for the child's records
     assert not sar.carers.filter(pk=dad.pk).exists()
     services.compile_bundle(sar=sar, by=people.deputy.user)
     item = _item(sar, told)
@@ -365,7 +366,8 @@ def test_a_parent_who_joins_with_their_own_identity_check_is_a_subject(
     people, dads_disclosure, client_for
 ):
     dad, told = dads_disclosure
-    sar = confirmed(people)
+    mum = people.child.carers.exclude(pk=dad.pk).get()
+    sar = confirmed(people, requester_carer=mum)
     response = client_for("deputy").post(
         reverse("access_requests:join", args=[sar.pk]),
         {
@@ -397,3 +399,78 @@ def test_a_parent_who_joins_with_their_own_identity_check_is_a_subject(
             method="known",
             confirmed_on=timezone.localdate(),
         )
+
+
+# --- asking a third party for consent -------------------------------------------------------
+
+
+def test_consented_needs_their_recorded_consent_and_the_decision_cites_it(
+    people, named, client_for
+):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    item = _item(sar, named["entry"])
+    carer = item.mentions.get(person_key=f"carer:{named['carer'].pk}")
+    others = {
+        str(m.pk): services.MentionChoice(MentionDecision.REDACT)
+        for m in item.mentions.exclude(pk=carer.pk)
+    }
+    consented = services.MentionChoice(MentionDecision.DISCLOSE, DisclosureReason.CONSENTED)
+    with pytest.raises(ValidationError, match="no recorded consent"):
+        services.review_item(
+            item=item,
+            by=people.deputy.user,
+            decision=Decision.REDACT,
+            mentions={**others, str(carer.pk): consented},
+        )
+    # The letter, asked from the request's page: it names neither the requester nor the child.
+    client = client_for("deputy")
+    client.post(
+        reverse("access_requests:ask_consent", args=[sar.pk]), {"person_key": carer.person_key}
+    )
+    ask = sar.third_party_consents.get()
+    assert ask.name == named["carer"].full_name
+    assert f"Dear {named['carer'].full_name}" in ask.letter
+    assert people.child.first_name not in ask.letter
+    assert sar.requester_carer.full_name not in ask.letter
+    # A refusal is not consent.
+    services.record_third_party_reply(
+        ask=ask, by=people.deputy.user, answer="no", replied_on=timezone.localdate()
+    )
+    with pytest.raises(ValidationError, match="no recorded consent"):
+        services.review_item(
+            item=item,
+            by=people.deputy.user,
+            decision=Decision.REDACT,
+            mentions={**others, str(carer.pk): consented},
+        )
+    ask.answer = "waiting"
+    ask.save()
+    response = client.post(
+        reverse("access_requests:consent_reply", args=[sar.pk, ask.pk]),
+        {"answer": "yes", "replied_on": timezone.localdate().isoformat(), "note": "By email."},
+    )
+    assert response.status_code == 302
+    services.review_item(
+        item=item,
+        by=people.deputy.user,
+        decision=Decision.REDACT,
+        mentions={**others, str(carer.pk): consented},
+    )
+    carer.refresh_from_db()
+    assert carer.reason == DisclosureReason.CONSENTED and carer.consent_id == ask.pk
+
+
+def test_a_reply_cannot_come_before_the_letter(people, named, client_for):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    key = f"carer:{named['carer'].pk}"
+    ask = services.ask_third_party_consent(sar=sar, by=people.deputy.user, person_key=key)
+    response = client_for("deputy").post(
+        reverse("access_requests:consent_reply", args=[sar.pk, ask.pk]),
+        {"answer": "yes", "replied_on": (timezone.localdate() - timedelta(days=3)).isoformat()},
+    )
+    assert response.status_code == 400
+    assert "cannot come before they were asked" in response.content.decode()
+    ask.refresh_from_db()
+    assert ask.answer == "waiting" and ask.replied_on is None

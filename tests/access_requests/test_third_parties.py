@@ -432,6 +432,7 @@ def test_consented_needs_their_recorded_consent_and_the_decision_cites_it(
     assert ask.name == named["carer"].full_name
     assert f"Dear {named['carer'].full_name}" in ask.letter
     assert people.child.first_name not in ask.letter
+    assert sar.requester_carer is not None
     assert sar.requester_carer.full_name not in ask.letter
     # A refusal is not consent.
     services.record_third_party_reply(

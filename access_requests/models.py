@@ -604,8 +604,13 @@ class DownloadLink(UUIDModel):
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     expires_at = models.DateTimeField()
+    # Delivery as the requester lived it: the mail server accepted the email; they opened the
+    # page; they downloaded the file (once); attempts refused after that.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
     used_from = models.GenericIPAddressField(null=True, blank=True)
+    refused = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

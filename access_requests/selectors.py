@@ -25,6 +25,7 @@ from .models import (
     BundleItem,
     ClarificationPause,
     Decision,
+    DownloadLink,
     Letter,
     MentionDecision,
     Redaction,
@@ -194,6 +195,13 @@ def third_party_decisions(sar: SubjectAccessRequest) -> list[ThirdPartyMention]:
         .exclude(item__decision=Decision.WITHHOLD)
         .select_related("item", "decided_by")
         .order_by("kind", "person_key", "item__occurred_at")
+    )
+
+
+def links_of(sar: SubjectAccessRequest) -> QuerySet[DownloadLink]:
+    """The links emailed (a link the mail server refused was never made)."""
+    return DownloadLink.objects.filter(release__request=sar, sent_at__isnull=False).order_by(
+        "created_at"
     )
 
 

@@ -174,6 +174,7 @@ def _detail_page(
             "withheld": selectors.withheld_record(sar) if sar.compiled_at else [],
             "letters": selectors.letters_of(sar),
             "releases": selectors.releases_of(sar),
+            "links": selectors.links_of(sar),
             "render_state": services.effective_render_state(sar),
             "rendering": rendering,
             "can_approve": policy.can_approve(user),
@@ -538,6 +539,8 @@ def sar_link(request: HttpRequest, token: str) -> HttpResponse:
             request, "access_requests/link.html", {"refused": str(exc)}, status=exc.status
         )
     link = services.find_link(token)
+    if link is not None and link.used_at is not None:
+        services.record_refused_look(link)
     if not services.link_is_usable(link):
         return render(
             request,
@@ -547,4 +550,6 @@ def sar_link(request: HttpRequest, token: str) -> HttpResponse:
             },
             status=410,
         )
+    assert link is not None
+    services.opened(link)
     return render(request, "access_requests/link.html", {"link": link})

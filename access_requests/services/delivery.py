@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -41,6 +44,8 @@ from .common import (
     _move,
 )
 from .rendering import current_rendering
+
+logger = logging.getLogger(__name__)
 
 # --- approval, release, delivery ------------------------------------------------------------------
 
@@ -164,8 +169,28 @@ def send_link(
             "setting": Setting.current(),
         },
     )
+    # Sent first, recorded after: "sent" means the mail server took the email. A refusal undoes
+    # the link (this transaction) and leaves the request as it was, to try again.
+    try:
+        send_mail(
+            f"Your records from us ({sar.reference})",
+            body,
+            None,
+            [sar.contact_email.strip()],
+            fail_silently=False,
+        )
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("The link for %s could not be emailed: %s", sar.reference, exc)
+        raise ValidationError(
+            "The email could not be sent: the mail server did not accept it. Nothing was "
+            "recorded as sent and no link was made; check the address and try again, or send "
+            "the file another way."
+        ) from None
+    now = timezone.now()
+    link.sent_at = now
+    link.save(update_fields=["sent_at"])
     SubjectAccessRequest.objects.filter(pk=sar.pk, status=Status.APPROVED).update(
-        status=Status.SENT, sent_at=timezone.now(), sent_how=SentHow.EMAIL_LINK, sent_by=staff
+        status=Status.SENT, sent_at=now, sent_how=SentHow.EMAIL_LINK, sent_by=staff
     )
     sar.refresh_from_db()
     log_event(
@@ -174,10 +199,6 @@ def send_link(
         obj=link,
         request=request,
         detail={"request": sar.reference, "expires_at": link.expires_at.isoformat()},
-    )
-    email = sar.contact_email.strip()
-    transaction.on_commit(
-        lambda: send_mail(f"Your records from us ({sar.reference})", body, None, [email])
     )
     return link
 
@@ -284,6 +305,7 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
             return release
         used = DownloadLink.objects.filter(pk=link.pk, used_at__isnull=False).exists()
         why = "used" if used else "expired"
+        DownloadLink.objects.filter(pk=link.pk).update(refused=F("refused") + 1)
         log_event(
             actor=None, event=Event.SAR_LINK_REFUSED, obj=link, request=request, detail={"why": why}
         )
@@ -292,6 +314,16 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
             "This link has already been used: it works once. Ask the setting for a new one."
         )
     raise LinkRefused("This link has expired. Ask the setting for a new one.")
+
+
+def record_refused_look(link: DownloadLink) -> None:
+    """Someone opened a link already used: counted, for the request page."""
+    DownloadLink.objects.filter(pk=link.pk).update(refused=F("refused") + 1)
+
+
+def opened(link: DownloadLink) -> None:
+    """The requester opened the link's page (the first time is kept)."""
+    DownloadLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(opened_at=timezone.now())
 
 
 def link_is_usable(link: DownloadLink | None) -> bool:

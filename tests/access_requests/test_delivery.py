@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import smtplib
 from datetime import timedelta
 from typing import Any
 
@@ -251,3 +252,57 @@ def test_two_simultaneous_uses_of_a_link_only_one_wins(people, entries):
         t.join()
     assert sorted(outcomes) == ["refused", "won"]
     assert len(events("sar_pdf_downloaded")) == 1
+
+
+def test_a_send_the_mail_server_refuses_leaves_the_request_as_it_was(
+    people, entries, client_for, monkeypatch
+):
+    sar = approved(people)
+    services.release_copy(sar=sar, by=people.lead.user)
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({"parent@example.test": (550, b"No such user")})
+
+    monkeypatch.setattr("access_requests.services.delivery.send_mail", refuse)
+    response = client_for("deputy").post(
+        reverse("access_requests:send_link", args=[sar.pk]), follow=True
+    )
+    assert "The email could not be sent" in response.content.decode()
+    sar.refresh_from_db()
+    assert sar.status == Status.APPROVED and sar.sent_at is None
+    assert not DownloadLink.objects.exists()
+    assert not events("sar_link_sent")
+    # Fixed, it can be sent again.
+    monkeypatch.undo()
+    services.send_link(sar=sar, by=people.lead.user, link_url=lambda t: f"/l/{t}/")
+    sar.refresh_from_db()
+    assert sar.status == Status.SENT
+    assert DownloadLink.objects.get().sent_at is not None
+
+
+def test_the_request_page_shows_delivery_as_the_requester_lived_it(
+    people, entries, client, client_for
+):
+    sar, token = _link(people, entries)
+    link = DownloadLink.objects.get()
+    assert link.sent_at is not None and link.opened_at is None
+    url = reverse("access_requests:link", args=[token])
+    client.get(url)
+    link.refresh_from_db()
+    opened = link.opened_at
+    assert opened is not None
+    client.get(url)
+    link.refresh_from_db()
+    assert link.opened_at == opened  # the first opening is kept
+    client.post(url)
+    client.post(url)
+    client.get(url)
+    link.refresh_from_db()
+    assert link.used_at is not None and link.refused == 2
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content
+    page_text = page.decode()
+    assert "Delivery, as the requester lived it" in page_text
+    assert (
+        "not yet"
+        not in page_text.split("Delivery, as the requester lived it")[1].split("</table>")[0]
+    )

@@ -34,9 +34,10 @@ from consent.models import (
 )
 from core.dates import long_datetime
 from records import body_map
-from records.models import Carer, Child, Level, RecordEntry, Staff
+from records.models import Attachment, Carer, Child, Level, RecordEntry, Staff
 from records.selectors import with_amendments
 
+from .attachments import searchable
 from .models import (
     PROFESSIONAL_KINDS,
     BundleItem,
@@ -247,6 +248,13 @@ def build_items(
         e.author = authors[e.author_id]
         e.child = child_of[e.child_id]
     attachments = list(scope.attachments.defer("content").select_related("entry", "entry__child"))
+    # Pictures cannot be searched for names; a PDF only if its pages have text (not a scan).
+    pdf_ids = [a.pk for a in attachments if a.content_type == "application/pdf"]
+    readable = {
+        a.pk
+        for a in Attachment.objects.filter(pk__in=pdf_ids).only("id", "content", "content_type")
+        if searchable(a.content, a.content_type)
+    }
     items: list[BundleItem] = []
 
     def add(kind: str, source: Any, **fields: Any) -> None:
@@ -280,6 +288,7 @@ def build_items(
             body=a.filename,
             attachment=a,
             attachment_sha256=a.sha256,
+            unsearchable=a.pk not in readable,
         )
         if a.entry_id in found.why:
             found.add(a.pk, "", found.why[a.entry_id])

@@ -388,6 +388,8 @@ class BundleItem(UUIDModel):
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     attachment_sha256 = models.CharField(max_length=64, blank=True)
+    # A picture or a scan: the search for other people's names cannot read it.
+    unsearchable = models.BooleanField(default=False)
     # An entry's amendments (in its text), counted for the note of searches.
     amendments = models.PositiveSmallIntegerField(default=0)
 

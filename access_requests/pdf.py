@@ -37,6 +37,7 @@ from records import body_map
 from records import policy as records_policy
 from records.models import Attachment, Setting
 
+from .attachments import UnreadableAttachment, without_metadata
 from .compile import searches_note_for
 from .models import (
     BundleItem,
@@ -334,11 +335,20 @@ def _attachment_content(item: BundleItem) -> bytes:
     return content
 
 
+def _released_content(item: BundleItem) -> bytes:
+    """The attachment as it leaves: its content without the metadata it carries."""
+    assert item.attachment is not None
+    try:
+        return without_metadata(_attachment_content(item), item.attachment.content_type)
+    except UnreadableAttachment as exc:
+        raise RenderError(str(exc)) from exc
+
+
 def _image_uri(item: BundleItem) -> str:
     attachment = item.attachment
     if attachment is None or attachment.content_type not in ("image/png", "image/jpeg"):
         return ""
-    content = _attachment_content(item)
+    content = _released_content(item)
     return f"data:{attachment.content_type};base64,{base64.b64encode(content).decode()}"
 
 
@@ -412,7 +422,7 @@ def pdf_items(sar: SubjectAccessRequest) -> list[PdfItem]:
             if item.kind == ItemKind.ATTACHMENT:
                 entry.image = _image_uri(item)
                 if item.attachment is not None and _embeddable(item):
-                    entry.embedded = _attachment_content(item)
+                    entry.embedded = _released_content(item)
                     entry.embedded_name = f"{n:03d}-{_safe_filename(item.attachment.filename)}"
             if item.body_map:
                 entry.body_map = _body_map_uri(item.body_map)

@@ -103,3 +103,14 @@ def make_entry(
     )
     entry.save()
     return entry
+
+
+def a_png(width: int = 8, height: int = 8) -> bytes:
+    """A real (tiny) PNG picture, as a camera or a scanner would give."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (width, height), (90, 160, 220)).save(out, format="PNG")
+    return out.getvalue()

@@ -702,6 +702,11 @@ def review_item(
         )
     if silent and decision != Decision.WITHHOLD:
         errors["silent"] = "Only a withheld item can be left out without saying so."
+    if decision == Decision.DISCLOSE and item.unsearchable and blank(note):
+        errors["note"] = (
+            "This attachment is a picture or a scan: Confide cannot search it for other people. "
+            "Read it before disclosing it, then note that you did."
+        )
     if decision == Decision.DISCLOSE and item.third_party and not found and blank(note):
         errors["note"] = (
             "This item holds third-party information: note that they consented, or why "

@@ -24,7 +24,7 @@ from records.models import Category, StaffRecord
 from records.services import add_attachment, amend_entry
 
 from ..consent.factories import consent, disclosure, propose
-from ..factories import make_entry
+from ..factories import a_png, make_entry
 from .conftest import approved, confirmed
 from .test_staff_requests import record_staff_request
 
@@ -60,7 +60,7 @@ WORDS = [
     "lanternmoth",
 ]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = a_png()
 
 
 def _everything(people: Any) -> None:

@@ -35,11 +35,11 @@ from records.models import Category, StaffRecord
 from records.services import add_attachment, amend_entry
 
 from ..consent.factories import consent, disclosure, propose
-from ..factories import make_child, make_entry
+from ..factories import a_png, make_child, make_entry
 from .conftest import approved, confirmed
 from .test_staff_requests import record_staff_request
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = a_png()
 SECRET = "Strategy meeting with the Exampleshire police arranged for Thursday"
 
 
@@ -220,7 +220,11 @@ def test_a_person_disclosed_with_a_reason_is_in_the_file(people):
             for m in waiting
         }
         services.review_item(
-            item=item, by=people.deputy.user, decision=Decision.DISCLOSE, mentions=choices
+            item=item,
+            by=people.deputy.user,
+            decision=Decision.DISCLOSE,
+            mentions=choices,
+            note="Read it.",
         )
     release, password = services.release_copy(sar=approved(people, sar), by=people.lead.user)
     text, _raw = released_text(release, password)

@@ -29,11 +29,11 @@ from records.models import Attachment, Category, RecordEntry, StaffRecord
 from records.services import add_attachment
 
 from ..consent.factories import consent, disclosure, propose
-from ..factories import make_entry
+from ..factories import a_png, make_entry
 from .conftest import confirmed
 from .test_staff_requests import record_staff_request
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = a_png()
 DAY = timedelta(days=1)
 
 
@@ -85,7 +85,9 @@ def _review(sar: SubjectAccessRequest, by: Any, *, silent_source: Any = None) ->
                 silent=True,
             )
         else:
-            services.review_item(item=item, by=by.user, decision=Decision.DISCLOSE, note="Fine.")
+            services.review_item(
+                item=item, by=by.user, decision=Decision.DISCLOSE, note="Read: fine."
+            )
 
 
 def _text(sar: SubjectAccessRequest) -> tuple[str, int]:

@@ -13,6 +13,7 @@ class Event(StrEnum):
     SAR_COMPILED = "sar_compiled"
     SAR_CONSENT_ASKED = "sar_consent_asked"
     SAR_DRAFT_DOWNLOADED = "sar_draft_downloaded"
+    SAR_GENERAL_DISCLOSED = "sar_general_disclosed"
     SAR_ITEM_READ = "sar_item_read"
     SAR_JOINED = "sar_joined"
     SAR_LINK_REFUSED = "sar_link_refused"

@@ -217,6 +217,12 @@ class ItemReviewForm(forms.Form):
         required=False,
     )
     exemption_other = forms.CharField(label="The exemption, stated", max_length=300, required=False)
+    opinion_from = forms.CharField(
+        label="For serious harm: whose opinion it rests on (the social worker or health "
+        "professional, and when)",
+        max_length=300,
+        required=False,
+    )
     note = forms.CharField(
         label="Note (why; kept on the internal record)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -303,6 +309,9 @@ class PassageForm(forms.Form):
     )
     exemption_other = forms.CharField(
         label="The exemption, stated (for “Other”)", max_length=300, required=False
+    )
+    opinion_from = forms.CharField(
+        label="For serious harm: whose opinion it rests on", max_length=300, required=False
     )
     note = forms.CharField(
         label="Why the exemption applies to this passage",

@@ -358,9 +358,20 @@ class Decision(models.TextChoices):
 class Exemption(models.TextChoices):
     THIRD_PARTY = "third_party", "Third-party information"
     CHILD_ABUSE_DATA = "child_abuse_data", "Child abuse data (DPA 2018 Sch. 3 Part 5)"
-    SERIOUS_HARM = "serious_harm", "Serious harm"
+    SERIOUS_HARM = (
+        "serious_harm",
+        "Serious harm to someone's physical or mental health (DPA 2018 Sch. 3 Parts 2–4)",
+    )
+    CRIME = (
+        "crime",
+        "Crime and taxation: prejudice to the prevention or detection of crime (DPA 2018 Sch. 2 para 2)",
+    )
     LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege"
     OTHER = "other", "Other (stated)"
+
+
+# Offered first, and explained, for a child-protection record.
+CHILD_PROTECTION_EXEMPTIONS = (Exemption.CHILD_ABUSE_DATA, Exemption.SERIOUS_HARM, Exemption.CRIME)
 
 
 class BundleItem(UUIDModel):
@@ -408,6 +419,8 @@ class BundleItem(UUIDModel):
     # ``Redaction``) each carry their own.
     exemption = models.CharField(max_length=30, choices=Exemption.choices, blank=True)
     exemption_other = EncryptedTextField("the exemption, stated", blank=True)
+    # The serious-harm test rests on an opinion: whose (a social worker, a health professional).
+    opinion_from = EncryptedTextField("whose opinion the serious-harm test rests on", blank=True)
     note = EncryptedTextField("reviewer's note", blank=True)
     # Withheld without saying so, because saying so would itself put the child at risk.
     silent = models.BooleanField(default=False)
@@ -550,6 +563,7 @@ class Redaction(UUIDModel):
     passage = EncryptedTextField()
     exemption = models.CharField(max_length=30, choices=Exemption.choices)
     exemption_other = EncryptedTextField("the exemption, stated", blank=True)
+    opinion_from = EncryptedTextField("whose opinion the serious-harm test rests on", blank=True)
     note = EncryptedTextField("why the exemption applies")
 
     class Meta:

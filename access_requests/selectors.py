@@ -17,7 +17,7 @@ from audit.log import log_access
 from core.http import uuid_or_404
 
 from . import compile as bundle
-from . import policy
+from . import policy, services
 from .events import Event
 from .models import (
     OPEN_STATUSES,
@@ -152,6 +152,10 @@ def highlighted(text: str, mentions: list[ThirdPartyMention]) -> SafeString:
         last = end
     out.append(escape(text[last:]))
     return mark_safe("".join(out))  # noqa: S308 - every piece escaped above
+
+
+def unflagged_general_count(sar: SubjectAccessRequest) -> int:
+    return services.unflagged_general_entries(sar).count() if sar.status == Status.IN_REVIEW else 0
 
 
 def professionals_waiting(sar: SubjectAccessRequest) -> int:

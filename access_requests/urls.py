@@ -29,6 +29,11 @@ urlpatterns = [
         views.sar_disclose_professionals,
         name="disclose_professionals",
     ),
+    path(
+        "<uuid:request_id>/disclose-general/",
+        views.sar_disclose_general,
+        name="disclose_general",
+    ),
     path("<uuid:request_id>/submit/", views.sar_submit, name="submit"),
     path("<uuid:request_id>/check/", views.sar_check, name="check"),
     path("<uuid:request_id>/render/", views.sar_render, name="render"),

@@ -23,7 +23,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.log import log_event
-from core.http import AuthenticatedHttpRequest, apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
+from records.models import Level
 
 from . import policy, selectors, services
 from .events import Event
@@ -46,7 +47,14 @@ from .forms import (
     mention_forms,
     passage_formset,
 )
-from .models import Decision, RenderState, Status, SubjectAccessRequest
+from .models import (
+    CHILD_PROTECTION_EXEMPTIONS,
+    Decision,
+    Exemption,
+    RenderState,
+    Status,
+    SubjectAccessRequest,
+)
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -166,6 +174,7 @@ def _detail_page(
             "counts": selectors.item_counts(sar),
             "searches": selectors.searches_note_for(sar),
             "professionals_waiting": selectors.professionals_waiting(sar),
+            "general_unflagged": selectors.unflagged_general_count(sar),
             "third_party_decisions": selectors.third_party_decisions(sar),
             "people_found": selectors.people_found(sar),
             "reply_form": reply_form or ConsentReplyForm(),
@@ -347,6 +356,39 @@ def _show_review_errors(
 
 @login_required
 @require_POST
+def sar_disclose_general(request: AuthenticatedHttpRequest, request_id: UUID | str) -> HttpResponse:
+    """Every general entry in which nobody else was found, disclosed in one step, once the
+    reviewer has seen how many."""
+    sar = selectors.get_request_for_user(request.user, request_id, request=request)
+    require(policy.can_handle_request(request.user, sar))
+    count = selectors.unflagged_general_count(sar)
+    asking = confirm_first(
+        request,
+        title=f"Disclose {count} general entr{'y' if count == 1 else 'ies'} at once?",
+        explanation=(
+            f"{count} entr{'y is' if count == 1 else 'ies are'} at the general level, still to "
+            "decide, with nobody else found in them and nothing to read first. Each will be "
+            "disclosed in full. Flagged, sensitive and child-protection items are not included: "
+            "you decide those one by one."
+        ),
+        button=f"Disclose the {count}",
+        back_url=reverse("access_requests:detail", args=[sar.pk]),
+    )
+    if asking:
+        return asking
+    try:
+        done = services.disclose_unflagged_general_entries(sar=sar, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"{done} general entr{'y was' if done == 1 else 'ies were'} disclosed."
+        )
+    return redirect("access_requests:detail", request_id=sar.pk)
+
+
+@login_required
+@require_POST
 def sar_consent_reply(
     request: AuthenticatedHttpRequest, request_id: UUID | str, ask_id: UUID | str
 ) -> HttpResponse:
@@ -375,6 +417,7 @@ def sar_item(
         "decision": item.decision if item.decision != Decision.PENDING else None,
         "exemption": item.exemption,
         "exemption_other": item.exemption_other,
+        "opinion_from": item.opinion_from,
         "note": item.note,
         "silent": item.silent,
     }
@@ -384,6 +427,7 @@ def sar_item(
             "passage": r.passage,
             "exemption": r.exemption,
             "exemption_other": r.exemption_other,
+            "opinion_from": r.opinion_from,
             "note": r.note,
         }
         for r in chosen
@@ -432,6 +476,9 @@ def sar_item(
             "passages": passages,
             "people": people,
             "body_html": selectors.highlighted(item.body, mentions),
+            "child_protection": item.level == Level.CHILD_PROTECTION,
+            "police": "police" in item.body.lower(),
+            "cp_exemptions": [Exemption(e).label for e in CHILD_PROTECTION_EXEMPTIONS],
             "chosen": chosen,
             "has_errors": has_errors,
             "editable": sar.status == Status.IN_REVIEW,

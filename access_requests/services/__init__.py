@@ -48,6 +48,7 @@ from .lifecycle import (
     compile_bundle,
     confirm_identity,
     disclose_staff_in_their_role,
+    disclose_unflagged_general_entries,
     extend_deadline,
     pause_for_clarification,
     record_request,
@@ -56,6 +57,7 @@ from .lifecycle import (
     resume_after_clarification,
     review_item,
     submit_for_check,
+    unflagged_general_entries,
 )
 from .rendering import (
     current_rendering,
@@ -85,6 +87,8 @@ __all__ = [
     "compile_bundle",
     "review_item",
     "MentionChoice",
+    "disclose_unflagged_general_entries",
+    "unflagged_general_entries",
     "opened",
     "record_refused_look",
     "ask_third_party_consent",

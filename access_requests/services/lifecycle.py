@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit.log import log_event
 from core.rules import blank, raise_errors, require
-from records.models import Carer, Child, Setting, Staff
+from records.models import Carer, Child, Level, Setting, Staff
 
 from .. import compile as bundle
 from .. import policy
@@ -460,6 +460,12 @@ def compile_bundle(*, sar: SubjectAccessRequest, by: User, other_searches: str =
     return len(items)
 
 
+SERIOUS_HARM_NEEDS_AN_OPINION = (
+    "The serious-harm test rests on an opinion: say whose (the social worker or health "
+    "professional, and when)."
+)
+
+
 @dataclass(frozen=True)
 class MentionChoice:
     """The reviewer's decision about one person found in an item: disclose, with the reason
@@ -540,6 +546,7 @@ class PassageRedaction:
     passage: str
     exemption: str = ""
     exemption_other: str = ""
+    opinion_from: str = ""
     note: str = ""
     # Grow it to whole words, over a possessive or a relationship word beside it, rather than be
     # refused for leaving a fragment.
@@ -619,6 +626,8 @@ def _passage_errors(item: BundleItem, passages: Sequence[PassageRedaction]) -> d
             errors[key + "exemption"] = "Choose the exemption for this passage."
         elif p.exemption == Exemption.OTHER and blank(p.exemption_other):
             errors[key + "exemption_other"] = "State the exemption for this passage."
+        elif p.exemption == Exemption.SERIOUS_HARM and blank(p.opinion_from):
+            errors[key + "opinion_from"] = SERIOUS_HARM_NEEDS_AN_OPINION
         if blank(p.note):
             errors[key + "note"] = "Note why the exemption applies to this passage."
     return errors
@@ -632,6 +641,7 @@ def review_item(
     decision: str,
     exemption: str = "",
     exemption_other: str = "",
+    opinion_from: str = "",
     passages: Sequence[PassageRedaction] = (),
     note: str = "",
     silent: bool = False,
@@ -652,6 +662,8 @@ def review_item(
             errors["exemption"] = "Choose the exemption that applies."
         elif exemption == Exemption.OTHER and blank(exemption_other):
             errors["exemption_other"] = "State the exemption."
+        elif exemption == Exemption.SERIOUS_HARM and blank(opinion_from):
+            errors["opinion_from"] = SERIOUS_HARM_NEEDS_AN_OPINION
         if blank(note):
             errors["note"] = "Note why the exemption applies."
     # Every person found in the item: the choice made now, or the one made before; a person
@@ -729,6 +741,7 @@ def review_item(
     item.decision = decision
     item.exemption = exemption if withhold else ""
     item.exemption_other = exemption_other if withhold and exemption == Exemption.OTHER else ""
+    item.opinion_from = opinion_from if withhold and exemption == Exemption.SERIOUS_HARM else ""
     item.note = note
     item.silent = silent and withhold
     item.reviewed_by = staff
@@ -744,6 +757,7 @@ def review_item(
                 passage=effective_passage(item, p),
                 exemption=p.exemption,
                 exemption_other=p.exemption_other if p.exemption == Exemption.OTHER else "",
+                opinion_from=p.opinion_from if p.exemption == Exemption.SERIOUS_HARM else "",
                 note=p.note,
             ).save()
     return item
@@ -819,6 +833,38 @@ def record_third_party_reply(
     ask.recorded_by = staff
     ask.save(update_fields=["answer", "replied_on", "reply_note", "recorded_by"])
     return ask
+
+
+def unflagged_general_entries(sar: SubjectAccessRequest) -> Any:
+    """Entries at the general level, still to decide, in which nobody else was found and nothing
+    needs reading: the ones that may be disclosed together. Flagged, sensitive and
+    child-protection items are always decided one by one."""
+    waiting = ThirdPartyMention.objects.filter(decision=MentionDecision.PENDING).values("item_id")
+    return sar.items.filter(
+        kind=ItemKind.ENTRY,
+        level=Level.GENERAL,
+        decision=Decision.PENDING,
+        third_party=False,
+        unsearchable=False,
+    ).exclude(pk__in=waiting)
+
+
+@transaction.atomic
+def disclose_unflagged_general_entries(*, sar: SubjectAccessRequest, by: User) -> int:
+    staff = _handler(by, sar)
+    if sar.status != Status.IN_REVIEW:
+        raise ValidationError("The bundle is not in review: its items cannot be changed now.")
+    now = timezone.now()
+    done = 0
+    for item in unflagged_general_entries(sar):
+        item.decision = Decision.DISCLOSE
+        item.note = "Disclosed with the other general entries in which nobody else was found."
+        item.reviewed_by = staff
+        item.reviewed_at = now
+        item.save(update_fields=["decision", "note", "reviewed_by", "reviewed_at"])
+        done += 1
+    log_event(actor=by, event=Event.SAR_GENERAL_DISCLOSED, obj=sar, detail={"items": done})
+    return done
 
 
 PROFESSIONAL_ROLE_NOTE = (

@@ -97,7 +97,10 @@ def _decide_all(sar, people, concern, disclosure, secret):
                         PASSAGE, "third_party", note="The neighbour has not consented."
                     ),
                     PassageRedaction(
-                        HARM, "serious_harm", note="Mum told us this fearing for her safety."
+                        HARM,
+                        "serious_harm",
+                        opinion_from="The family's social worker",
+                        note="Mum told us this fearing for her safety.",
                     ),
                 ],
             )
@@ -149,7 +152,8 @@ def test_redacted_and_withheld_text_is_absent_from_the_decrypted_pdf(people):
     # Each passage's bar names its own exemption.
     assert re.search(
         r"Mum told us that Redacted: Third-party information ?\. "
-        r"Redacted: Serious harm ?\. Kit seemed unsettled\.",
+        r"Redacted: Serious harm to someone's physical or mental health \(DPA 2018 Sch\. 3 "
+        r"Parts 2–4\) ?\. Kit seemed unsettled\.",
         flat,
     )
     assert "This record is withheld. Exemption: Third-party information." in flat

@@ -56,6 +56,12 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
         "post",
         row(302, 302, 404, 404, 404, 404, 404),
     ),
+    (
+        "access_requests:disclose_general",
+        "in_review",
+        "post",
+        row(200, 200, 404, 404, 404, 404, 404),
+    ),
     ("access_requests:submit", "in_review", "post", row(302, 302, 404, 404, 404, 404, 404)),
     ("access_requests:check", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
     ("access_requests:render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404)),

@@ -128,6 +128,7 @@ def _take_through(people: Any, sar: Any, *, by: Any) -> None:
                 by=by.user,
                 decision=Decision.WITHHOLD,
                 exemption="serious_harm",
+                opinion_from="The health visitor",
                 note="The health visitor advised so.",
             )
         else:

@@ -79,13 +79,19 @@ def test_each_passage_is_kept_with_its_own_exemption_and_note(people, item):
         (PassageRedaction(NAME, "other", note="x"), "exemption_other", "State the exemption"),
         (PassageRedaction(NAME, "third_party"), "note", "Note why"),
         (PassageRedaction("", "third_party", note="x"), "passage", "Copy the passage"),
-        (PassageRedaction(HARM, "serious_harm", note="x"), "passage", "listed twice"),
+        (
+            PassageRedaction(HARM, "serious_harm", opinion_from="Their GP", note="x"),
+            "passage",
+            "listed twice",
+        ),
     ],
 )
 def test_a_bad_passage_is_refused_on_its_own_row_and_nothing_changes(
     people, item, passage, field, message
 ):
-    first = PassageRedaction(HARM, Exemption.SERIOUS_HARM, note="Fine.")
+    first = PassageRedaction(
+        HARM, Exemption.SERIOUS_HARM, opinion_from="The social worker", note="Fine."
+    )
     with pytest.raises(ValidationError) as exc:
         services.review_item(
             item=item, by=people.deputy.user, decision=Decision.REDACT, passages=[first, passage]
@@ -132,6 +138,7 @@ def test_a_new_decision_replaces_the_passages(people, item):
         by=people.deputy.user,
         decision=Decision.WITHHOLD,
         exemption=Exemption.SERIOUS_HARM,
+        opinion_from="The child's social worker",
         note="All of it.",
         passages=two_passages(),
     )
@@ -231,7 +238,12 @@ def test_the_review_page_saves_each_passage_and_shows_them_again(people, item, c
         "redact",
         [
             {"passage": NAME, "exemption": "third_party", "note": "No consent."},
-            {"passage": HARM, "exemption": "serious_harm", "note": "Open enquiry."},
+            {
+                "passage": HARM,
+                "exemption": "serious_harm",
+                "opinion_from": "The social worker",
+                "note": "Open enquiry.",
+            },
             {"passage": "", "exemption": "", "note": ""},
         ],
     )

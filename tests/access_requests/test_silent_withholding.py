@@ -81,6 +81,7 @@ def _review(sar: SubjectAccessRequest, by: Any, *, silent_source: Any = None) ->
                 by=by.user,
                 decision=Decision.WITHHOLD,
                 exemption="serious_harm",
+                opinion_from="The health visitor",
                 note="Saying it exists would put the child at risk.",
                 silent=True,
             )
@@ -191,6 +192,7 @@ def test_an_attachment_cannot_say_its_silently_withheld_entry_exists(people, fil
         by=people.deputy.user,
         decision=Decision.WITHHOLD,
         exemption="serious_harm",
+        opinion_from="The health visitor",
         note="Goes with its entry.",
         silent=True,
     )

@@ -36,8 +36,6 @@ from .models import PersonKind, SubjectAccessRequest
 # A word: letters and digits, joined by hyphens or apostrophes ("Mary-Jane", "Grace's").
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 POSSESSIVE = re.compile(r"['’]s$")
-# The longest full name looked for, in words ("Mary Ann de la Cruz" is five).
-LONGEST_NAME = 5
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "the", "a", "an", "my", "our", "her"})
 # A first name shorter than this is not looked for alone ("Al", "Jo"): too many false alarms.
 SHORTEST_FIRST_NAME = 3
@@ -202,6 +200,9 @@ class Directory:
                 self._full[form].append(p)
             for form in p.first - subject_firsts:
                 self._first[form].append(p)
+        # Most words start no full name: only these are tried as the start of one.
+        self._starts = {form.split(" ", 1)[0] for form in self._full}
+        self._longest = max((form.count(" ") + 1 for form in self._full), default=0)
 
     def find(self, text: str) -> dict[str, Found]:
         """The people named in ``text``, by key, with the words that name them."""
@@ -213,22 +214,25 @@ class Directory:
 
     def _spans(self, text: str) -> Iterator[tuple[int, int, list[Person]]]:
         tokens = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+        lower = [w.lower() for _s, _e, w in tokens]
         covered_until = -1
         for i, (start, _end, _word) in enumerate(tokens):
             if start < covered_until:
                 continue
             # The longest full name starting here (words separated by white space only).
             best: tuple[int, list[Person]] | None = None
-            for length in range(min(LONGEST_NAME, len(tokens) - i), 1, -1):
-                run = tokens[i : i + length]
-                if any(text[a[1] : b[0]].strip() for a, b in zip(run, run[1:], strict=False)):
-                    continue
-                words = [w for _s, _e, w in run]
-                words[-1] = POSSESSIVE.sub("", words[-1])
-                people = self._full.get(_normal(words))
-                if people:
-                    best = (run[-1][1], people)
-                    break
+            if lower[i] in self._starts:
+                for length in range(min(self._longest, len(tokens) - i), 1, -1):
+                    run = tokens[i : i + length]
+                    gaps = zip(run, run[1:], strict=False)
+                    if any(text[a[1] : b[0]].strip() for a, b in gaps):
+                        continue
+                    words = lower[i : i + length]
+                    words[-1] = POSSESSIVE.sub("", words[-1])
+                    people = self._full.get(" ".join(words))
+                    if people:
+                        best = (run[-1][1], people)
+                        break
             if best is not None:
                 covered_until = best[0]
                 yield start, best[0], best[1]

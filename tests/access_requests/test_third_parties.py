@@ -475,3 +475,27 @@ def test_a_reply_cannot_come_before_the_letter(people, named, client_for):
     assert "cannot come before they were asked" in response.content.decode()
     ask.refresh_from_db()
     assert ask.answer == "waiting" and ask.replied_on is None
+
+
+def test_the_approval_page_lists_every_third_party_decision(people, named, client_for):
+    sar = confirmed(people)
+    services.compile_bundle(sar=sar, by=people.deputy.user)
+    services.disclose_staff_in_their_role(sar=sar, by=people.deputy.user)
+    for item in sar.items.all():
+        waiting = {
+            str(m.pk): services.MentionChoice(MentionDecision.REDACT)
+            for m in item.mentions.filter(decision=MentionDecision.PENDING)
+        }
+        services.review_item(
+            item=item,
+            by=people.deputy.user,
+            decision=Decision.REDACT if waiting else Decision.DISCLOSE,
+            mentions=waiting,
+        )
+    services.submit_for_check(sar=sar, by=people.deputy.user)
+    services.check_bundle(sar=sar, by=people.lead.user, accept=True)
+    page = client_for("lead").get(reverse("access_requests:detail", args=[sar.pk])).content.decode()
+    table = page.split("Third parties: what was decided")[1].split("</table>")[0]
+    for name in (named["left"].full_name, named["carer"].full_name, "Jordan Quillfeather"):
+        assert name in table
+    assert "Redact" in table and "named in their professional role" in table

@@ -19,6 +19,7 @@ from datetime import date
 from django.db import models
 from django.utils import timezone
 
+from core import keys
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from core.models import UUIDModel
 from records.models import Attachment, Carer, Child, Staff
@@ -98,6 +99,9 @@ class SentHow(models.TextChoices):
 
 
 class SubjectAccessRequest(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("requester_carer_id", "requester_staff_id", "staff_subject_id")
+
     reference = models.CharField(max_length=20, unique=True, editable=False)
 
     # Arrival: recorded at once by whoever received it.
@@ -274,6 +278,9 @@ class JointRequester(UUIDModel):
     """Another parent or carer who joined the request, with their own identity check: what is
     held about them is then theirs to receive, not third-party information."""
 
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id", "carer_id")
+
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="joint_requesters"
     )
@@ -295,6 +302,9 @@ class JointRequester(UUIDModel):
 
 class ClarificationPause(UUIDModel):
     """The clock stands still from ``started_on`` until clarification arrives (``ended_on``)."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id",)
 
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="pauses"
@@ -326,6 +336,9 @@ class LetterKind(models.TextChoices):
 
 class Letter(UUIDModel):
     """A letter to the requester, as sent: kept with the request."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id", "kind")
 
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="letters"
@@ -376,6 +389,18 @@ CHILD_PROTECTION_EXEMPTIONS = (Exemption.CHILD_ABUSE_DATA, Exemption.SERIOUS_HAR
 
 class BundleItem(UUIDModel):
     """One record in the compiled snapshot, with the reviewer's decision about it."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id", "kind", "source_id", "child_id", "level")
+
+    def confide_owner(self) -> keys.Owner:
+        return (
+            keys.Owner.child(self.child_id)
+            if self.child_id
+            else keys.Owner.staff(self.request.staff_subject_id)
+            if self.request.staff_subject_id
+            else keys.Owner.setting()
+        )
 
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="items"
@@ -487,6 +512,9 @@ class ThirdPartyConsent(UUIDModel):
     disclosed to the requester: the letter, and their reply. A decision to disclose them because
     they consented cites it."""
 
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id", "person_key")
+
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="third_party_consents"
     )
@@ -519,6 +547,9 @@ class ThirdPartyMention(UUIDModel):
     each redacted wherever it stands when the mention is redacted) or as a whole field of its
     who-and-when line (``field``). The item is not reviewed until each is disclosed, with a
     reason, or redacted."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("item_id", "person_key", "field")
 
     item = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="mentions")
     # Who it is, the same across the items of a request: "child:<id>", "carer:<id>",
@@ -558,6 +589,9 @@ class Redaction(UUIDModel):
     whose disclosure would cause serious harm. The passage is copied exactly as it appears in the
     item's snapshot; the original record is never changed."""
 
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("item_id",)
+
     item = models.ForeignKey(BundleItem, on_delete=models.CASCADE, related_name="passages")
     position = models.PositiveSmallIntegerField(default=0)
     passage = EncryptedTextField()
@@ -580,6 +614,9 @@ class Rendering(UUIDModel):
     render has succeeded, so a failed or killed render leaves no partial file anywhere. The
     request's ``render_token`` names the current one."""
 
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id",)
+
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="renderings"
     )
@@ -597,6 +634,9 @@ class Rendering(UUIDModel):
 class Release(UUIDModel):
     """The password-protected PDF as released, encrypted at rest under our keys, with the SHA-256
     of exactly those bytes. The password is never stored: a lost password means a new release."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("request_id",)
 
     request = models.ForeignKey(
         SubjectAccessRequest, on_delete=models.PROTECT, related_name="releases"

@@ -16,6 +16,8 @@ import logging
 
 from django.tasks import task
 
+from core import keys
+
 from . import services
 from .models import RenderState, SubjectAccessRequest
 from .pdf import RenderError, render_bundle_pdf
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 @task()
 def render_bundle(request_id: str, token: str) -> str:
+    keys.clear_cache()  # no key from another task of this worker
     services.mark_stale_renders_failed()
     if not services.render_progress(sar_id=request_id, token=token, progress=5):
         return "superseded"

@@ -8,3 +8,4 @@ class Event(StrEnum):
     KEYS_ROTATED = "keys_rotated"
     READ = "read"
     REFUSED = "refused"
+    VALUES_REENCRYPTED = "values_reencrypted"

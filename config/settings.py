@@ -66,6 +66,9 @@ else:
 
 SECRET_KEY = _values["DJANGO_SECRET_KEY"]
 CONFIDE_ENCRYPTION_KEYS = _values["CONFIDE_ENCRYPTION_KEYS"]
+# Once `manage.py reencrypt` has brought every value to the current format (bound to the columns
+# that decide who reads it, empty values encrypted too): refuse the old format, and empty columns.
+CONFIDE_REFUSE_LEGACY_CIPHERTEXT = env_bool("CONFIDE_REFUSE_LEGACY_CIPHERTEXT")
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -102,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.middleware.KeyCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.db import models
 from django.utils import timezone
 
+from core import keys
 from core.fields import EncryptedBinaryField, EncryptedTextField
 from core.models import UUIDModel
 from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff
@@ -57,6 +58,12 @@ class DiscloserKind(models.TextChoices):
 
 class Disclosure(UUIDModel):
     """Something someone told the setting, filed on one child's record."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "level", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="disclosures")
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.SENSITIVE)
@@ -112,6 +119,12 @@ class DisclosureSubject(UUIDModel):
     """One person a disclosure concerns, with that person's own confidentiality (third-party
     information is checked "both in terms of the party sharing the information and of the person
     whom the information concerns")."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("disclosure_id", "child_id", "carer_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.disclosure.child_id)
 
     disclosure = models.ForeignKey(Disclosure, on_delete=models.PROTECT, related_name="subjects")
     child = models.ForeignKey(
@@ -184,6 +197,12 @@ class ConsentHow(models.TextChoices):
 class ConsentRecord(UUIDModel):
     """One row of a carer's consent ledger. Append-only: the current state for a carer, child,
     kind and purpose is the latest row; earlier rows are its history."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "carer_id", "level", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
 
     carer = models.ForeignKey(Carer, on_delete=models.PROTECT, related_name="consent_records")
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="consent_records")
@@ -314,6 +333,12 @@ class SharingDecision(UUIDModel):
     """A decision to share, or not to share, information about a child. Nothing is edited once
     decided: a change is a new decision that ``supersedes`` this one. State changes are
     conditional UPDATEs of the non-encrypted state fields (consent.services)."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "level", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="sharing_decisions")
     level = models.PositiveSmallIntegerField(choices=Level.choices)

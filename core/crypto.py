@@ -40,6 +40,12 @@ class KeyRing:
     # One AESGCM per key, made on first use (each call keeps its own state, so it is shared).
     _aeads: dict[str, AESGCM] = field(default_factory=dict, compare=False, repr=False)
 
+    def key(self, key_id: str) -> bytes:
+        try:
+            return self.keys[key_id]
+        except KeyError:
+            raise DecryptionError(f"no encryption key with id {key_id!r} is configured") from None
+
     def aead(self, key_id: str) -> AESGCM:
         aead = self._aeads.get(key_id)
         if aead is None:

@@ -1,10 +1,20 @@
 """Encrypted model fields.
 
 The column holds the ciphertext; the attribute holds plaintext. Encryption happens in
-``pre_save`` (which knows the instance, so the primary key is part of the associated data) and
-decryption happens lazily on first read of the attribute. Primary keys are UUIDs made in Python, so
-the key exists before the INSERT. Never ``queryset.update()`` an encrypted field: the value would
-not be bound to its row.
+``pre_save`` (which knows the instance) and decryption lazily on first read of the attribute.
+Primary keys are UUIDs made in Python, so the key exists before the INSERT. Never
+``queryset.update()`` an encrypted field: the value would not be bound to its row.
+
+A ciphertext (core.keys) is made with the data key of the row's owner (``confide_owner()``: a
+child, a member of staff, or the setting) and carries as associated data the model, the field,
+the primary key **and the columns that decide who may read the row** (``confide_access``: level,
+child, author...). A row moved to another child, or downgraded to a lower level, behind the
+application's back fails to decrypt, loudly, and the audit log hears of it. Changing such a column
+through the application re-encrypts the row's values when it is saved. An empty value is encrypted
+like any other, so a column emptied behind the application's back is refused, not shown as blank.
+
+Values of the first format (core.crypto: model, field and key only) are still read, until
+``manage.py reencrypt`` has converted them and ``CONFIDE_REFUSE_LEGACY_CIPHERTEXT`` is set.
 """
 
 from __future__ import annotations
@@ -13,10 +23,17 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
-from . import crypto
+from . import crypto, keys
+from .access import access_of, owner_function
 from .signals import decryption_failed
+
+
+def refusing_legacy() -> bool:
+    """Once every value is in the current format: the old one (and an empty column) is refused."""
+    return bool(getattr(settings, "CONFIDE_REFUSE_LEGACY_CIPHERTEXT", False))
 
 
 class Sealed(str):
@@ -58,47 +75,85 @@ class EncryptedMixin:
         setattr(cls, self.attname, _EncryptedDescriptor(self))
 
     def aad(self, instance: Any) -> bytes:
+        """The first format's associated data: model, field and primary key."""
         return crypto.associated_data(instance._meta.label, self.name, instance.pk)
 
+    def access_aad(self, instance: Any, access: tuple[tuple[str, str], ...]) -> bytes:
+        columns = ";".join(f"{name}={value}" for name, value in access)
+        return f"v2|{instance._meta.label}|{self.name}|{instance.pk}|{columns}".encode()
+
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        if value is None:
-            return value
-        if value == "":
-            return self.empty_plain
         if isinstance(value, memoryview | bytes):
             value = bytes(value).decode()
+        if value is None or value == "":
+            # Written before empty values were encrypted; refused once the old format is.
+            return Sealed("") if refusing_legacy() else self.empty_plain
         return Sealed(value)
+
+    def seal(self, instance: Any, plain: Any) -> Sealed:
+        access = access_of(instance)
+        owner_of = owner_function(type(instance))
+        try:
+            owner = owner_of(instance) if owner_of is not None else keys.Owner.setting()
+        except AttributeError:
+            owner = None
+        if access is None or owner is None or not keys.ready():
+            # A migration's historical model from before a column that decides access (or
+            # names the owner) existed, or a migration run before the data keys' table: written
+            # in the first format, which `manage.py reencrypt` converts.
+            if plain == self.empty_plain:
+                return Sealed("")
+            return Sealed(crypto.encrypt_bytes(self.to_bytes(plain), self.aad(instance)))
+        return Sealed(keys.encrypt(self.to_bytes(plain), owner, self.access_aad(instance, access)))
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
         value = model_instance.__dict__.get(self.attname)
-        if value is None or isinstance(value, Sealed):
+        if isinstance(value, Sealed):
+            loaded = model_instance.__dict__.get("_confide_loaded_access")
+            if value and loaded is not None and loaded != access_of(model_instance):
+                # A column that decides who reads the row changed: sealed again, bound to it.
+                plain = self.unseal(model_instance, value, loaded)
+                value = self.seal(model_instance, plain)
+                model_instance.__dict__[self.attname] = value
             return value
-        if value == self.empty_plain:
-            return ""
-        return crypto.encrypt_bytes(self.to_bytes(value), self.aad(model_instance))
+        if value is None:
+            value = self.empty_plain
+        return self.seal(model_instance, value)
+
+    def unseal(self, instance: Any, token: str, access: tuple[tuple[str, str], ...]) -> Any:
+        if keys.is_sealed_v2(token):
+            return self.from_bytes(keys.decrypt(token, self.access_aad(instance, access)))
+        if refusing_legacy():
+            reason = (
+                "the column was emptied"
+                if not token
+                else "a value in the old format is refused (CONFIDE_REFUSE_LEGACY_CIPHERTEXT)"
+            )
+            raise crypto.DecryptionError(reason)
+        return self.from_bytes(crypto.decrypt_bytes(token, self.aad(instance)))
 
     def open_sealed(self, instance: Any, token: str) -> Any:
         try:
-            data = crypto.decrypt_bytes(token, self.aad(instance))
+            return self.unseal(instance, token, access_of(instance) or ())
         except crypto.DecryptionError as exc:
             # Never shown as an empty field: the read fails, and the audit log hears of it.
             decryption_failed.send(
                 sender=type(instance), instance=instance, field=self.name, message=str(exc)
             )
             raise
-        return self.from_bytes(data)
+
+    def needs_reseal(self, instance: Any) -> bool:
+        """Stored in the old format, or empty: ``manage.py reencrypt`` converts it."""
+        value = instance.__dict__.get(self.attname)
+        return not (isinstance(value, Sealed) and keys.is_sealed_v2(value))
 
     def reseal(self, instance: Any) -> bool:
-        """Re-encrypt under the newest key. Returns True when the stored value changed."""
-        value = instance.__dict__.get(self.attname)
-        if not isinstance(value, Sealed) or not value:
-            return False
-        if crypto.key_id_of(value) == crypto.keyring().current_id:
+        """Bring the stored value to the current format (its plaintext unchanged). Returns True
+        when the stored value changed."""
+        if not self.needs_reseal(instance):
             return False
         plain = getattr(instance, self.attname)
-        instance.__dict__[self.attname] = Sealed(
-            crypto.encrypt_bytes(self.to_bytes(plain), self.aad(instance))
-        )
+        instance.__dict__[self.attname] = self.seal(instance, plain)
         return True
 
     def to_bytes(self, value: Any) -> bytes:
@@ -149,14 +204,15 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):  # type: ignore[type
     empty_plain: Any = []
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
-        if value == "":
+        if (value is None or value == "") and not refusing_legacy():
             return []  # a new list each time: the value may be changed in place
         return super().from_db_value(value, expression, connection)
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, str):
             return value
-        # Only an empty value reaches here unsealed (a default for existing rows, say).
+        # Only an empty value reaches here unsealed (a default for existing rows, in a
+        # migration, say): written empty, and sealed by manage.py reencrypt.
         if value:
             raise ValueError("An encrypted JSON value is sealed in pre_save.")
         return ""

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
+
+from .access import access_of
 
 
 class UUIDModel(models.Model):
     # Keys made in Python, so encrypted fields can bind to the row before the INSERT.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    # The columns that decide who may read a row of a model with encrypted fields (core.fields);
+    # each such model names its own. A migration's historical models have none: what they write
+    # is in the first format, which `manage.py reencrypt` converts.
+    confide_access: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -17,6 +25,58 @@ class UUIDModel(models.Model):
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.ref}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        if getattr(type(self), "confide_access", None):
+            self.__dict__["_confide_loaded_access"] = access_of(self, load=False)
+
     @property
     def ref(self) -> str:
         return str(self.id).split("-")[0]
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        if getattr(cls, "confide_access", None):
+            # What the row's ciphertexts are bound to, so a change made by the application
+            # re-encrypts them (core.fields).
+            instance.__dict__["_confide_loaded_access"] = access_of(instance, load=False)
+        return instance
+
+
+class DataKeyQuerySet(models.QuerySet["DataKey"]):
+    def live(self) -> DataKeyQuerySet:
+        return self.filter(destroyed_at__isnull=True)
+
+
+class DataKey(models.Model):
+    """One data key of the hierarchy (core.keys), wrapped: a setting's under a master key, a
+    child's or a member of staff's under their setting's key. The owner is named by its id:
+    core names no model of ours."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    scope = models.CharField(max_length=10)
+    owner = models.UUIDField()
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # For a setting's key: which of CONFIDE_ENCRYPTION_KEYS wraps it.
+    master_key_id = models.CharField(max_length=64, blank=True)
+    wrapped = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Crypto-shredding: the wrapped bytes are erased, the row kept as the proof.
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DataKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "owner"],
+                condition=models.Q(destroyed_at__isnull=True),
+                name="one_live_data_key_per_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"data key {str(self.id).split('-')[0]} ({self.scope})"

@@ -7,13 +7,15 @@ of the audit log's ``object_repr`` and anything else that prints a model.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
+from core import keys
+from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField, Sealed
 from core.models import UUIDModel
 
 
@@ -105,6 +107,9 @@ class Relationship(models.TextChoices):
 
 
 class Carer(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("family_id",)
+
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="carers")
     full_name = models.CharField(max_length=150)
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
@@ -210,6 +215,12 @@ class InformedHow(models.TextChoices):
 
 
 class RecordEntry(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "level", "category", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="entries")
     category = models.CharField(max_length=30, choices=Category.choices)
     level = models.PositiveSmallIntegerField(choices=Level.choices)
@@ -219,6 +230,8 @@ class RecordEntry(UUIDModel):
     text = EncryptedTextField()
     # Marks on the body map (records.body_map): accidents, injuries and concerns.
     body_map = EncryptedJSONField(default=list, blank=True)
+    # Whether it has marks, for the chronology (which shows it without decrypting them).
+    has_body_map = models.BooleanField(default=False)
     parent_informed = models.CharField(
         max_length=20, choices=ParentInformed.choices, default=ParentInformed.NOT_REQUIRED
     )
@@ -244,6 +257,15 @@ class RecordEntry(UUIDModel):
     local_occurred_at: datetime
     attachment_list: list[Attachment]
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        marks = self.__dict__.get("body_map")
+        if not isinstance(marks, Sealed):  # the marks were set, not only read from the row
+            self.has_body_map = bool(marks)
+            fields = kwargs.get("update_fields")
+            if fields is not None and "body_map" in fields:
+                kwargs["update_fields"] = {*fields, "has_body_map"}
+        super().save(*args, **kwargs)
+
     @property
     def category_label(self) -> str:
         """What get_category_display() gives, from a dict made once."""
@@ -256,6 +278,12 @@ class RecordEntry(UUIDModel):
 
 
 class Amendment(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("entry_id", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.entry.child_id)
+
     entry = models.ForeignKey(RecordEntry, on_delete=models.PROTECT, related_name="amendments")
     author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -267,6 +295,12 @@ class Amendment(UUIDModel):
 
 
 class Attachment(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("entry_id", "uploaded_by_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.entry.child_id)
+
     entry = models.ForeignKey(RecordEntry, on_delete=models.PROTECT, related_name="attachments")
     uploaded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
@@ -287,6 +321,12 @@ class LiveQuerySet(models.QuerySet):
 
 
 class NeedToKnowGrant(UUIDModel):
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "grantee_id", "level")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="grants")
     grantee = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="grants")
     level = models.PositiveSmallIntegerField(choices=Level.choices)
@@ -314,6 +354,12 @@ class NeedToKnowGrant(UUIDModel):
 class ActingLead(UUIDModel):
     """The Lead makes the Deputy acting Lead for a stated period."""
 
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("deputy_id",)
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.staff(self.deputy_id)
+
     deputy = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="acting_periods")
     appointed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     reason = EncryptedTextField()
@@ -333,6 +379,12 @@ class ActingLead(UUIDModel):
 
 class BreakGlass(UUIDModel):
     """Emergency access to one child's records when neither Lead nor Deputy can be reached."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("child_id", "staff_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
 
     child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="break_glass")
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="break_glass")
@@ -364,6 +416,12 @@ class StaffRecordKind(models.TextChoices):
 
 class StaffRecord(UUIDModel):
     """Confidential staff records: the Lead only."""
+
+    # The columns that decide who may read this row: its ciphertexts are bound to them.
+    confide_access = ("staff_id", "kind")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.staff(self.staff_id)
 
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="confidential_records")
     kind = models.CharField(max_length=20, choices=StaffRecordKind.choices)

@@ -11,7 +11,7 @@ from uuid import UUID
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -91,7 +91,19 @@ def children_for_list(
 
 
 # The entry columns the chronology shows (besides the author's name).
-CHRONOLOGY_FIELDS = ("id", "category", "level", "occurred_at", "parent_informed", "text")
+# With the columns the text's ciphertext is bound to (RecordEntry.confide_access), and whether it
+# has a body map (shown without reading, or decrypting, the marks).
+CHRONOLOGY_FIELDS = (
+    "id",
+    "category",
+    "level",
+    "occurred_at",
+    "parent_informed",
+    "text",
+    "child",
+    "author",
+    "has_body_map",
+)
 
 
 def with_amendments(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> list[RecordEntry]:
@@ -132,11 +144,7 @@ def chronology(
     # Only what the page shows: the author's name rather than a Staff object per entry, and not
     # the columns of the entry page. Reading another field would cost a query per entry
     # (tests/records/test_query_counts.py would notice).
-    shown = visible.only(*CHRONOLOGY_FIELDS).annotate(
-        author_name=F("author__full_name"),
-        # Whether it has a body map, without reading (or decrypting) the marks.
-        has_body_map=ExpressionWrapper(~Q(body_map=""), output_field=BooleanField()),
-    )
+    shown = visible.only(*CHRONOLOGY_FIELDS).annotate(author_name=F("author__full_name"))
     entries = _with_history(list(shown), visible)
     decrypt_fields(entries, "text")
     log_reads(user, entries, request=request)

@@ -111,3 +111,13 @@ def client_for(people: SimpleNamespace) -> Any:
 settings.register_profile("ci", max_examples=10_000, deadline=None, database=None)
 settings.register_profile("dev", max_examples=1_000, deadline=None, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def no_keys_from_another_test() -> Any:
+    """Each test starts with no data key unwrapped, as each request does."""
+    from core import keys
+
+    keys.clear_cache()
+    yield
+    keys.clear_cache()

@@ -15,14 +15,15 @@ from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.management.commands.rotate_keys import rotatable_models
-from core import crypto
+from core import crypto, keys, reencrypt
 from core.fields import encrypted_fields
+from core.models import DataKey
+from core.reencrypt import encrypted_models
 from records.models import (
     Amendment,
     Attachment,
@@ -112,10 +113,10 @@ def test_decryption_failure_outside_a_request_names_no_reader(people, client_for
 @pytest.mark.django_db
 def test_tampered_ciphertext_fails_to_decrypt_and_is_audited(people):
     entry = make_entry(people.child, people.keyperson1, text="Bruise on the left arm.")
-    key_id, _, encoded = raw(RecordEntry, entry.pk, "text").partition(":")
+    head, _, encoded = raw(RecordEntry, entry.pk, "text").rpartition("$")
     sealed = bytearray(base64.b64decode(encoded))
     sealed[-20] ^= 0x01  # one bit of the ciphertext
-    tampered = f"{key_id}:{base64.b64encode(bytes(sealed)).decode()}"
+    tampered = f"{head}${base64.b64encode(bytes(sealed)).decode()}"
     RecordEntry.objects.filter(pk=entry.pk).update(text=tampered)
 
     with pytest.raises(crypto.DecryptionError, match="integrity"):
@@ -123,7 +124,7 @@ def test_tampered_ciphertext_fails_to_decrypt_and_is_audited(people):
     assert len(audited_failures(entry)) == 1
 
 
-# --- key rotation ------------------------------------------------------------------------------
+# --- re-encryption into the current format, and key rotation ----------------------------------
 
 
 def make_encrypted_rows(people: Any, n_entries: int = 3) -> None:
@@ -171,22 +172,41 @@ def make_encrypted_rows(people: Any, n_entries: int = 3) -> None:
 def snapshot() -> dict[tuple[str, str, str], str]:
     """Every encrypted column of every row, as stored."""
     out = {}
-    for model in rotatable_models():
+    for model in encrypted_models():
         names = [f.attname for f in encrypted_fields(model)]
         for row in model._base_manager.values("pk", *names):
             for name in names:
-                # An empty column reads back as the field's empty value ("", b"" or []).
                 out[(model._meta.label, str(row["pk"]), name)] = str(row[name] or "")
     return out
 
 
 def plaintexts() -> dict[tuple[str, str, str], Any]:
     out = {}
-    for model in rotatable_models():
+    for model in encrypted_models():
         for obj in model._base_manager.all():
             for field in encrypted_fields(model):
                 out[(model._meta.label, str(obj.pk), field.attname)] = getattr(obj, field.attname)
     return out
+
+
+def make_legacy() -> int:
+    """Every stored value put back in the first format (model, field and key only; empty values
+    stored empty), as a database from before the key hierarchy holds it. Returns how many values."""
+    done = 0
+    for model in encrypted_models():
+        fields = encrypted_fields(model)
+        for obj in model._base_manager.all():
+            old = {
+                f.attname: (
+                    ""
+                    if getattr(obj, f.attname) == f.empty_plain
+                    else crypto.encrypt_bytes(f.to_bytes(getattr(obj, f.attname)), f.aad(obj))
+                )
+                for f in fields
+            }
+            model._base_manager.filter(pk=obj.pk).update(**old)
+            done += len(old)
+    return done
 
 
 def add_new_key(settings: Any) -> str:
@@ -196,61 +216,69 @@ def add_new_key(settings: Any) -> str:
     return spec.partition(":")[0]
 
 
-def rotate(**options: Any) -> str:
+def command(name: str, **options: Any) -> str:
     out = StringIO()
-    call_command("rotate_keys", stdout=out, **options)
+    call_command(name, stdout=out, **options)
+    keys.clear_cache()
     return out.getvalue()
 
 
 @pytest.mark.django_db
-def test_rotate_keys_moves_every_value_to_the_newest_key_and_keeps_plaintexts(people, settings):
+def test_every_new_value_is_in_the_current_format_empty_ones_too(people):
     make_encrypted_rows(people)
-    old_id = crypto.keyring().current_id
-    before = snapshot()
-    plain_before = plaintexts()
-    assert {v.partition(":")[0] for v in before.values() if v} == {old_id}
-    changes_before = LogEntry.objects.filter(action=LogEntry.Action.UPDATE).count()
-    new_id = add_new_key(settings)
+    stored = snapshot()
+    assert len(stored) >= 15
+    assert all(value.startswith("v2$") for value in stored.values()), [
+        k for k, v in stored.items() if not v.startswith("v2$")
+    ]
 
-    output = rotate()
+
+@pytest.mark.django_db
+def test_reencrypt_converts_every_old_value_and_keeps_plaintexts(people):
+    make_encrypted_rows(people)
+    plain_before = plaintexts()
+    values = make_legacy()
+    before = snapshot()
+    assert not any(v.startswith("v2$") for v in before.values())
+    empty = [k for k, v in before.items() if not v]
+    assert len(empty) >= 5
+    changes_before = LogEntry.objects.filter(action=LogEntry.Action.UPDATE).count()
+
+    output = command("reencrypt")
 
     after = snapshot()
     assert after.keys() == before.keys()
-    non_empty = [k for k, v in before.items() if v]
-    assert len(non_empty) >= 10
-    for key in non_empty:
-        assert after[key].startswith(f"{new_id}:"), key
-        assert after[key] != before[key]
-    assert all(after[k] == "" for k, v in before.items() if not v)
+    assert all(v.startswith("v2$") for v in after.values())
     assert plaintexts() == plain_before
-    rows = len({k[:2] for k in non_empty})
-    assert f"re-encrypted {len(non_empty)} values in {rows} rows;" in output
+    rows = len({k[:2] for k in before})
+    assert f"re-encrypted {values} values in {rows} rows;" in output
+    assert "CONFIDE_REFUSE_LEGACY_CIPHERTEXT=1" in output
     # No per-row change noise in the audit log; one summary event.
     assert LogEntry.objects.filter(action=LogEntry.Action.UPDATE).count() == changes_before
-    [event] = LogEntry.objects.filter(additional_data__event="keys_rotated")
-    assert event.additional_data["key_id"] == new_id
-    assert event.additional_data["values"] == len(non_empty)
+    [event] = LogEntry.objects.filter(additional_data__event="values_reencrypted")
+    assert event.additional_data["values"] == values
+    assert reencrypt.remaining() == 0
 
 
 @pytest.mark.django_db
-def test_second_rotation_changes_nothing(people, settings):
+def test_a_second_reencrypt_changes_nothing(people):
     make_encrypted_rows(people)
-    add_new_key(settings)
-    rotate()
+    make_legacy()
+    command("reencrypt")
     after_first = snapshot()
 
-    output = rotate()
+    output = command("reencrypt")
 
     assert snapshot() == after_first
-    total_rows = sum(m._base_manager.count() for m in rotatable_models())
-    assert f"re-encrypted 0 values in 0 rows; {total_rows} rows already on the newest key" in output
+    total_rows = sum(m._base_manager.count() for m in encrypted_models())
+    assert f"re-encrypted 0 values in 0 rows; {total_rows} rows already in the current" in output
 
 
 @pytest.mark.django_db
-def test_rotation_resumes_after_an_interrupted_run(people, settings, monkeypatch):
+def test_reencrypt_killed_halfway_resumes_and_every_value_decrypts(people, monkeypatch):
     make_encrypted_rows(people, n_entries=7)
-    new_key = add_new_key(settings)
     plain_before = plaintexts()
+    make_legacy()
     saves = 0
     real_save = RecordEntry.save
 
@@ -263,44 +291,126 @@ def test_rotation_resumes_after_an_interrupted_run(people, settings, monkeypatch
 
     monkeypatch.setattr(RecordEntry, "save", save_then_crash)
     with pytest.raises(RuntimeError, match="power cut"):
-        rotate(batch_size=3)
+        command("reencrypt", batch_size=3)
     monkeypatch.undo()
+    keys.clear_cache()
 
     # The first batch of entries was committed; the interrupted batch was rolled back whole.
-    entry_keys = [
-        crypto.key_id_of(raw(RecordEntry, e.pk, "text")) for e in RecordEntry.objects.order_by("pk")
+    formats = [
+        raw(RecordEntry, e.pk, "text").startswith("v2$") for e in RecordEntry.objects.order_by("pk")
     ]
-    assert entry_keys.count(new_key) == 3
-    # Every row is still readable, on whichever key it is on.
+    assert formats.count(True) == 3
+    # Every row is still readable, in whichever format it is.
     assert plaintexts() == plain_before
 
-    output = rotate()
+    output = command("reencrypt")
 
-    assert {crypto.key_id_of(v) for v in snapshot().values() if v} == {new_key}
+    assert all(v.startswith("v2$") for v in snapshot().values())
     assert plaintexts() == plain_before
-    assert "re-encrypted" in output
     assert "in 0 rows" not in output
+    assert "re-encrypted 0 values" in command("reencrypt")
 
 
 @pytest.mark.django_db
-def test_rows_already_rotated_by_hand_are_counted_and_left_alone(people, settings):
+def test_once_the_old_format_is_refused_an_old_value_or_an_emptied_column_is_tampering(
+    people, settings
+):
     make_encrypted_rows(people)
-    new_key = add_new_key(settings)
-    # An entry whose only encrypted value is its text (not_informed_reason is empty).
-    done = RecordEntry.objects.filter(not_informed_reason="").order_by("pk").first()
-    assert done is not None
-    assert RecordEntry._meta.get_field("text").reseal(done)
-    done.save(update_fields=["text"])
-    value = raw(RecordEntry, done.pk, "text")
+    command("reencrypt")
+    settings.CONFIDE_REFUSE_LEGACY_CIPHERTEXT = True
+    entry = RecordEntry.objects.order_by("recorded_at").first()
+    assert entry is not None
+    carer = people.child.carers.get()
+    # Behind the application's back: an old-format value, and a court order's restrictions erased.
+    old = crypto.encrypt_bytes(b"Nothing to see.", RecordEntry._meta.get_field("text").aad(entry))
+    RecordEntry.objects.filter(pk=entry.pk).update(text=old)
+    type(carer).objects.filter(pk=carer.pk).update(court_order_restrictions="")
+
+    with pytest.raises(crypto.DecryptionError, match="old format"):
+        RecordEntry.objects.get(pk=entry.pk).text  # noqa: B018
+    with pytest.raises(crypto.DecryptionError, match="emptied"):
+        type(carer).objects.get(pk=carer.pk).court_order_restrictions  # noqa: B018
+    assert [f.additional_data["field"] for f in audited_failures(entry)] == ["text"]
+    assert [f.additional_data["field"] for f in audited_failures(carer)] == [
+        "court_order_restrictions"
+    ]
+    # reencrypt does not launder them: it names them, and leaves them as they are.
+    with pytest.raises(CommandError, match="2 rows could not be decrypted"):
+        command("reencrypt")
+    assert raw(RecordEntry, entry.pk, "text") == old
+
+
+@pytest.mark.django_db
+def test_rotate_keys_rewraps_the_settings_keys_and_the_old_master_key_can_go(people, settings):
+    make_encrypted_rows(people)
+    plain_before = plaintexts()
     before = snapshot()
-    stale_rows = {k[:2] for k, v in before.items() if v and not v.startswith(f"{new_key}:")}
-    total_rows = sum(m._base_manager.count() for m in rotatable_models())
+    old_spec = settings.CONFIDE_ENCRYPTION_KEYS
+    new_id = add_new_key(settings)
 
-    output = rotate()
+    output = command("rotate_keys")
 
-    assert raw(RecordEntry, done.pk, "text") == value
-    assert ("records.RecordEntry", str(done.pk)) not in stale_rows
-    assert f"in {len(stale_rows)} rows; {total_rows - len(stale_rows)} rows already" in output
+    # The records themselves are untouched: only the settings' keys are wrapped again.
+    assert snapshot() == before
+    assert set(DataKey.objects.filter(scope="setting").values_list("master_key_id", flat=True)) == {
+        new_id
+    }
+    assert f"wrapped 1 setting keys under {new_id}" in output
+    [event] = LogEntry.objects.filter(additional_data__event="keys_rotated")
+    assert event.additional_data["key_id"] == new_id
+    # The old master key removed: every value still decrypts.
+    settings.CONFIDE_ENCRYPTION_KEYS = settings.CONFIDE_ENCRYPTION_KEYS.replace("," + old_spec, "")
+    keys.clear_cache()
+    assert plaintexts() == plain_before
+    assert "wrapped 0 setting keys" in command("rotate_keys")
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_rotate_keys_also_moves_old_format_values_off_the_old_master_key(people, settings):
+    make_encrypted_rows(people)
+    plain_before = plaintexts()
+    make_legacy()
+    old_spec = settings.CONFIDE_ENCRYPTION_KEYS
+    add_new_key(settings)
+
+    command("rotate_keys")
+
+    assert all(v.startswith("v2$") for v in snapshot().values())
+    settings.CONFIDE_ENCRYPTION_KEYS = settings.CONFIDE_ENCRYPTION_KEYS.replace("," + old_spec, "")
+    keys.clear_cache()
+    assert plaintexts() == plain_before
+
+
+@pytest.mark.django_db
+def test_rotation_killed_halfway_and_run_again_decrypts_everything(people, settings, monkeypatch):
+    make_encrypted_rows(people, n_entries=7)
+    plain_before = plaintexts()
+    make_legacy()
+    add_new_key(settings)
+    saves = 0
+    real_save = RecordEntry.save
+
+    def save_then_crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal saves
+        saves += 1
+        if saves == 2:
+            raise RuntimeError("killed")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(RecordEntry, "save", save_then_crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        command("rotate_keys", batch_size=1)
+    monkeypatch.undo()
+    keys.clear_cache()
+    assert plaintexts() == plain_before
+
+    command("rotate_keys")
+    after = snapshot()
+    assert all(v.startswith("v2$") for v in after.values())
+    assert plaintexts() == plain_before
+    command("rotate_keys")
+    assert snapshot() == after
 
 
 # --- keys and settings -------------------------------------------------------------------------
@@ -404,7 +514,7 @@ def bulk_writes_of(names: set[str], source: str) -> list[str]:
 def test_no_code_updates_an_encrypted_field_in_bulk():
     """queryset.update() and bulk_update() write past pre_save: the value would be stored
     unencrypted, or not bound to its row."""
-    names = {f.name for m in rotatable_models() for f in encrypted_fields(m)}
+    names = {f.name for m in encrypted_models() for f in encrypted_fields(m)}
     assert {"text", "reason", "content", "court_order_restrictions"} <= names
     offences = [
         f"{path.relative_to(BASE_DIR)} {offence}"

@@ -131,13 +131,16 @@ def test_the_marks_are_encrypted_at_rest_and_redacted_in_the_audit_log(people, c
     assert change.changes_dict["body_map"][1] == "[encrypted]"
 
 
-def test_an_entry_without_marks_stores_an_empty_column(people, client_for):
+def test_an_entry_without_marks_stores_an_encrypted_empty_map(people, client_for):
     _post(client_for("keyperson1"), people.child, marks=[], total=1)
     entry = RecordEntry.objects.get(child=people.child)
     assert entry.body_map == []
+    assert entry.has_body_map is False
     with connection.cursor() as cursor:
         cursor.execute("SELECT body_map FROM records_recordentry")
-        assert cursor.fetchall() == [("",)]
+        [(stored,)] = cursor.fetchall()
+    # Encrypted like any other value: an emptied column is then told apart from "no marks".
+    assert stored.startswith("v2$")
     chronology = client_for("keyperson1").get(
         reverse("records:child_detail", args=[people.child.pk])
     )

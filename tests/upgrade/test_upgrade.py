@@ -5,7 +5,9 @@ seals moved to audit/ and enrolment codes and sessions to accounts/ — as an SQ
 PostgreSQL dump, with the keys they were made with (test data). Each is migrated to head here by
 ``manage.py migrate`` in a process of its own, then: the audit log verifies, with the same head as
 before; every encrypted value decrypts; the database still refuses changes to the audit log; and
-the moved models kept their content types, so old log entries name them in their new apps.
+the moved models kept their content types, so old log entries name them in their new apps. Then
+``manage.py reencrypt`` brings every value to the current format, and with the old format refused
+everything still decrypts.
 """
 
 from __future__ import annotations
@@ -161,6 +163,21 @@ def _upgrade_and_check(env: dict[str, str], vendor: str) -> dict[str, Any]:
         "enrolmentcode": ["accounts", types_before["enrolmentcode"][1]],
         "usersession": ["accounts", types_before["usersession"][1]],
     }
+
+    # Then the values are brought to the current format once (bound to the columns that decide
+    # access, empty ones encrypted), and from then on the old format is refused.
+    converted = _manage(env, "reencrypt", "--batch-size", "50")
+    assert converted.returncode == 0, converted.stdout + converted.stderr
+    values = int(converted.stdout.split("re-encrypted ")[1].split()[0])
+    assert values >= report["values"] * 0.9, converted.stdout
+    again = _manage(env, "reencrypt")
+    assert "re-encrypted 0 values in 0 rows" in again.stdout, again.stdout + again.stderr
+    refusing = env | {"CONFIDE_REFUSE_LEGACY_CIPHERTEXT": "1"}
+    rechecked = _manage(refusing, "shell", "--no-imports", "-c", CHECKS)
+    assert rechecked.returncode == 0, rechecked.stderr
+    assert json.loads(rechecked.stdout.strip().splitlines()[-1])["values"] == report["values"]
+    verified = _manage(refusing, "verify_audit")
+    assert verified.returncode == 0, verified.stderr
     return report
 
 

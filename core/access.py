@@ -1,0 +1,53 @@
+"""The columns that decide who may read a row (a model's ``confide_access``: level, child,
+author...), read as the encrypted fields bind their ciphertexts to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+
+Access = tuple[tuple[str, str], ...]
+
+
+def _real_model(model: Any) -> Any:
+    """The model itself, or, for a migration's historical model (which has neither the class
+    attributes nor the methods of ours), the installed model of the same name."""
+    if hasattr(model, "confide_access"):
+        return model
+    try:
+        return apps.get_model(model._meta.label)
+    except LookupError:
+        return None
+
+
+def access_columns(model: Any) -> tuple[str, ...]:
+    real = _real_model(model)
+    return tuple(getattr(real, "confide_access", ())) if real is not None else ()
+
+
+def owner_function(model: Any) -> Callable[[Any], Any] | None:
+    """The model's ``confide_owner``, callable with a historical instance too."""
+    real = _real_model(model)
+    return getattr(real, "confide_owner", None) if real is not None else None
+
+
+def access_of(instance: Any, *, load: bool = True) -> Access | None:
+    """The row's values of those columns, as strings; None when one was not loaded and ``load``
+    is off (reading a deferred column would cost a query), or when a historical model does not
+    have one of them yet."""
+    out = []
+    for attname in access_columns(type(instance)):
+        if attname not in instance.__dict__:
+            if not load:
+                return None
+            try:
+                getattr(instance, attname)  # a deferred column: loaded as Django would
+            except AttributeError:
+                return None
+            if attname not in instance.__dict__:
+                return None
+        value = instance.__dict__[attname]
+        out.append((attname, "" if value is None else str(value)))
+    return tuple(out)

@@ -14,9 +14,10 @@ class AuditConfig(AppConfig):
         from auditlog.models import LogEntry
         from django.db.models.signals import post_save
 
-        from core.signals import decryption_failed
+        from core.signals import decryption_failed, row_tampered
 
         from . import chain, log
 
         post_save.connect(chain.seal_new_entry, sender=LogEntry, dispatch_uid="confide_seal")
         decryption_failed.connect(log.record_decryption_failure, dispatch_uid="confide_decryption")
+        row_tampered.connect(log.record_row_tampering, dispatch_uid="confide_row_tampering")

@@ -8,4 +8,5 @@ class Event(StrEnum):
     KEYS_ROTATED = "keys_rotated"
     READ = "read"
     REFUSED = "refused"
+    ROW_SEAL_FAILED = "row_seal_failed"
     VALUES_REENCRYPTED = "values_reencrypted"

@@ -184,3 +184,16 @@ def record_decryption_failure(
         event=Event.DECRYPTION_FAILED,
         detail={"field": field, "error": message},
     )
+
+
+def record_row_tampering(
+    sender: Any, *, instance: models.Model, field: str, message: str, **kwargs: Any
+) -> None:
+    """A row that grants access failed its seal (core.integrity): it granted nothing, and the
+    attempt is on the record. Connected to core.signals.row_tampered."""
+    log_event(
+        actor=None,
+        obj=instance,
+        event=Event.ROW_SEAL_FAILED,
+        detail={"field": field, "error": message},
+    )

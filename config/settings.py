@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.middleware.IntegrityFailureMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

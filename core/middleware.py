@@ -3,11 +3,16 @@ two requests stops working at the next one."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from . import keys
+from .crypto import DecryptionError
+
+logger = logging.getLogger(__name__)
 
 
 class KeyCacheMiddleware:
@@ -20,3 +25,21 @@ class KeyCacheMiddleware:
             return self.get_response(request)
         finally:
             keys.clear_cache()
+
+
+class IntegrityFailureMiddleware:
+    """A ciphertext that fails to decrypt (tampered, moved to another row or child, downgraded,
+    emptied, or its key destroyed) stops the page with a plain message and status 500, never a
+    blank field. The failure itself was audited where it happened (core.signals)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DecryptionError):
+            return None
+        logger.error("decryption failed on %s: %s", request.path, exception)
+        return render(request, "integrity_failed.html", status=500)

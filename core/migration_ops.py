@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import migrations
 
-from . import crypto
+from . import crypto, keys
+from .access import access_columns
 
 
 def move_content_types(old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
@@ -74,10 +76,29 @@ def encrypt_in_place(
         label = f"{app_label}.{model.__name__}"
         quote = connection.ops.quote_name
         pk = quote(model._meta.pk.column)
+        # Values written since the key hierarchy are bound to the columns that decide access, as
+        # the installed model names them; they are read here as the field itself would.
+        real = django_apps.get_model(app_label, model_name)
+        access = [f for f in real._meta.concrete_fields if f.attname in access_columns(real)]
+        access.sort(key=lambda f: access_columns(real).index(f.attname))
+        selected = ", ".join([pk, *(quote(f.column) for f in access)])
         with connection.cursor() as cursor:
             for name, column in zip(names, columns, strict=True):
-                cursor.execute(f"SELECT {pk}, {quote(column)} FROM {table}")  # noqa: S608
-                for row_pk, value in cursor.fetchall():
+                cursor.execute(f"SELECT {selected}, {quote(column)} FROM {table}")  # noqa: S608
+                for row_pk, *values, value in cursor.fetchall():
+                    if value and keys.is_sealed_v2(value):
+                        row = real(pk=model._meta.pk.to_python(row_pk))
+                        bound = tuple(
+                            (f.attname, "" if v is None else str(f.to_python(v)))
+                            for f, v in zip(access, values, strict=True)
+                        )
+                        field = real._meta.get_field(name)
+                        plain = field.from_bytes(keys.decrypt(value, field.access_aad(row, bound)))
+                        cursor.execute(
+                            f"UPDATE {table} SET {quote(column)} = %s WHERE {pk} = %s",  # noqa: S608
+                            [plain, row_pk],
+                        )
+                        continue
                     if not value or not is_sealed(value):
                         continue
                     aad = crypto.associated_data(label, name, model._meta.pk.to_python(row_pk))
@@ -86,5 +107,9 @@ def encrypt_in_place(
                         f"UPDATE {table} SET {quote(column)} = %s WHERE {pk} = %s",  # noqa: S608
                         [plain, row_pk],
                     )
+            if connection.vendor == "postgresql":
+                # The field's type changes next, in this transaction: PostgreSQL refuses to alter a
+                # table with foreign-key checks still queued, so they run now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     return migrations.RunPython(forwards, backwards)

@@ -44,6 +44,40 @@ class UUIDModel(models.Model):
         return instance
 
 
+class SealedRowModel(UUIDModel):
+    """A row that grants access without holding a ciphertext: its deciding columns
+    (``confide_sealed``) are sealed with a MAC on every save (core.integrity), and the policy uses
+    the row only while the seal verifies."""
+
+    confide_sealed: tuple[str, ...] = ()
+    row_seal = models.CharField(max_length=100, blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from . import integrity, keys  # they import this module (DataKey)
+
+        if keys.ready():
+            self.row_seal = integrity.seal_instance(self, self.confide_sealed)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "row_seal"}
+        super().save(*args, **kwargs)
+
+    def reseal(self) -> None:
+        """After a conditional UPDATE of a deciding column: seal the row as it now is."""
+        from . import integrity  # it imports this module (DataKey)
+
+        self.refresh_from_db()
+        self.row_seal = integrity.seal_instance(self, self.confide_sealed)
+        type(self)._base_manager.filter(pk=self.pk).update(row_seal=self.row_seal)
+
+    def is_intact(self) -> bool:
+        from . import integrity  # it imports this module (DataKey)
+
+        return integrity.instance_is_intact(self, self.confide_sealed)
+
+
 class DataKeyQuerySet(models.QuerySet["DataKey"]):
     def live(self) -> DataKeyQuerySet:
         return self.filter(destroyed_at__isnull=True)

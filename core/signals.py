@@ -8,3 +8,8 @@ its key is gone). Sent with ``instance`` (the model instance), ``field`` (the fi
 from django.dispatch import Signal
 
 decryption_failed = Signal()
+
+# ``row_tampered``: a row that grants access (a grant, a member of staff's role or rooms, an acting
+# Lead period, a break-glass opening) has a seal that does not match its columns (core.integrity):
+# it grants nothing. Sent with ``instance``, ``field`` (the seal's column) and ``message``.
+row_tampered = Signal()

@@ -1,4 +1,28 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed
+
+
+def _rooms_changed(
+    sender: Any, *, instance: Any, action: str, reverse: bool, **kwargs: Any
+) -> None:
+    """A member of staff's rooms changed (from either side): seal them again (core.integrity)."""
+    from .models import Staff, seal_rooms  # models load after the app registry is ready
+
+    if reverse and action == "pre_clear":
+        # From the room's side, a clear names nobody afterwards: remember who was in it.
+        instance._confide_cleared_staff = list(instance.staff.values_list("pk", flat=True))
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        seal_rooms(instance)
+        return
+    # From the room's side (room.staff.add(...)): every member of staff it names.
+    named: Any = kwargs.get("pk_set") or getattr(instance, "_confide_cleared_staff", ())
+    pks = list(named)
+    for staff in Staff.objects.filter(pk__in=pks):
+        seal_rooms(staff)
 
 
 class RecordsConfig(AppConfig):
@@ -9,9 +33,16 @@ class RecordsConfig(AppConfig):
         from audit.log import follow
         from core import keys
 
-        from .models import Setting
+        from .models import Setting, Staff
 
-        follow(self)
+        follow(
+            self,
+            exclude_fields={"Staff": ["row_seal", "rooms_seal"]}
+            | {name: ["row_seal"] for name in ("NeedToKnowGrant", "ActingLead", "BreakGlass")},
+        )
+        m2m_changed.connect(
+            _rooms_changed, sender=Staff.rooms.through, dispatch_uid="confide_rooms_seal"
+        )
         # The deployment's setting, for the key hierarchy (one setting until a group has many).
         keys.register_setting(
             lambda: Setting.objects.order_by("name").values_list("pk", flat=True).first()

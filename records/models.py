@@ -14,9 +14,9 @@ from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from core import keys
+from core import integrity, keys
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField, Sealed
-from core.models import UUIDModel
+from core.models import SealedRowModel, UUIDModel
 
 
 class Level(models.IntegerChoices):
@@ -61,7 +61,12 @@ class Role(models.TextChoices):
     OFFICE = "office", "Office administrator"
 
 
-class Staff(UUIDModel):
+class Staff(SealedRowModel):
+    # Who this is and what their role lets them do, sealed (core.integrity): a role raised in the
+    # database grants nothing. Their rooms are sealed apart (``rooms_seal``), as the rooms are rows
+    # of their own.
+    confide_sealed = ("user_id", "role", "active")
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff"
     )
@@ -72,6 +77,7 @@ class Staff(UUIDModel):
     job_title = models.CharField(max_length=100, blank=True)
     started_on = models.DateField(null=True, blank=True)
     left_on = models.DateField(null=True, blank=True)
+    rooms_seal = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["full_name"]
@@ -84,6 +90,24 @@ class Staff(UUIDModel):
                 name="one_active_lead",
             )
         ]
+
+
+ROOMS_SEAL = "rooms"
+
+
+def rooms_seal_parts(room_ids: list[Any]) -> list[tuple[str, Any]]:
+    return [(ROOMS_SEAL, [str(pk) for pk in room_ids])]
+
+
+def seal_rooms(staff: Staff) -> None:
+    """Seal a member of staff's rooms as they now are (on every change, by m2m_changed)."""
+    room_ids = list(
+        Staff.rooms.through.objects.filter(staff_id=staff.pk).values_list("room_id", flat=True)
+    )
+    staff.rooms_seal = integrity.seal(
+        f"{Staff._meta.label_lower}#{ROOMS_SEAL}", staff.pk, rooms_seal_parts(room_ids)
+    )
+    Staff._base_manager.filter(pk=staff.pk).update(rooms_seal=staff.rooms_seal)
 
 
 class Family(UUIDModel):
@@ -320,7 +344,9 @@ class LiveQuerySet(models.QuerySet):
         return self.filter(starts_at__lte=at, ends_at__gt=at, revoked_at__isnull=True)
 
 
-class NeedToKnowGrant(UUIDModel):
+class NeedToKnowGrant(SealedRowModel):
+    # The columns that make it grant access, sealed (core.integrity).
+    confide_sealed = ("child_id", "grantee_id", "level", "starts_at", "ends_at", "revoked_at")
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("child_id", "grantee_id", "level")
 
@@ -351,9 +377,11 @@ class NeedToKnowGrant(UUIDModel):
         return self.revoked_at is None and self.starts_at <= now < self.ends_at
 
 
-class ActingLead(UUIDModel):
+class ActingLead(SealedRowModel):
     """The Lead makes the Deputy acting Lead for a stated period."""
 
+    # The columns that make it grant access, sealed (core.integrity).
+    confide_sealed = ("deputy_id", "starts_at", "ends_at", "revoked_at")
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("deputy_id",)
 
@@ -377,9 +405,11 @@ class ActingLead(UUIDModel):
         verbose_name = "acting Lead appointment"
 
 
-class BreakGlass(UUIDModel):
+class BreakGlass(SealedRowModel):
     """Emergency access to one child's records when neither Lead nor Deputy can be reached."""
 
+    # The columns that make it grant access, sealed (core.integrity).
+    confide_sealed = ("child_id", "staff_id", "starts_at", "ends_at", "revoked_at")
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("child_id", "staff_id")
 

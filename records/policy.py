@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from core import integrity
 from core.http import AnyUser
+from core.signals import row_tampered
 
 from .models import (
+    ROOMS_SEAL,
     ActingLead,
     BreakGlass,
     Child,
@@ -23,6 +26,7 @@ from .models import (
     Role,
     Staff,
     StaffRecord,
+    rooms_seal_parts,
 )
 
 MANAGERS = (Role.LEAD, Role.DEPUTY)
@@ -36,7 +40,10 @@ def staff_of(user: AnyUser) -> Staff | None:
     # the request does.
     cached = vars(user)
     if "_confide_staff" not in cached:
-        cached["_confide_staff"] = Staff.objects.filter(user=user, active=True).first()
+        found = Staff.objects.filter(user=user, active=True).first()
+        # A profile whose role was raised (or which was made) behind the application's back has
+        # a seal that does not verify: it grants nothing, and is audited as tampering.
+        cached["_confide_staff"] = found if found is not None and found.is_intact() else None
     staff: Staff | None = cached["_confide_staff"]
     return staff
 
@@ -55,11 +62,20 @@ def is_manager(user: AnyUser) -> bool:
     return role_of(user) in MANAGERS
 
 
+def _intact(rows: QuerySet) -> list:
+    """The rows of a query that grant access, keeping only those whose seal verifies."""
+    return [row for row in rows if row.is_intact()]
+
+
 def is_acting_lead(user: AnyUser) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role != Role.DEPUTY:
         return False
-    return ActingLead.objects.live().filter(deputy=staff).exists()
+    cached = vars(staff)
+    if "_confide_acting" not in cached:
+        cached["_confide_acting"] = bool(_intact(ActingLead.objects.live().filter(deputy=staff)))
+    acting: bool = cached["_confide_acting"]
+    return acting
 
 
 def has_lead_approval(user: AnyUser) -> bool:
@@ -149,16 +165,49 @@ def own_work_q(user: AnyUser, *, key_children: bool = True) -> Q:
 # --- children -------------------------------------------------------------------------------
 
 
-def _room_ids(staff: Staff) -> QuerySet:
-    return staff.rooms.through.objects.filter(staff_id=staff.pk).values("room_id")
+# What grants a person access beyond their role is read once a request (the staff profile lives
+# as long as the request does) and used only where its seal verifies (core.integrity).
 
 
-def _granted_child_ids(staff: Staff, level: int = Level.GENERAL) -> QuerySet:
-    return NeedToKnowGrant.objects.live().filter(grantee=staff, level__gte=level).values("child_id")
+def _room_ids(staff: Staff) -> list:
+    cached = vars(staff)
+    if "_confide_rooms" not in cached:
+        ids = list(
+            staff.rooms.through.objects.filter(staff_id=staff.pk).values_list("room_id", flat=True)
+        )
+        label = f"{Staff._meta.label_lower}#{ROOMS_SEAL}"
+        if ids and not integrity.verify(staff.rooms_seal, label, staff.pk, rooms_seal_parts(ids)):
+            row_tampered.send(
+                sender=Staff,
+                instance=staff,
+                field="rooms_seal",
+                message="the rooms do not match their seal: changed outside the application",
+            )
+            ids = []
+        cached["_confide_rooms"] = ids
+    rooms: list = cached["_confide_rooms"]
+    return rooms
 
 
-def _break_glass_child_ids(staff: Staff) -> QuerySet:
-    return BreakGlass.objects.live().filter(staff=staff).values("child_id")
+def _live_grants(staff: Staff) -> list[NeedToKnowGrant]:
+    cached = vars(staff)
+    if "_confide_grants" not in cached:
+        cached["_confide_grants"] = _intact(NeedToKnowGrant.objects.live().filter(grantee=staff))
+    grants: list[NeedToKnowGrant] = cached["_confide_grants"]
+    return grants
+
+
+def _granted_child_ids(staff: Staff, level: int = Level.GENERAL) -> list:
+    return sorted({g.child_id for g in _live_grants(staff) if g.level >= level})
+
+
+def _break_glass_child_ids(staff: Staff) -> list:
+    cached = vars(staff)
+    if "_confide_break_glass" not in cached:
+        opened = _intact(BreakGlass.objects.live().filter(staff=staff))
+        cached["_confide_break_glass"] = sorted({b.child_id for b in opened})
+    ids: list = cached["_confide_break_glass"]
+    return ids
 
 
 def _involved_q(staff: Staff, prefix: str = "") -> Q:
@@ -201,8 +250,8 @@ def can_write_entry(user: AnyUser, child: Child) -> bool:
         return False
     if staff.role in MANAGERS:
         return True
-    return Child.objects.filter(_involved_q(staff), pk=child.pk).exists() or (
-        BreakGlass.objects.live().filter(staff=staff, child=child).exists()
+    return child.pk in _break_glass_child_ids(staff) or (
+        Child.objects.filter(_involved_q(staff), pk=child.pk).exists()
     )
 
 
@@ -226,7 +275,7 @@ def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     def level_is(level: int) -> Q:
         return Q(**{f"{p}level": level})
 
-    def child_in(ids: QuerySet) -> Q:
+    def child_in(ids: list) -> Q:
         return Q(**{f"{p}child_id__in": ids})
 
     involved = _involved_q(staff, prefix=f"{p}child__")

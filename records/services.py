@@ -339,7 +339,7 @@ def revoke_grant(*, grant: NeedToKnowGrant, revoked_by: User) -> NeedToKnowGrant
     )
     if not updated:
         raise ValidationError("This grant was already revoked.")
-    grant.refresh_from_db()
+    grant.reseal()
     log_event(actor=revoked_by, event=Event.GRANT_REVOKED, obj=grant)
     _sync_grant_permissions(grant.grantee, grant.child)
     return grant
@@ -376,7 +376,7 @@ def end_acting_lead(*, appointment: ActingLead, by: User) -> ActingLead:
     )
     if not updated:
         raise ValidationError("This appointment has already ended.")
-    appointment.refresh_from_db()
+    appointment.reseal()
     log_event(actor=by, event=Event.ACTING_LEAD_ENDED, obj=appointment)
     return appointment
 

@@ -58,4 +58,4 @@ lint: install
 	$(BIN)/mypy .
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles db.sqlite3 .secrets/anchors

@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.management import call_command
+
+
+def _prune_task_results() -> str:
+    """Old rows of finished tasks go (django-tasks-db's own command), where tasks are in the
+    database; the immediate backend of development and tests keeps none."""
+    if not settings.TASKS["default"]["BACKEND"].startswith("django_tasks_db."):
+        return "no task rows are kept by this backend"
+    call_command("prune_db_task_results", verbosity=0)
+    return "old task rows pruned"
 
 
 class AccessRequestsConfig(AppConfig):
@@ -9,3 +20,17 @@ class AccessRequestsConfig(AppConfig):
         from audit.log import follow
 
         follow(self)
+
+        from datetime import timedelta
+
+        from core import schedules
+
+        from .services import mark_stale_renders_failed
+
+        # A render whose worker died shows as failed within a minute or two, not at the next visit.
+        schedules.register(
+            "sar_reap_renders",
+            timedelta(minutes=1),
+            lambda: f"{mark_stale_renders_failed()} interrupted renders marked failed",
+        )
+        schedules.register("prune_task_results", timedelta(days=1), _prune_task_results)

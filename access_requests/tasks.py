@@ -13,7 +13,9 @@ start of every render and by ``manage.py sar_reap_renders``) marks it failed.
 from __future__ import annotations
 
 import logging
+import threading
 
+from django.db import connection
 from django.tasks import task
 
 from core import keys
@@ -23,6 +25,34 @@ from .models import RenderState, SubjectAccessRequest
 from .pdf import RenderError, render_bundle_pdf
 
 logger = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    """Signs of life while the render runs — a page can take WeasyPrint longer than the stale
+    limit — from a thread of its own, every HEARTBEAT_EVERY; it stops with the render, or with the
+    process when the worker is killed (so the render shows as failed within a minute)."""
+
+    def __init__(self, request_id: str, token: str) -> None:
+        self.request_id, self.token = request_id, token
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name="render-heartbeat")
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(services.HEARTBEAT_EVERY.total_seconds()):
+                services.render_heartbeat(sar_id=self.request_id, token=self.token)
+        except Exception:  # a missed beat is not a failed render
+            logger.exception("Render heartbeat of %s failed", self.request_id)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 @task()
@@ -38,7 +68,8 @@ def render_bundle(request_id: str, token: str) -> str:
 
     try:
         sar = SubjectAccessRequest.objects.get(pk=request_id)
-        pdf, pages = render_bundle_pdf(sar, progress=progress)
+        with Heartbeat(request_id, token):
+            pdf, pages = render_bundle_pdf(sar, progress=progress)
         progress(90)
         if services.finish_render(sar_id=request_id, token=token, pdf=pdf, pages=pages) is None:
             return "superseded"

@@ -21,3 +21,12 @@ class AuditConfig(AppConfig):
         post_save.connect(chain.seal_new_entry, sender=LogEntry, dispatch_uid="confide_seal")
         decryption_failed.connect(log.record_decryption_failure, dispatch_uid="confide_decryption")
         row_tampered.connect(log.record_row_tampering, dispatch_uid="confide_row_tampering")
+
+        from datetime import timedelta
+
+        from core import schedules
+
+        from . import anchors, checks
+
+        schedules.register("audit_anchor", timedelta(minutes=5), anchors.write)
+        schedules.register("audit_check", timedelta(minutes=5), checks.scheduled_check)

@@ -331,8 +331,8 @@ class ChainReport:
         return self.problem is None
 
 
-def _seal_batches(batch_size: int) -> Iterator[list[AuditSeal]]:
-    last = 0
+def _seal_batches(batch_size: int, after: int = 0) -> Iterator[list[AuditSeal]]:
+    last = after
     while True:
         batch = list(AuditSeal.objects.filter(sequence__gt=last).order_by("sequence")[:batch_size])
         if not batch:
@@ -408,11 +408,43 @@ def _seal_problem(
     return None
 
 
-def verify_chain(*, batch_size: int = 1000) -> ChainReport:
-    """Walk the chain in order and report the first broken link."""
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where an earlier walk stopped, intact: its head seal and the entries counted to it."""
+
+    sequence: int
+    digest: str
+    entries: int
+    last_entry_id: int
+
+
+def verify_chain(*, batch_size: int = 1000, since: Checkpoint | None = None) -> ChainReport:
+    """Walk the chain in order and report the first broken link. ``since``: walk on from an
+    earlier walk's intact head only (its seal must still be there with the same digest), so a
+    check every few minutes reads what was written since, not the whole log."""
     user_model = get_user_model()
     prev, expected, count = GENESIS, 1, 0
-    for seals in _seal_batches(batch_size):
+    after_entry = 0
+    if since is not None and since.sequence > 0:
+        stored = AuditSeal.objects.filter(sequence=since.sequence).values_list("digest", flat=True)
+        digest = stored.first()
+        if digest is None:
+            return ChainReport(
+                since.entries,
+                f"seal #{since.sequence}, intact at the last check, is gone: entries were cut",
+                since.sequence,
+                since.digest,
+            )
+        if not hmac.compare_digest(digest, since.digest):
+            return ChainReport(
+                since.entries,
+                f"seal #{since.sequence} changed since the last check: the seal was altered",
+                since.sequence,
+                since.digest,
+            )
+        prev, expected, count = since.digest, since.sequence + 1, since.entries
+        after_entry = since.last_entry_id
+    for seals in _seal_batches(batch_size, after=expected - 1):
         sealed: dict[int, list[SealedEntry]] = defaultdict(list)
         for covered in SealedEntry.objects.filter(seal__in=[s.pk for s in seals]).order_by(
             "entry_id"
@@ -443,7 +475,7 @@ def verify_chain(*, batch_size: int = 1000) -> ChainReport:
                 return ChainReport(count, problem, expected - 1, prev)
             prev, expected, count = seal.digest, expected + 1, count + len(sealed[seal.pk])
     unsealed = (
-        LogEntry.objects.filter(confide_seal__isnull=True)
+        LogEntry.objects.filter(confide_seal__isnull=True, pk__gt=after_entry)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -62,3 +62,30 @@ class SealedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"log entry {self.entry_id} under seal {self.seal_id}"
+
+
+class ChainCheck(models.Model):
+    """One check of the audit chain by the scheduler (audit.checks): incremental from the last
+    intact check, or a full walk, with the anchors compared. The Lead's audit page shows the
+    newest."""
+
+    checked_at = models.DateTimeField(default=timezone.now)
+    full = models.BooleanField(default=False)
+    from_sequence = models.PositiveBigIntegerField(default=0)
+    head_sequence = models.PositiveBigIntegerField(default=0)
+    head_digest = models.CharField(max_length=64, blank=True)
+    entries = models.PositiveBigIntegerField(default=0)
+    last_entry_id = models.PositiveBigIntegerField(default=0)
+    anchors_checked = models.PositiveIntegerField(default=0)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"audit chain check {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def intact(self) -> bool:
+        return not self.problem

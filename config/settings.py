@@ -155,6 +155,17 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Where the audit chain's head is anchored (audit.anchors): a directory the database server
+# cannot write. On a development machine, one per database under .secrets/ (git ignores it).
+CONFIDE_AUDIT_ANCHOR_DIR = Path(
+    os.environ.get("CONFIDE_AUDIT_ANCHOR_DIR")
+    or BASE_DIR / ".secrets" / "anchors" / str(DATABASES["default"]["NAME"]).replace("/", "_")
+)
+# Optionally also emailed (comma-separated addresses, for example the Lead's).
+CONFIDE_AUDIT_ANCHOR_EMAIL = [
+    a.strip() for a in os.environ.get("CONFIDE_AUDIT_ANCHOR_EMAIL", "").split(",") if a.strip()
+]
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

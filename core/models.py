@@ -114,3 +114,17 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"data key {str(self.id).split('-')[0]} ({self.scope})"
+
+
+class ScheduledJob(models.Model):
+    """A periodic job's state (core.schedules): when it last ran, how it ended, and its lease."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_ok = models.BooleanField(null=True)
+    last_message = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"scheduled job {self.name}"

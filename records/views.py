@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit import checks as audit_checks
 from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
 
 from . import body_map, policy, selectors, services
@@ -670,4 +671,16 @@ def audit_child(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Http
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
-    return render(request, "records/audit_log.html", {"page": page})
+    chain = audit_checks.status()
+    now = timezone.now()
+    return render(
+        request,
+        "records/audit_log.html",
+        {
+            "page": page,
+            "chain": chain,
+            "chain_today": chain is not None
+            and timezone.localdate(chain.checked_at) == timezone.localdate(now),
+            "chain_stale": chain is not None and chain.checked_at + audit_checks.STALE_AFTER < now,
+        },
+    )

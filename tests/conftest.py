@@ -114,6 +114,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)
+def anchors_of_this_test(settings: Any, tmp_path: Any) -> Any:
+    """Each test anchors its audit chain in a directory of its own (audit.anchors)."""
+    settings.CONFIDE_AUDIT_ANCHOR_DIR = tmp_path / "anchors"
+    return settings.CONFIDE_AUDIT_ANCHOR_DIR
+
+
+@pytest.fixture(autouse=True)
 def no_keys_from_another_test() -> Any:
     """Each test starts with no data key unwrapped, as each request does."""
     from core import keys

@@ -13,9 +13,11 @@ PostgreSQL alike. Encrypted columns are only ever written through ``save()``.
 """
 
 from .common import (
+    HEARTBEAT_EVERY,
     LINK_ATTEMPTS_PER_WINDOW,
     LINK_DAYS,
     LINK_WINDOW,
+    QUEUED_STALE_AFTER,
     RENDER_STALE_AFTER,
     UNAMBIGUOUS_CHARACTERS,
 )
@@ -65,6 +67,7 @@ from .rendering import (
     fail_render,
     finish_render,
     mark_stale_renders_failed,
+    render_heartbeat,
     render_is_stale,
     render_progress,
     start_render,
@@ -75,6 +78,8 @@ __all__ = [
     "LINK_ATTEMPTS_PER_WINDOW",
     "LINK_WINDOW",
     "RENDER_STALE_AFTER",
+    "QUEUED_STALE_AFTER",
+    "HEARTBEAT_EVERY",
     "UNAMBIGUOUS_CHARACTERS",
     "record_request",
     "ask_for_identity",
@@ -103,6 +108,7 @@ __all__ = [
     "mark_stale_renders_failed",
     "start_render",
     "render_progress",
+    "render_heartbeat",
     "fail_render",
     "finish_render",
     "current_rendering",

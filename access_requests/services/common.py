@@ -28,8 +28,12 @@ logger = logging.getLogger(__name__)
 LINK_DAYS = 7
 LINK_ATTEMPTS_PER_WINDOW = 20
 LINK_WINDOW = timedelta(minutes=15)
-# A render with no sign of life for this long was killed (a worker restart, out of memory).
-RENDER_STALE_AFTER = timedelta(minutes=15)
+# A running render beats every HEARTBEAT_EVERY (tasks.Heartbeat); one silent for RENDER_STALE_AFTER
+# was killed (a worker restart, out of memory) and shows as failed. A queued render waits for a
+# free worker, so it is given longer.
+HEARTBEAT_EVERY = timedelta(seconds=15)
+RENDER_STALE_AFTER = timedelta(seconds=60)
+QUEUED_STALE_AFTER = timedelta(minutes=15)
 UNAMBIGUOUS_CHARACTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 

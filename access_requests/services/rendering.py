@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.tasks import TaskResultStatus
 from django.utils import timezone
 
 from audit.log import log_event
@@ -23,6 +24,7 @@ from ..models import (
     SubjectAccessRequest,
 )
 from .common import (
+    QUEUED_STALE_AFTER,
     RENDER_STALE_AFTER,
     _handler,
     logger,
@@ -31,14 +33,21 @@ from .common import (
 # --- rendering ------------------------------------------------------------------------------------
 
 
+def _stale_q(now: Any) -> Q:
+    """Renders that stopped sending signs of life: killed with their worker."""
+    return Q(
+        render_state=RenderState.RENDERING, render_heartbeat_at__lt=now - RENDER_STALE_AFTER
+    ) | Q(render_state=RenderState.QUEUED, render_heartbeat_at__lt=now - QUEUED_STALE_AFTER)
+
+
 def render_is_stale(sar: SubjectAccessRequest, now: Any = None) -> bool:
     now = now or timezone.now()
     beat = sar.render_heartbeat_at or sar.render_started_at
-    return (
-        sar.render_state in (RenderState.QUEUED, RenderState.RENDERING)
-        and beat is not None
-        and beat < now - RENDER_STALE_AFTER
-    )
+    if beat is None:
+        return False
+    if sar.render_state == RenderState.RENDERING:
+        return beat < now - RENDER_STALE_AFTER
+    return sar.render_state == RenderState.QUEUED and beat < now - QUEUED_STALE_AFTER
 
 
 def effective_render_state(sar: SubjectAccessRequest) -> str:
@@ -46,13 +55,12 @@ def effective_render_state(sar: SubjectAccessRequest) -> str:
 
 
 def mark_stale_renders_failed() -> int:
-    """Renders with no sign of life for RENDER_STALE_AFTER were killed: mark them failed."""
-    cutoff = timezone.now() - RENDER_STALE_AFTER
+    """Renders with no sign of life were killed: mark them failed, and their task rows too, so
+    nothing is left RUNNING."""
     stale = list(
-        SubjectAccessRequest.objects.filter(
-            render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
-            render_heartbeat_at__lt=cutoff,
-        ).values_list("pk", "render_token")
+        SubjectAccessRequest.objects.filter(_stale_q(timezone.now())).values_list(
+            "pk", "render_token"
+        )
     )
     for pk, token in stale:
         fail_render(
@@ -60,7 +68,24 @@ def mark_stale_renders_failed() -> int:
             token=token,
             error="The render stopped without finishing (the worker was interrupted).",
         )
+        _fail_task_rows(token)
     return len(stale)
+
+
+def _fail_task_rows(token: Any) -> None:
+    """The worker's own record of the task (django-tasks-db), left RUNNING by a killed worker."""
+    from django_tasks_db.models import DBTaskResult  # its app loads after ours
+
+    DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.RUNNING, TaskResultStatus.READY],
+        task_path__endswith=".render_bundle",
+        args_kwargs__args__1=str(token),
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="access_requests.tasks.WorkerDied",
+        traceback="The worker stopped sending signs of life (killed or restarted).",
+    )
 
 
 def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
@@ -70,15 +95,11 @@ def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
     token = uuid.uuid4()
     now = timezone.now()
     with transaction.atomic():
-        stale = timezone.now() - RENDER_STALE_AFTER
         updated = (
             SubjectAccessRequest.objects.filter(pk=sar.pk, status=Status.CHECKED)
             .filter(
                 Q(render_state__in=[RenderState.NONE, RenderState.FAILED])
-                | Q(
-                    render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
-                    render_heartbeat_at__lt=stale,
-                )
+                | _stale_q(timezone.now())
             )
             .update(
                 render_state=RenderState.QUEUED,
@@ -118,6 +139,15 @@ def render_progress(
             render_token=token,
             render_state__in=[RenderState.QUEUED, RenderState.RENDERING],
         ).update(render_state=state, render_progress=progress, render_heartbeat_at=timezone.now())
+    )
+
+
+def render_heartbeat(*, sar_id: UUID | str, token: Any) -> bool:
+    """The worker is alive (sent every HEARTBEAT_EVERY while a page is laid out)."""
+    return bool(
+        SubjectAccessRequest.objects.filter(
+            pk=sar_id, render_token=token, render_state=RenderState.RENDERING
+        ).update(render_heartbeat_at=timezone.now())
     )
 
 

@@ -151,3 +151,72 @@ def test_production_path_the_database_backend_and_its_worker(people, entries, da
     sar.refresh_from_db()
     assert sar.render_state == RenderState.READY, sar.render_error
     assert services.current_rendering(sar) is not None
+
+
+def test_a_render_silent_for_a_minute_shows_failed_a_queued_one_waits(people, entries):
+    sar = checked(people)
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.RENDERING,
+        render_token=uuid.uuid4(),
+        render_progress=30,
+        render_heartbeat_at=timezone.now() - timedelta(seconds=61),
+    )
+    sar.refresh_from_db()
+    assert services.effective_render_state(sar) == RenderState.FAILED
+    # Waiting for a free worker is not dying: a queued render is given longer.
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(render_state=RenderState.QUEUED)
+    sar.refresh_from_db()
+    assert services.effective_render_state(sar) == RenderState.QUEUED
+    assert services.mark_stale_renders_failed() == 0
+
+
+def test_the_scheduler_fails_a_killed_render_and_its_task_row(people, entries, database_tasks):
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from core import schedules
+
+    sar = checked(people)
+    services.start_render(sar=sar, by=people.deputy.user)
+    sar.refresh_from_db()
+    task_row = DBTaskResult.objects.get()
+    # The worker took it, then was killed: its row says RUNNING, the request's heartbeat stops.
+    DBTaskResult.objects.filter(pk=task_row.pk).update(
+        status=TaskResultStatus.RUNNING, started_at=timezone.now()
+    )
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.RENDERING,
+        render_heartbeat_at=timezone.now() - timedelta(seconds=90),
+    )
+
+    [outcome] = schedules.run_due(force=True, only="sar_reap_renders")
+
+    assert outcome.ok and outcome.message.startswith("1 ")
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.FAILED
+    task_row.refresh_from_db()
+    assert task_row.status == TaskResultStatus.FAILED
+    assert "signs of life" in task_row.traceback
+
+
+def test_the_worker_beats_while_a_long_page_is_laid_out(monkeypatch):
+    import time
+
+    from access_requests import tasks
+
+    beats: list[dict[str, str]] = []
+
+    def beat(**kwargs: str) -> bool:
+        beats.append(kwargs)
+        return True
+
+    monkeypatch.setattr(services, "HEARTBEAT_EVERY", timedelta(milliseconds=20))
+    monkeypatch.setattr(services, "render_heartbeat", beat)
+
+    with tasks.Heartbeat("request-id", "token"):
+        time.sleep(0.2)
+    count = len(beats)
+    assert count >= 3
+    assert beats[0] == {"sar_id": "request-id", "token": "token"}
+    time.sleep(0.1)
+    assert len(beats) == count  # it stops with the render

@@ -1,5 +1,6 @@
-"""Walk the audit log's hash chain: ``Audit log intact: N entries`` (exit 0) or the first broken
-link (exit 1)."""
+"""Walk the audit log's hash chain and compare it with every anchor written outside the database
+(audit.anchors): ``Audit log intact: N entries`` (exit 0), or the first broken link and what the
+anchors show — a tail cut, rewound or forked — (exit 1)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from audit import anchors
 from audit.chain import verify_chain
 
 TRIGGERS = {
@@ -49,13 +51,25 @@ class Command(BaseCommand):
                 "missing or disabled: records/migrations/0003_audit_log_append_only.py and "
                 "0004_audit_seal_per_insert.py create them."
             )
+        anchored = list(anchors.read())
+        problems = anchors.check(head_sequence=report.head_sequence, anchors=anchored)
         if not report.intact:
             raise CommandError(
                 f"Audit log broken after {report.entries} intact entries: {report.problem}."
+                + "".join(f"\nAnchors: {p}." for p in problems)
+            )
+        if problems:
+            raise CommandError(
+                f"Audit log does not match its anchors ({len(problems)} problem(s)); the first: "
+                f"{problems[0]}." + "".join(f"\n{p}." for p in problems[1:10])
             )
         self.stdout.write(f"Audit log intact: {report.entries} entries")
         self.stdout.write(
-            f"Chain head: seal #{report.head_sequence}, digest {report.head_digest}. Keep a note "
-            "of it apart from the database: a later run that shows an earlier head means entries "
-            "were cut from the end."
+            f"Chain head: seal #{report.head_sequence}, digest {report.head_digest}; "
+            f"{len(anchored)} anchors in {anchors.directory()} agree."
         )
+        if not anchored:
+            self.stderr.write(
+                "Warning: no anchors yet, so entries cut from the end could not be seen: run "
+                "`manage.py run_schedules` every minute (README), which writes them."
+            )

@@ -16,17 +16,37 @@ from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessFailureLog
 from axes.signals import user_locked_out
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_login_failed
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 log = logging.getLogger(__name__)
 
 # Failure rows older than this no longer count for anything; the audit log keeps the record.
 FAILURE_LOG_KEPT = timedelta(days=1)
+
+
+def stored_username(request: Any, credentials: dict | None = None) -> str | None:
+    """The username the lockout counts and keeps (AXES_USERNAME_CALLABLE). A name that is not an
+    account's may be a password typed in the wrong box: it is kept only as a keyed hash, which
+    still counts repeated attempts with it but shows nobody — the IT admin included — what was
+    typed."""
+    field = axes_settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        raw = credentials.get(field)
+    else:
+        raw = getattr(request, "data", getattr(request, "POST", {})).get(field)
+    if not isinstance(raw, str) or not raw:
+        return raw
+    user_model = get_user_model()
+    if user_model._default_manager.filter(**{user_model.USERNAME_FIELD: raw}).exists():
+        return raw
+    digest = salted_hmac("confide.lockout.unknown-username", raw, algorithm="sha256").hexdigest()
+    return f"unknown:{digest[:32]}"
 
 
 def lockout_ends_at(

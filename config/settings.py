@@ -198,6 +198,10 @@ AXES_HANDLER = "accounts.lockout.ConfideAxesHandler"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# A username that is no account's is kept as a keyed hash (it may be a password typed in the wrong
+# box); the form's data is kept with the username and password masked.
+AXES_USERNAME_CALLABLE = "accounts.lockout.stored_username"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 # Failures are cleared after the second factor (accounts.signin.complete_sign_in), not after the
 # password alone, so knowing the password does not reset the count of wrong codes.
 AXES_RESET_ON_SUCCESS = False

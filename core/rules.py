@@ -3,6 +3,7 @@ person can act on."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
@@ -19,8 +20,33 @@ def require(allowed: bool, message: str = "You may not do that.") -> None:
         raise PermissionDenied(message)
 
 
+# Characters that show nothing: zero-width spaces and joiners, the byte-order mark, the soft hyphen
+# and the controls that change the direction of text. Text made only of these (and white space) is
+# blank: it would be saved as a record that says nothing, or one that reads differently from what
+# was typed.
+INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u200e\u200f"
+    "\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068"
+    "\u2069\u206a\u206b\u206c\u206d\u206e\u206f\u3164\ufeff\uffa0"
+)
+_INVISIBLE_OR_SPACE = re.compile(f"[\\s{INVISIBLE}]+")
+
+
 def blank(value: str | None) -> bool:
-    return not (value or "").strip()
+    """Nothing a reader would see: empty, white space, or only invisible characters."""
+    return _INVISIBLE_OR_SPACE.sub("", value or "") == ""
+
+
+def not_before(
+    value: datetime | date | None, earliest: date | None, field: str, message: str
+) -> None:
+    """A date (or the day of a moment) before ``earliest`` — a child's birth, the day the setting
+    opened — is refused with ``message``."""
+    if value is None or earliest is None:
+        return
+    day = timezone.localtime(value).date() if isinstance(value, datetime) else value
+    if day < earliest:
+        raise ValidationError({field: message})
 
 
 def raise_errors(errors: Mapping[str, str | list[str]]) -> None:

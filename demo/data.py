@@ -12,6 +12,7 @@ Texts are ``str.format`` templates: ``{name}`` is the child's first name and ``{
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from records.models import Category, InformedHow, Level, Relationship, Role
 
@@ -26,6 +27,7 @@ SETTING = {
     "data_protection_contact": "Helen Marsh, Lead Practitioner (data protection lead)",
     "data_protection_email": f"privacy@{DOMAIN}",
     "data_protection_phone": "01632 960100",
+    "opened_on": date(2009, 9, 1),
 }
 
 ROOMS = [

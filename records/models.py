@@ -34,9 +34,18 @@ class Setting(UUIDModel):
     data_protection_contact = models.CharField(max_length=200)
     data_protection_email = models.EmailField(blank=True)
     data_protection_phone = models.CharField(max_length=40, blank=True)
+    # Nothing can have happened at the setting before it opened: earlier dates are refused.
+    opened_on = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def opened_on_or_none(cls) -> date | None:
+        opened: date | None = (
+            cls.objects.order_by("name").values_list("opened_on", flat=True).first()
+        )
+        return opened
 
     @classmethod
     def current(cls) -> Setting | None:

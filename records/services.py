@@ -9,8 +9,10 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from io import BytesIO
 from typing import Any
 
+import pikepdf
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -20,11 +22,12 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
+from PIL import Image
 
 from accounts import services as accounts
 from accounts.events import Event as AccountEvent
 from audit.log import log_event
-from core.rules import not_in_future, require
+from core.rules import blank, not_before, not_in_future, require
 
 from . import body_map, policy
 from .events import Event
@@ -44,6 +47,7 @@ from .models import (
     RecordEntry,
     Role,
     Room,
+    Setting,
     Staff,
     StaffRecord,
 )
@@ -82,8 +86,74 @@ def check_attachment(upload: UploadedFile) -> tuple[str, bytes]:
         )
     for content_type, magic in ALLOWED_ATTACHMENTS.items():
         if data.startswith(magic):
+            if content_type == "application/pdf":
+                _check_pdf(data)
+            else:
+                _check_picture(data)
             return content_type, data
     raise ValidationError({"attachment": "Attachments must be a PDF, a JPEG or a PNG file."})
+
+
+# What in a PDF runs something by itself: scripts, actions on opening a document or a page,
+# launching another program.
+ACTIVE_PDF_KEYS = ("/JS", "/JavaScript", "/OpenAction", "/AA", "/Launch")
+
+
+def _check_pdf(data: bytes) -> None:
+    """A PDF is read whole (pikepdf); one that runs anything by itself is refused, as a file that
+    could act on the reader's computer when opened, here or by whoever receives it later."""
+    try:
+        document = pikepdf.open(BytesIO(data))
+    except (pikepdf.PdfError, ValueError):
+        raise ValidationError(
+            {"attachment": "The PDF could not be read: it may be damaged. Save it again and retry."}
+        ) from None
+    with document:
+        if any(_runs_something(obj) for obj in document.objects):
+            raise ValidationError(
+                {
+                    "attachment": "The PDF contains a script or an action that runs when it "
+                    "is opened, so it is refused. Print it to a new PDF (or scan it) and "
+                    "attach that."
+                }
+            )
+
+
+def _runs_something(obj: Any, depth: int = 0) -> bool:
+    """Whether this object, or a dictionary or array written inside it, names an active key.
+    Objects stored on their own (indirect) are each visited from ``document.objects``."""
+    if depth > 50:
+        return True  # nested beyond any real document: refused rather than walked
+    if isinstance(obj, pikepdf.Stream):
+        obj = obj.stream_dict
+    if isinstance(obj, pikepdf.Dictionary):
+        if any(key in obj for key in ACTIVE_PDF_KEYS):
+            return True
+        children = [value for _key, value in obj.items()]
+    elif isinstance(obj, pikepdf.Array):
+        children = list(obj)
+    else:
+        return False
+    return any(
+        _runs_something(child, depth + 1)
+        for child in children
+        if not getattr(child, "is_indirect", False)
+    )
+
+
+def _check_picture(data: bytes) -> None:
+    """A file that says it is a picture is decoded whole (Pillow): one that does not decode —
+    damaged, or something else behind a picture's first bytes — is refused."""
+    try:
+        with Image.open(BytesIO(data)) as picture:
+            picture.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(
+            {
+                "attachment": "The picture could not be read: it may be damaged or not really a "
+                "JPEG or PNG. Save it again and retry."
+            }
+        ) from None
 
 
 def _attach(entry: RecordEntry, staff: Staff, upload: UploadedFile) -> Attachment:
@@ -125,8 +195,26 @@ def record_entry(
             {"level": f"{Level(default).label} is the lowest level for this category."}
         )
     not_in_future(occurred_at, "occurred_at", "When it happened")
-    if not text.strip():
-        raise ValidationError({"text": "Write what happened."})
+    not_before(
+        occurred_at,
+        child.date_of_birth,
+        "occurred_at",
+        f"When it happened cannot be before {child.first_name} was born "
+        f"({child.date_of_birth:%-d %B %Y}).",
+    )
+    opened = Setting.opened_on_or_none()
+    not_before(
+        occurred_at,
+        opened,
+        "occurred_at",
+        f"When it happened cannot be before the setting opened ({opened:%-d %B %Y})."
+        if opened
+        else "",
+    )
+    if blank(text):
+        raise ValidationError(
+            {"text": "Write what happened: spaces or invisible characters alone say nothing."}
+        )
     if category in CATEGORIES_PARENTS_ARE_TOLD:
         informed = ParentInformed.INFORMED if parent_informed_now else ParentInformed.TO_INFORM
     else:
@@ -174,9 +262,9 @@ def amend_entry(*, entry: RecordEntry, author: User, text: str, reason: str) -> 
     staff = policy.staff_of(author)
     require(staff is not None and policy.can_amend_entry(author, entry))
     errors = {}
-    if not text.strip():
+    if blank(text):
         errors["text"] = "Write the corrected or added text."
-    if not reason.strip():
+    if blank(reason):
         errors["reason"] = "Say why the entry is being amended."
     if errors:
         raise ValidationError(errors)
@@ -212,7 +300,7 @@ def decide_not_to_inform(*, entry: RecordEntry, lead: User, reason: str) -> Reco
     require(staff is not None and policy.can_decide_not_to_inform(lead))
     if entry.parent_informed != ParentInformed.TO_INFORM:
         raise ValidationError("Only an entry whose parent is still to be told can be decided on.")
-    if not reason.strip():
+    if blank(reason):
         raise ValidationError(
             {"reason": "Record why telling the parent would put the child at risk."}
         )
@@ -260,7 +348,7 @@ def save_child(*, by: User, child: Child | None = None, **fields: Any) -> Child:
 @transaction.atomic
 def save_family(*, by: User, family: Family | None = None, **fields: Any) -> Family:
     require(policy.can_manage_register(by))
-    if not fields.get("name", "").strip():
+    if blank(fields.get("name", "")):
         raise ValidationError({"name": "Give the family a name."})
     family = family or Family()
     for name, value in fields.items():
@@ -294,7 +382,7 @@ def give_grant(
     require(giver is not None and policy.can_manage_grants(granted_by))
     now = timezone.now()
     errors = {}
-    if not reason.strip():
+    if blank(reason):
         errors["reason"] = "Give the reason this person needs to know."
     if ends_at <= now:
         errors["ends_at"] = "The end must be in the future."
@@ -354,7 +442,7 @@ def appoint_acting_lead(
     errors = {}
     if not policy.may_act_as_lead(deputy):
         errors["deputy"] = "Only an active Deputy can be made acting Lead."
-    if not reason.strip():
+    if blank(reason):
         errors["reason"] = "Say why (for example: the Lead is on leave)."
     if ends_at <= timezone.now():
         errors["ends_at"] = "The end must be in the future."
@@ -402,7 +490,7 @@ def open_break_glass(
 ) -> BreakGlass:
     staff = policy.staff_of(by)
     require(staff is not None and policy.can_break_glass(by, child))
-    if len(reason.strip()) < 10:
+    if blank(reason) or len(reason.strip()) < 10:
         raise ValidationError(
             {
                 "reason": "Say why the child may be at risk and why the Lead and Deputy cannot be reached."
@@ -429,7 +517,7 @@ def open_break_glass(
 def review_break_glass(*, access: BreakGlass, reviewer: User, note: str) -> BreakGlass:
     staff = policy.staff_of(reviewer)
     require(staff is not None and policy.can_review_break_glass(reviewer))
-    if not note.strip():
+    if blank(note):
         raise ValidationError({"note": "Record what you found and any action taken."})
     updated = BreakGlass.objects.filter(pk=access.pk, reviewed_at__isnull=True).update(
         reviewed_at=timezone.now(), reviewed_by=staff
@@ -548,7 +636,7 @@ def record_staff_record(
     lead = policy.staff_of(by)
     require(lead is not None and policy.can_read_staff_records(by))
     not_in_future(occurred_on, "occurred_on", "The date")
-    if not text.strip():
+    if blank(text):
         raise ValidationError({"text": "Write the record."})
     record = StaffRecord(
         staff=staff, kind=kind, recorded_by=lead, occurred_on=occurred_on, text=text

@@ -114,3 +114,18 @@ def a_png(width: int = 8, height: int = 8) -> bytes:
     out = BytesIO()
     Image.new("RGB", (width, height), (90, 160, 220)).save(out, format="PNG")
     return out.getvalue()
+
+
+def a_pdf(marker: str = "a letter") -> bytes:
+    """A real (one blank page) PDF whose bytes carry ``marker``, as a scanner or a word processor
+    would give: attachments are opened whole on upload, so a few bytes after ``%PDF-`` will not do."""
+    from io import BytesIO
+
+    import pikepdf
+
+    document = pikepdf.new()
+    document.add_blank_page()
+    document.pages[0].Contents = document.make_stream(f"% {marker}\n".encode())
+    out = BytesIO()
+    document.save(out, compress_streams=False)
+    return out.getvalue()

@@ -16,7 +16,7 @@ from audit.log import log_event
 from core.rules import blank, raise_errors, require
 from records import policy as records_policy
 from records import services as records_services
-from records.models import Carer, Child, Level, RecordEntry, Staff
+from records.models import Carer, Child, Level, RecordEntry, Setting, Staff
 
 from .. import policy
 from ..events import Event
@@ -96,6 +96,11 @@ def record_disclosure(
     if not records_policy.works_with_children(received_by):
         errors["received_by"] = "Choose the member of staff they told."
     _not_in_future(disclosed_at, "disclosed_at", "When they told us", errors)
+    opened = Setting.opened_on_or_none()
+    if opened and disclosed_at and timezone.localtime(disclosed_at).date() < opened:
+        errors["disclosed_at"] = (
+            f"When they told us cannot be before the setting opened ({opened:%-d %B %Y})."
+        )
     if blank(what):
         errors["what"] = "Write what they told us."
     if not (subject_children or subject_carers or third_parties):

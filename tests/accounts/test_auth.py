@@ -183,6 +183,36 @@ def test_unknown_username_gets_the_same_page_and_its_audit_row_names_no_account(
     assert "nobody-here" not in f"{entry.additional_data} {entry.object_repr}"
 
 
+def test_an_unknown_username_is_kept_only_as_a_keyed_hash_yet_still_locks(people, client_for):
+    # A password typed into the username box, say.
+    typed = "Tr0ub4dor&3-in-the-wrong-box"
+    assert fail(Client(), typed, 10).status_code == 429
+    # The lockout still counts it...
+    assert post_password(Client(), typed, WRONG_PASSWORD).status_code == 429
+    # ...but no row anywhere holds what was typed: not the failures, not the attempts, not the log.
+    from axes.models import AccessAttempt
+
+    stored = [f"{f.username} {f.path_info}" for f in AccessFailureLog.objects.all()]
+    stored += [f"{a.username} {a.get_data} {a.post_data}" for a in AccessAttempt.objects.all()]
+    stored += [f"{e.additional_data} {e.object_repr} {e.changes}" for e in LogEntry.objects.all()]
+    assert stored and not any(typed in row for row in stored)
+    hashed = set(AccessFailureLog.objects.values_list("username", flat=True))
+    assert len(hashed) == 1 and next(iter(hashed)).startswith("unknown:")
+    # Another unknown name is counted apart.
+    assert post_password(Client(), "someone-else", WRONG_PASSWORD).status_code == 200
+    # The IT admin's screens show the hash, never the name.
+    client = client_for("it_admin")
+    for model in ("accessfailurelog", "accessattempt"):
+        page = client.get(reverse(f"admin:axes_{model}_changelist"))
+        assert page.status_code == 200
+        assert typed not in page.content.decode()
+
+
+def test_a_known_username_is_kept_as_it_is_so_the_lockout_can_be_lifted(people):
+    fail(Client(), "lead", 1)
+    assert list(AccessFailureLog.objects.values_list("username", flat=True)) == ["lead"]
+
+
 def test_deactivated_account_gets_the_same_message_as_a_wrong_password(people):
     user = people.office.user
     user.is_active = False

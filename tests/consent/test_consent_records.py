@@ -14,11 +14,12 @@ from django.utils import timezone
 from consent import services
 from consent.models import ConsentRecord
 
+from ..factories import a_pdf
 from .factories import consent
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4 consent form signed by the parent"
+PDF = a_pdf("consent form signed by the parent")
 
 
 def test_consent_history_is_append_only_and_the_latest_row_is_current(people, client_for):

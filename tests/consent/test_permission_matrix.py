@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from consent import services
 
+from ..factories import a_pdf
 from ..records.test_permission_matrix import ROLES, L, _client, row
 from . import factories
 
@@ -71,7 +72,7 @@ def consent_objects(people) -> dict[str, Any]:
     record = factories.consent(
         child,
         people.lead,
-        evidence=SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed form", "application/pdf"),
+        evidence=SimpleUploadedFile("signed.pdf", a_pdf("signed form"), "application/pdf"),
     )
     decision = factories.propose(child, people.practitioner)
     cp_decision = factories.propose(

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from records.models import Attachment, Child, RecordEntry
 
-from ..factories import make_entry
+from ..factories import a_pdf, a_png, make_entry
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = a_png()
 
 
 def _entry_post(client, child, **extra):
@@ -161,3 +161,78 @@ def test_office_adds_a_carer_with_a_court_order_kept_encrypted(people, client_fo
     assert carer.court_order_restrictions.startswith("Not to collect")
     html = client_for("keyperson1").get(reverse("records:child_contacts", args=[people.child.pk]))
     assert "Not to collect the child" in html.content.decode()
+
+
+def _refused_upload(client, child, name, data, content_type):
+    upload = SimpleUploadedFile(name, data, content_type=content_type)
+    response = _entry_post(client, child, attachment=upload)
+    assert response.status_code == 200
+    assert not RecordEntry.objects.exists() and not Attachment.objects.exists()
+    return response.content.decode()
+
+
+def test_a_picture_that_does_not_decode_is_refused_and_no_entry_saved(people, client_for):
+    client = client_for("keyperson1")
+    broken = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    assert "The picture could not be read" in _refused_upload(
+        client, people.child, "knee.png", broken, "image/png"
+    )
+    # A script behind a JPEG's first bytes, likewise.
+    disguised = b"\xff\xd8\xff<script>alert(1)</script>"
+    assert "The picture could not be read" in _refused_upload(
+        client, people.child, "knee.jpg", disguised, "image/jpeg"
+    )
+
+
+def _pdf_with(**entries: object) -> bytes:
+    import io
+
+    import pikepdf
+
+    document = pikepdf.new()
+    document.add_blank_page()
+    for key, value in entries.items():
+        document.Root[f"/{key}"] = value
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["javascript", "open_action", "page_action", "launch"])
+def test_a_pdf_that_runs_something_by_itself_is_refused(people, client_for, kind):
+    import pikepdf
+
+    script = pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+    if kind == "javascript":
+        data = _pdf_with(
+            Names=pikepdf.Dictionary(JavaScript=pikepdf.Dictionary(Names=["a", script]))
+        )
+    elif kind == "open_action":
+        data = _pdf_with(OpenAction=script)
+    elif kind == "launch":
+        data = _pdf_with(
+            OpenAction=pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("calc.exe"))
+        )
+    else:
+        document = pikepdf.new()
+        document.add_blank_page()
+        document.pages[0].obj["/AA"] = pikepdf.Dictionary(O=script)
+        import io
+
+        out = io.BytesIO()
+        document.save(out)
+        data = out.getvalue()
+    page = _refused_upload(
+        client_for("keyperson1"), people.child, "letter.pdf", data, "application/pdf"
+    )
+    assert "contains a script or an action that runs when it is opened" in page
+
+
+def test_a_damaged_pdf_is_refused_and_a_plain_one_kept(people, client_for):
+    client = client_for("keyperson1")
+    assert "The PDF could not be read" in _refused_upload(
+        client, people.child, "letter.pdf", b"%PDF-1.4 not really", "application/pdf"
+    )
+    upload = SimpleUploadedFile("letter.pdf", a_pdf("from the health visitor"), "application/pdf")
+    assert _entry_post(client, people.child, attachment=upload).status_code == 302
+    assert Attachment.objects.get().content_type == "application/pdf"

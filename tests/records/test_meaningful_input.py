@@ -1,0 +1,101 @@
+"""Text that says nothing — only spaces, zero-width or direction-control characters — and dates
+before the child was born or the setting opened are refused with a message, and nothing is saved."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.models import Disclosure
+from records.models import Category, RecordEntry, Setting
+
+pytestmark = pytest.mark.django_db
+
+INVISIBLE_ONLY = [
+    "   ",
+    "\u200b\u200b",  # zero-width spaces
+    "\u202e\u202c",  # right-to-left override and pop
+    "\ufeff \u2066\u2069\n\t",  # byte-order mark, isolates, white space
+    "\u00ad\u2060",  # soft hyphen, word joiner
+]
+
+
+def post_entry(client, child, **overrides):
+    data = {
+        "category": Category.GENERAL,
+        "occurred_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "text": "Built a tower of ten bricks.",
+    } | overrides
+    return client.post(reverse("records:entry_create", args=[child.pk]), data)
+
+
+@pytest.mark.parametrize("text", INVISIBLE_ONLY)
+def test_an_entry_of_invisible_characters_only_is_refused(people, client_for, text):
+    response = post_entry(client_for("keyperson1"), people.child, text=text)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert RecordEntry.objects.count() == 0
+
+
+def test_an_entry_with_words_and_a_direction_mark_is_kept(people, client_for):
+    response = post_entry(client_for("keyperson1"), people.child, text="\u200fمرحبا said hello")
+    assert response.status_code == 302
+    assert RecordEntry.objects.get().text == "\u200fمرحبا said hello"
+
+
+def test_an_entry_dated_before_the_child_was_born_is_refused(people, client_for):
+    born = people.child.date_of_birth
+    before = datetime.combine(born - timedelta(days=1), datetime.min.time()).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
+    response = post_entry(client_for("keyperson1"), people.child, occurred_at=before)
+    assert response.status_code == 200
+    assert f"before {people.child.first_name} was born" in response.content.decode()
+    assert RecordEntry.objects.count() == 0
+
+
+def test_an_entry_dated_before_the_setting_opened_is_refused(people, client_for):
+    Setting.objects.create(
+        name="A fictional preschool",
+        address="1 Example Lane",
+        ico_registration_number="ZA000000",
+        data_protection_contact="The Lead",
+        opened_on=date(2024, 9, 1),
+    )
+    people.child.date_of_birth = date(2022, 1, 1)
+    people.child.save()
+    response = post_entry(client_for("keyperson1"), people.child, occurred_at="2024-08-31T10:00")
+    assert response.status_code == 200
+    assert "before the setting opened (1 September 2024)" in response.content.decode()
+    assert RecordEntry.objects.count() == 0
+    assert (
+        post_entry(
+            client_for("keyperson1"), people.child, occurred_at="2024-09-02T10:00"
+        ).status_code
+        == 302
+    )
+
+
+def test_a_disclosure_of_invisible_characters_only_is_refused(people):
+    from django.core.exceptions import ValidationError
+
+    from consent.models import DiscloserKind
+    from consent.services import record_disclosure
+
+    with pytest.raises(ValidationError) as refused:
+        record_disclosure(
+            author=people.keyperson1.user,
+            child=people.child,
+            discloser_kind=DiscloserKind.CARER,
+            discloser_carer=people.child.carers.get(),
+            received_by=people.keyperson1,
+            disclosed_at=timezone.now(),
+            what="\u200b\u202e ",
+            subject_children=[people.child],
+        )
+    assert "what" in refused.value.message_dict
+    assert Disclosure.objects.count() == 0

@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= confide-demo-password
 PORT ?= 8000
 DEMO_URL := http://127.0.0.1:$(PORT)/
 
-.PHONY: run codes install system-deps test bench lint check clean
+.PHONY: run codes install system-deps test test-deep bench lint check clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "Confide needs Python 3.12 or newer: install it (pyenv install 3.12) and try again." >&2; exit 1; fi
@@ -47,6 +47,11 @@ system-deps:
 test: install
 	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The heavy proofs (tests/proof) with ten times the examples, on any database.
+test-deep: install
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(TEST_PACKAGES)"
+	CONFIDE_DEEP=1 CONFIDE_PROOF_EXAMPLES=500 $(BIN)/pytest -m heavy $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m tests.bench.run

@@ -30,6 +30,19 @@ from .factories import TEST_PASSWORD, make_child, make_room, make_staff
 BROWSER_FIXTURES = frozenset({"page", "browser"})
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """The heavy proofs (tests/proof) run in CI's PostgreSQL leg and with ``make test-deep``; on
+    SQLite they are deselected (not skipped), so the SQLite leg stays quick."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql" or os.environ.get("CONFIDE_DEEP") == "1":
+        return
+    heavy = [item for item in items if item.get_closest_marker("heavy")]
+    if heavy:
+        config.hook.pytest_deselected(items=heavy)
+        items[:] = [item for item in items if not item.get_closest_marker("heavy")]
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any) -> Any:
     """Browser tests never skip (they fail, saying what is missing): a skip of any test that

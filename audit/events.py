@@ -4,9 +4,12 @@ from enum import StrEnum
 
 
 class Event(StrEnum):
+    AUDIT_EXPORTED = "audit_exported"
+    BACKUP_MADE = "backup_made"
     DECRYPTION_FAILED = "decryption_failed"
     KEYS_ROTATED = "keys_rotated"
     READ = "read"
     REFUSED = "refused"
+    RESTORED = "restored"
     ROW_SEAL_FAILED = "row_seal_failed"
     VALUES_REENCRYPTED = "values_reencrypted"

@@ -286,33 +286,6 @@ def staff_records(
 # --- the audit pages ----------------------------------------------------------------------------
 
 
-def audit_for_child(user: User, child: Child) -> QuerySet:
-    """Who viewed and who changed this child's record, and when."""
-    if not policy.can_view_audit(user):
-        return LogEntry.objects.none()
-    ct = ContentType.objects.get_for_models(Child, RecordEntry, Amendment, Attachment)
-    entry_ids = RecordEntry.objects.filter(child=child).values_list("id", flat=True)
-    entry_keys = [str(pk) for pk in entry_ids]
-    q = Q(content_type=ct[Child], object_pk=str(child.pk)) | Q(
-        content_type=ct[RecordEntry], object_pk__in=entry_keys
-    )
-    q |= Q(
-        content_type=ct[Amendment],
-        object_pk__in=[
-            str(a)
-            for a in Amendment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
-        ],
-    )
-    q |= Q(
-        content_type=ct[Attachment],
-        object_pk__in=[
-            str(a)
-            for a in Attachment.objects.filter(entry_id__in=entry_ids).values_list("id", flat=True)
-        ],
-    )
-    return LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")
-
-
 def audit_log(user: User) -> QuerySet:
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()

@@ -26,6 +26,7 @@ from PIL import Image
 
 from accounts import services as accounts
 from accounts.events import Event as AccountEvent
+from audit.events import Event as AuditEvent
 from audit.log import log_event
 from core.rules import blank, not_before, not_in_future, require
 
@@ -643,3 +644,9 @@ def record_staff_record(
     )
     record.save()
     return record
+
+
+def record_audit_export(*, by: User, filters: dict[str, str]) -> None:
+    """An export of the audit log is itself in the audit log, with the filters it used."""
+    require(policy.can_view_audit(by))
+    log_event(actor=by, event=AuditEvent.AUDIT_EXPORTED, detail={"filters": filters})

@@ -53,4 +53,5 @@ urlpatterns = [
     ),
     path("staff/<uuid:staff_id>/records/", views.staff_records, name="staff_records"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/export/", views.audit_export, name="audit_export"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from audit import checks as audit_checks
 from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
 
-from . import body_map, policy, selectors, services
+from . import audit_page, body_map, policy, selectors, services
 from .forms import (
     ActingLeadForm,
     AmendmentForm,
@@ -661,26 +661,55 @@ def acting_lead_end(request: AuthenticatedHttpRequest, appointment_id: UUID | st
 def audit_child(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     child = selectors.get_child_for_user(request.user, child_id)
-    page = Paginator(selectors.audit_for_child(request.user, child), 100).get_page(
-        request.GET.get("page")
+    audit_filter, page = audit_page.page_for(request.user, request.GET, child=child)
+    return render(
+        request,
+        "records/audit_child.html",
+        {"child": child, "filter": audit_filter, "page": page, "query": _audit_query(request)},
     )
-    return render(request, "records/audit_child.html", {"child": child, "page": page})
+
+
+def _audit_query(request: AuthenticatedHttpRequest) -> str:
+    """The filters of this page, for its own links (the keyset cursors are added to them)."""
+    query = request.GET.copy()
+    for cursor in ("before", "after"):
+        query.pop(cursor, None)
+    return query.urlencode()
 
 
 @login_required
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_view_audit(request.user))
-    page = Paginator(selectors.audit_log(request.user), 100).get_page(request.GET.get("page"))
+    audit_filter, page = audit_page.page_for(request.user, request.GET)
     chain = audit_checks.status()
     now = timezone.now()
     return render(
         request,
         "records/audit_log.html",
         {
+            "filter": audit_filter,
             "page": page,
+            "query": _audit_query(request),
             "chain": chain,
             "chain_today": chain is not None
             and timezone.localdate(chain.checked_at) == timezone.localdate(now),
             "chain_stale": chain is not None and chain.checked_at + audit_checks.STALE_AFTER < now,
         },
     )
+
+
+@login_required
+@require_POST
+def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """The rows the filters select, as CSV: the export itself is in the audit log, with the
+    filters it used."""
+    require(policy.can_view_audit(request.user))
+    audit_filter, lines = audit_page.export_rows(request.user, request.POST)
+    if not audit_filter.is_valid():
+        messages.error(request, "Correct the filters before exporting.")
+        return redirect("records:audit_log")
+    services.record_audit_export(by=request.user, filters=audit_page.filters_used(audit_filter))
+    stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="confide-audit-{stamp}.csv"'
+    return response

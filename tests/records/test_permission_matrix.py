@@ -88,6 +88,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("records:acting_lead", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     ("records:acting_lead_end", "acting", "post", row(200, 404, 404, 404, 404, 404, 404)),
     ("records:audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("records:audit_export", "", "post", row(200, 200, 404, 404, 404, 404, 404)),
     ("accounts:password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
 ]
 

@@ -1,0 +1,71 @@
+"""Plain English for the audit page: what each event or change means to a Lead reading the log.
+
+Every app's event codes are named here (a test checks that none is missing); the audit app imports
+none of them — these are only the codes' words."""
+
+from __future__ import annotations
+
+LABELS: dict[str, str] = {
+    # reads
+    "read": "Read",
+    "attachment_opened": "Opened an attachment",
+    "evidence_opened": "Opened consent evidence",
+    "staff_record_read": "Read a staff record",
+    "sar_read": "Read a subject-access request",
+    "sar_item_read": "Read an item of a subject-access file",
+    "sar_draft_downloaded": "Downloaded a draft subject-access PDF",
+    "sar_pdf_downloaded": "Downloaded the released subject-access PDF",
+    # refusals and integrity
+    "refused": "Refused: tried to open something they may not see",
+    "decryption_failed": "Integrity failure: a record failed to decrypt (tampered or moved)",
+    "row_seal_failed": "Integrity failure: an access row's seal did not match (tampered)",
+    # sign-in
+    "signed_in": "Signed in",
+    "login_failed": "Failed sign-in",
+    "locked_out": "Sign-in locked after repeated failures",
+    "two_factor_enrolled": "Set up two-factor sign-in",
+    "backup_codes_issued": "Was given new backup codes",
+    "enrolment_code_issued": "Was given an enrolment code",
+    # access beyond the role
+    "grant_revoked": "Revoked a need-to-know grant",
+    "break_glass_opened": "Opened a child's records in an emergency (break-glass)",
+    "acting_lead_ended": "Ended an acting-Lead period",
+    "staff_deactivated": "Deactivated a member of staff",
+    # consent and sharing
+    "confidentiality_answered": "Recorded whether a disclosure is confidential",
+    "sharing_emergency_recorded": "Recorded an emergency share",
+    "sharing_shared": "Recorded that information was shared",
+    "sharing_family_informed": "Recorded that the family was told of a share",
+    "sharing_family_not_informed": "Decided the family is not told of a share",
+    "referral_acknowledged": "Recorded a referral's acknowledgement",
+    "referral_outcome": "Recorded a referral's outcome",
+    # subject access
+    "sar_received": "Recorded a subject-access request",
+    "sar_joined": "Joined requests into one",
+    "sar_consent_asked": "Asked a third party's consent",
+    "sar_clock_resumed": "Resumed a request's clock",
+    "sar_compiled": "Compiled a subject-access file",
+    "sar_general_disclosed": "Disclosed the plain general entries in one step",
+    "sar_staff_disclosed": "Disclosed staff named in their role",
+    "sar_render_queued": "Asked for the subject-access PDF",
+    "sar_rendered": "The subject-access PDF was made",
+    "sar_render_failed": "The subject-access PDF could not be made",
+    "sar_approved": "Approved a subject-access file",
+    "sar_released": "Released a subject-access file",
+    "sar_link_sent": "Sent a download link",
+    "sar_link_refused": "Refused a download-link attempt",
+    # the deployment
+    "keys_rotated": "Encryption keys rotated",
+    "values_reencrypted": "Records re-encrypted into the current format",
+    "backup_made": "A backup was made",
+    "restored": "A backup was restored",
+    "audit_exported": "Exported the audit log",
+}
+
+CHANGES = {0: "Created", 1: "Changed", 2: "Deleted", 3: "Read"}
+
+
+def describe(code: str | None, action: int) -> str:
+    if code:
+        return LABELS.get(code, code.replace("_", " ").capitalize())
+    return CHANGES.get(action, "Changed")

@@ -12,6 +12,7 @@ start of every render and by ``manage.py sar_reap_renders``) marks it failed.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 
@@ -25,6 +26,23 @@ from .models import RenderState, SubjectAccessRequest
 from .pdf import RenderError, render_bundle_pdf
 
 logger = logging.getLogger(__name__)
+
+
+def _failure_message(exc: BaseException) -> str:
+    """What the person waiting for the PDF is told: a full disk (the server's, or the database's)
+    by name, since only IT can fix it; anything else by its kind."""
+    disk_full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or getattr(
+        getattr(exc, "__cause__", None), "sqlstate", None
+    ) == "53100"
+    if disk_full:
+        return (
+            "The server's disk is full, so the PDF could not be made; nothing was kept. Tell the "
+            "IT administrator, then try again."
+        )
+    return (
+        f"The render failed ({type(exc).__name__}). Try again; if it fails again, tell the IT "
+        "administrator."
+    )
 
 
 class Heartbeat:
@@ -78,12 +96,7 @@ def render_bundle(request_id: str, token: str) -> str:
         logger.warning("Render of subject-access request %s failed: %s", request_id, exc)
         return RenderState.FAILED
     except Exception as exc:
-        services.fail_render(
-            sar_id=request_id,
-            token=token,
-            error=f"The render failed ({type(exc).__name__}). Try again; if it fails again, "
-            "tell the IT administrator.",
-        )
+        services.fail_render(sar_id=request_id, token=token, error=_failure_message(exc))
         logger.exception("Render of subject-access request %s failed", request_id)
         raise
     return RenderState.READY

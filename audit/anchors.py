@@ -132,45 +132,56 @@ def last_written() -> dict[str, Any] | None:
 
 
 def write() -> str:
-    """Append the chain's head, signed, unless it is already the last anchor (idempotent)."""
+    """Append the chain's head, signed, unless it is already the last anchor (idempotent); and
+    email the newest anchor where that is asked for and it has not gone yet (a failed email is
+    tried again at the next run)."""
     sequence, digest = head()
     if sequence == 0:
         return "no seals yet: nothing to anchor"
     previous = last_written()
     if previous and previous.get("sequence") == sequence and previous.get("digest") == digest:
-        return f"head #{sequence} already anchored"
-    now = timezone.now()
-    record = sign(
-        {
-            "version": 1,
-            "chain": chain_id(),
-            "sequence": sequence,
-            "digest": digest,
-            "written_at": now.isoformat(timespec="seconds"),
-        }
-    )
-    line = json.dumps(record, sort_keys=True) + "\n"
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"anchors-{now:%Y-%m}.jsonl"
-    # Appended and flushed to the disk: a line is written whole or not at all, and a full disk
-    # raises here (the job is recorded as failed; nothing in the database changes).
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        os.write(fd, line.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    recipients = [a for a in settings.CONFIDE_AUDIT_ANCHOR_EMAIL if a]
-    if recipients:
-        send_mail(
-            "Confide: audit log anchor",
-            "Keep this message: it lets Confide prove later that no audit entries were cut.\n\n"
-            + line,
-            None,
-            recipients,
+        outcome = f"head #{sequence} already anchored"
+        line = json.dumps(previous, sort_keys=True) + "\n"
+    else:
+        now = timezone.now()
+        record = sign(
+            {
+                "version": 1,
+                "chain": chain_id(),
+                "sequence": sequence,
+                "digest": digest,
+                "written_at": now.isoformat(timespec="seconds"),
+            }
         )
-    return f"anchored head #{sequence}"
+        line = json.dumps(record, sort_keys=True) + "\n"
+        folder = directory()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"anchors-{now:%Y-%m}.jsonl"
+        # Appended and flushed to the disk: a line is written whole or not at all, and a full
+        # disk raises here (the job is recorded as failed; nothing in the database changes).
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        outcome = f"anchored head #{sequence}"
+    _email(line, sequence)
+    return outcome
+
+
+def _email(line: str, sequence: int) -> None:
+    recipients = [a for a in settings.CONFIDE_AUDIT_ANCHOR_EMAIL if a]
+    marker = directory() / "emailed"
+    if not recipients or (marker.exists() and marker.read_text().strip() == str(sequence)):
+        return
+    send_mail(
+        "Confide: audit log anchor",
+        "Keep this message: it lets Confide prove later that no audit entries were cut.\n\n" + line,
+        None,
+        recipients,
+    )
+    marker.write_text(f"{sequence}\n")
 
 
 def newest() -> list[Anchor]:

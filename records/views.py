@@ -468,7 +468,8 @@ def break_glass_open(request: AuthenticatedHttpRequest, child_id: UUID | str) ->
         if access is not None:
             messages.warning(
                 request,
-                "Emergency access is open for 4 hours. The Lead and Deputy have been told.",
+                "Emergency access is open for 4 hours. It is on the Lead's and Deputy's dashboards now, "
+                "and they are emailed.",
             )
             return redirect("records:child_detail", child_id=child.pk)
     return render(request, "records/break_glass.html", {"child": child, "form": form})

@@ -54,7 +54,7 @@ def test_a_disk_full_during_the_render_leaves_failed_retry_and_no_file(people, e
         services.start_render(sar=sar, by=people.deputy.user)
     sar.refresh_from_db()
     assert sar.render_state == RenderState.FAILED
-    assert "OSError" in sar.render_error
+    assert "disk is full" in sar.render_error
     assert not Rendering.objects.exists()
     assert services.current_rendering(sar) is None
     assert (

@@ -301,3 +301,24 @@ def test_a_scheduler_that_stopped_is_noticed(people):
     call_command("run_schedules", stdout=StringIO())
     ScheduledJob.objects.update(last_started_at=timezone.now() - timedelta(hours=2))
     assert "audit_check" in schedules.overdue()
+
+
+def test_a_failed_anchor_email_is_sent_at_the_next_run(people, settings, monkeypatch):
+    settings.CONFIDE_AUDIT_ANCHOR_EMAIL = ["lead@example.test"]
+    busy_log(people)
+
+    def refused(*args: Any, **kwargs: Any) -> int:
+        raise ConnectionRefusedError("Connection refused")
+
+    monkeypatch.setattr(anchors, "send_mail", refused)
+    [outcome] = schedules.run_due(force=True, only="audit_anchor")
+    assert not outcome.ok and "Connection refused" in outcome.message
+    monkeypatch.undo()
+
+    [outcome] = schedules.run_due(force=True, only="audit_anchor")
+    assert outcome.ok and "already anchored" in outcome.message
+    [message] = mail.outbox
+    assert AuditSeal.objects.latest("sequence").digest in str(message.body)
+    # Once sent, not again for the same head.
+    schedules.run_due(force=True, only="audit_anchor")
+    assert len(mail.outbox) == 1

@@ -456,7 +456,10 @@ class DemoBuilder:
                 ends_at=self.now + timedelta(days=30),
                 granted_by=lead,
             )
+        # Back-dated, then sealed as they now stand (core.integrity): an UPDATE alone would leave
+        # the grant's seal naming its old dates, and it would grant nothing.
         NeedToKnowGrant.objects.filter(pk=live.pk).update(starts_at=self.now - timedelta(days=5))
+        live.reseal()
 
         grantee, child, level, reason = demo.REVOKED_GRANT
         with set_actor(lead):
@@ -474,6 +477,7 @@ class DemoBuilder:
             ends_at=self.moment(40, "18:00"),
             revoked_at=self.moment(85, "16:30"),
         )
+        revoked.reseal()
 
         # Expired grants cannot be given through the service (it wants a future end).
         grantee, child, level, reason = demo.EXPIRED_GRANT

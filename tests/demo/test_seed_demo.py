@@ -224,6 +224,19 @@ class TestTheDemo:
         assert BreakGlass.objects.filter(reviewed_at__isnull=True).count() == 1
         kinds = set(StaffRecord.objects.values_list("kind", flat=True))
         assert {StaffRecordKind.SUPERVISION, StaffRecordKind.DBS} <= kinds
+        # Every row that grants access is sealed as it stands: the demo's live grant works.
+        from django.apps import apps
+
+        from core.models import SealedRowModel
+
+        sealed = [
+            row
+            for model in apps.get_models()
+            if issubclass(model, SealedRowModel)
+            for row in model.objects.all()
+        ]
+        assert len(sealed) > 10
+        assert [row for row in sealed if not row.is_intact()] == []
 
     def test_sharing_decisions_in_every_state_and_the_lead_can_enter_the_admin(self):
         from consent.models import ConsentRecord, DecisionState, Disclosure, SharingDecision

@@ -126,6 +126,16 @@ settings.register_profile("dev", max_examples=1_000, deadline=None, database=Non
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def anchors_of_this_run(tmp_path_factory: Any) -> Any:
+    """Anchors written outside a test's own fixture (a class's shared demo, say) go to this run's
+    own directory, never to the development database's under .secrets/."""
+    from django.conf import settings as django_settings
+
+    django_settings.CONFIDE_AUDIT_ANCHOR_DIR = tmp_path_factory.mktemp("anchors")
+    return django_settings.CONFIDE_AUDIT_ANCHOR_DIR
+
+
 @pytest.fixture(autouse=True)
 def anchors_of_this_test(settings: Any, tmp_path: Any) -> Any:
     """Each test anchors its audit chain in a directory of its own (audit.anchors)."""

@@ -265,6 +265,21 @@ class TestTheDemo:
         assert set(visible.values_list("level", flat=True)) == {Level.GENERAL}
         assert set(visible.values_list("child__room", flat=True)) <= rooms
 
+    def test_the_lead_sees_the_demos_audit_log_verified(self):
+        from django.test import Client
+        from django.urls import reverse
+
+        from audit.models import ChainCheck
+
+        from ..conftest import sign_in
+
+        check = ChainCheck.objects.latest()
+        assert check.intact and check.full and check.anchors_checked >= 1
+        lead = sign_in(Client(), get_user_model().objects.get(username="lead"))
+        page = lead.get(reverse("records:audit_log")).content.decode()
+        assert "Audit log verified at" in page
+        assert f"{check.entries} entries" in page
+
     def test_every_demo_user_has_a_totp_device_whose_current_code_verifies(self):
         User = get_user_model()
         code = totp(SECRET_KEY)

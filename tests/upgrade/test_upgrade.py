@@ -130,6 +130,7 @@ def _environment(tmp_path: Path, database_url: str) -> dict[str, str]:
         "DJANGO_DEBUG": "1",
         "CONFIDE_DEV_SECRETS": str(keys),
         "DATABASE_URL": database_url,
+        "CONFIDE_AUDIT_ANCHOR_DIR": str(tmp_path / "anchors"),
     }
 
 

@@ -33,6 +33,18 @@ def tampering_events(obj) -> list[LogEntry]:
     )
 
 
+def give(people, child, grantee, level) -> NeedToKnowGrant:
+    """A grant for three days, given by the Lead through the application (so it is sealed)."""
+    return services.give_grant(
+        child=child,
+        grantee=grantee,
+        level=level,
+        reason="Covering for the key person.",
+        ends_at=timezone.now() + timedelta(days=3),
+        granted_by=people.lead.user,
+    )
+
+
 def entry_url(entry) -> str:
     return reverse("records:entry_detail", args=[entry.pk])
 
@@ -70,14 +82,7 @@ def test_a_grant_inserted_in_the_database_grants_nothing_and_is_audited(people, 
 
 
 def test_a_grant_copied_with_a_real_seal_onto_another_child_grants_nothing(people, client_for):
-    services.give_grant(
-        child=people.child,
-        grantee=people.keyperson2,
-        level=Level.SENSITIVE,
-        reason="Covering Sunflower on Friday.",
-        ends_at=timezone.now() + timedelta(days=3),
-        granted_by=people.lead.user,
-    )
+    give(people, people.child, people.keyperson2, Level.SENSITIVE)
     other_concern = make_entry(people.other_child, people.keyperson1, category=Category.CONCERN)
     # Room staff of Bluebell already see other_child at general level; aim the grant at Sunflower's
     # child instead of Bluebell's: the seal names the child.
@@ -91,14 +96,7 @@ def test_a_grant_copied_with_a_real_seal_onto_another_child_grants_nothing(peopl
 
 def test_an_expired_grant_extended_in_the_database_stops_at_its_real_end(people, client_for):
     concern = make_entry(people.other_child, people.keyperson2, category=Category.CONCERN)
-    grant = services.give_grant(
-        child=people.other_child,
-        grantee=people.practitioner,
-        level=Level.SENSITIVE,
-        reason="Covering Bluebell.",
-        ends_at=timezone.now() + timedelta(days=3),
-        granted_by=people.lead.user,
-    )
+    grant = give(people, people.other_child, people.practitioner, Level.SENSITIVE)
     assert client_for("practitioner").get(entry_url(concern)).status_code == 200
 
     NeedToKnowGrant.objects.filter(pk=grant.pk).update(ends_at=timezone.now() + timedelta(days=300))
@@ -109,14 +107,7 @@ def test_an_expired_grant_extended_in_the_database_stops_at_its_real_end(people,
 
 def test_a_revoked_grant_restored_in_the_database_stays_revoked(people, client_for):
     concern = make_entry(people.other_child, people.keyperson2, category=Category.CONCERN)
-    grant = services.give_grant(
-        child=people.other_child,
-        grantee=people.practitioner,
-        level=Level.SENSITIVE,
-        reason="Covering Bluebell.",
-        ends_at=timezone.now() + timedelta(days=3),
-        granted_by=people.lead.user,
-    )
+    grant = give(people, people.other_child, people.practitioner, Level.SENSITIVE)
     services.revoke_grant(grant=grant, revoked_by=people.lead.user)
     assert client_for("practitioner").get(entry_url(concern)).status_code == 404
     assert tampering_events(grant) == []  # revoked through the application: sealed as it is
@@ -134,14 +125,7 @@ def test_a_grant_given_through_the_application_works_and_its_level_is_sealed(peo
         category=Category.CONCERN,
         level=Level.CHILD_PROTECTION,
     )
-    grant = services.give_grant(
-        child=people.other_child,
-        grantee=people.practitioner,
-        level=Level.SENSITIVE,
-        reason="Covering Bluebell.",
-        ends_at=timezone.now() + timedelta(days=3),
-        granted_by=people.lead.user,
-    )
+    grant = give(people, people.other_child, people.practitioner, Level.SENSITIVE)
     assert client_for("practitioner").get(entry_url(concern)).status_code == 404
     NeedToKnowGrant.objects.filter(pk=grant.pk).update(level=Level.CHILD_PROTECTION)
     assert client_for("practitioner").get(entry_url(concern)).status_code == 404

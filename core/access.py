@@ -22,15 +22,28 @@ def _real_model(model: Any) -> Any:
         return None
 
 
+# Asked for every row read or written: worked out once per model class (a migration's historical
+# models are classes of their own).
+_columns: dict[Any, tuple[str, ...]] = {}
+_owners: dict[Any, Callable[[Any], Any] | None] = {}
+
+
 def access_columns(model: Any) -> tuple[str, ...]:
-    real = _real_model(model)
-    return tuple(getattr(real, "confide_access", ())) if real is not None else ()
+    found = _columns.get(model)
+    if found is None:
+        real = _real_model(model)
+        found = _columns[model] = (
+            tuple(getattr(real, "confide_access", ())) if real is not None else ()
+        )
+    return found
 
 
 def owner_function(model: Any) -> Callable[[Any], Any] | None:
     """The model's ``confide_owner``, callable with a historical instance too."""
-    real = _real_model(model)
-    return getattr(real, "confide_owner", None) if real is not None else None
+    if model not in _owners:
+        real = _real_model(model)
+        _owners[model] = getattr(real, "confide_owner", None) if real is not None else None
+    return _owners[model]
 
 
 def access_of(instance: Any, *, load: bool = True) -> Access | None:
@@ -38,8 +51,9 @@ def access_of(instance: Any, *, load: bool = True) -> Access | None:
     is off (reading a deferred column would cost a query), or when a historical model does not
     have one of them yet."""
     out = []
+    values = instance.__dict__
     for attname in access_columns(type(instance)):
-        if attname not in instance.__dict__:
+        if attname not in values:
             if not load:
                 return None
             try:
@@ -48,6 +62,6 @@ def access_of(instance: Any, *, load: bool = True) -> Access | None:
                 return None
             if attname not in instance.__dict__:
                 return None
-        value = instance.__dict__[attname]
+        value = values[attname]
         out.append((attname, "" if value is None else str(value)))
     return tuple(out)

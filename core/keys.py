@@ -54,11 +54,11 @@ class Owner:
 
     @classmethod
     def child(cls, pk: UUID | str) -> Owner:
-        return cls(CHILD, UUID(str(pk)))
+        return cls(CHILD, pk if isinstance(pk, UUID) else UUID(str(pk)))
 
     @classmethod
     def staff(cls, pk: UUID | str) -> Owner:
-        return cls(STAFF, UUID(str(pk)))
+        return cls(STAFF, pk if isinstance(pk, UUID) else UUID(str(pk)))
 
     @classmethod
     def setting(cls) -> Owner:
@@ -98,6 +98,7 @@ def clear_cache() -> None:
     _unwrapped.set(None)
     _current.set(None)
     _setting.set(None)
+    _ciphers.set(None)
 
 
 def _cache() -> dict[UUID, bytes]:
@@ -221,6 +222,21 @@ def ready() -> bool:
 # --- ciphertexts ---------------------------------------------------------------------------------
 
 
+_ciphers: ContextVar[dict[UUID, AESGCM] | None] = ContextVar("confide_ciphers", default=None)
+
+
+def _aead(key_id: UUID) -> AESGCM:
+    """The cipher of a data key, made once per request (cleared with the keys)."""
+    ciphers = _ciphers.get()
+    if ciphers is None:
+        ciphers = {}
+        _ciphers.set(ciphers)
+    cipher = ciphers.get(key_id)
+    if cipher is None:
+        cipher = ciphers[key_id] = AESGCM(unwrap(key_id))
+    return cipher
+
+
 def is_sealed_v2(token: str) -> bool:
     return token.startswith(PREFIX)
 
@@ -228,7 +244,7 @@ def is_sealed_v2(token: str) -> bool:
 def encrypt(data: bytes, owner: Owner, aad: bytes) -> str:
     key_id = key_id_for(owner)
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(unwrap(key_id)).encrypt(nonce, data, aad)
+    sealed = _aead(key_id).encrypt(nonce, data, aad)
     return f"{PREFIX}{key_id.hex}${base64.b64encode(nonce + sealed).decode()}"
 
 
@@ -248,7 +264,7 @@ def decrypt(token: str, aad: bytes) -> bytes:
     if len(raw) < NONCE_BYTES + 16:
         raise DecryptionError("stored ciphertext is too short")
     try:
-        return AESGCM(unwrap(key_id)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+        return _aead(key_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
     except InvalidTag:
         raise DecryptionError(
             "stored ciphertext failed its integrity check: tampered, copied from another "

@@ -141,25 +141,30 @@ def link_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
 def send_link(
     *, sar: SubjectAccessRequest, by: User, link_url: Any, request: HttpRequest | None = None
 ) -> DownloadLink:
     """Email the requester a one-time link (expires in 7 days) to the latest released copy.
-    ``link_url(token)`` makes the absolute address."""
-    staff = _handler(by, sar)
-    release = latest_release(sar)
-    if sar.status not in (Status.APPROVED, Status.SENT) or release is None:
-        raise ValidationError("Release a password-protected copy before sending a link.")
-    if blank(sar.contact_email):
-        raise ValidationError("There is no email address for the requester on this request.")
-    token = secrets.token_urlsafe(32)
-    link = DownloadLink.objects.create(
-        release=release,
-        token_hash=link_token_hash(token),
-        created_by=staff,
-        expires_at=timezone.now() + timedelta(days=LINK_DAYS),
-    )
+    ``link_url(token)`` makes the absolute address.
+
+    Three steps, so the email never names a link the database does not hold: the link is made and
+    committed; the email is sent; then "sent" is recorded. A refusal by the mail server deletes
+    the link (its token went nowhere) and leaves the request as it was, to try again; a failure
+    after the mail server took the email leaves a working link, not yet shown as sent."""
+    with transaction.atomic():
+        staff = _handler(by, sar)
+        release = latest_release(sar)
+        if sar.status not in (Status.APPROVED, Status.SENT) or release is None:
+            raise ValidationError("Release a password-protected copy before sending a link.")
+        if blank(sar.contact_email):
+            raise ValidationError("There is no email address for the requester on this request.")
+        token = secrets.token_urlsafe(32)
+        link = DownloadLink.objects.create(
+            release=release,
+            token_hash=link_token_hash(token),
+            created_by=staff,
+            expires_at=timezone.now() + timedelta(days=LINK_DAYS),
+        )
     body = render_to_string(
         "access_requests/emails/link.txt",
         {
@@ -169,8 +174,6 @@ def send_link(
             "setting": Setting.current(),
         },
     )
-    # Sent first, recorded after: "sent" means the mail server took the email. A refusal undoes
-    # the link (this transaction) and leaves the request as it was, to try again.
     try:
         send_mail(
             f"Your records from us ({sar.reference})",
@@ -181,25 +184,27 @@ def send_link(
         )
     except (OSError, smtplib.SMTPException) as exc:
         logger.warning("The link for %s could not be emailed: %s", sar.reference, exc)
+        DownloadLink.objects.filter(pk=link.pk, sent_at__isnull=True).delete()
         raise ValidationError(
             "The email could not be sent: the mail server did not accept it. Nothing was "
             "recorded as sent and no link was made; check the address and try again, or send "
             "the file another way."
         ) from None
-    now = timezone.now()
-    link.sent_at = now
-    link.save(update_fields=["sent_at"])
-    SubjectAccessRequest.objects.filter(pk=sar.pk, status=Status.APPROVED).update(
-        status=Status.SENT, sent_at=now, sent_how=SentHow.EMAIL_LINK, sent_by=staff
-    )
-    sar.refresh_from_db()
-    log_event(
-        actor=by,
-        event=Event.SAR_LINK_SENT,
-        obj=link,
-        request=request,
-        detail={"request": sar.reference, "expires_at": link.expires_at.isoformat()},
-    )
+    with transaction.atomic():
+        now = timezone.now()
+        link.sent_at = now
+        link.save(update_fields=["sent_at"])
+        SubjectAccessRequest.objects.filter(pk=sar.pk, status=Status.APPROVED).update(
+            status=Status.SENT, sent_at=now, sent_how=SentHow.EMAIL_LINK, sent_by=staff
+        )
+        sar.refresh_from_db()
+        log_event(
+            actor=by,
+            event=Event.SAR_LINK_SENT,
+            obj=link,
+            request=request,
+            detail={"request": sar.reference, "expires_at": link.expires_at.isoformat()},
+        )
     return link
 
 

@@ -306,3 +306,35 @@ def test_the_request_page_shows_delivery_as_the_requester_lived_it(
         "not yet"
         not in page_text.split("Delivery, as the requester lived it")[1].split("</table>")[0]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_after_the_mail_server_took_the_email_leaves_the_emailed_link_working(
+    people, entries, client, monkeypatch
+):
+    """The link is committed before the email goes: the email never names a link the database
+    does not hold, whatever fails after the mail server took it."""
+    sar = approved(people)
+    services.release_copy(sar=sar, by=people.lead.user)
+    sent: dict[str, str] = {}
+
+    def url(token: str) -> str:
+        sent["token"] = token
+        return f"https://confide.example.test/access-requests/link/{token}/"
+
+    def recording_fails(**kwargs):
+        raise RuntimeError("the database went away while recording 'sent'")
+
+    monkeypatch.setattr("access_requests.services.delivery.log_event", recording_fails)
+    with pytest.raises(RuntimeError):
+        services.send_link(sar=sar, by=people.lead.user, link_url=url)
+    monkeypatch.undo()
+
+    [message] = mail.outbox
+    assert sent["token"] in message.body
+    sar.refresh_from_db()
+    assert sar.status == Status.APPROVED  # not shown as sent: it was not recorded
+    assert DownloadLink.objects.get().sent_at is None
+    response = client.post(reverse("access_requests:link", args=[sent["token"]]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"

@@ -23,7 +23,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.log import log_event
-from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
+from core.http import (
+    AuthenticatedHttpRequest,
+    apply_service,
+    confirm_first,
+    page_errors,
+    require,
+)
 from records.models import Level
 
 from . import policy, selectors, services
@@ -194,6 +200,7 @@ def _detail_page(
         }
     )
     invalid = bool(bound) or (reply_form is not None and bool(reply_form.errors))
+    context["page_errors"] = page_errors(reply_form, *bound.values())
     return render(request, "access_requests/detail.html", context, status=400 if invalid else 200)
 
 

@@ -155,6 +155,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Children who leave: room staff, the key person and authors keep access for this many days after
+# the leaving date (DESIGN.md; default none); the Lead and Deputy keep it until destruction.
+CONFIDE_LEAVER_GRACE_DAYS = int(os.environ.get("CONFIDE_LEAVER_GRACE_DAYS", "0"))
+
 # Where the audit chain's head is anchored (audit.anchors): a directory the database server
 # cannot write. On a development machine, one per database under .secrets/ (git ignores it).
 CONFIDE_AUDIT_ANCHOR_DIR = Path(

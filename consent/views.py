@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audit.log import log_access
-from core.http import AuthenticatedHttpRequest, apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, page_errors, require
 from records import policy as records_policy
 from records import selectors as records_selectors
 from records.forms import EntryForm
@@ -369,6 +369,7 @@ def _decision_page(
         "outcome_form": OutcomeForm(),
     }
     context.update(forms)
+    context["page_errors"] = page_errors(*forms.values())
     return render(request, "consent/decision_detail.html", context, status=400 if forms else 200)
 
 

@@ -68,6 +68,23 @@ def apply_service(forms: Form | list[Form], action: Callable[[], Any]) -> Any:
     return None
 
 
+def page_errors(*forms: Form | None) -> list[str]:
+    """Every error of the bound forms a page was given back with, for the summary at its top
+    (includes/page_errors.html): a refusal is never a page that says nothing, even when the form
+    it belongs to is not shown in the request's present state (a second click, say)."""
+    found: list[str] = []
+    for form in forms:
+        if form is None or not form.is_bound or not form.errors:
+            continue
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else None
+            for error in errors:
+                text = f"{label}: {error}" if label else str(error)
+                if text not in found:
+                    found.append(text)
+    return found
+
+
 def confirm_first(
     request: HttpRequest,
     *,

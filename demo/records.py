@@ -124,6 +124,9 @@ class DemoBuilder:
         self.rooms: dict[str, Room] = {}
         self.children: dict[str, Child] = {}
         self.pronouns: dict[str, dict[str, str]] = {}
+        # When each leaver left: recorded once their year of records is written (from the leaving
+        # date only the Lead and Deputy may write or read about a child).
+        self.leaving: dict[str, date] = {}
         self.stories: dict[str, list[Made]] = {}
         self.entries: list[RecordEntry] = []
         self.counts: Counter[str] = Counter()
@@ -231,9 +234,6 @@ class DemoBuilder:
                     last_name=spec.last_name or fam.name,
                     date_of_birth=born,
                     started_on=self.day(spec.started_days_ago),
-                    left_on=(
-                        self.day(spec.left_days_ago) if spec.left_days_ago is not None else None
-                    ),
                     room=self.rooms[spec.room],
                     key_person=self.staff[spec.key_person],
                     family=family,
@@ -241,6 +241,8 @@ class DemoBuilder:
                 child.save()
                 child.carers.set(carers)
                 self.children[spec.first_name] = child
+                if spec.left_days_ago is not None:
+                    self.leaving[spec.first_name] = self.day(spec.left_days_ago)
                 self.pronouns[spec.first_name] = demo.PRONOUNS[spec.pronoun]
 
     # --- the chronology -------------------------------------------------------------------------
@@ -312,7 +314,8 @@ class DemoBuilder:
     def window(self, child: Child) -> tuple[int, int]:
         """The days-ago range in which the child was at the setting, within the last year."""
         first = min(365, (self.today - child.started_on).days)
-        last = (self.today - child.left_on).days if child.left_on else 1
+        left_on = self.leaving.get(child.first_name)
+        last = (self.today - left_on).days if left_on else 1
         return first, max(last, 1)
 
     def make_stories(self) -> None:
@@ -573,6 +576,13 @@ class DemoBuilder:
             )
         StaffRecord.objects.bulk_update(records, ["recorded_at"])
 
+    def record_leavers(self) -> None:
+        with set_actor(self.users["lead"]):
+            for first_name, left_on in self.leaving.items():
+                child = self.children[first_name]
+                child.left_on = left_on
+                child.save()
+
     def build(self) -> dict[str, Any]:
         self.make_people()
         self.make_families()
@@ -588,6 +598,7 @@ class DemoBuilder:
             rng=self.rng, setting_staff=self.staff, children=list(self.children.values())
         )
         seed_access_requests()
+        self.record_leavers()
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

@@ -9,7 +9,11 @@ Being a Django superuser grants nothing here: content access is decided only by 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from core import integrity
 from core.http import AnyUser
@@ -210,6 +214,15 @@ def _break_glass_child_ids(staff: Staff) -> list:
     return ids
 
 
+def on_roll_q(prefix: str = "") -> Q:
+    """Children still on roll: not left, or within the leaving grace period (settings,
+    CONFIDE_LEAVER_GRACE_DAYS, default none). From then on only the Lead and Deputy see a child
+    (DESIGN.md: children who leave) — room staff, the key person, authors, grants and break-glass
+    no longer reach them."""
+    cutoff = timezone.localdate() - timedelta(days=settings.CONFIDE_LEAVER_GRACE_DAYS)
+    return Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": cutoff})
+
+
 def _involved_q(staff: Staff, prefix: str = "") -> Q:
     """Staff involved in the child's care: key person, or working in the child's room."""
     return Q(**{f"{prefix}key_person": staff}) | Q(**{f"{prefix}room_id__in": _room_ids(staff)})
@@ -226,7 +239,8 @@ def visible_children(user: AnyUser) -> QuerySet[Child]:
         _involved_q(staff)
         | Q(id__in=_granted_child_ids(staff))
         | Q(id__in=_break_glass_child_ids(staff))
-        | Q(id__in=RecordEntry.objects.filter(author=staff).values("child_id"))
+        | Q(id__in=RecordEntry.objects.filter(author=staff).values("child_id")),
+        on_roll_q(),
     )
 
 
@@ -250,8 +264,9 @@ def can_write_entry(user: AnyUser, child: Child) -> bool:
         return False
     if staff.role in MANAGERS:
         return True
-    return child.pk in _break_glass_child_ids(staff) or (
-        Child.objects.filter(_involved_q(staff), pk=child.pk).exists()
+    on_roll = Child.objects.filter(on_roll_q(), pk=child.pk)
+    return on_roll.exists() and (
+        child.pk in _break_glass_child_ids(staff) or on_roll.filter(_involved_q(staff)).exists()
     )
 
 
@@ -285,7 +300,7 @@ def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     for level in Level.values:
         q |= level_is(level) & child_in(_granted_child_ids(staff, level))
     q |= child_in(_break_glass_child_ids(staff))
-    return q
+    return q & on_roll_q(f"{p}child__")
 
 
 def visible_entries(user: AnyUser, child: Child | None = None) -> QuerySet[RecordEntry]:
@@ -306,7 +321,12 @@ def can_amend_entry(user: AnyUser, entry: RecordEntry) -> bool:
     staff = staff_of(user)
     if staff is None or staff.role == Role.OFFICE:
         return False
-    return staff.role in MANAGERS or entry.author_id == staff.pk
+    if staff.role in MANAGERS:
+        return True
+    return (
+        entry.author_id == staff.pk
+        and Child.objects.filter(on_roll_q(), pk=entry.child_id).exists()
+    )
 
 
 def can_mark_informed(user: AnyUser, entry: RecordEntry) -> bool:

@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit import checks as audit_checks
-from core.http import AuthenticatedHttpRequest, apply_service, confirm_first, require
+from core.http import (
+    AuthenticatedHttpRequest,
+    apply_service,
+    confirm_first,
+    page_errors,
+    require,
+)
 
 from . import audit_page, body_map, policy, selectors, services
 from .forms import (
@@ -333,6 +339,7 @@ def _entry_page(
         "attachment_form": AttachmentForm(),
     }
     context.update(forms)
+    context["page_errors"] = page_errors(*forms.values())
     return render(request, "records/entry_detail.html", context, status=400 if forms else 200)
 
 

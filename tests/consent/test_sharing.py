@@ -545,3 +545,35 @@ def test_decision_details_from_a_form_take_only_the_details(people):
     assert details.other_children == ()
     assert details.consent_record is None
     assert details.service_agreement == "not_applicable"
+
+
+def test_a_second_click_is_refused_with_a_message_not_a_blank_page(people, client_for):
+    """A form posted again once its step is done (a double click, a second tab) is refused with
+    the reason at the top of the page, though the form itself is no longer shown."""
+    decision = _approved(people, recipient_kind="s17", lsp_procedures="yes")
+    services.mark_shared(
+        decision=decision,
+        by=people.keyperson1.user,
+        shared_what="The referral form.",
+        shared_at=timezone.now(),
+        shared_how="online_referral",
+    )
+    services.record_referral_acknowledged(
+        decision=decision, by=people.keyperson1.user, acknowledged_at=timezone.now()
+    )
+    url = reverse("consent:referral_outcome", args=[decision.pk])
+    data = {
+        "outcome": "early_help",
+        "outcome_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "notes": "Family support worker allocated.",
+    }
+    client = client_for("keyperson1")
+    assert client.post(url, data).status_code == 302
+
+    again = client.post(url, data)
+
+    assert again.status_code == 400
+    page = again.content.decode()
+    assert "There is a problem: nothing was changed" in page
+    decision.refresh_from_db()
+    assert decision.outcome == "early_help"

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from records import policy
+from records import policy, services
 from records.models import (
     ActingLead,
     BreakGlass,
@@ -331,3 +331,63 @@ def test_entries_to_inform_show_on_the_key_persons_dashboard(people, client_for)
     assert people.child.full_name in html
     assert "Accident or injury" in html
     assert RecordEntry.objects.filter(parent_informed=ParentInformed.TO_INFORM).count() == 1
+
+
+# --- children who leave (DESIGN.md: from the leaving date, plus the setting's grace period) ------
+
+
+def _leaves(child, days_ago: int) -> None:
+    child.left_on = timezone.localdate() - timedelta(days=days_ago)
+    child.save()
+
+
+def test_from_the_leaving_date_only_the_lead_and_deputy_see_the_child(people, client_for):
+    general = make_entry(people.child, people.keyperson1)
+    mine = make_entry(people.child, people.practitioner, category=Category.CONCERN)
+    grant_child = people.child
+    services.give_grant(
+        child=grant_child,
+        grantee=people.keyperson2,
+        level=Level.SENSITIVE,
+        reason="Covering Sunflower.",
+        ends_at=timezone.now() + timedelta(days=3),
+        granted_by=people.lead.user,
+    )
+    _leaves(people.child, days_ago=0)
+
+    for name in ("keyperson1", "practitioner", "keyperson2"):
+        client = client_for(name)
+        assert (
+            client.get(reverse("records:child_detail", args=[people.child.pk])).status_code == 404
+        )
+        for entry in (general, mine):
+            assert client.get(reverse("records:entry_detail", args=[entry.pk])).status_code == 404
+        listed = client.get(reverse("records:child_list")).content.decode()
+        assert people.child.full_name not in listed
+    # The author lost even what they wrote; nobody but the managers may write about the child.
+    assert not policy.can_amend_entry(people.practitioner.user, mine)
+    assert not policy.can_write_entry(people.keyperson1.user, people.child)
+    for name in ("lead", "deputy"):
+        client = client_for(name)
+        for entry in (general, mine):
+            assert client.get(reverse("records:entry_detail", args=[entry.pk])).status_code == 200
+
+
+def test_a_leaving_date_still_ahead_changes_nothing(people, client_for):
+    entry = make_entry(people.child, people.keyperson1)
+    people.child.left_on = timezone.localdate() + timedelta(days=1)
+    people.child.save()
+    url = reverse("records:entry_detail", args=[entry.pk])
+    assert client_for("keyperson1").get(url).status_code == 200
+
+
+def test_the_grace_period_keeps_room_staff_and_authors_in_for_its_days(
+    people, client_for, settings
+):
+    settings.CONFIDE_LEAVER_GRACE_DAYS = 7
+    entry = make_entry(people.child, people.keyperson1)
+    url = reverse("records:entry_detail", args=[entry.pk])
+    _leaves(people.child, days_ago=6)
+    assert client_for("keyperson1").get(url).status_code == 200
+    _leaves(people.child, days_ago=7)
+    assert client_for("keyperson1").get(url).status_code == 404

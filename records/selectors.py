@@ -231,7 +231,14 @@ def break_glass_to_review(user: User) -> QuerySet[BreakGlass]:
 
 
 def get_break_glass_for_reviewer(user: User, access_id: UUID | str) -> BreakGlass:
-    access = break_glass_to_review(user).filter(pk=uuid_or_404(access_id)).first()
+    """An opening to review, or one already reviewed (its page then shows the review)."""
+    if not policy.can_review_break_glass(user):
+        raise Http404("No such break-glass access")
+    access = (
+        BreakGlass.objects.select_related("child", "staff", "reviewed_by")
+        .filter(pk=uuid_or_404(access_id))
+        .first()
+    )
     if access is None:
         raise Http404("No such break-glass access")
     return access

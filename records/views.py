@@ -496,7 +496,12 @@ def break_glass_review(request: AuthenticatedHttpRequest, access_id: UUID | str)
         if done is not None:
             messages.success(request, "Review recorded.")
             return redirect("home:dashboard")
-    return render(request, "records/break_glass_review.html", {"access": access, "form": form})
+    return render(
+        request,
+        "records/break_glass_review.html",
+        {"access": access, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

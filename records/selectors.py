@@ -56,13 +56,17 @@ def log_reads(
 
 
 def get_child_for_user(user: User, child_id: UUID | str) -> Child:
+    pk = uuid_or_404(child_id)
     child = (
         policy.visible_children(user)
         .select_related("room", "key_person", "family")
-        .filter(pk=uuid_or_404(child_id))
+        .filter(pk=pk)
         .first()
     )
     if child is None:
+        # Every refusal is audited (DESIGN.md): a child who exists but is not this person's.
+        if Child.objects.filter(pk=pk).exists():
+            log_event(actor=user, event=AuditEvent.REFUSED, obj=Child(pk=pk))
         raise Http404("No such child")
     return child
 

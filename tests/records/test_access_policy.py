@@ -391,3 +391,19 @@ def test_the_grace_period_keeps_room_staff_and_authors_in_for_its_days(
     assert client_for("keyperson1").get(url).status_code == 200
     _leaves(people.child, days_ago=7)
     assert client_for("keyperson1").get(url).status_code == 404
+
+
+def test_a_refused_child_is_audited_with_who_asked(people, client_for):
+    url = reverse("records:child_detail", args=[people.other_child.pk])
+    assert client_for("practitioner").get(url).status_code == 404
+    [refused] = LogEntry.objects.filter(additional_data__event="refused")
+    assert refused.actor == people.practitioner.user
+    assert refused.object_pk == str(people.other_child.pk)
+    # A random id is not a child: nothing to name, nothing written.
+    assert (
+        client_for("practitioner")
+        .get(reverse("records:child_detail", args=[uuid.uuid4()]))
+        .status_code
+        == 404
+    )
+    assert LogEntry.objects.filter(additional_data__event="refused").count() == 1

@@ -191,7 +191,9 @@ class Child(UUIDModel):
 
     @property
     def is_current(self) -> bool:
-        return self.left_on is None or self.left_on >= date.today()
+        """On roll: not left, or leaving on a day still ahead (from the leaving date the child
+        has left, as the access policy counts it)."""
+        return self.left_on is None or self.left_on > timezone.localdate()
 
 
 class ChildUserObjectPermission(UserObjectPermissionBase):

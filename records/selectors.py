@@ -88,7 +88,7 @@ def children_for_list(
 ) -> QuerySet[Child]:
     qs = policy.visible_children(user).select_related("room", "key_person")
     if not include_leavers:
-        qs = qs.filter(Q(left_on__isnull=True) | Q(left_on__gte=timezone.localdate()))
+        qs = qs.filter(Q(left_on__isnull=True) | Q(left_on__gt=timezone.localdate()))
     for word in search.split():
         qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
     return qs.order_by("last_name", "first_name")

@@ -38,7 +38,7 @@ Readings of DESIGN.md where it leaves room (the model takes the one noted):
   break-glass — and the office keeps the register (DESIGN.md does not say; it is not content).
   The other reading (room staff and key person lose the child on the leaving date, authors keep
   their own entries through the grace) differs only when the grace is not none. The leaving day
-  itself counts as left ("from the leaving date"), though ``Child.is_current`` counts it as on roll.
+  itself counts as left ("from the leaving date"), as ``Child.is_current`` and the register do.
 """
 
 from __future__ import annotations

@@ -334,3 +334,19 @@ def build_world(people: SimpleNamespace) -> World:
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world
+
+
+def decision_body(world: World | None = None) -> dict[str, Any]:
+    """A sharing decision's form, filled in as a practitioner would (the IDOR and fuzz proofs)."""
+    return {
+        "decision": "share",
+        "recipient_kind": "health",
+        "recipient_organisation": "Exampletown Health Visiting Team",
+        "purpose": "To plan support together.",
+        "lawful_basis": "public_task",
+        "necessary_and_proportionate": "Only this term's observations.",
+        "consent": "given",
+        "lsp_procedures": "n/a",
+        "service_agreement": "not_applicable",
+        "summary": "Uses two-word phrases.",
+    }

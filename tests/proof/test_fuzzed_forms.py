@@ -67,7 +67,7 @@ from ..access_requests.conftest import approved, record, released, reviewed
 from ..conftest import sign_in
 from ..factories import TEST_PASSWORD, a_pdf, a_png, make_entry, make_staff
 from . import EXAMPLES
-from .objects import ROLES, World, build_world
+from .objects import ROLES, World, build_world, decision_body
 from .test_idor import changed_tables, may_see, new_audit_entries, snapshot
 
 pytestmark = pytest.mark.heavy
@@ -246,18 +246,8 @@ def entry_form(w: World, **extra: Any) -> dict[str, Any]:
 
 
 def decision_form(w: World) -> dict[str, Any]:
-    return {
-        "decision": "share",
-        "recipient_kind": "health",
-        "recipient_organisation": "Exampletown Health Visiting Team",
+    return decision_body(w) | {
         "recipient_person": "Health visitor",
-        "purpose": "To plan support together.",
-        "lawful_basis": "public_task",
-        "necessary_and_proportionate": "Only this term's observations.",
-        "consent": "given",
-        "lsp_procedures": "n/a",
-        "service_agreement": "not_applicable",
-        "summary": "Uses two-word phrases.",
         "other_people": "",
         "no_consent_reason": "",
         "no_consent_explanation": "",

@@ -56,7 +56,7 @@ from records.models import Child, Level
 
 from ..conftest import sign_in
 from . import EXAMPLES
-from .objects import PRACTITIONERS, ROLES, ROOMS, World, build_world
+from .objects import PRACTITIONERS, ROLES, ROOMS, World, build_world, decision_body
 
 pytestmark = pytest.mark.heavy
 
@@ -243,23 +243,8 @@ def _grant_body(w: World) -> dict[str, Any]:
     }
 
 
-def _decision_body(w: World) -> dict[str, Any]:
-    return {
-        "decision": "share",
-        "recipient_kind": "health",
-        "recipient_organisation": "Exampletown Health Visiting Team",
-        "purpose": "To plan support together.",
-        "lawful_basis": "public_task",
-        "necessary_and_proportionate": "Only this term's observations.",
-        "consent": "given",
-        "lsp_procedures": "n/a",
-        "service_agreement": "not_applicable",
-        "summary": "Uses two-word phrases.",
-    }
-
-
 def _emergency_body(w: World) -> dict[str, Any]:
-    body = _decision_body(w)
+    body = decision_body(w)
     del body["decision"]
     body.update(
         recipient_kind="s47",
@@ -360,7 +345,7 @@ TARGETS: dict[str, Target] = {
     "consent:child": Target(CHILD_PAGE),
     "consent:disclosure_create": Target(CHILD_PAGE, body=_disclosure_body),
     "consent:entry_with_disclosure": Target(CHILD_PAGE, body=_entry_with_disclosure_body),
-    "consent:decision_create": Target(CHILD_PAGE, body=_decision_body),
+    "consent:decision_create": Target(CHILD_PAGE, body=decision_body),
     "consent:emergency_share": Target(CHILD_PAGE, body=_emergency_body),
     "consent:disclosure_detail": Target(("disclosure",)),
     "consent:disclosure_confidentiality": Target(

@@ -108,14 +108,21 @@ def rooms_seal_parts(room_ids: list[Any]) -> list[tuple[str, Any]]:
     return [(ROOMS_SEAL, [str(pk) for pk in room_ids])]
 
 
+def _rooms_label() -> str:
+    return f"{Staff._meta.label_lower}#{ROOMS_SEAL}"
+
+
+def rooms_are_sealed(staff: Staff, room_ids: list[Any]) -> bool:
+    """Whether these rooms are the ones the member of staff's rooms seal names."""
+    return integrity.verify(staff.rooms_seal, _rooms_label(), staff.pk, rooms_seal_parts(room_ids))
+
+
 def seal_rooms(staff: Staff) -> None:
     """Seal a member of staff's rooms as they now are (on every change, by m2m_changed)."""
     room_ids = list(
         Staff.rooms.through.objects.filter(staff_id=staff.pk).values_list("room_id", flat=True)
     )
-    staff.rooms_seal = integrity.seal(
-        f"{Staff._meta.label_lower}#{ROOMS_SEAL}", staff.pk, rooms_seal_parts(room_ids)
-    )
+    staff.rooms_seal = integrity.seal(_rooms_label(), staff.pk, rooms_seal_parts(room_ids))
     Staff._base_manager.filter(pk=staff.pk).update(rooms_seal=staff.rooms_seal)
 
 

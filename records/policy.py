@@ -15,12 +15,10 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core import integrity
 from core.http import AnyUser
 from core.signals import row_tampered
 
 from .models import (
-    ROOMS_SEAL,
     ActingLead,
     BreakGlass,
     Child,
@@ -30,7 +28,7 @@ from .models import (
     Role,
     Staff,
     StaffRecord,
-    rooms_seal_parts,
+    rooms_are_sealed,
 )
 
 MANAGERS = (Role.LEAD, Role.DEPUTY)
@@ -179,8 +177,7 @@ def _room_ids(staff: Staff) -> list:
         ids = list(
             staff.rooms.through.objects.filter(staff_id=staff.pk).values_list("room_id", flat=True)
         )
-        label = f"{Staff._meta.label_lower}#{ROOMS_SEAL}"
-        if ids and not integrity.verify(staff.rooms_seal, label, staff.pk, rooms_seal_parts(ids)):
+        if ids and not rooms_are_sealed(staff, ids):
             row_tampered.send(
                 sender=Staff,
                 instance=staff,

@@ -350,3 +350,22 @@ def decision_body(world: World | None = None) -> dict[str, Any]:
         "service_agreement": "not_applicable",
         "summary": "Uses two-word phrases.",
     }
+
+
+def emergency_body(decision: dict[str, Any], *, shared_at: str) -> dict[str, Any]:
+    """An emergency share's form: a decision's form with why consent was not sought and what was
+    shared, when."""
+    body = {k: v for k, v in decision.items() if k != "decision"}
+    body.update(
+        recipient_kind="s47",
+        consent="not_sought",
+        no_consent_reason="would_increase_risk",
+        no_consent_explanation="The adult collecting is the concern.",
+        lawful_basis="legal_obligation",
+        lsp_procedures="yes",
+        emergency_reason="An unknown adult tried to collect the child.",
+        shared_what="The incident account, by phone.",
+        shared_at=shared_at,
+        shared_how="phone",
+    )
+    return body

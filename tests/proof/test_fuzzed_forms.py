@@ -67,7 +67,7 @@ from ..access_requests.conftest import approved, record, released, reviewed
 from ..conftest import sign_in
 from ..factories import TEST_PASSWORD, a_pdf, a_png, make_entry, make_staff
 from . import EXAMPLES
-from .objects import ROLES, World, build_world, decision_body
+from .objects import ROLES, World, build_world, decision_body, emergency_body
 from .test_idor import changed_tables, may_see, new_audit_entries, snapshot
 
 pytestmark = pytest.mark.heavy
@@ -271,21 +271,7 @@ DECISION_TEXT = (
 
 
 def emergency_form(w: World) -> dict[str, Any]:
-    body = decision_form(w)
-    del body["decision"]
-    body.update(
-        recipient_kind="s47",
-        consent="not_sought",
-        no_consent_reason="would_increase_risk",
-        no_consent_explanation="The adult collecting is the concern.",
-        lawful_basis="legal_obligation",
-        lsp_procedures="yes",
-        emergency_reason="An unknown adult tried to collect the child.",
-        shared_what="The incident account, by phone.",
-        shared_at=_now(hours=-1),
-        shared_how="phone",
-    )
-    return body
+    return emergency_body(decision_form(w), shared_at=_now(hours=-1))
 
 
 def disclosure_form(w: World) -> dict[str, Any]:

@@ -56,7 +56,7 @@ from records.models import Child, Level
 
 from ..conftest import sign_in
 from . import EXAMPLES
-from .objects import PRACTITIONERS, ROLES, ROOMS, World, build_world, decision_body
+from .objects import PRACTITIONERS, ROLES, ROOMS, World, build_world, decision_body, emergency_body
 
 pytestmark = pytest.mark.heavy
 
@@ -244,21 +244,7 @@ def _grant_body(w: World) -> dict[str, Any]:
 
 
 def _emergency_body(w: World) -> dict[str, Any]:
-    body = decision_body(w)
-    del body["decision"]
-    body.update(
-        recipient_kind="s47",
-        consent="not_sought",
-        no_consent_reason="would_increase_risk",
-        no_consent_explanation="The adult collecting is the concern.",
-        lawful_basis="legal_obligation",
-        lsp_procedures="yes",
-        emergency_reason="An unknown adult tried to collect the child.",
-        shared_what="The incident account, by phone.",
-        shared_at=_now(),
-        shared_how="phone",
-    )
-    return body
+    return emergency_body(decision_body(w), shared_at=_now())
 
 
 def _disclosure_body(w: World) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from core import keys
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from core.models import UUIDModel
-from records.models import Attachment, Carer, Child, Staff
+from records.models import Attachment, Carer, Child, SettingOwned, Staff
 
 from . import deadlines
 
@@ -98,7 +98,8 @@ class SentHow(models.TextChoices):
     EMAIL_LINK = "email_link", "One-time download link by email"
 
 
-class SubjectAccessRequest(UUIDModel):
+class SubjectAccessRequest(SettingOwned, UUIDModel):
+    confide_setting_from = "received_by"
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("requester_carer_id", "requester_staff_id", "staff_subject_id")
 

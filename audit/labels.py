@@ -28,6 +28,7 @@ LABELS: dict[str, str] = {
     "enrolment_code_issued": "Was given an enrolment code",
     # access beyond the role
     "grant_revoked": "Revoked a need-to-know grant",
+    "setting_chosen": "Chose the setting to work in",
     "break_glass_opened": "Opened a child's records in an emergency (break-glass)",
     "acting_lead_ended": "Ended an acting-Lead period",
     "staff_deactivated": "Deactivated a member of staff",

@@ -28,7 +28,15 @@ from django.utils import timezone
 from core import keys
 from core.fields import EncryptedBinaryField, EncryptedTextField
 from core.models import UUIDModel
-from records.models import Carer, Child, InformedHow, Level, RecordEntry, Staff
+from records.models import (
+    Carer,
+    Child,
+    InformedHow,
+    Level,
+    RecordEntry,
+    SettingOwned,
+    Staff,
+)
 
 # --- disclosures ------------------------------------------------------------------------------
 
@@ -56,7 +64,8 @@ class DiscloserKind(models.TextChoices):
     OTHER = "other", "Someone else"
 
 
-class Disclosure(UUIDModel):
+class Disclosure(SettingOwned, UUIDModel):
+    confide_setting_from = "child"
     """Something someone told the setting, filed on one child's record."""
 
     # The columns that decide who may read this row: its ciphertexts are bound to them.
@@ -115,7 +124,8 @@ class Disclosure(UUIDModel):
         indexes = [models.Index(fields=["child", "level", "disclosed_at"])]
 
 
-class DisclosureSubject(UUIDModel):
+class DisclosureSubject(SettingOwned, UUIDModel):
+    confide_setting_from = "disclosure"
     """One person a disclosure concerns, with that person's own confidentiality (third-party
     information is checked "both in terms of the party sharing the information and of the person
     whom the information concerns")."""
@@ -194,7 +204,8 @@ class ConsentHow(models.TextChoices):
     VERBAL = "verbal", "Verbally"
 
 
-class ConsentRecord(UUIDModel):
+class ConsentRecord(SettingOwned, UUIDModel):
+    confide_setting_from = "child"
     """One row of a carer's consent ledger. Append-only: the current state for a carer, child,
     kind and purpose is the latest row; earlier rows are its history."""
 
@@ -329,7 +340,8 @@ class ReferralOutcome(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class SharingDecision(UUIDModel):
+class SharingDecision(SettingOwned, UUIDModel):
+    confide_setting_from = "child"
     """A decision to share, or not to share, information about a child. Nothing is edited once
     decided: a change is a new decision that ``supersedes`` this one. State changes are
     conditional UPDATEs of the non-encrypted state fields (consent.services)."""

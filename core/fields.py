@@ -36,6 +36,12 @@ def refusing_legacy() -> bool:
     return bool(getattr(settings, "CONFIDE_REFUSE_LEGACY_CIPHERTEXT", False))
 
 
+def _setting_owner(instance: Any) -> keys.Owner:
+    """A row with no child or member of staff of its own is encrypted under its setting's key."""
+    setting = getattr(instance, "setting_id", None)
+    return keys.Owner(keys.SETTING, setting) if setting else keys.Owner.setting()
+
+
 class Sealed(str):
     """A ciphertext read from the database, not yet decrypted."""
 
@@ -94,7 +100,7 @@ class EncryptedMixin:
         access = access_of(instance)
         owner_of = owner_function(type(instance))
         try:
-            owner = owner_of(instance) if owner_of is not None else keys.Owner.setting()
+            owner = owner_of(instance) if owner_of is not None else _setting_owner(instance)
         except AttributeError:
             owner = None
         if access is None or owner is None or not keys.ready():

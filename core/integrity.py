@@ -59,18 +59,37 @@ def _mac_key(key_id: UUID) -> bytes:
     )
 
 
-def seal(label: str, pk: Any, parts: Iterable[tuple[str, Any]]) -> str:
-    key_id = keys.key_id_for(keys.Owner(keys.SETTING, keys.current_setting()))
+def _setting_key(setting: UUID | None) -> UUID:
+    return keys.key_id_for(keys.Owner(keys.SETTING, setting or keys.current_setting()))
+
+
+def seal(
+    label: str, pk: Any, parts: Iterable[tuple[str, Any]], *, setting: UUID | None = None
+) -> str:
+    """A MAC over the row's deciding columns, with a key of its setting's (the working setting's
+    when not named): a row moved to another setting no longer verifies there."""
+    key_id = _setting_key(setting)
     mac = hmac.new(_mac_key(key_id), message(label, pk, parts), hashlib.sha256).hexdigest()
     return f"{PREFIX}{key_id.hex}${mac}"
 
 
-def verify(token: str, label: str, pk: Any, parts: Iterable[tuple[str, Any]]) -> bool:
+def verify(
+    token: str,
+    label: str,
+    pk: Any,
+    parts: Iterable[tuple[str, Any]],
+    *,
+    setting: UUID | None = None,
+) -> bool:
     if not token or not token.startswith(PREFIX):
         return False
     head, sep, mac = token[len(PREFIX) :].partition("$")
     try:
-        key = _mac_key(UUID(hex=head))
+        key_id = UUID(hex=head)
+        if setting is not None and key_id != _setting_key(setting):
+            # Sealed in another setting: the row was moved behind the application's back.
+            return False
+        key = _mac_key(key_id)
     except (ValueError, DecryptionError):
         return False
     expected = hmac.new(key, message(label, pk, parts), hashlib.sha256).hexdigest()
@@ -88,8 +107,18 @@ def label_of(instance: models.Model) -> str:
     return instance._meta.label_lower
 
 
+def setting_of(instance: models.Model) -> UUID | None:
+    setting: UUID | None = getattr(instance, "setting_id", None)
+    return setting
+
+
 def seal_instance(instance: models.Model, columns: Iterable[str]) -> str:
-    return seal(label_of(instance), instance.pk, parts_of(instance, columns))
+    return seal(
+        label_of(instance),
+        instance.pk,
+        parts_of(instance, columns),
+        setting=setting_of(instance),
+    )
 
 
 def instance_is_intact(
@@ -97,7 +126,13 @@ def instance_is_intact(
 ) -> bool:
     """Whether the row's seal verifies; a row whose seal does not is reported as tampered."""
     token = getattr(instance, field)
-    if verify(token, label_of(instance), instance.pk, parts_of(instance, columns)):
+    if verify(
+        token,
+        label_of(instance),
+        instance.pk,
+        parts_of(instance, columns),
+        setting=setting_of(instance),
+    ):
         return True
     row_tampered.send(
         sender=type(instance),

@@ -66,12 +66,26 @@ class Owner:
 
 
 _current_setting: Callable[[], UUID | None] | None = None
+_setting_of_owner: Callable[[Owner], UUID | None] | None = None
 
 
-def register_setting(resolver: Callable[[], UUID | None]) -> None:
-    """The records app says which setting this deployment's rows belong to."""
-    global _current_setting
+def register_setting(
+    resolver: Callable[[], UUID | None],
+    owner_setting: Callable[[Owner], UUID | None] | None = None,
+) -> None:
+    """The records app says which setting the rows being written belong to (the working one),
+    and which setting a child or member of staff belongs to (their keys are wrapped under it)."""
+    global _current_setting, _setting_of_owner
     _current_setting = resolver
+    _setting_of_owner = owner_setting
+
+
+def setting_of(owner: Owner) -> UUID:
+    """The setting whose key wraps this owner's key."""
+    if owner.scope == SETTING:
+        return owner.id
+    found = _setting_of_owner(owner) if _setting_of_owner is not None else None
+    return found or current_setting()
 
 
 _setting: ContextVar[UUID | None] = ContextVar("confide_setting", default=None)
@@ -165,7 +179,7 @@ def _make(owner: Owner) -> UUID:
         row.master_key_id = ring.current_id
         row.wrapped = _seal(ring.keys[ring.current_id], key, aad)
     else:
-        parent = key_id_for(Owner(SETTING, current_setting()))
+        parent = key_id_for(Owner(SETTING, setting_of(owner)))
         row.parent_id = parent
         row.wrapped = _seal(unwrap(parent), key, aad)
     try:

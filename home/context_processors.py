@@ -7,15 +7,26 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from access_requests import policy as sar_policy
+from core import tenancy
 from records import policy
 
 
 def confide(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None) or AnonymousUser()
+    working = tenancy.working_setting()
     return {
         "me": policy.staff_of(user),
+        # Every form carries the setting it was drawn in (records.middleware refuses a mismatch).
+        "setting_field": format_html(
+            '<input type="hidden" name="confide_setting" value="{}">', working
+        )
+        if working
+        else "",
+        "working_setting": policy.working_setting_of(user),
+        "other_posts": policy.has_several_posts(user),
         "can_manage_grants": policy.can_manage_grants(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),

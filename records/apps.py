@@ -43,7 +43,17 @@ class RecordsConfig(AppConfig):
         m2m_changed.connect(
             _rooms_changed, sender=Staff.rooms.through, dispatch_uid="confide_rooms_seal"
         )
-        # The deployment's setting, for the key hierarchy (one setting until a group has many).
-        keys.register_setting(
-            lambda: Setting.objects.order_by("name").values_list("pk", flat=True).first()
-        )
+        # The working setting, and the setting of a child or member of staff, for the key
+        # hierarchy: their keys are wrapped under their own setting's key.
+        keys.register_setting(Setting.current_id, _setting_of_owner)
+
+
+def _setting_of_owner(owner: Any) -> Any:
+    from core import keys
+
+    from .models import Child, Staff
+
+    model = {keys.CHILD: Child, keys.STAFF: Staff}.get(owner.scope)
+    if model is None:
+        return None
+    return model._base_manager.filter(pk=owner.id).values_list("setting_id", flat=True).first()

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from core import integrity, keys
+from core import integrity, keys, tenancy
 from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField, Sealed
 from core.models import SealedRowModel, UUIDModel
+
+from .owned import SettingOwned
 
 
 class Level(models.IntegerChoices):
@@ -26,7 +29,7 @@ class Level(models.IntegerChoices):
 
 
 class Setting(UUIDModel):
-    """The preschool itself (one row)."""
+    """A preschool or nursery: one of the group's settings, or the deployment's only one."""
 
     name = models.CharField(max_length=200)
     address = models.TextField()
@@ -36,28 +39,86 @@ class Setting(UUIDModel):
     data_protection_phone = models.CharField(max_length=40, blank=True)
     # Nothing can have happened at the setting before it opened: earlier dates are refused.
     opened_on = models.DateField(null=True, blank=True)
+    group = models.ForeignKey(
+        "records.SettingGroup",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="settings",
+    )
 
     def __str__(self) -> str:
         return self.name
 
     @classmethod
     def opened_on_or_none(cls) -> date | None:
-        opened: date | None = (
-            cls.objects.order_by("name").values_list("opened_on", flat=True).first()
-        )
-        return opened
+        current = cls.current()
+        return current.opened_on if current is not None else None
 
     @classmethod
     def current(cls) -> Setting | None:
+        """The setting being worked in (core.tenancy); outside a request, the first by name."""
+        working = tenancy.working_setting()
+        if working is not None:
+            return cls.objects.filter(pk=working).first()
         return cls.objects.order_by("name").first()
 
+    @classmethod
+    def current_id(cls) -> UUID | None:
+        """The working setting's id; outside a request, the deployment's only setting (None when
+        it has none, or several and nobody has said which)."""
+        working = tenancy.working_setting()
+        if working is not None:
+            return working
+        ids = list(cls.objects.values_list("pk", flat=True)[:2])
+        return ids[0] if len(ids) == 1 else None
 
-class Room(UUIDModel):
-    name = models.CharField(max_length=100, unique=True)
+
+class SettingGroup(UUIDModel):
+    """A group of settings hosted on one deployment (a nursery group, a federation, a local
+    authority). Its group roles see counts across its settings, never record content."""
+
+    name = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupRoleKind(models.TextChoices):
+    PROPRIETOR = "proprietor", "Proprietor"
+    GROUP_DSL = "group_dsl", "Group safeguarding lead"
+
+
+class GroupRole(UUIDModel):
+    """A person's role over a whole group: counts across its settings (requests and deadlines,
+    decisions waiting, overdue referrals), no record content. Content needs a post in the
+    setting, as anyone's does."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_roles"
+    )
+    group = models.ForeignKey(SettingGroup, on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(max_length=20, choices=GroupRoleKind.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="one_group_role_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"group role {self.pk}"
+
+
+class Room(SettingOwned, UUIDModel):
+    name = models.CharField(max_length=100)
     description = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["setting", "name"], name="room_name_in_setting")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -70,14 +131,16 @@ class Role(models.TextChoices):
     OFFICE = "office", "Office administrator"
 
 
-class Staff(SealedRowModel):
+class Staff(SettingOwned, SealedRowModel):
     # Who this is and what their role lets them do, sealed (core.integrity): a role raised in the
     # database grants nothing. Their rooms are sealed apart (``rooms_seal``), as the rooms are rows
     # of their own.
     confide_sealed = ("user_id", "role", "active")
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff"
+    # A post: a person may hold one in each of several settings (bank staff, a group's
+    # safeguarding lead), with a role in each.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
     )
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=20, choices=Role.choices)
@@ -94,10 +157,11 @@ class Staff(SealedRowModel):
         verbose_name_plural = "staff"
         constraints = [
             models.UniqueConstraint(
-                fields=["role"],
+                fields=["setting", "role"],
                 condition=models.Q(role=Role.LEAD, active=True),
                 name="one_active_lead",
-            )
+            ),
+            models.UniqueConstraint(fields=["user", "setting"], name="one_post_per_setting"),
         ]
 
 
@@ -114,7 +178,13 @@ def _rooms_label() -> str:
 
 def rooms_are_sealed(staff: Staff, room_ids: list[Any]) -> bool:
     """Whether these rooms are the ones the member of staff's rooms seal names."""
-    return integrity.verify(staff.rooms_seal, _rooms_label(), staff.pk, rooms_seal_parts(room_ids))
+    return integrity.verify(
+        staff.rooms_seal,
+        _rooms_label(),
+        staff.pk,
+        rooms_seal_parts(room_ids),
+        setting=staff.setting_id,
+    )
 
 
 def seal_rooms(staff: Staff) -> None:
@@ -122,11 +192,13 @@ def seal_rooms(staff: Staff) -> None:
     room_ids = list(
         Staff.rooms.through.objects.filter(staff_id=staff.pk).values_list("room_id", flat=True)
     )
-    staff.rooms_seal = integrity.seal(_rooms_label(), staff.pk, rooms_seal_parts(room_ids))
+    staff.rooms_seal = integrity.seal(
+        _rooms_label(), staff.pk, rooms_seal_parts(room_ids), setting=staff.setting_id
+    )
     Staff._base_manager.filter(pk=staff.pk).update(rooms_seal=staff.rooms_seal)
 
 
-class Family(UUIDModel):
+class Family(SettingOwned, UUIDModel):
     name = models.CharField("family name", max_length=150)
     address = models.TextField(blank=True)
     home_language = models.CharField(max_length=60, blank=True)
@@ -146,7 +218,8 @@ class Relationship(models.TextChoices):
     OTHER = "other", "Other relative or carer"
 
 
-class Carer(UUIDModel):
+class Carer(SettingOwned, UUIDModel):
+    confide_setting_from = "family"
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("family_id",)
 
@@ -163,7 +236,8 @@ class Carer(UUIDModel):
         ordering = ["full_name"]
 
 
-class Child(UUIDModel):
+class Child(SettingOwned, UUIDModel):
+    confide_setting_from = "room"
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -256,7 +330,8 @@ class InformedHow(models.TextChoices):
     EMAIL = "email", "By email"
 
 
-class RecordEntry(UUIDModel):
+class RecordEntry(SettingOwned, UUIDModel):
+    confide_setting_from = "child"
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("child_id", "level", "category", "author_id")
 
@@ -362,7 +437,8 @@ class LiveQuerySet(models.QuerySet):
         return self.filter(starts_at__lte=at, ends_at__gt=at, revoked_at__isnull=True)
 
 
-class NeedToKnowGrant(SealedRowModel):
+class NeedToKnowGrant(SettingOwned, SealedRowModel):
+    confide_setting_from = "child"
     # The columns that make it grant access, sealed (core.integrity).
     confide_sealed = ("child_id", "grantee_id", "level", "starts_at", "ends_at", "revoked_at")
     # The columns that decide who may read this row: its ciphertexts are bound to them.
@@ -383,7 +459,7 @@ class NeedToKnowGrant(SealedRowModel):
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = LiveQuerySet.as_manager()
+    objects = tenancy.ScopedManager.from_queryset(LiveQuerySet)()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-starts_at"]
@@ -395,7 +471,8 @@ class NeedToKnowGrant(SealedRowModel):
         return self.revoked_at is None and self.starts_at <= now < self.ends_at
 
 
-class ActingLead(SealedRowModel):
+class ActingLead(SettingOwned, SealedRowModel):
+    confide_setting_from = "deputy"
     """The Lead makes the Deputy acting Lead for a stated period."""
 
     # The columns that make it grant access, sealed (core.integrity).
@@ -416,14 +493,15 @@ class ActingLead(SealedRowModel):
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = LiveQuerySet.as_manager()
+    objects = tenancy.ScopedManager.from_queryset(LiveQuerySet)()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-starts_at"]
         verbose_name = "acting Lead appointment"
 
 
-class BreakGlass(SealedRowModel):
+class BreakGlass(SettingOwned, SealedRowModel):
+    confide_setting_from = "child"
     """Emergency access to one child's records when neither Lead nor Deputy can be reached."""
 
     # The columns that make it grant access, sealed (core.integrity).
@@ -446,7 +524,7 @@ class BreakGlass(SealedRowModel):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = EncryptedTextField(blank=True)
 
-    objects = LiveQuerySet.as_manager()
+    objects = tenancy.ScopedManager.from_queryset(LiveQuerySet)()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-starts_at"]
@@ -462,7 +540,8 @@ class StaffRecordKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class StaffRecord(UUIDModel):
+class StaffRecord(SettingOwned, UUIDModel):
+    confide_setting_from = "staff"
     """Confidential staff records: the Lead only."""
 
     # The columns that decide who may read this row: its ciphertexts are bound to them.

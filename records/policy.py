@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import tenancy
 from core.http import AnyUser
 from core.signals import row_tampered
 
@@ -26,6 +27,7 @@ from .models import (
     NeedToKnowGrant,
     RecordEntry,
     Role,
+    Setting,
     Staff,
     StaffRecord,
     rooms_are_sealed,
@@ -34,19 +36,42 @@ from .models import (
 MANAGERS = (Role.LEAD, Role.DEPUTY)
 
 
+def posts_of(user: AnyUser) -> QuerySet[Staff]:
+    """A person's active posts, in every setting (for choosing where to work after sign-in)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Staff.objects.none()
+    return Staff.objects.across_settings().filter(user=user, active=True)
+
+
+def has_several_posts(user: AnyUser) -> bool:
+    """Whether the person may switch to another setting (the header offers it)."""
+    return len(posts_of(user).values_list("pk", flat=True)[:2]) > 1
+
+
+def working_setting_of(user: AnyUser) -> Setting | None:
+    """The setting the person works in now, for the header."""
+    staff = staff_of(user)
+    return staff.setting if staff is not None else None
+
+
 def staff_of(user: AnyUser) -> Staff | None:
-    """The active staff profile of a signed-in user, or None (anonymous, inactive, IT only)."""
+    """The active post of a signed-in user in the setting they work in (core.tenancy), or None
+    (anonymous, inactive, IT only, or no post there). Outside a request, a person's only post."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    # Asked many times a request: the profile is kept on the user object, which lives as long as
+    # Asked many times a request: the post is kept on the user object, which lives as long as
     # the request does.
     cached = vars(user)
-    if "_confide_staff" not in cached:
-        found = Staff.objects.filter(user=user, active=True).first()
-        # A profile whose role was raised (or which was made) behind the application's back has
-        # a seal that does not verify: it grants nothing, and is audited as tampering.
-        cached["_confide_staff"] = found if found is not None and found.is_intact() else None
-    staff: Staff | None = cached["_confide_staff"]
+    working = tenancy.working_setting()
+    key = f"_confide_staff:{working}"
+    if key not in cached:
+        posts = list(posts_of(user).filter(**({"setting_id": working} if working else {}))[:2])
+        found = posts[0] if len(posts) == 1 else None
+        # A post whose role was raised (or which was made, or moved to another setting) behind
+        # the application's back has a seal that does not verify: it grants nothing, and is
+        # audited as tampering.
+        cached[key] = found if found is not None and found.is_intact() else None
+    staff: Staff | None = cached[key]
     return staff
 
 
@@ -99,6 +124,15 @@ def managers() -> QuerySet[Staff]:
 
 def the_lead() -> Staff | None:
     return Staff.objects.filter(role=Role.LEAD, active=True).first()
+
+
+def lead_of(setting_id: object) -> Staff | None:
+    """A named setting's active Lead (a console command, outside any request)."""
+    return (
+        Staff.objects.across_settings()
+        .filter(setting_id=setting_id, role=Role.LEAD, active=True)
+        .first()
+    )
 
 
 def has_a_lead() -> bool:
@@ -230,9 +264,12 @@ def visible_children(user: AnyUser) -> QuerySet[Child]:
     staff = staff_of(user)
     if staff is None:
         return Child.objects.none()
+    # Every question is asked in the person's own setting: another setting's children are not
+    # there to find, whatever the role.
+    here = Child.objects.filter(setting_id=staff.setting_id)
     if staff.role in (Role.LEAD, Role.DEPUTY, Role.OFFICE):
-        return Child.objects.all()
-    return Child.objects.filter(
+        return here
+    return here.filter(
         _involved_q(staff)
         | Q(id__in=_granted_child_ids(staff))
         | Q(id__in=_break_glass_child_ids(staff))
@@ -280,9 +317,10 @@ def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     staff = staff_of(user)
     if staff is None or staff.role == Role.OFFICE:
         return None
-    if staff.role in MANAGERS:
-        return Q()
     p = prefix
+    here = Q(**{f"{p}setting_id": staff.setting_id})
+    if staff.role in MANAGERS:
+        return here
 
     def level_is(level: int) -> Q:
         return Q(**{f"{p}level": level})
@@ -297,7 +335,7 @@ def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     for level in Level.values:
         q |= level_is(level) & child_in(_granted_child_ids(staff, level))
     q |= child_in(_break_glass_child_ids(staff))
-    return q & on_roll_q(f"{p}child__")
+    return here & q & on_roll_q(f"{p}child__")
 
 
 def visible_entries(user: AnyUser, child: Child | None = None) -> QuerySet[RecordEntry]:
@@ -361,7 +399,10 @@ def can_read_staff_records(user: AnyUser) -> bool:
 
 
 def visible_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
-    return StaffRecord.objects.all() if can_read_staff_records(user) else StaffRecord.objects.none()
+    staff = staff_of(user)
+    if staff is None or not can_read_staff_records(user):
+        return StaffRecord.objects.none()
+    return StaffRecord.objects.filter(setting_id=staff.setting_id)
 
 
 def can_view_audit(user: AnyUser) -> bool:

@@ -304,3 +304,8 @@ def audit_log(user: User) -> QuerySet:
     if not policy.can_see_staff_record_reads(user):
         qs = qs.exclude(content_type=ContentType.objects.get_for_model(StaffRecord))
     return qs
+
+
+def posts_to_choose(user: User) -> list[Staff]:
+    """A person's posts, with their settings, to choose where to work."""
+    return list(policy.posts_of(user).select_related("setting").order_by("setting__name"))

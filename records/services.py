@@ -49,6 +49,7 @@ from .models import (
     Role,
     Room,
     Setting,
+    SettingGroup,
     Staff,
     StaffRecord,
 )
@@ -536,14 +537,45 @@ def review_break_glass(*, access: BreakGlass, reviewer: User, note: str) -> Brea
 
 @transaction.atomic
 def create_first_lead(
-    *, username: str, full_name: str, email: str, password: str
+    *,
+    username: str,
+    full_name: str,
+    email: str,
+    password: str,
+    setting_name: str = "",
+    group_name: str = "",
 ) -> tuple[Staff, str]:
-    """Set up a new installation's Lead from the console (there is nobody yet to create them)."""
-    if policy.has_a_lead():
-        raise ValidationError("This installation already has a Lead.")
+    """Set up a setting's first Lead from the console (there is nobody yet to create them).
+
+    The Lead belongs to the setting named (made if it is new: a group adds a setting this way),
+    or to the deployment's only setting, made if there is none yet. A setting made here has
+    placeholders the Lead completes in the admin."""
+    if setting_name:
+        setting = Setting.objects.filter(name=setting_name).first()
+    else:
+        known = list(Setting.objects.all()[:2])
+        if len(known) > 1:
+            raise ValidationError("This deployment has several settings: name one (--setting).")
+        setting = known[0] if known else None
+    if setting is None:
+        setting = Setting.objects.create(
+            name=setting_name or "Our setting (to be completed)",
+            address="To be completed in the admin",
+            ico_registration_number="unknown",
+            data_protection_contact=full_name,
+        )
+    if group_name and setting.group_id is None:
+        setting.group = SettingGroup.objects.get_or_create(name=group_name)[0]
+        setting.save(update_fields=["group"])
+    if policy.lead_of(setting.pk) is not None:
+        raise ValidationError("This setting already has a Lead.")
     user = accounts.new_account(username=username, email=email, password=password, is_staff=True)
     staff = Staff.objects.create(
-        user=user, full_name=full_name, role=Role.LEAD, started_on=timezone.localdate()
+        user=user,
+        full_name=full_name,
+        role=Role.LEAD,
+        started_on=timezone.localdate(),
+        setting=setting,
     )
     return staff, accounts.new_enrolment_code(user, None)
 
@@ -578,6 +610,8 @@ def create_staff(
         role=role,
         job_title=job_title,
         started_on=timezone.localdate(),
+        # A post in the Lead's own setting.
+        setting_id=policy.staff_of(created_by).setting_id,  # type: ignore[union-attr]
     )
     staff.rooms.set(rooms)
     code = accounts.new_enrolment_code(user, created_by)
@@ -650,3 +684,9 @@ def record_audit_export(*, by: User, filters: dict[str, str]) -> None:
     """An export of the audit log is itself in the audit log, with the filters it used."""
     require(policy.can_view_audit(by))
     log_event(actor=by, event=AuditEvent.AUDIT_EXPORTED, detail={"filters": filters})
+
+
+def log_setting_chosen(*, user: User, setting_id: str) -> None:
+    """A person with several posts chose where to work: the audit log says where each session
+    worked from then on."""
+    log_event(actor=user, event=Event.SETTING_CHOSEN, detail={"setting": setting_id})

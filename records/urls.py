@@ -5,6 +5,7 @@ from . import views
 app_name = "records"
 
 urlpatterns = [
+    path("settings/choose/", views.choose_setting, name="choose_setting"),
     path("children/", views.child_list, name="child_list"),
     path("children/new/", views.child_create, name="child_create"),
     path("children/<uuid:child_id>/", views.child_detail, name="child_detail"),

@@ -45,6 +45,7 @@ from .forms import (
     StaffForm,
     StaffRecordForm,
 )
+from .middleware import SESSION_KEY
 from .models import Carer, Child, RecordEntry
 from .timeline import build_timeline
 
@@ -726,3 +727,18 @@ def audit_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingH
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="confide-audit-{stamp}.csv"'
     return response
+
+
+@login_required
+def choose_setting(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Where a person with posts in several settings chooses where to work (kept in the
+    session); switching later comes back here."""
+    posts = selectors.posts_to_choose(request.user)
+    if request.method == "POST":
+        chosen = request.POST.get("setting", "")
+        if any(str(post.setting_id) == chosen for post in posts):
+            request.session[SESSION_KEY] = chosen
+            services.log_setting_chosen(user=request.user, setting_id=chosen)
+            return redirect("home:dashboard")
+        messages.error(request, "Choose one of the settings where you hold a post.")
+    return render(request, "records/choose_setting.html", {"posts": posts})

@@ -20,6 +20,7 @@ from records.models import (
     Relationship,
     Role,
     Room,
+    Setting,
     Staff,
 )
 
@@ -27,11 +28,34 @@ TEST_PASSWORD = "correct-horse-battery-staple-42"
 _seq = itertools.count(1)
 
 
-def make_room(name: str | None = None) -> Room:
-    return Room.objects.create(name=name or f"Room {next(_seq)}")
+def make_setting(name: str = "Example Preschool", **extra: Any) -> Setting:
+    return Setting.objects.create(
+        name=name,
+        address=extra.pop("address", "1 Example Lane, Exampletown"),
+        ico_registration_number=extra.pop("ico_registration_number", "ZZ000000"),
+        data_protection_contact=extra.pop("data_protection_contact", "The Lead Practitioner"),
+        **extra,
+    )
 
 
-def make_staff(username: str, role: str, *, rooms: list[Room] = (), **extra: Any) -> Staff:  # type: ignore[assignment]
+def the_setting() -> Setting:
+    """The setting a test's rows belong to when it names none: the one being worked in, else the
+    first by name (made if there is none)."""
+    return Setting.current() or make_setting()
+
+
+def make_room(name: str | None = None, *, setting: Setting | None = None) -> Room:
+    return Room.objects.create(name=name or f"Room {next(_seq)}", setting=setting or the_setting())
+
+
+def make_staff(
+    username: str,
+    role: str,
+    *,
+    rooms: list[Room] = (),  # type: ignore[assignment]
+    setting: Setting | None = None,
+    **extra: Any,
+) -> Staff:
     user = get_user_model().objects.create_user(
         username=username,
         email=f"{username}@example.test",
@@ -40,21 +64,27 @@ def make_staff(username: str, role: str, *, rooms: list[Room] = (), **extra: Any
         is_staff=role in (Role.LEAD, Role.DEPUTY),
     )
     staff = Staff.objects.create(
-        user=user, full_name=extra.pop("full_name", username.title()), role=role, **extra
+        user=user,
+        full_name=extra.pop("full_name", username.title()),
+        role=role,
+        setting=setting or (rooms[0].setting if rooms else the_setting()),
+        **extra,
     )
     staff.rooms.set(rooms)
     return staff
 
 
-def make_family(name: str = "Testfamily") -> Family:
-    return Family.objects.create(name=name, address="1 Example Lane, Exampletown")
+def make_family(name: str = "Testfamily", *, setting: Setting | None = None) -> Family:
+    return Family.objects.create(
+        name=name, address="1 Example Lane, Exampletown", setting=setting or the_setting()
+    )
 
 
 def make_child(
     *, room: Room, key_person: Staff | None = None, family: Family | None = None, **extra: Any
 ) -> Child:
     n = next(_seq)
-    family = family or make_family(f"Family {n}")
+    family = family or make_family(f"Family {n}", setting=room.setting)
     child = Child.objects.create(
         first_name=extra.pop("first_name", f"Kit{n}"),
         last_name=extra.pop("last_name", f"Testchild{n}"),

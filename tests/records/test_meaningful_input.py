@@ -59,13 +59,7 @@ def test_an_entry_dated_before_the_child_was_born_is_refused(people, client_for)
 
 
 def test_an_entry_dated_before_the_setting_opened_is_refused(people, client_for):
-    Setting.objects.create(
-        name="A fictional preschool",
-        address="1 Example Lane",
-        ico_registration_number="ZA000000",
-        data_protection_contact="The Lead",
-        opened_on=date(2024, 9, 1),
-    )
+    Setting.objects.update(opened_on=date(2024, 9, 1))
     people.child.date_of_birth = date(2022, 1, 1)
     people.child.save()
     response = post_entry(client_for("keyperson1"), people.child, occurred_at="2024-08-31T10:00")

@@ -51,6 +51,7 @@ def add_children(people: Any, n: int) -> None:
             room=people.sunflower,
             key_person=people.keyperson1 if i % 2 else None,
             family=family,
+            setting=people.sunflower.setting,
         )
         for i in range(n)
     )

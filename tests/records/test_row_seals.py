@@ -66,6 +66,7 @@ def test_a_grant_inserted_in_the_database_grants_nothing_and_is_audited(people, 
                 starts_at=now - timedelta(hours=1),
                 ends_at=now + timedelta(days=5),
                 granted_by=people.lead,
+                setting=people.other_child.setting,
             )
         ]
     )
@@ -231,6 +232,7 @@ def test_a_break_glass_opening_inserted_in_the_database_grants_nothing(people, c
                 reason="",
                 starts_at=now - timedelta(minutes=5),
                 ends_at=now + timedelta(hours=4),
+                setting=people.other_child.setting,
             )
         ]
     )

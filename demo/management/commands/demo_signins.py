@@ -90,7 +90,7 @@ class Command(BaseCommand):
         )
         for staff in staff_list:
             rows.append((staff.user.username, describe(staff), self.device_of(staff.user)))
-        for user in User.objects.filter(is_superuser=True, is_active=True, staff__isnull=True):
+        for user in User.objects.filter(is_superuser=True, is_active=True, posts__isnull=True):
             rows.append(
                 (
                     user.get_username(),

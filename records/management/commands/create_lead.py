@@ -1,4 +1,5 @@
-"""Set up a new installation's Lead Practitioner, who then adds everyone else."""
+"""Set up a setting's Lead Practitioner, who then adds everyone else: a new installation's first,
+or a new setting's of a group."""
 
 import getpass
 import os
@@ -17,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--full-name", required=True)
         parser.add_argument("--email", default="")
+        parser.add_argument(
+            "--setting",
+            default="",
+            help="The setting this Lead leads (made if new); needed once a deployment has several",
+        )
+        parser.add_argument("--group", default="", help="The group a new setting belongs to")
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("CONFIDE_LEAD_PASSWORD") or getpass.getpass(
@@ -28,6 +35,8 @@ class Command(BaseCommand):
                 full_name=options["full_name"],
                 email=options["email"],
                 password=password,
+                setting_name=options["setting"],
+                group_name=options["group"],
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None

@@ -1,0 +1,21 @@
+"""Every row now has its setting: from here on, a row without one is refused."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("access_requests", "0016_fill_in_settings")]
+
+    operations = [
+        migrations.AlterField(
+            model_name="subjectaccessrequest",
+            name="setting",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="records.setting",
+            ),
+        ),
+    ]

@@ -300,3 +300,23 @@ def render_status_for_user(user: User, request_id: UUID | str) -> dict[str, Any]
         raise Http404("No such request")
     state = effective_render_state(sar)
     return {"state": state, "progress": sar.render_progress}
+
+
+def group_counts(setting_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """For a group role's overview: per setting, open requests, how many are overdue, and the
+    nearest deadline. Counts and dates only: no requester, no child."""
+    today = timezone.localdate()
+    found: dict[Any, dict[str, Any]] = {
+        pk: {"open": 0, "overdue": 0, "next_due": None} for pk in setting_ids
+    }
+    open_ = SubjectAccessRequest.objects.across_settings().filter(
+        setting_id__in=setting_ids, status__in=OPEN_STATUSES
+    )
+    for sar in open_.prefetch_related("pauses"):
+        row = found[sar.setting_id]
+        row["open"] += 1
+        row["overdue"] += int(sar.is_overdue)
+        due = sar.due_on(today)
+        if due is not None and (row["next_due"] is None or due < row["next_due"]):
+            row["next_due"] = due
+    return found

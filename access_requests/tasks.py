@@ -19,7 +19,7 @@ import threading
 from django.db import connection
 from django.tasks import task
 
-from core import keys
+from core import keys, tenancy
 
 from . import services
 from .models import RenderState, SubjectAccessRequest
@@ -77,6 +77,21 @@ class Heartbeat:
 def render_bundle(request_id: str, token: str) -> str:
     keys.clear_cache()  # no key from another task of this worker
     services.mark_stale_renders_failed()
+    # The render works in the request's own setting, as the people who asked for it did: the
+    # compiler's policy questions and every query are that setting's (core.tenancy).
+    setting = (
+        SubjectAccessRequest.objects.across_settings()
+        .filter(pk=request_id)
+        .values_list("setting_id", flat=True)
+        .first()
+    )
+    if setting is None:
+        return "superseded"
+    with tenancy.working_in(setting):
+        return _render(request_id, token)
+
+
+def _render(request_id: str, token: str) -> str:
     if not services.render_progress(sar_id=request_id, token=token, progress=5):
         return "superseded"
 

@@ -12,13 +12,14 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from auditlog.models import LogEntry
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
         from core.signals import decryption_failed, row_tampered
 
         from . import chain, log
 
         post_save.connect(chain.seal_new_entry, sender=LogEntry, dispatch_uid="confide_seal")
+        pre_save.connect(log.stamp_change_row, sender=LogEntry, dispatch_uid="confide_stamp")
         decryption_failed.connect(log.record_decryption_failure, dispatch_uid="confide_decryption")
         row_tampered.connect(log.record_row_tampering, dispatch_uid="confide_row_tampering")
 

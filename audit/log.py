@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core import tenancy
 from core.fields import encrypted_fields
 
 from .chain import bulk_insert, seal_entries
@@ -76,6 +77,26 @@ def client_address(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+SETTING_KEY = "setting"
+
+
+def _stamp_setting(data: dict[str, Any]) -> None:
+    """Every event written while a setting is worked in says which (core.tenancy): its audit
+    pages show its own events, and nobody else's."""
+    working = tenancy.working_setting()
+    if working is not None and SETTING_KEY not in data:
+        data[SETTING_KEY] = str(working)
+
+
+def stamp_change_row(sender: Any, *, instance: LogEntry, **kwargs: Any) -> None:
+    """auditlog's own change rows are stamped as ours are (pre_save of LogEntry)."""
+    if instance.pk is None:
+        data = instance.additional_data if isinstance(instance.additional_data, dict) else {}
+        if tenancy.working_setting() is not None and SETTING_KEY not in data:
+            _stamp_setting(data)
+            instance.additional_data = data
+
+
 def _entry(
     *,
     actor: Any,
@@ -89,6 +110,7 @@ def _entry(
     data: dict[str, Any] = {"event": str(event)}
     if detail:
         data.update(detail)
+    _stamp_setting(data)
     return LogEntry(
         content_type=content_type,
         object_pk=str(obj.pk) if obj is not None else "",

@@ -3,6 +3,7 @@ sensitive or child-protection item shown is written to the audit log, one insert
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -392,3 +393,25 @@ def decision_as_initial(earlier: SharingDecision) -> dict[str, Any]:
     initial["level"] = earlier.level
     initial["supersedes"] = earlier.pk
     return initial
+
+
+def group_counts(setting_ids: list[Any], now: datetime | None = None) -> dict[Any, dict[str, int]]:
+    """For a group role's overview: per setting, sharing decisions waiting for the Lead and
+    referrals whose acknowledgement is overdue. Counts only: no child, no content."""
+    now = now or timezone.now()
+    rows = SharingDecision.objects.across_settings().filter(setting_id__in=setting_ids)
+    waiting = Counter(
+        rows.filter(lead_decision=LeadDecision.PENDING).values_list("setting_id", flat=True)
+    )
+    overdue = Counter(
+        rows.filter(
+            recipient_kind__in=REFERRAL_RECIPIENTS,
+            state__in=SHARED_STATES,
+            acknowledged_at__isnull=True,
+            acknowledgement_due_at__lt=now,
+        ).values_list("setting_id", flat=True)
+    )
+    return {
+        pk: {"decisions_waiting": waiting[pk], "referrals_overdue": overdue[pk]}
+        for pk in setting_ids
+    }

@@ -30,6 +30,73 @@ SETTING = {
     "opened_on": date(2009, 9, 1),
 }
 
+# The demo is a group of two settings on one deployment (README: settings of a group). The
+# second's accounts are the first's usernames with SECOND_SUFFIX; its people and families have
+# names of their own, so nothing of one setting is mistaken for the other's.
+GROUP_NAME = "Kestrel Valley Early Years Group"
+DEMO_ICO_NUMBER_B = "ZA000001"
+SECOND_SUFFIX = "-b"
+SETTING_B = {
+    "name": "Hollowmere Day Nursery",
+    "address": "The Barn, 3 Mill Race Road, Hollowmere, ZX2 7LP",
+    "ico_registration_number": DEMO_ICO_NUMBER_B,
+    "data_protection_contact": "Nadia Brook, Lead Practitioner (data protection lead)",
+    "data_protection_email": "privacy@hollowmere-nursery.example",
+    "data_protection_phone": "01632 960200",
+    "opened_on": date(2014, 1, 6),
+}
+STAFF_NAMES_B = {
+    "lead": "Nadia Brook",
+    "deputy": "Owen Pryce",
+    "keyperson1": "Lena Fischer",
+    "keyperson2": "Marcus Bell",
+    "practitioner": "Chloe Adebayo",
+    "office": "Rita Sandoval",
+    "keyperson3": "Hannah Quinlan",
+    "keyperson4": "Idris Karim",
+    "keyperson5": "Freya Lindqvist",
+    "keyperson6": "Tobias Wren",
+}
+# Family names of the second setting, in the order of FAMILIES (the first setting's).
+FAMILY_NAMES_B = [
+    "Ashdown",
+    "Barraclough",
+    "Cavendish",
+    "Dunmore",
+    "Ellery",
+    "Fairweather",
+    "Galloway",
+    "Hartigan",
+    "Ingleby",
+    "Jessop",
+    "Kilbride",
+    "Lockwood",
+    "Mayhew",
+    "Northcott",
+    "Oakridge",
+    "Penhaligon",
+    "Quarrie",
+    "Rosswell",
+    "Stanbury",
+    "Thornley",
+    "Underhill",
+    "Vickery",
+    "Wetherby",
+    "Yardley",
+    "Alderton",
+    "Blakemore",
+    "Colbourne",
+    "Dewhurst",
+    "Elsworth",
+    "Farrington",
+    "Greenhalgh",
+]
+# Two people of the group: one works in both settings with a different role in each (bank
+# staff), one holds the group's safeguarding-lead role (counts across settings, no content).
+BANK_USERNAME = "bank"
+BANK_FULL_NAME = "Sam Okonkwo-Hale"
+GROUP_USERNAME = "group"
+
 ROOMS = [
     ("Ladybirds", "Two- to three-year-olds"),
     ("Dragonflies", "Three- to four-year-olds"),
@@ -118,7 +185,11 @@ STAFF = [
     ),
 ]
 IT_ADMIN_USERNAME = "itadmin"
-DEMO_USERNAMES = [s.username for s in STAFF] + [IT_ADMIN_USERNAME]
+DEMO_USERNAMES = (
+    [s.username for s in STAFF]
+    + [s.username + SECOND_SUFFIX for s in STAFF]
+    + [IT_ADMIN_USERNAME, BANK_USERNAME, GROUP_USERNAME]
+)
 
 
 @dataclass(frozen=True)

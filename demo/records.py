@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.log import log_event
+from core import tenancy
 from records import policy, services
 from records.models import (
     CATEGORIES_PARENTS_ARE_TOLD,
@@ -40,6 +41,8 @@ from records.models import (
     Category,
     Child,
     Family,
+    GroupRole,
+    GroupRoleKind,
     InformedHow,
     Level,
     NeedToKnowGrant,
@@ -47,6 +50,7 @@ from records.models import (
     Role,
     Room,
     Setting,
+    SettingGroup,
     Staff,
     StaffRecord,
     StaffRecordKind,
@@ -113,9 +117,18 @@ class Made:
 
 
 class DemoBuilder:
-    def __init__(self, *, password: str, totp_key: bytes) -> None:
+    """One setting's demo: the first (``second=False``) as the data describe it, with the IT
+    administrator; the second with its own names and its usernames ending in SECOND_SUFFIX.
+    Build it while working in its setting (core.tenancy)."""
+
+    def __init__(
+        self, *, password: str, totp_key: bytes, setting: Setting, second: bool = False
+    ) -> None:
         self.password = password
         self.totp_key = totp_key
+        self.setting = setting
+        self.second = second
+        self.suffix = demo.SECOND_SUFFIX if second else ""
         self.rng = random.Random(demo.SEED)
         self.now = timezone.now()
         self.today = timezone.localdate(self.now)
@@ -161,7 +174,8 @@ class DemoBuilder:
 
     def key_username(self, child: Child) -> str:
         assert child.key_person is not None
-        return child.key_person.user.username
+        # The name the demo's data know them by (the second setting's usernames are suffixed).
+        return child.key_person.user.username.removesuffix(self.suffix)
 
     def author_username(self, child: Child, who: str) -> str:
         if who == "key":
@@ -173,24 +187,28 @@ class DemoBuilder:
 
     # --- people and places ----------------------------------------------------------------------
 
+    def family_name(self, index: int, name: str) -> str:
+        return demo.FAMILY_NAMES_B[index] if self.second else name
+
     def make_people(self) -> None:
-        Setting(**demo.SETTING).save()
         for name, description in demo.ROOMS:
-            room = Room(name=name, description=description)
+            room = Room(name=name, description=description, setting=self.setting)
             room.save()
             self.rooms[name] = room
         User = get_user_model()
         for spec in demo.STAFF:
+            username = spec.username + self.suffix
             user = User.objects.create_user(
-                username=spec.username,
-                email=f"{spec.username}@{demo.DOMAIN}",
+                username=username,
+                email=f"{username}@{demo.DOMAIN}",
                 password=self.password,
                 # The Lead and Deputy enter the admin screen to judge sharing decisions.
                 is_staff=policy.enters_admin(spec.role),
             )
             staff = Staff.objects.create(
                 user=user,
-                full_name=spec.full_name,
+                setting=self.setting,
+                full_name=demo.STAFF_NAMES_B[spec.username] if self.second else spec.full_name,
                 role=spec.role,
                 job_title=spec.job_title,
                 started_on=self.today.replace(year=self.today.year - spec.years_in_post, day=1),
@@ -198,24 +216,31 @@ class DemoBuilder:
             staff.rooms.set([self.rooms[r] for r in spec.rooms])
             self.users[spec.username] = user
             self.staff[spec.username] = staff
-        it_admin = User.objects.create_superuser(
-            demo.IT_ADMIN_USERNAME, f"{demo.IT_ADMIN_USERNAME}@{demo.DOMAIN}", self.password
-        )
-        self.users[demo.IT_ADMIN_USERNAME] = it_admin
+        if not self.second:
+            it_admin = User.objects.create_superuser(
+                demo.IT_ADMIN_USERNAME, f"{demo.IT_ADMIN_USERNAME}@{demo.DOMAIN}", self.password
+            )
+            self.users[demo.IT_ADMIN_USERNAME] = it_admin
         for user in self.users.values():
             TOTPDevice.objects.create(
                 user=user, name=TOTP_DEVICE_NAME, confirmed=True, key=self.totp_key.hex()
             )
 
     def make_families(self) -> None:
-        for fam in demo.FAMILIES:
-            family = Family(name=fam.name, address=fam.address, home_language=fam.home_language)
+        for index, fam in enumerate(demo.FAMILIES):
+            surname = self.family_name(index, fam.name)
+            family = Family(
+                name=surname,
+                address=fam.address,
+                home_language=fam.home_language,
+                setting=self.setting,
+            )
             family.save()
             carers = []
             for c in fam.carers:
                 carer = Carer(
                     family=family,
-                    full_name=c.full_name,
+                    full_name=c.full_name.replace(fam.name, surname),
                     relationship=c.relationship,
                     parental_responsibility=c.parental_responsibility,
                     phone=c.phone,
@@ -231,7 +256,9 @@ class DemoBuilder:
                 )
                 child = Child(
                     first_name=spec.first_name,
-                    last_name=spec.last_name or fam.name,
+                    last_name=self.family_name(index, spec.last_name or fam.name)
+                    if not spec.last_name
+                    else spec.last_name,
                     date_of_birth=born,
                     started_on=self.day(spec.started_days_ago),
                     room=self.rooms[spec.room],
@@ -609,3 +636,55 @@ class DemoBuilder:
             "by_category": self.counts,
             "consent": consent_counts,
         }
+
+
+def seed_group(*, password: str, totp_key: bytes) -> list[dict[str, Any]]:
+    """The demo group: two settings, each built while working in it, then the two people of
+    the group (bank staff with a post in each setting, and the group's safeguarding lead)."""
+    group = SettingGroup.objects.create(name=demo.GROUP_NAME)
+    made = []
+    builders = []
+    for spec, second in ((demo.SETTING, False), (demo.SETTING_B, True)):
+        setting = Setting(**spec, group=group)
+        setting.save()
+        with tenancy.working_in(setting.pk):
+            builder = DemoBuilder(
+                password=password, totp_key=totp_key, setting=setting, second=second
+            )
+            made.append(builder.build())
+            builders.append(builder)
+    User = get_user_model()
+    first, other = builders
+    bank = User.objects.create_user(
+        username=demo.BANK_USERNAME, email=f"{demo.BANK_USERNAME}@{demo.DOMAIN}", password=password
+    )
+    today = timezone.localdate()
+    # A practitioner in the first setting's youngest room, the office in the second.
+    in_first = Staff.objects.create(
+        user=bank,
+        setting=first.setting,
+        full_name=demo.BANK_FULL_NAME,
+        role=Role.PRACTITIONER,
+        job_title="Bank Early Years Practitioner",
+        started_on=today.replace(day=1),
+    )
+    in_first.rooms.set([first.rooms[demo.ROOMS[0][0]]])
+    Staff.objects.create(
+        user=bank,
+        setting=other.setting,
+        full_name=demo.BANK_FULL_NAME,
+        role=Role.OFFICE,
+        job_title="Bank Administrator",
+        started_on=today.replace(day=1),
+    )
+    lead_of_group = User.objects.create_user(
+        username=demo.GROUP_USERNAME,
+        email=f"{demo.GROUP_USERNAME}@{demo.DOMAIN}",
+        password=password,
+    )
+    GroupRole.objects.create(user=lead_of_group, group=group, role=GroupRoleKind.GROUP_DSL)
+    for user in (bank, lead_of_group):
+        TOTPDevice.objects.create(
+            user=user, name=TOTP_DEVICE_NAME, confirmed=True, key=totp_key.hex()
+        )
+    return made

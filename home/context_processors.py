@@ -27,6 +27,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         else "",
         "working_setting": policy.working_setting_of(user),
         "other_posts": policy.has_several_posts(user),
+        "can_see_group": policy.can_see_group_counts(user),
         "can_manage_grants": policy.can_manage_grants(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),

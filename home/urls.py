@@ -6,4 +6,5 @@ app_name = "home"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("group/", views.group_overview, name="group_overview"),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
@@ -11,6 +11,7 @@ from consent import selectors as consent_selectors
 from core.http import AuthenticatedHttpRequest
 from records import selectors
 
+from . import group
 from .lead_dashboard import lead_summary
 
 
@@ -33,6 +34,15 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "home/dashboard.html", context)
+
+
+@login_required
+def group_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Counts across the group's settings, for a group role only (others: 404)."""
+    rows = group.overview(request.user)
+    if not rows:
+        raise Http404("No group")
+    return render(request, "home/group.html", {"rows": rows})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

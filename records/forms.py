@@ -16,6 +16,7 @@ from .models import (
     Level,
     Relationship,
     Room,
+    Staff,
     StaffRecordKind,
 )
 
@@ -51,14 +52,16 @@ class ChildForm(forms.Form):
     date_of_birth = forms.DateField(widget=DateInput())
     started_on = forms.DateField(label="Start date", widget=DateInput())
     left_on = forms.DateField(label="Leaving date", widget=DateInput(), required=False)
-    room = forms.ModelChoiceField(queryset=Room.objects.all())
-    key_person = forms.ModelChoiceField(
-        queryset=policy.staff_working_with_children(), required=False
-    )
-    family = forms.ModelChoiceField(queryset=Family.objects.all())
+    # Choices are the working setting's: made when the form is, never when the module loads.
+    room = forms.ModelChoiceField(queryset=Room.objects.none())
+    key_person = forms.ModelChoiceField(queryset=Staff.objects.none(), required=False)
+    family = forms.ModelChoiceField(queryset=Family.objects.none())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = Room.objects.all()  # type: ignore[attr-defined]
+        self.fields["key_person"].queryset = policy.staff_working_with_children()  # type: ignore[attr-defined]
+        self.fields["family"].queryset = Family.objects.all()  # type: ignore[attr-defined]
         self.fields["key_person"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
         self.fields["family"].label_from_instance = lambda f: f.name  # type: ignore[attr-defined]
 
@@ -196,7 +199,7 @@ class NotInformedForm(forms.Form):
 class GrantForm(forms.Form):
     grantee = forms.ModelChoiceField(
         label="Practitioner",
-        queryset=policy.possible_grant_holders(),
+        queryset=Staff.objects.none(),
     )
     level = forms.TypedChoiceField(label="Up to level", choices=Level.choices, coerce=int)
     reason = forms.CharField(
@@ -210,6 +213,7 @@ class GrantForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["grantee"].queryset = policy.possible_grant_holders()  # type: ignore[attr-defined]
         self.fields["grantee"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
 
 
@@ -228,9 +232,13 @@ class StaffForm(forms.Form):
     full_name = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=policy.assignable_roles)
     rooms = forms.ModelMultipleChoiceField(
-        queryset=Room.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        queryset=Room.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     job_title = forms.CharField(max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rooms"].queryset = Room.objects.all()  # type: ignore[attr-defined]
 
 
 class NewStaffForm(StaffForm):
@@ -258,7 +266,7 @@ class StaffRecordForm(forms.Form):
 
 
 class ActingLeadForm(forms.Form):
-    deputy = forms.ModelChoiceField(queryset=policy.possible_acting_leads())
+    deputy = forms.ModelChoiceField(queryset=Staff.objects.none())
     reason = forms.CharField(max_length=500)
     ends_at = forms.DateTimeField(
         label="Until",
@@ -268,4 +276,5 @@ class ActingLeadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["deputy"].queryset = policy.possible_acting_leads()  # type: ignore[attr-defined]
         self.fields["deputy"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from .models import (
     ActingLead,
     BreakGlass,
     Child,
+    GroupRole,
     Level,
     NeedToKnowGrant,
     RecordEntry,
@@ -41,6 +42,20 @@ def posts_of(user: AnyUser) -> QuerySet[Staff]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Staff.objects.none()
     return Staff.objects.across_settings().filter(user=user, active=True)
+
+
+def group_settings(user: AnyUser) -> QuerySet[Setting]:
+    """The settings of the groups where the person holds a group role (the proprietor, the
+    group's safeguarding lead): they see these settings' counts, and no record content unless
+    they also hold a post there, as anyone does."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Setting.objects.none()
+    groups = GroupRole.objects.filter(user=user, active=True).values("group_id")
+    return Setting.objects.filter(group_id__in=groups).order_by("name")
+
+
+def can_see_group_counts(user: AnyUser) -> bool:
+    return group_settings(user).exists()
 
 
 def has_several_posts(user: AnyUser) -> bool:
@@ -407,6 +422,21 @@ def visible_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
 
 def can_view_audit(user: AnyUser) -> bool:
     return is_manager(user)
+
+
+def audit_rows_q(user: AnyUser) -> Q:
+    """The audit events of the person's own setting: those written while it was worked in, and
+    those written outside any setting (a sign-in, a password change) by someone who holds a post
+    in it. Events of a deployment with one setting that name no setting and nobody are its own."""
+    staff = staff_of(user)
+    if staff is None:
+        return Q(pk__in=[])
+    here = staff.setting_id
+    untagged = Q(additional_data__setting__isnull=True)
+    q = Q(additional_data__setting=str(here)) | (untagged & Q(actor__posts__setting_id=here))
+    if len(Setting.objects.values_list("pk", flat=True)[:2]) == 1:
+        q |= untagged & Q(actor__isnull=True)
+    return q
 
 
 def can_see_staff_record_reads(user: AnyUser) -> bool:

@@ -300,7 +300,11 @@ def staff_records(
 def audit_log(user: User) -> QuerySet:
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
-    qs = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
+    qs = (
+        LogEntry.objects.filter(policy.audit_rows_q(user))
+        .select_related("actor", "content_type")
+        .order_by("-timestamp")
+    )
     if not policy.can_see_staff_record_reads(user):
         qs = qs.exclude(content_type=ContentType.objects.get_for_model(StaffRecord))
     return qs

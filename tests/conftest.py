@@ -75,24 +75,38 @@ def sign_in(client: Client, user: Any) -> Client:
     return client
 
 
-@pytest.fixture
-def people(db: Any) -> SimpleNamespace:
-    sunflower = make_room("Sunflower")
-    bluebell = make_room("Bluebell")
-    lead = make_staff("lead", Role.LEAD, full_name="Lee Lead")
-    deputy = make_staff("deputy", Role.DEPUTY, full_name="Dee Deputy")
-    keyperson1 = make_staff("keyperson1", Role.PRACTITIONER, rooms=[sunflower], full_name="Kay One")
-    keyperson2 = make_staff("keyperson2", Role.PRACTITIONER, rooms=[bluebell], full_name="Kay Two")
-    practitioner = make_staff(
-        "practitioner", Role.PRACTITIONER, rooms=[sunflower], full_name="Pat Practitioner"
+def make_people(setting: Any = None, suffix: str = "") -> SimpleNamespace:
+    """The named people of a setting (the first setting's, or ``setting``'s, their usernames
+    ending in ``suffix``): two rooms, a Lead, a Deputy, two key people, a practitioner, the
+    office and a child in each room. The IT administrator belongs to no setting."""
+    s = suffix
+    tag = f" {s.strip('-').upper()}" if s else ""
+    sunflower = make_room("Sunflower", setting=setting)
+    bluebell = make_room("Bluebell", setting=setting)
+    lead = make_staff(f"lead{s}", Role.LEAD, full_name=f"Lee Lead{tag}", setting=sunflower.setting)
+    deputy = make_staff(
+        f"deputy{s}", Role.DEPUTY, full_name=f"Dee Deputy{tag}", setting=sunflower.setting
     )
-    office = make_staff("office", Role.OFFICE, full_name="Olly Office")
-    it_admin = get_user_model().objects.create_superuser(
+    keyperson1 = make_staff(
+        f"keyperson1{s}", Role.PRACTITIONER, rooms=[sunflower], full_name=f"Kay One{tag}"
+    )
+    keyperson2 = make_staff(
+        f"keyperson2{s}", Role.PRACTITIONER, rooms=[bluebell], full_name=f"Kay Two{tag}"
+    )
+    practitioner = make_staff(
+        f"practitioner{s}", Role.PRACTITIONER, rooms=[sunflower], full_name=f"Pat Practitioner{tag}"
+    )
+    office = make_staff(
+        f"office{s}", Role.OFFICE, full_name=f"Olly Office{tag}", setting=sunflower.setting
+    )
+    User = get_user_model()
+    it_admin = User.objects.filter(username="it_admin").first() or User.objects.create_superuser(
         "it_admin", "it@example.test", TEST_PASSWORD
     )
     child = make_child(room=sunflower, key_person=keyperson1)
     other_child = make_child(room=bluebell, key_person=keyperson2)
     return SimpleNamespace(
+        setting=sunflower.setting,
         sunflower=sunflower,
         bluebell=bluebell,
         lead=lead,
@@ -105,6 +119,11 @@ def people(db: Any) -> SimpleNamespace:
         child=child,
         other_child=other_child,
     )
+
+
+@pytest.fixture
+def people(db: Any) -> SimpleNamespace:
+    return make_people()
 
 
 @pytest.fixture

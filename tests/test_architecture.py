@@ -167,3 +167,57 @@ def test_records_holds_under_a_third_of_the_code() -> None:
 @pytest.mark.parametrize("app", APPS)
 def test_every_layer_is_an_app_with_a_config(app: str) -> None:
     assert (ROOT / app / "apps.py").exists()
+
+
+def _queries_made_at_import(tree: ast.AST) -> Iterator[int]:
+    """Lines where a class body (a form, a filter) or a module builds a queryset other than
+    ``.none()``: built once at import, it is nobody's setting (core.tenancy)."""
+    scopes: list[list[ast.stmt]] = [tree.body]  # type: ignore[attr-defined]
+    scopes += [node.body for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    for body in scopes:
+        for statement in body:
+            if not isinstance(statement, ast.Assign | ast.AnnAssign):
+                continue
+            for node in ast.walk(statement):
+                asks_policy = (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "policy"
+                    and not isinstance(statement.value, ast.Lambda)
+                    and "choices=policy." not in ast.unparse(statement)
+                )
+                if asks_policy:
+                    yield statement.lineno
+                    break
+                if not isinstance(node, ast.Attribute) or node.attr != "objects":
+                    continue
+                source = ast.unparse(statement)
+                if ".objects.none()" not in source or source.count(".objects") > 1:
+                    yield statement.lineno
+                break
+
+
+def test_no_queryset_is_built_when_a_module_loads() -> None:
+    """Choices and querysets are made when a form is, in the setting being worked in; a queryset
+    built at import would offer every setting's rows (the cross-setting proof found one)."""
+    offenders = [
+        f"{path}:{line}"
+        for path in source_files()
+        if path.name != "models.py"
+        for line in _queries_made_at_import(ast.parse((ROOT / path).read_text()))
+    ]
+    assert offenders == []
+
+
+def test_the_import_check_would_catch_a_class_level_queryset() -> None:
+    tree = ast.parse(
+        "class F(forms.Form):\n    room = forms.ModelChoiceField(queryset=Room.objects.all())\n"
+    )
+    assert list(_queries_made_at_import(tree)) == [2]
+    fine = ast.parse(
+        "class F(forms.Form):\n    room = forms.ModelChoiceField(queryset=Room.objects.none())\n"
+    )
+    assert list(_queries_made_at_import(fine)) == []
+    asked = ast.parse("class F(forms.Form):\n    g = forms.ModelChoiceField(queryset=policy.a())\n")
+    assert list(_queries_made_at_import(asked)) == [2]

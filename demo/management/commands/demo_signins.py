@@ -19,7 +19,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from demo import data as demo
-from records.models import NeedToKnowGrant, Role, Setting, Staff
+from records.models import GroupRole, NeedToKnowGrant, Role, Setting, Staff
 
 ROLE_ORDER = [Role.LEAD, Role.DEPUTY, Role.PRACTITIONER, Role.OFFICE]
 
@@ -84,12 +84,17 @@ class Command(BaseCommand):
             )
         User = get_user_model()
         rows: list[tuple[str, str, TOTPDevice | None]] = []
+        several = Setting.objects.count() > 1
         staff_list = sorted(
-            Staff.objects.filter(active=True).select_related("user"),
+            Staff.objects.filter(active=True).select_related("user", "setting"),
             key=lambda s: (ROLE_ORDER.index(Role(s.role)), s.user.username),
         )
         for staff in staff_list:
-            rows.append((staff.user.username, describe(staff), self.device_of(staff.user)))
+            where = f" at {staff.setting.name}" if several else ""
+            rows.append((staff.user.username, describe(staff) + where, self.device_of(staff.user)))
+        for role in GroupRole.objects.filter(active=True).select_related("user", "group"):
+            what = f"{role.get_role_display()} of {role.group.name}: counts only, no record content"
+            rows.append((role.user.get_username(), what, self.device_of(role.user)))
         for user in User.objects.filter(is_superuser=True, is_active=True, posts__isnull=True):
             rows.append(
                 (
@@ -102,7 +107,8 @@ class Command(BaseCommand):
         secrets = {base32_secret(d) for _, _, d in rows if d is not None}
         shared = secrets.pop() if len(secrets) == 1 else None
         write = self.stdout.write
-        write(f"Demo sign-ins for the fictional {demo.SETTING['name']} ({options['url']})")
+        names = " and ".join(Setting.objects.order_by("name").values_list("name", flat=True))
+        write(f"Demo sign-ins for the fictional {names} ({options['url']})")
         write(
             "Password, every account: as given to seed_demo with --password, or printed by it "
             "when none was given (make run uses confide-demo-password)."

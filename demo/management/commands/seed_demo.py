@@ -21,7 +21,12 @@ from django.db import transaction
 from audit import anchors
 from audit import checks as audit_checks
 from demo import data as demo
-from demo.records import DemoBuilder, check_demo_password, database_has_data, totp_key_from_base32
+from demo.records import (
+    check_demo_password,
+    database_has_data,
+    seed_group,
+    totp_key_from_base32,
+)
 
 
 class Command(BaseCommand):
@@ -79,7 +84,8 @@ class Command(BaseCommand):
                 "audit log."
             )
         with transaction.atomic():
-            made = DemoBuilder(password=password, totp_key=totp_key).build()
+            first, second = seed_group(password=password, totp_key=totp_key)
+        made = first
         # The demo's audit log is checked and anchored at once, as the scheduler would within
         # five minutes: its audit page shows the chain verified.
         anchors.write()
@@ -98,6 +104,16 @@ class Command(BaseCommand):
                 "3 need-to-know grants (live, expired, revoked), a past acting-Lead period, "
                 f"a break-glass access awaiting review and {made['staff_records']} confidential "
                 "staff records."
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"And a second setting of the group {demo.GROUP_NAME!r}, "
+                f"{demo.SETTING_B['name']!r}: {second['staff']} staff (usernames ending "
+                f"{demo.SECOND_SUFFIX}), {second['children']} children, {second['entries']} "
+                f"record entries; {demo.BANK_USERNAME!r} works in both settings (a practitioner "
+                f"in the first, the office in the second) and {demo.GROUP_USERNAME!r} is the "
+                "group's safeguarding lead (counts across both settings, no record content)."
             )
         )
         if generated:

@@ -1,0 +1,189 @@
+"""Two settings of a group on one deployment, strictly apart: staff of setting A, asking for
+every URL with the ids of setting B's objects, get exactly what a random id gets — a 404, the same
+page, no row changed — and no page of A (lists, counts, search, the dashboard, the audit pages,
+the admin) names anything of B.
+
+Setting B is the IDOR proof's world (tests/proof/objects.py: entries at every level,
+attachments, grants, break-glass, staff records, disclosures, consent, sharing decisions,
+subject-access requests with their items, letters and consent asks), built in a setting of its
+own with people whose usernames end in ``-b``. Setting A is the usual named people. Every URL that
+takes an id (test_idor's TARGETS, which a meta-test there keeps complete) is asked by every
+person of A, by each method it answers. Not heavy: it runs in both of CI's legs.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from core import keys, tenancy
+from records.models import Carer, Child, Family, Staff
+
+from ..conftest import make_people, sign_in
+from ..factories import make_setting
+from .objects import ROLES, World, build_world
+from .test_idor import (
+    OBJECT_KIND,
+    TARGETS,
+    _reverse,
+    changed_tables,
+    normalised,
+    snapshot,
+)
+
+B_SETTING = "Otherside Nursery"
+
+
+@pytest.fixture
+def two_settings(people: SimpleNamespace) -> tuple[SimpleNamespace, World]:
+    """Setting A's people, and setting B's world."""
+    setting_b = make_setting(B_SETTING)
+    with tenancy.working_in(setting_b.pk):
+        people_b = make_people(setting=setting_b, suffix="-b")
+        world_b = build_world(people_b)
+    keys.clear_cache()
+    return people, world_b
+
+
+def _user(people: SimpleNamespace, role: str) -> Any:
+    person = getattr(people, role)
+    return person if role == "it_admin" else person.user
+
+
+def _ids_of_b(world: World, kinds: tuple[str, ...]) -> list[str] | None:
+    """B's objects for a URL's parameters (a sub-object belonging to its parent)."""
+    parent_kind = kinds[0]
+    found = world.of_kind(parent_kind)
+    if not found:
+        return None
+    parent_name, parent = found[0]
+    if len(kinds) == 1:
+        return [str(parent.pk)]
+    owner = parent_name.split(":", 1)[1]
+    for name, sub in world.of_kind(OBJECT_KIND[kinds[1]]):
+        if name.split(":", 1)[1] == owner:
+            return [str(parent.pk), str(sub.pk)]
+    return None
+
+
+def _kind(kind: str) -> str:
+    # The admin's decision pages take a sharing decision's id.
+    return {"decision_approval": "decision", "decision_admin": "decision"}.get(kind, kind)
+
+
+def test_every_url_with_an_id_of_another_setting_is_a_404_like_a_random_id(two_settings):
+    people, world_b = two_settings
+    clients = {role: sign_in(Client(), _user(people, role)) for role in ROLES}
+    checked = 0
+    for key, target in TARGETS.items():
+        ids = _ids_of_b(world_b, tuple(_kind(k) for k in target.kinds))
+        assert ids is not None, f"setting B has nothing for {key}"
+        fake = [str(uuid.uuid4()) for _ in ids]
+        for role in ROLES:
+            for method in ("get", "post") if target.get else ("post",):
+                client = clients[role]
+                keys.clear_cache()
+                sid = transaction.savepoint_create()
+                try:
+                    start = snapshot()
+                    client.cookies.pop("messages", None)
+                    body = target.body(world_b) if method == "post" else {}
+                    url_b = _reverse(key, list(ids))
+                    other = getattr(client, method)(url_b, body)
+                    client.cookies.pop("messages", None)
+                    body = target.body(world_b) if method == "post" else {}
+                    random = getattr(client, method)(_reverse(key, list(fake)), body)
+                    end = snapshot(start.audit_max)
+                finally:
+                    transaction.savepoint_rollback(sid)
+                where = f"{method.upper()} {key} as {role} of A with B's ids"
+                if not target.admin:
+                    assert other.status_code == 404, f"{where}: {other.status_code}"
+                got = normalised(other, ids + fake)
+                expected = normalised(random, ids + fake)
+                assert got == expected, f"{where}: differs from a random id's answer"
+                assert not changed_tables(start, end), f"{where}: rows changed"
+                checked += 1
+    # Every URL with an id, for seven people, by each method it answers.
+    assert checked >= len(TARGETS) * len(ROLES)
+
+
+def _markers(world_b: World, *, deployment: bool = False) -> list[str]:
+    """Strings that name something of setting B only. The IT administrator looks after the
+    deployment's accounts, rooms and settings in the admin (no record content), so for them only
+    record content counts."""
+    with tenancy.working_in(world_b.people.setting.pk):
+        names = [] if deployment else [B_SETTING]
+        names += [] if deployment else [s.full_name for s in Staff.objects.all()]
+        names += [c.full_name for c in Child.objects.all()]
+        names += [f.name for f in Family.objects.all()]
+        names += [c.full_name for c in Carer.objects.all()]
+        names += [
+            str(o.pk)
+            for _, o in world_b.objects.items()
+            if hasattr(o, "pk") and not (deployment and isinstance(o, Staff))
+        ]
+    return names
+
+
+def _pages_without_ids() -> list[str]:
+    """Every GET page of the project that takes no parameter (the admin's lists included)."""
+    found: list[str] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and not getattr(p.pattern, "converters", {}):
+                route = prefix + str(p.pattern)
+                if "(?P" in route or "<" in route or route.startswith("static"):
+                    continue
+                found.append("/" + route.lstrip("^").rstrip("$"))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(found))
+
+
+SEARCHES = ("?q=Kit", "?q=Testchild", "?q=Otherside")
+
+
+def test_no_page_of_a_setting_names_anything_of_another(two_settings):
+    """Lists, counts, search, the dashboard, the audit pages and the admin, as every person of A:
+    nothing of B — its name, people, children, families, carers or any of its ids."""
+    people, world_b = two_settings
+    pages = _pages_without_ids()
+    assert "/" in pages and "/audit/" in pages and "/children/" in pages
+    assert any(p.startswith("/admin/consent/") for p in pages)
+    for role in ROLES:
+        markers = _markers(world_b, deployment=role == "it_admin")
+        client = sign_in(Client(), _user(people, role))
+        for page in pages:
+            urls = [page] + ([page + q for q in SEARCHES] if page == "/children/" else [])
+            for url in urls:
+                response = client.get(url)
+                if response.streaming or response.status_code in (301, 302, 404, 405, 403):
+                    continue
+                text = response.content.decode(errors="replace")
+                leaked = [m for m in markers if m in text]
+                assert not leaked, f"{url} as {role} of A names B's {leaked[:3]}"
+
+
+def test_the_lead_of_a_counts_only_a(two_settings):
+    """The dashboard's and the lists' counts are A's own: B's many children, entries and
+    requests add nothing."""
+    people, world_b = two_settings
+    client = sign_in(Client(), people.lead.user)
+    page = client.get("/children/").content.decode()
+    shown = set(re.findall(r"/children/([0-9a-f-]{36})/", page))
+    with tenancy.working_in(people.setting.pk):
+        assert shown == {str(c.pk) for c in Child.objects.all()}
+    assert {str(people.child.pk), str(people.other_child.pk)} <= shown
+    with tenancy.working_in(world_b.people.setting.pk):
+        assert not shown & {str(c.pk) for c in Child.objects.all()}

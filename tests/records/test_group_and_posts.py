@@ -1,0 +1,130 @@
+"""The permission matrix for the group's two kinds of person: the group role (a group's
+safeguarding lead, no post in any setting) and bank staff with a post in each of two settings (a
+practitioner in A, the office in B), and the choice of setting that goes with several posts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from records.middleware import SESSION_KEY
+from records.models import (
+    Child,
+    Family,
+    GroupRole,
+    GroupRoleKind,
+    Role,
+    SettingGroup,
+    Staff,
+)
+
+from ..conftest import make_people, sign_in
+from ..factories import TEST_PASSWORD, make_setting, make_staff
+from .test_permission_matrix import MATRIX, _url
+from .test_permission_matrix import objects as objects  # noqa: PLC0414 - the matrix's fixture
+
+
+@pytest.fixture
+def group(people: SimpleNamespace) -> SimpleNamespace:
+    setting_b = make_setting("Otherside Nursery")
+    people_b = make_people(setting=setting_b, suffix="-b")
+    the_group = SettingGroup.objects.create(name="Example Group")
+    for setting in (people.setting, setting_b):
+        setting.group = the_group
+        setting.save()
+    bank = make_staff("bank", Role.PRACTITIONER, rooms=[people.sunflower], full_name="Bo Bank")
+    # One person, two posts: the office of B is the same account's second post.
+    Staff.objects.create(user=bank.user, setting=setting_b, role=Role.OFFICE, full_name="Bo Bank")
+    lead_of_group = get_user_model().objects.create_user("group", "g@example.test", TEST_PASSWORD)
+    GroupRole.objects.create(user=lead_of_group, group=the_group, role=GroupRoleKind.GROUP_DSL)
+    return SimpleNamespace(b=people_b, bank=bank.user, group=lead_of_group, setting_b=setting_b)
+
+
+def _working_in(client: Client, setting: Any) -> Client:
+    session = client.session
+    session[SESSION_KEY] = str(setting.pk)
+    session.save()
+    return client
+
+
+def _code(client: Client, method: str, url: str) -> Any:
+    sid = transaction.savepoint_create()
+    response = getattr(client, method)(url)
+    transaction.savepoint_rollback(sid)
+    return response.status_code
+
+
+MATRIX_IDS = [f"{name}[{about or '-'}]-{method}" for name, about, method, _ in MATRIX]
+
+
+@pytest.mark.parametrize(("name", "about", "method", "expected"), MATRIX, ids=MATRIX_IDS)
+def test_the_group_role_answers_as_someone_with_no_post(
+    people, objects, group, name, about, method, expected
+):
+    """The group's safeguarding lead reaches no record: every page answers as it does for the
+    IT administrator, who holds no post either."""
+    client = sign_in(Client(), group.group)
+    assert _code(client, method, _url(name, objects[about])) == expected["it_admin"]
+
+
+@pytest.mark.parametrize(("name", "about", "method", "expected"), MATRIX, ids=MATRIX_IDS)
+def test_bank_staff_answer_as_their_role_in_the_setting_they_work_in(
+    people, objects, group, name, about, method, expected
+):
+    """In A, bank staff are a practitioner of the Sunflower room, as the matrix's practitioner;
+    in B, the office — and A's records are not there at all (404), whatever the office may do."""
+    url = _url(name, objects[about])
+    in_a = _working_in(sign_in(Client(), group.bank), people.setting)
+    assert _code(in_a, method, url) == expected["practitioner"]
+    in_b = _working_in(sign_in(Client(), group.bank), group.setting_b)
+    expected_in_b = expected["office"] if objects[about] is None else 404
+    assert _code(in_b, method, url) == expected_in_b
+
+
+def test_several_posts_mean_choosing_a_setting_first(people, group):
+    client = sign_in(Client(), group.bank)
+    response = client.get(reverse("records:child_list"))
+    assert response.status_code == 302 and response["Location"] == reverse("records:choose_setting")
+    page = client.get(reverse("records:choose_setting")).content.decode()
+    assert people.setting.name in page and group.setting_b.name in page
+    # A setting where they hold no post is refused, and nothing is chosen.
+    stranger = make_setting("A Third Preschool")
+    response = client.post(reverse("records:choose_setting"), {"setting": str(stranger.pk)})
+    assert response.status_code == 200 and SESSION_KEY not in client.session
+    response = client.post(reverse("records:choose_setting"), {"setting": str(people.setting.pk)})
+    assert response.status_code == 302 and client.session[SESSION_KEY] == str(people.setting.pk)
+    children = client.get(reverse("records:child_list")).content.decode()
+    assert people.child.last_name in children and group.b.child.last_name not in children
+
+
+def test_a_form_drawn_in_one_setting_is_refused_in_another(people, group):
+    """Switched to B in another tab, bank staff send the family form drawn in A: refused, and no
+    family is made anywhere."""
+    client = _working_in(sign_in(Client(), group.bank), group.setting_b)
+    before = Family.objects.count()
+    response = client.post(
+        reverse("records:family_create"),
+        {"name": "Newfamily", "address": "", "confide_setting": str(people.setting.pk)},
+    )
+    assert response.status_code == 409
+    assert "belongs to another setting" in response.content.decode()
+    assert Family.objects.count() == before
+
+
+def test_the_group_overview_counts_each_setting_and_names_no_child(people, group):
+    client = sign_in(Client(), group.group)
+    page = client.get(reverse("home:group_overview"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert people.setting.name in text and group.setting_b.name in text
+    for child in Child.objects.all():
+        assert child.last_name not in text
+    # Nobody else has a group overview: a Lead of one setting gets a 404.
+    lead = sign_in(Client(), people.lead.user)
+    assert lead.get(reverse("home:group_overview")).status_code == 404

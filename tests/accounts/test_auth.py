@@ -404,6 +404,8 @@ def test_a_half_signed_in_session_is_refused_once_the_account_is_locked(people, 
         "event": "login_failed",
         "stage": "two_factor",
         "refused": "locked out",
+        # Half signed in, the person is already in their post's setting.
+        "setting": str(people.lead.setting_id),
     }
 
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import tenancy
+from demo import data as demo
 from records import policy
 from records.models import (
     ActingLead,
@@ -27,6 +29,7 @@ from records.models import (
     Category,
     Child,
     Family,
+    GroupRole,
     Level,
     NeedToKnowGrant,
     ParentInformed,
@@ -139,6 +142,33 @@ def demo_output(django_db_setup: Any, django_db_blocker: Any) -> Any:
 
 @pytest.mark.usefixtures("demo_output")
 class TestTheDemo:
+    @pytest.fixture(autouse=True)
+    def in_the_first_setting(self, demo_output: Any) -> Any:
+        """The demo's checks are of its first setting, as its people see it (core.tenancy)."""
+        setting = Setting.objects.get(name=demo.SETTING["name"])
+        with tenancy.working_in(setting.pk):
+            yield
+
+    def test_a_second_setting_of_the_group_with_bank_staff_and_the_group_lead(self):
+        User = get_user_model()
+        first = Setting.objects.get(name=demo.SETTING["name"])
+        second = Setting.objects.get(name=demo.SETTING_B["name"])
+        assert first.group_id == second.group_id is not None
+        with tenancy.working_in(second.pk):
+            usernames = set(Staff.objects.values_list("user__username", flat=True))
+            assert {f"{name}-b" for name in NAMED} <= usernames
+            assert Child.objects.count() >= 25
+            assert not Child.objects.filter(family__setting=first).exists()
+        bank = User.objects.get(username=demo.BANK_USERNAME)
+        posts = Staff.objects.across_settings().filter(user=bank)
+        assert {(p.setting_id, p.role) for p in posts} == {
+            (first.pk, Role.PRACTITIONER),
+            (second.pk, Role.OFFICE),
+        }
+        group = User.objects.get(username=demo.GROUP_USERNAME)
+        assert GroupRole.objects.filter(user=group, group=first.group).exists()
+        assert not Staff.objects.across_settings().filter(user=group).exists()
+
     def test_named_accounts_exist_with_their_roles_and_the_given_password(self):
         User = get_user_model()
         roles = {
@@ -254,7 +284,13 @@ class TestTheDemo:
         assert Disclosure.objects.filter(confidentiality="not_asked").exists()
         assert ConsentRecord.objects.count() > 5
         staff_users = get_user_model().objects.filter(is_staff=True, is_superuser=False)
-        assert set(staff_users.values_list("username", flat=True)) == {"lead", "deputy"}
+        # The Lead and Deputy of each setting enter the admin screen; nobody else.
+        assert set(staff_users.values_list("username", flat=True)) == {
+            "lead",
+            "deputy",
+            "lead-b",
+            "deputy-b",
+        }
 
     def test_practitioner_sees_only_general_entries_of_their_own_room(self):
         staff = Staff.objects.get(user__username="practitioner")

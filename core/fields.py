@@ -128,7 +128,11 @@ class EncryptedMixin:
 
     def unseal(self, instance: Any, token: str, access: tuple[tuple[str, str], ...]) -> Any:
         if keys.is_sealed_v2(token):
-            return self.from_bytes(keys.decrypt(token, self.access_aad(instance, access)))
+            # The row's setting, when loaded (a deferred column is not fetched for this).
+            setting = instance.__dict__.get("setting_id")
+            return self.from_bytes(
+                keys.decrypt(token, self.access_aad(instance, access), setting=setting)
+            )
         if refusing_legacy():
             reason = (
                 "the column was emptied"

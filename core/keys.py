@@ -104,12 +104,17 @@ def current_setting() -> UUID:
 # --- the per-request cache ----------------------------------------------------------------------
 
 _unwrapped: ContextVar[dict[UUID, bytes] | None] = ContextVar("confide_unwrapped", default=None)
+# Which setting's key each unwrapped key hangs from (filled in by ``unwrap``).
+_settings_of_keys: ContextVar[dict[UUID, UUID] | None] = ContextVar(
+    "confide_settings_of_keys", default=None
+)
 _current: ContextVar[dict[Owner, UUID] | None] = ContextVar("confide_current_keys", default=None)
 
 
 def clear_cache() -> None:
     """Forget every unwrapped key: at the start and end of each request and task."""
     _unwrapped.set(None)
+    _settings_of_keys.set(None)
     _current.set(None)
     _setting.set(None)
     _ciphers.set(None)
@@ -164,10 +169,40 @@ def unwrap(key_id: UUID) -> bytes:
     aad = _wrap_aad(row.scope, row.owner, row.pk)
     if row.parent_id is not None:
         key = _open(unwrap(row.parent_id), row.wrapped, aad)
+        setting = _key_settings().get(row.parent_id, NO_SETTING)
     else:
         key = _open(crypto.keyring().key(row.master_key_id), row.wrapped, aad)
+        setting = row.owner if row.scope == SETTING else NO_SETTING
     cache[key_id] = key
+    _key_settings()[key_id] = setting
     return key
+
+
+def _key_settings() -> dict[UUID, UUID]:
+    found = _settings_of_keys.get()
+    if found is None:
+        found = {}
+        _settings_of_keys.set(found)
+    return found
+
+
+def setting_of_key(key_id: UUID) -> UUID:
+    """The setting whose key a data key hangs from (NO_SETTING for keys made before the
+    deployment recorded one)."""
+    found = _key_settings().get(key_id)
+    if found is None:
+        # Unwrapped before this was recorded (made by this request): ask its row.
+        row = DataKey.objects.filter(pk=key_id).values("scope", "owner", "parent_id").first()
+        if row is None:
+            return NO_SETTING
+        if row["scope"] == SETTING:
+            found = row["owner"]
+        elif row["parent_id"] is not None:
+            found = setting_of_key(row["parent_id"])
+        else:
+            found = NO_SETTING
+        _key_settings()[key_id] = found
+    return found
 
 
 def _make(owner: Owner) -> UUID:
@@ -190,6 +225,7 @@ def _make(owner: Owner) -> UUID:
         existing = DataKey.objects.live().get(scope=owner.scope, owner=owner.id)
         return existing.pk
     _cache()[row.pk] = key
+    _key_settings()[row.pk] = owner.id if owner.scope == SETTING else setting_of(owner)
     return row.pk
 
 
@@ -266,7 +302,9 @@ def key_of(token: str) -> UUID:
     return UUID(hex=token[len(PREFIX) :].partition("$")[0])
 
 
-def decrypt(token: str, aad: bytes) -> bytes:
+def decrypt(token: str, aad: bytes, *, setting: UUID | None = None) -> bytes:
+    """Open a ciphertext; with ``setting`` (the row's setting), also refuse one whose key hangs
+    from another setting's: a row moved to another setting behind the application's back."""
     head, sep, encoded = token[len(PREFIX) :].partition("$")
     if not sep:
         raise DecryptionError("stored value is not a Confide ciphertext")
@@ -278,12 +316,18 @@ def decrypt(token: str, aad: bytes) -> bytes:
     if len(raw) < NONCE_BYTES + 16:
         raise DecryptionError("stored ciphertext is too short")
     try:
-        return _aead(key_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+        plain = _aead(key_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
     except InvalidTag:
         raise DecryptionError(
             "stored ciphertext failed its integrity check: tampered, copied from another "
             "record, or a column that decides who may read it was changed"
         ) from None
+    if setting is not None and setting_of_key(key_id) not in (UUID(str(setting)), NO_SETTING):
+        raise DecryptionError(
+            "stored ciphertext was made under another setting's key: the row was moved to "
+            "another setting outside the application"
+        )
+    return plain
 
 
 def rewrap_settings() -> int:

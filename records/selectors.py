@@ -107,6 +107,8 @@ CHRONOLOGY_FIELDS = (
     "child",
     "author",
     "has_body_map",
+    # Its key must hang from its setting's (core.keys.decrypt).
+    "setting",
 )
 
 

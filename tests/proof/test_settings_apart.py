@@ -19,15 +19,16 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core import keys, tenancy
-from records.models import Carer, Child, Family, Staff
+from records.models import Carer, Child, Family, RecordEntry, Staff
 
 from ..conftest import make_people, sign_in
-from ..factories import make_setting
+from ..factories import make_entry, make_setting
 from .objects import ROLES, World, build_world
 from .test_idor import (
     OBJECT_KIND,
@@ -187,3 +188,34 @@ def test_the_lead_of_a_counts_only_a(two_settings):
     assert {str(people.child.pk), str(people.other_child.pk)} <= shown
     with tenancy.working_in(world_b.people.setting.pk):
         assert not shown & {str(c.pk) for c in Child.objects.all()}
+
+
+def test_a_record_moved_to_another_setting_in_the_database_fails_loudly(two_settings):
+    """A child and their entries moved to setting B by SQL (the policy would now show them to B's
+    Lead): the text's key hangs from A's key, so the read fails, the page says so, and the audit
+    log hears of it — nothing of A is shown in B."""
+    people, world_b = two_settings
+    entry = make_entry(people.child, people.keyperson1, text="Moved behind our back.")
+    b = world_b.people.setting
+    Child.objects.filter(pk=people.child.pk).update(setting=b, room=world_b.people.sunflower)
+    RecordEntry.objects.filter(child=people.child).update(setting=b)
+    client = sign_in(Client(), world_b.people.lead.user)
+    response = client.get(reverse("records:entry_detail", args=[entry.pk]))
+    assert response.status_code == 500
+    assert "Moved behind our back." not in response.content.decode()
+    failed = LogEntry.objects.filter(additional_data__event="decryption_failed")
+    assert failed.filter(object_pk=str(entry.pk)).exists()
+
+
+def test_a_post_moved_to_another_setting_in_the_database_grants_nothing(two_settings):
+    """A's Lead's post moved to B by SQL: its seal was made with A's key, so in B it grants
+    nothing, and the tampering is audited."""
+    people, world_b = two_settings
+    Staff.objects.filter(pk=world_b.people.lead.pk).update(active=False)
+    Staff.objects.filter(pk=people.lead.pk).update(setting=world_b.people.setting)
+    client = sign_in(Client(), people.lead.user)
+    assert (
+        client.get(reverse("records:child_detail", args=[world_b.people.child.pk])).status_code
+        == 404
+    )
+    assert LogEntry.objects.filter(additional_data__event="row_seal_failed").exists()

@@ -70,7 +70,9 @@ def test_the_group_role_answers_as_someone_with_no_post(
     """The group's safeguarding lead reaches no record: every page answers as it does for the
     IT administrator, who holds no post either."""
     client = sign_in(Client(), group.group)
-    assert _code(client, method, _url(name, objects[about])) == expected["it_admin"]
+    # Their own page, the group's overview, is the one difference.
+    wanted = 200 if name == "home:group_overview" else expected["it_admin"]
+    assert _code(client, method, _url(name, objects[about])) == wanted
 
 
 @pytest.mark.parametrize(("name", "about", "method", "expected"), MATRIX, ids=MATRIX_IDS)

@@ -92,6 +92,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("accounts:password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
+    ("home:group_overview", "", "get", row(404, 404, 404, 404, 404, 404, 404)),
 ]
 
 # URL names reached by their own tests (sign-in flow, the admin), listed so the meta-test knows

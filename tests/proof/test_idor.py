@@ -453,6 +453,8 @@ NOT_ABOUT_RECORDS: dict[str, str] = {
             "axes_accesslog",
             "records_room",
             "records_setting",
+            "records_settinggroup",
+            "records_grouprole",
         )
         for view in ("change", "delete", "history")
     },
@@ -467,6 +469,8 @@ NOT_ABOUT_RECORDS: dict[str, str] = {
             "axes/accesslog",
             "records/room",
             "records/setting",
+            "records/settinggroup",
+            "records/grouprole",
         )
     },
 }

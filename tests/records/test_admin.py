@@ -7,8 +7,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.fields import encrypted_fields
+from records.models import Room
 
-from ..factories import make_entry
+from ..factories import make_entry, make_setting
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,9 @@ ACCOUNT_MANAGEMENT = {
     "axes.AccessFailureLog",
     "records.Room",
     "records.Setting",
+    # The group a setting belongs to, and who holds a role over it (counts only).
+    "records.SettingGroup",
+    "records.GroupRole",
 }
 # The Lead approves sharing decisions in the admin (DESIGN.md rule 4): the page's queryset comes
 # from consent.policy, so a superuser with no staff profile is shown none (checked below).
@@ -138,3 +142,23 @@ def test_no_admin_page_shows_entry_text_or_a_childs_name(people, client_for):
         for secret in (SECRET_TEXT, "uncle", people.child.first_name, people.child.last_name):
             assert secret not in page, url
     assert str(entry.pk) not in "".join(urls)
+
+
+def test_the_it_admin_chooses_a_new_rooms_setting_when_there_are_several(people, client_for):
+    """With two settings, a room made in the admin must say whose it is; a name may repeat in
+    another setting, not in the same one (a message, not an error page)."""
+    other = make_setting("Otherside Nursery")
+    client = client_for("it_admin")
+    url = reverse("otpadmin:records_room_add")
+    response = client.post(url, {"name": "Acorns", "description": ""})
+    assert response.status_code == 200
+    assert "Choose the setting this room belongs to." in response.content.decode()
+    assert not Room.objects.filter(name="Acorns").exists()
+    response = client.post(url, {"name": "Acorns", "description": "", "in_setting": other.pk})
+    assert response.status_code == 302
+    assert Room.objects.get(name="Acorns").setting == other
+    response = client.post(url, {"name": "acorns", "description": "", "in_setting": other.pk})
+    assert "That setting already has a room of this name." in response.content.decode()
+    response = client.post(url, {"name": "Sunflower", "description": "", "in_setting": other.pk})
+    assert response.status_code == 302
+    assert Room.objects.filter(name="Sunflower").count() == 2

@@ -32,6 +32,7 @@ LABELS: dict[str, str] = {
     "break_glass_opened": "Opened a child's records in an emergency (break-glass)",
     "acting_lead_ended": "Ended an acting-Lead period",
     "staff_deactivated": "Deactivated a member of staff",
+    "post_added": "Was given a post in this setting (a person who works in several)",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

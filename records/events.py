@@ -8,6 +8,7 @@ class Event(StrEnum):
     ATTACHMENT_OPENED = "attachment_opened"
     BREAK_GLASS_OPENED = "break_glass_opened"
     GRANT_REVOKED = "grant_revoked"
+    POST_ADDED = "post_added"
     SETTING_CHOSEN = "setting_chosen"
     STAFF_DEACTIVATED = "staff_deactivated"
     STAFF_RECORD_READ = "staff_record_read"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pikepdf
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -28,6 +29,7 @@ from accounts import services as accounts
 from accounts.events import Event as AccountEvent
 from audit.events import Event as AuditEvent
 from audit.log import log_event
+from core import tenancy
 from core.rules import blank, not_before, not_in_future, require
 
 from . import body_map, policy
@@ -690,3 +692,45 @@ def log_setting_chosen(*, user: User, setting_id: str) -> None:
     """A person with several posts chose where to work: the audit log says where each session
     worked from then on."""
     log_event(actor=user, event=Event.SETTING_CHOSEN, detail={"setting": setting_id})
+
+
+@transaction.atomic
+def add_post(
+    *, username: str, setting_name: str, role: str, room_names: Iterable[str] = ()
+) -> Staff:
+    """A post in a further setting for someone who already works in one (bank staff, a group's
+    safeguarding lead), from the console: the IT administrator's, as the account is the
+    deployment's. The post is audited in the setting it is in."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise ValidationError(f"There is no active account {username!r}.")
+    setting = Setting.objects.filter(name=setting_name).first()
+    if setting is None:
+        raise ValidationError(f"There is no setting named {setting_name!r}.")
+    if role not in Role.values:
+        raise ValidationError(f"{role!r} is not a role: choose one of {', '.join(Role.values)}.")
+    refusal = policy.role_change_refusal(None, role)
+    if refusal:
+        raise ValidationError(refusal)
+    held = policy.posts_of(user)
+    if held.filter(setting=setting).exists():
+        raise ValidationError(f"{username} already holds a post at {setting.name}.")
+    with tenancy.working_in(setting.pk):
+        rooms = list(Room.objects.filter(name__in=list(room_names)))
+        missing = set(room_names) - {room.name for room in rooms}
+        if missing:
+            raise ValidationError(f"{setting.name} has no room named {sorted(missing)}.")
+        first = held.first()
+        staff = Staff.objects.create(
+            user=user,
+            setting=setting,
+            role=role,
+            full_name=first.full_name if first is not None else username,
+            started_on=timezone.localdate(),
+        )
+        staff.rooms.set(rooms)
+        log_event(actor=None, event=Event.POST_ADDED, obj=staff, detail={"role": role})
+    if policy.enters_admin(role) and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return staff

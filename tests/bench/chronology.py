@@ -63,12 +63,19 @@ def make_child_with_entries(n: int) -> tuple[Any, Any]:
         RecordEntry,
         Role,
         Room,
+        Setting,
         Staff,
     )
 
     from .plain import PlainEntry, create_table
 
     User = get_user_model()
+    Setting.objects.create(
+        name="Bench Preschool",
+        address="1 Example Lane",
+        ico_registration_number="ZZ000000",
+        data_protection_contact="The Lead",
+    )
     room = Room.objects.create(name="Ladybirds")
     lead = Staff.objects.create(
         user=User.objects.create_user("lead", password="bench-password-not-used"),

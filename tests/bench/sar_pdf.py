@@ -98,21 +98,36 @@ def _people(prefix: str, surname: str) -> tuple[Any, Any, Any, Any, Any]:
     (room, lead, deputy, family, carer)."""
     from django.contrib.auth import get_user_model
 
-    from records.models import Carer, Family, Relationship, Role, Room, Staff
+    from records.models import Carer, Family, Relationship, Role, Room, Setting, Staff
 
     User = get_user_model()
-    room = Room.objects.create(name=f"{surname} room")
+    # Each world is a setting of its own.
+    setting = Setting.objects.create(
+        name=f"{surname} Preschool",
+        address="4 Example Row, Exampletown",
+        ico_registration_number="ZZ000000",
+        data_protection_contact="The Lead",
+    )
+    # The bench works in it from here, as its people would (core.tenancy).
+    from core import tenancy
+
+    tenancy.set_working_setting(setting.pk)
+    room = Room.objects.create(name=f"{surname} room", setting=setting)
     lead = Staff.objects.create(
         user=User.objects.create_user(f"{prefix}_lead", password="bench-password-not-used"),
         full_name="Helen Marsh",
         role=Role.LEAD,
+        setting=setting,
     )
     deputy = Staff.objects.create(
         user=User.objects.create_user(f"{prefix}_deputy", password="bench-password-not-used"),
         full_name="Ravi Patel",
         role=Role.DEPUTY,
+        setting=setting,
     )
-    family = Family.objects.create(name=surname, address="4 Example Row, Exampletown")
+    family = Family.objects.create(
+        name=surname, address="4 Example Row, Exampletown", setting=setting
+    )
     carer = Carer.objects.create(
         family=family,
         full_name=f"Jo {surname}",

@@ -71,3 +71,59 @@ def test_weak_new_password_is_refused_and_the_old_one_kept(people, client_for):
     assert response.status_code == 200
     people.keyperson1.user.refresh_from_db()
     assert people.keyperson1.user.check_password("correct-horse-battery-staple-42")
+
+
+def test_add_post_gives_an_existing_person_a_role_in_another_setting(people, capsys):
+    from core import tenancy
+    from records.models import Room, Staff
+
+    from ..factories import make_room, make_setting
+
+    other = make_setting("Otherside Nursery")
+    make_room("Acorns", setting=other)
+    call_command(
+        "add_post",
+        "keyperson1",
+        "--setting",
+        "Otherside Nursery",
+        "--role",
+        "office",
+        "--room",
+        "Acorns",
+    )
+    posts = Staff.objects.across_settings().filter(user=people.keyperson1.user)
+    assert {(p.setting_id, p.role) for p in posts} == {
+        (people.setting.pk, Role.PRACTITIONER),
+        (other.pk, Role.OFFICE),
+    }
+    with tenancy.working_in(other.pk):
+        post = Staff.objects.get(user=people.keyperson1.user)
+        assert post.is_intact() and [r.name for r in post.rooms.all()] == ["Acorns"]
+        assert Room.objects.count() == 1
+    assert "now also works at Otherside Nursery" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nobody", "--setting", "Otherside Nursery", "--role", "office"], "no active account"),
+        (["keyperson1", "--setting", "Nowhere", "--role", "office"], "no setting named"),
+        (["keyperson1", "--setting", "Otherside Nursery", "--role", "lead"], "one Lead"),
+        (["keyperson1", "--setting", "Otherside Nursery", "--role", "chef"], "is not a role"),
+        (["keyperson1", "--setting", "Example Preschool", "--role", "office"], "already holds"),
+        (
+            ["keyperson1", "--setting", "Otherside Nursery", "--role", "office", "--room", "X"],
+            "has no room named",
+        ),
+    ],
+)
+def test_add_post_refuses_with_a_reason_and_changes_nothing(people, args, message):
+    from records.models import Staff
+
+    from ..factories import make_setting
+
+    make_setting("Otherside Nursery")
+    before = Staff.objects.across_settings().count()
+    with pytest.raises(CommandError, match=message):
+        call_command("add_post", *args)
+    assert Staff.objects.across_settings().count() == before

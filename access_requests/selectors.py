@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from audit.log import log_access
 from core.http import uuid_or_404
+from records.selectors import audit_refusal
 
 from . import compile as bundle
 from . import policy, services
@@ -65,8 +66,10 @@ def _with_details(qs: QuerySet[SubjectAccessRequest]) -> QuerySet[SubjectAccessR
 def get_request_for_user(
     user: User, request_id: UUID | str, *, request: HttpRequest | None = None
 ) -> SubjectAccessRequest:
-    sar = _with_details(policy.visible_requests(user)).filter(pk=uuid_or_404(request_id)).first()
+    pk = uuid_or_404(request_id)
+    sar = _with_details(policy.visible_requests(user)).filter(pk=pk).first()
     if sar is None:
+        audit_refusal(user, SubjectAccessRequest, pk, request)
         raise Http404("No such request")
     log_access(actor=user, objects=[sar], request=request, event=Event.SAR_READ)
     return sar

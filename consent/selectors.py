@@ -144,8 +144,10 @@ def _consent_rows(qs: QuerySet[ConsentRecord]) -> QuerySet[ConsentRecord]:
 
 
 def get_carer_for_user(user: User, carer_id: UUID | str) -> Carer:
-    carer = policy.visible_carers(user).filter(pk=uuid_or_404(carer_id)).first()
+    pk = uuid_or_404(carer_id)
+    carer = policy.visible_carers(user).filter(pk=pk).first()
     if carer is None:
+        _refused(user, Carer, pk, None)
         raise Http404("No such carer")
     return carer
 

@@ -55,6 +55,16 @@ def log_reads(
     )
 
 
+def audit_refusal(
+    user: User, model: type[Any], pk: UUID, request: HttpRequest | None = None
+) -> None:
+    """Every refusal is audited (DESIGN.md): asked for something that exists in the person's
+    setting but is not theirs to see. An id that names nothing here (a random one, or another
+    setting's) leaves no trace, as it would for anyone."""
+    if model._default_manager.filter(pk=pk).exists():
+        log_event(actor=user, event=AuditEvent.REFUSED, obj=model(pk=pk), request=request)
+
+
 def get_child_for_user(user: User, child_id: UUID | str) -> Child:
     pk = uuid_or_404(child_id)
     child = (
@@ -224,8 +234,10 @@ def my_grants(user: User) -> QuerySet[NeedToKnowGrant]:
 
 
 def get_grant_for_manager(user: User, grant_id: UUID | str) -> NeedToKnowGrant:
-    grant = grants_for_manager(user).filter(pk=uuid_or_404(grant_id)).first()
+    pk = uuid_or_404(grant_id)
+    grant = grants_for_manager(user).filter(pk=pk).first()
     if grant is None:
+        audit_refusal(user, NeedToKnowGrant, pk)
         raise Http404("No such grant")
     return grant
 
@@ -238,14 +250,14 @@ def break_glass_to_review(user: User) -> QuerySet[BreakGlass]:
 
 def get_break_glass_for_reviewer(user: User, access_id: UUID | str) -> BreakGlass:
     """An opening to review, or one already reviewed (its page then shows the review)."""
-    if not policy.can_review_break_glass(user):
-        raise Http404("No such break-glass access")
+    pk = uuid_or_404(access_id)
     access = (
-        BreakGlass.objects.select_related("child", "staff", "reviewed_by")
-        .filter(pk=uuid_or_404(access_id))
-        .first()
+        BreakGlass.objects.select_related("child", "staff", "reviewed_by").filter(pk=pk).first()
+        if policy.can_review_break_glass(user)
+        else None
     )
     if access is None:
+        audit_refusal(user, BreakGlass, pk)
         raise Http404("No such break-glass access")
     return access
 
@@ -257,8 +269,10 @@ def staff_for_manager(user: User) -> QuerySet[Staff]:
 
 
 def get_staff_for_manager(user: User, staff_id: UUID | str) -> Staff:
-    staff = staff_for_manager(user).filter(pk=uuid_or_404(staff_id)).first()
+    pk = uuid_or_404(staff_id)
+    staff = staff_for_manager(user).filter(pk=pk).first()
     if staff is None:
+        audit_refusal(user, Staff, pk)
         raise Http404("No such staff member")
     return staff
 
@@ -280,8 +294,10 @@ def acting_lead_appointments(user: User) -> QuerySet[ActingLead]:
 
 
 def get_acting_lead_appointment(user: User, appointment_id: UUID | str) -> ActingLead:
-    appointment = acting_lead_appointments(user).filter(pk=uuid_or_404(appointment_id)).first()
+    pk = uuid_or_404(appointment_id)
+    appointment = acting_lead_appointments(user).filter(pk=pk).first()
     if appointment is None:
+        audit_refusal(user, ActingLead, pk)
         raise Http404("No such appointment")
     return appointment
 

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from core.forms import DateField
 from records.forms import DateInput
 from records.models import Carer, Child, Staff
 
@@ -28,9 +29,7 @@ from .models import (
 
 
 class RequestForm(forms.Form):
-    received_on = forms.DateField(
-        label="Date received", widget=DateInput(), initial=timezone.localdate
-    )
+    received_on = DateField(label="Date received", widget=DateInput(), initial=timezone.localdate)
     channel = forms.ChoiceField(label="How it came", choices=Channel.choices)
     requester_kind = forms.ChoiceField(
         label="Who is asking", choices=RequesterKind.choices, widget=forms.RadioSelect
@@ -105,15 +104,13 @@ class AskIdentityForm(forms.Form):
 
 class IdentityForm(forms.Form):
     method = forms.ChoiceField(label="How identity was checked", choices=IdentityMethod.choices)
-    evidence_received_on = forms.DateField(
+    evidence_received_on = DateField(
         label="Date the evidence of identity reached us (the clock starts on this day; leave "
         "empty when they are known to staff)",
         widget=DateInput(),
         required=False,
     )
-    confirmed_on = forms.DateField(
-        label="Date checked", widget=DateInput(), initial=timezone.localdate
-    )
+    confirmed_on = DateField(label="Date checked", widget=DateInput(), initial=timezone.localdate)
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
     parental_responsibility = forms.BooleanField(
         label="I have checked that the requester has parental responsibility for the child",
@@ -133,14 +130,12 @@ class JoinForm(forms.Form):
     method = forms.ChoiceField(
         label="How their identity was checked", choices=IdentityMethod.choices
     )
-    evidence_received_on = forms.DateField(
+    evidence_received_on = DateField(
         label="Date their evidence of identity reached us (empty when known to staff)",
         widget=DateInput(),
         required=False,
     )
-    confirmed_on = forms.DateField(
-        label="Date checked", widget=DateInput(), initial=timezone.localdate
-    )
+    confirmed_on = DateField(label="Date checked", widget=DateInput(), initial=timezone.localdate)
     note = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args: Any, sar: Any = None, **kwargs: Any) -> None:
@@ -165,7 +160,7 @@ class ConsentReplyForm(forms.Form):
         choices=[(ConsentAnswer.YES, "They consent"), (ConsentAnswer.NO, "They refuse")],
         widget=forms.RadioSelect,
     )
-    replied_on = forms.DateField(
+    replied_on = DateField(
         label="Date of their reply", widget=DateInput(), initial=timezone.localdate
     )
     note = forms.CharField(label="Note", max_length=500, required=False)
@@ -175,11 +170,11 @@ class PauseForm(forms.Form):
     asked = forms.CharField(
         label="What you asked them to clarify", widget=forms.Textarea(attrs={"rows": 3})
     )
-    started_on = forms.DateField(label="Date asked", widget=DateInput(), initial=timezone.localdate)
+    started_on = DateField(label="Date asked", widget=DateInput(), initial=timezone.localdate)
 
 
 class ResumeForm(forms.Form):
-    ended_on = forms.DateField(
+    ended_on = DateField(
         label="Date the clarification arrived", widget=DateInput(), initial=timezone.localdate
     )
 

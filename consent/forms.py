@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Q
 
+from core.forms import DateTimeField
 from records import policy as records_policy
 from records.forms import DATETIME_FORMATS, DateTimeLocalInput, local_now
 from records.models import Carer, Child, InformedHow, Level, Staff
@@ -45,7 +46,7 @@ ANSWERS = [
 
 
 def _when(label: str, **kwargs: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return DateTimeField(
         label=label,
         widget=DateTimeLocalInput(),
         input_formats=DATETIME_FORMATS,

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.forms import DateField, DateTimeField
+
 from . import body_map, policy
 from .models import (
     Category,
@@ -49,9 +51,9 @@ class ChildSearchForm(forms.Form):
 class ChildForm(forms.Form):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
-    date_of_birth = forms.DateField(widget=DateInput())
-    started_on = forms.DateField(label="Start date", widget=DateInput())
-    left_on = forms.DateField(label="Leaving date", widget=DateInput(), required=False)
+    date_of_birth = DateField(widget=DateInput())
+    started_on = DateField(label="Start date", widget=DateInput())
+    left_on = DateField(label="Leaving date", widget=DateInput(), required=False)
     # Choices are the working setting's: made when the form is, never when the module loads.
     room = forms.ModelChoiceField(queryset=Room.objects.none())
     key_person = forms.ModelChoiceField(queryset=Staff.objects.none(), required=False)
@@ -102,7 +104,7 @@ class EntryForm(forms.Form):
         required=False,
         help_text="You may raise the level above the usual one for the category, never lower it.",
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = DateTimeField(
         label="When it happened",
         widget=DateTimeLocalInput(),
         input_formats=DATETIME_FORMATS,
@@ -180,7 +182,7 @@ class AttachmentForm(forms.Form):
 
 
 class InformedForm(forms.Form):
-    informed_at = forms.DateTimeField(
+    informed_at = DateTimeField(
         label="When the parent was told",
         widget=DateTimeLocalInput(),
         input_formats=DATETIME_FORMATS,
@@ -205,7 +207,7 @@ class GrantForm(forms.Form):
     reason = forms.CharField(
         label="Why they need to know", widget=forms.Textarea(attrs={"rows": 3})
     )
-    ends_at = forms.DateTimeField(
+    ends_at = DateTimeField(
         label="Ends",
         widget=DateTimeLocalInput(),
         input_formats=DATETIME_FORMATS,
@@ -261,14 +263,14 @@ class NewStaffForm(StaffForm):
 
 class StaffRecordForm(forms.Form):
     kind = forms.ChoiceField(choices=StaffRecordKind.choices)
-    occurred_on = forms.DateField(label="Date", widget=DateInput(), initial=timezone.localdate)
+    occurred_on = DateField(label="Date", widget=DateInput(), initial=timezone.localdate)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class ActingLeadForm(forms.Form):
     deputy = forms.ModelChoiceField(queryset=Staff.objects.none())
     reason = forms.CharField(max_length=500)
-    ends_at = forms.DateTimeField(
+    ends_at = DateTimeField(
         label="Until",
         widget=DateTimeLocalInput(),
         input_formats=DATETIME_FORMATS,

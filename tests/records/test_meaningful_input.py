@@ -93,3 +93,35 @@ def test_a_disclosure_of_invisible_characters_only_is_refused(people):
         )
     assert "what" in refused.value.message_dict
     assert Disclosure.objects.count() == 0
+
+
+@pytest.mark.parametrize("typed", ["0001-01-01", "1899-12-31", "9999-12-31"])
+def test_a_date_nobody_meant_is_refused_with_its_range(people, client_for, typed):
+    """A year typed as 0001 or 9999 (a slip, or a probe) is refused with the range, and nothing
+    is saved: here a child's birth, and an acting-Lead period that would never end."""
+    from core.dates import long_date
+    from core.forms import EARLIEST, latest
+    from records.models import ActingLead, Child
+
+    expected = f"Enter a date from {long_date(EARLIEST)} to {long_date(latest())}."
+    office = client_for("office")
+    response = office.post(
+        reverse("records:child_create"),
+        {
+            "first_name": "Robin",
+            "last_name": "Examplechild",
+            "date_of_birth": typed,
+            "started_on": "2025-09-01",
+            "room": people.sunflower.pk,
+            "family": people.child.family_id,
+        },
+    )
+    assert response.status_code == 200 and expected in response.content.decode()
+    assert not Child.objects.filter(first_name="Robin").exists()
+    lead = client_for("lead")
+    response = lead.post(
+        reverse("records:acting_lead"),
+        {"deputy": people.deputy.pk, "reason": "Away.", "ends_at": f"{typed}T17:00"},
+    )
+    assert response.status_code == 200 and expected in response.content.decode()
+    assert not ActingLead.objects.exists()

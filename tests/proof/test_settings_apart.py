@@ -219,3 +219,26 @@ def test_a_post_moved_to_another_setting_in_the_database_grants_nothing(two_sett
         == 404
     )
     assert LogEntry.objects.filter(additional_data__event="row_seal_failed").exists()
+
+
+def test_a_subject_access_file_compiled_in_a_holds_nothing_of_b(two_settings):
+    """The compiler asks its questions in the request's setting: a parent's file in A, compiled
+    while B holds entries, disclosures, decisions and requests of its own, holds A's records
+    only."""
+    from access_requests import services as sar_services
+    from access_requests.models import BundleItem
+
+    from ..access_requests.conftest import confirmed
+
+    people, world_b = two_settings
+    make_entry(people.child, people.keyperson1, text="Built a bridge of blocks.")
+    with tenancy.working_in(people.setting.pk):
+        sar = confirmed(people)
+        sar_services.compile_bundle(sar=sar, by=people.deputy.user)
+        sources = {
+            str(pk)
+            for pk in BundleItem.objects.filter(request=sar).values_list("source_id", flat=True)
+        }
+    of_b = {str(o.pk) for _, o in world_b.objects.items() if hasattr(o, "pk")}
+    assert sources, "the file holds A's records"
+    assert not sources & of_b

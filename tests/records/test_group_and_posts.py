@@ -127,6 +127,8 @@ def test_the_group_overview_counts_each_setting_and_names_no_child(people, group
     assert people.setting.name in text and group.setting_b.name in text
     for child in Child.objects.all():
         assert child.last_name not in text
+    dashboard = client.get(reverse("home:dashboard")).content.decode()
+    assert reverse("home:group_overview") in dashboard
     # Nobody else has a group overview: a Lead of one setting gets a 404.
     lead = sign_in(Client(), people.lead.user)
     assert lead.get(reverse("home:group_overview")).status_code == 404

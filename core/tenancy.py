@@ -34,26 +34,20 @@ def working_setting() -> UUID | None:
     return _working.get()
 
 
+def _as_uuid(setting_id: UUID | str | None) -> UUID | None:
+    if setting_id is None or isinstance(setting_id, UUID):
+        return setting_id
+    return UUID(str(setting_id))
+
+
 def set_working_setting(setting_id: UUID | str | None) -> None:
-    _working.set(
-        None
-        if setting_id is None
-        else setting_id
-        if isinstance(setting_id, UUID)
-        else UUID(str(setting_id))
-    )
+    _working.set(_as_uuid(setting_id))
 
 
 @contextmanager
 def working_in(setting_id: UUID | str | None) -> Iterator[None]:
     """Work in one setting for the block (a task, a command, a test)."""
-    token = _working.set(
-        None
-        if setting_id is None
-        else setting_id
-        if isinstance(setting_id, UUID)
-        else UUID(str(setting_id))
-    )
+    token = _working.set(_as_uuid(setting_id))
     try:
         yield
     finally:

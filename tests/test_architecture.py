@@ -221,3 +221,23 @@ def test_the_import_check_would_catch_a_class_level_queryset() -> None:
     assert list(_queries_made_at_import(fine)) == []
     asked = ast.parse("class F(forms.Form):\n    g = forms.ModelChoiceField(queryset=policy.a())\n")
     assert list(_queries_made_at_import(asked)) == [2]
+
+
+# Where a query may cross settings (core.tenancy), and why: anywhere else it would be a leak.
+ACROSS_SETTINGS = {
+    Path("core/tenancy.py"): "defines it",
+    Path("records/policy.py"): "a person's posts in every setting, to choose where to work",
+    Path("records/admin.py"): "the IT administrator's room names, unique within a setting",
+    Path("consent/selectors.py"): "the group overview's counts",
+    Path("access_requests/selectors.py"): "the group overview's counts",
+    Path("access_requests/tasks.py"): "a render task finds its request's setting",
+}
+
+
+def test_queries_cross_settings_only_where_listed() -> None:
+    found = {
+        path
+        for path in source_files()
+        if any("across_settings(" in code for _, code in code_lines(path))
+    }
+    assert found <= set(ACROSS_SETTINGS), sorted(map(str, found - set(ACROSS_SETTINGS)))

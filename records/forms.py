@@ -243,6 +243,24 @@ class StaffForm(forms.Form):
         self.fields["rooms"].queryset = Room.objects.all()  # type: ignore[attr-defined]
 
 
+class GroupColleagueForm(forms.Form):
+    """Someone who already works in another setting of the group: their username, and their role
+    and rooms here."""
+
+    username = forms.CharField(
+        max_length=150, help_text="Their username: they sign in as they do now."
+    )
+    role = forms.ChoiceField(choices=policy.assignable_roles)
+    rooms = forms.ModelMultipleChoiceField(
+        queryset=Room.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    job_title = forms.CharField(max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rooms"].queryset = Room.objects.all()  # type: ignore[attr-defined]
+
+
 class NewStaffForm(StaffForm):
     username = forms.CharField(max_length=150)
     email = forms.EmailField(required=False)

@@ -405,6 +405,35 @@ def can_manage_staff(user: AnyUser) -> bool:
     return is_lead(user)
 
 
+def can_add_post_from_group(user: AnyUser) -> bool:
+    """The Lead of a setting in a group may give a post to someone who works in another of the
+    group's settings (bank staff)."""
+    staff = staff_of(user)
+    return is_lead(user) and staff is not None and staff.setting.group_id is not None
+
+
+def group_colleague(user: AnyUser, username: str) -> AnyUser | None:
+    """The account of someone with an active post in another setting of the Lead's group, by
+    username (None for anyone else, whether or not the account exists: nothing outside the
+    group is revealed)."""
+    staff = staff_of(user)
+    if staff is None or not can_add_post_from_group(user):
+        return None
+    posts = (
+        Staff.objects.across_settings()
+        .filter(
+            user__username__iexact=username,
+            user__is_active=True,
+            active=True,
+            setting__group_id=staff.setting.group_id,
+        )
+        .exclude(setting_id=staff.setting_id)
+        .select_related("user")
+    )
+    found = [post for post in posts if post.is_intact()]
+    return found[0].user if found else None
+
+
 def can_appoint_acting_lead(user: AnyUser) -> bool:
     return is_lead(user)
 

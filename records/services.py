@@ -734,3 +734,39 @@ def add_post(
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return staff
+
+
+@transaction.atomic
+def add_post_from_group(
+    *, by: User, username: str, role: str, rooms: Iterable[Room], job_title: str = ""
+) -> Staff:
+    """The Lead gives a post in their setting to someone who works in another setting of the
+    group (bank staff): one account, a role here too. Audited in this setting."""
+    require(policy.can_add_post_from_group(by))
+    refusal = policy.role_change_refusal(None, role)
+    if refusal:
+        raise ValidationError({"role": refusal})
+    colleague = policy.group_colleague(by, username)
+    if colleague is None:
+        raise ValidationError(
+            {"username": "Nobody with that username works in another setting of your group."}
+        )
+    here = policy.staff_of(by)
+    assert here is not None  # can_add_post_from_group said so
+    if Staff.objects.filter(user=colleague).exists():
+        raise ValidationError({"username": "They already hold a post here."})
+    elsewhere = policy.posts_of(colleague).first()
+    staff = Staff.objects.create(
+        user=colleague,
+        setting_id=here.setting_id,
+        role=role,
+        full_name=elsewhere.full_name if elsewhere is not None else username,
+        job_title=job_title,
+        started_on=timezone.localdate(),
+    )
+    staff.rooms.set(rooms)
+    log_event(actor=by, event=Event.POST_ADDED, obj=staff, detail={"role": role})
+    if policy.enters_admin(role) and not colleague.is_staff:
+        colleague.is_staff = True
+        colleague.save(update_fields=["is_staff"])
+    return staff

@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/from-the-group/", views.staff_from_group, name="staff_from_group"),
     path("staff/acting-lead/", views.acting_lead, name="acting_lead"),
     path(
         "staff/acting-lead/<uuid:appointment_id>/end/",

@@ -38,6 +38,7 @@ from .forms import (
     EntryForm,
     FamilyForm,
     GrantForm,
+    GroupColleagueForm,
     InformedForm,
     NewStaffForm,
     NotInformedForm,
@@ -510,7 +511,12 @@ def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_manage_staff(request.user))
     staff = selectors.staff_for_manager(request.user)
     acting = selectors.acting_leads_now(request.user)
-    return render(request, "records/staff_list.html", {"staff": staff, "acting": acting})
+    context = {
+        "staff": staff,
+        "acting": acting,
+        "can_add_from_group": policy.can_add_post_from_group(request.user),
+    }
+    return render(request, "records/staff_list.html", context)
 
 
 @login_required
@@ -536,6 +542,33 @@ def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             staff, code = result
             return render(request, "records/enrolment_code.html", {"staff": staff, "code": code})
     return render(request, "records/staff_form.html", {"form": form, "new": True})
+
+
+@login_required
+def staff_from_group(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The Lead gives a post here to someone who works in another setting of the group."""
+    require(policy.can_add_post_from_group(request.user))
+    form = GroupColleagueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        staff = apply_service(
+            form,
+            lambda: services.add_post_from_group(
+                by=request.user,
+                username=data["username"],
+                role=data["role"],
+                rooms=data["rooms"],
+                job_title=data["job_title"],
+            ),
+        )
+        if staff is not None:
+            messages.success(
+                request,
+                f"{staff.full_name} now works here too, as {staff.get_role_display()}. They "
+                "choose where to work after signing in.",
+            )
+            return redirect("records:staff_list")
+    return render(request, "records/staff_from_group.html", {"form": form})
 
 
 @login_required

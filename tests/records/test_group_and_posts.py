@@ -132,3 +132,33 @@ def test_the_group_overview_counts_each_setting_and_names_no_child(people, group
     # Nobody else has a group overview: a Lead of one setting gets a 404.
     lead = sign_in(Client(), people.lead.user)
     assert lead.get(reverse("home:group_overview")).status_code == 404
+
+
+def test_the_lead_gives_a_post_to_someone_from_another_of_the_groups_settings(people, group):
+    """B's Lead gives A's keyperson1 (who does not yet work in B) a post as practitioner in B:
+    one account, two posts. Anyone outside the group — or an unknown username — gets the same
+    message, and nothing is made."""
+    lead_b = _working_in(sign_in(Client(), group.b.lead.user), group.setting_b)
+    url = reverse("records:staff_from_group")
+    assert lead_b.get(url).status_code == 200
+    outsider_setting = make_setting("A Preschool Outside The Group")
+    make_staff("outsider", Role.PRACTITIONER, setting=outsider_setting)
+    message = "Nobody with that username works in another setting of your group."
+    for username in ("outsider", "nobody-at-all", "it_admin", "lead-b"):
+        response = lead_b.post(url, {"username": username, "role": "practitioner"})
+        assert response.status_code == 200, username
+        assert message in response.content.decode() or "already" in response.content.decode()
+    assert Staff.objects.across_settings().filter(setting=group.setting_b).count() == 7
+    response = lead_b.post(
+        url,
+        {"username": "keyperson1", "role": "practitioner", "rooms": [group.b.sunflower.pk]},
+    )
+    assert response.status_code == 302
+    post = Staff.objects.across_settings().get(user=people.keyperson1.user, setting=group.setting_b)
+    assert post.role == Role.PRACTITIONER and post.is_intact()
+    assert list(post.rooms.values_list("pk", flat=True)) == [group.b.sunflower.pk]
+    # A's Lead, in a setting of the same group, may do the same; a Lead outside any group may not.
+    lead_a = sign_in(Client(), people.lead.user)
+    assert lead_a.get(url).status_code == 200
+    loner = make_staff("loner-lead", Role.LEAD, setting=outsider_setting)
+    assert sign_in(Client(), loner.user).get(url).status_code == 404

@@ -81,6 +81,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("records:break_glass_review", "break_glass", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("records:staff_list", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     ("records:staff_create", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    # Only in a setting of a group: the matrix's setting belongs to none, so nobody.
+    ("records:staff_from_group", "", "get", row(404, 404, 404, 404, 404, 404, 404)),
     ("records:staff_edit", "staff", "get", row(200, 404, 404, 404, 404, 404, 404)),
     ("records:staff_deactivate", "staff", "post", row(200, 404, 404, 404, 404, 404, 404)),
     ("records:staff_enrolment_code", "staff", "post", row(200, 404, 404, 404, 404, 404, 404)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -412,7 +413,7 @@ def can_add_post_from_group(user: AnyUser) -> bool:
     return is_lead(user) and staff is not None and staff.setting.group_id is not None
 
 
-def group_colleague(user: AnyUser, username: str) -> AnyUser | None:
+def group_colleague(user: AnyUser, username: str) -> User | None:
     """The account of someone with an active post in another setting of the Lead's group, by
     username (None for anyone else, whether or not the account exists: nothing outside the
     group is revealed)."""

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from . import crypto
+from . import crypto, tenancy
 from .crypto import NONCE_BYTES, DecryptionError
 from .models import DataKey
 
@@ -92,7 +92,11 @@ _setting: ContextVar[UUID | None] = ContextVar("confide_setting", default=None)
 
 
 def current_setting() -> UUID:
-    """The setting this request's rows belong to (asked once per request)."""
+    """The setting this request's rows belong to: the one being worked in (core.tenancy), else
+    the deployment's only one (asked once per request)."""
+    working = tenancy.working_setting()
+    if working is not None:
+        return working
     found = _setting.get()
     if found is None:
         resolved = _current_setting() if _current_setting is not None else None

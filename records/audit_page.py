@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.labels import describe
+from core import tenancy
 
 from . import policy, selectors
 from .models import Amendment, Attachment, Category, Child, Level, RecordEntry, Staff
@@ -334,7 +335,15 @@ def export_rows(user: User, data: Any) -> tuple[AuditFilter, Iterator[str]]:
     audit_filter = AuditFilter(data, queryset=selectors.audit_log(user), user=user)
     queryset = audit_filter.qs if audit_filter.is_valid() else selectors.audit_log(user).none()
 
+    # The file is written after the view has returned, outside the request's working setting:
+    # it keeps the setting it was asked in (core.tenancy).
+    setting = tenancy.working_setting()
+
     def lines() -> Iterator[str]:
+        with tenancy.working_in(setting):
+            yield from _lines()
+
+    def _lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(["When", "Who", "What", "Record", "Address"])
         last = None

@@ -243,6 +243,26 @@ class StaffForm(forms.Form):
         self.fields["rooms"].queryset = Room.objects.all()  # type: ignore[attr-defined]
 
 
+class ChooseSettingForm(forms.Form):
+    """Where a person with posts in several settings works now: one of their own posts."""
+
+    setting = forms.ChoiceField(
+        label="Settings where you hold a post",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the settings where you hold a post."},
+    )
+
+    def __init__(self, *args: Any, posts: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["setting"]
+        field.choices = [  # type: ignore[attr-defined]
+            (str(post.setting_id), f"{post.setting.name} — {post.get_role_display()}")
+            for post in posts
+        ]
+        if posts:
+            field.initial = str(posts[0].setting_id)
+
+
 class GroupColleagueForm(forms.Form):
     """Someone who already works in another setting of the group: their username, and their role
     and rooms here."""

@@ -39,6 +39,9 @@ class Setting(UUIDModel):
     data_protection_phone = models.CharField(max_length=40, blank=True)
     # Nothing can have happened at the setting before it opened: earlier dates are refused.
     opened_on = models.DateField(null=True, blank=True)
+    # When the setting was recorded here: the audit history from before a second setting joined
+    # the deployment is the first one's (records.policy.audit_rows_q).
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     group = models.ForeignKey(
         "records.SettingGroup",
         null=True,

@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.events import Event as AccountEvent
 from core import tenancy
 from core.http import AnyUser
 from core.signals import row_tampered
@@ -68,6 +69,12 @@ def working_setting_of(user: AnyUser) -> Setting | None:
     """The setting the person works in now, for the header."""
     staff = staff_of(user)
     return staff.setting if staff is not None else None
+
+
+def has_held_post(user: AnyUser, setting_id: object) -> bool:
+    """Whether the person holds, or once held, a post in this setting (a post is never made
+    twice: a leaver's is kept with its records)."""
+    return Staff.objects.across_settings().filter(user=user, setting_id=setting_id).exists()
 
 
 def staff_of(user: AnyUser) -> Staff | None:
@@ -454,18 +461,43 @@ def can_view_audit(user: AnyUser) -> bool:
     return is_manager(user)
 
 
+# Events of a person's account (signing in, two factors), written before a setting is chosen.
+ACCOUNT_EVENTS = tuple(str(e) for e in AccountEvent) + ("setting_chosen",)
+
+
 def audit_rows_q(user: AnyUser) -> Q:
-    """The audit events of the person's own setting: those written while it was worked in, and
-    those written outside any setting (a sign-in, a password change) by someone who holds a post
-    in it. Events of a deployment with one setting that name no setting and nobody are its own."""
+    """The audit events of the person's own setting:
+    - those written while it was worked in (stamped with it);
+    - account events (sign-ins, two factors) of people who work here, by them or about them;
+    - the history from before a second setting joined the deployment, for the first setting.
+    Anything else written outside a setting (a console command, an unknown username) is the
+    deployment's, read with ``verify_audit``, not on a setting's pages — except on a deployment
+    of one setting, where everything is its own."""
     staff = staff_of(user)
     if staff is None:
         return Q(pk__in=[])
     here = staff.setting_id
     untagged = Q(additional_data__setting__isnull=True)
-    q = Q(additional_data__setting=str(here)) | (untagged & Q(actor__posts__setting_id=here))
-    if len(Setting.objects.values_list("pk", flat=True)[:2]) == 1:
-        q |= untagged & Q(actor__isnull=True)
+    q = Q(additional_data__setting=str(here))
+    settings_ = list(Setting.objects.order_by("created_at", "name").values_list("pk", "created_at"))
+    if len(settings_) == 1:
+        return q | untagged
+    people = list(
+        Staff.objects.across_settings().filter(setting_id=here).values_list("user_id", flat=True)
+    )
+    account = untagged & Q(additional_data__event__in=ACCOUNT_EVENTS)
+    q |= account & (
+        Q(actor_id__in=people)
+        | Q(
+            content_type__app_label="auth",
+            content_type__model="user",
+            object_pk__in=[str(pk) for pk in people],
+        )
+    )
+    (founder, _), (_, joined) = settings_[0], settings_[1]
+    if here == founder:
+        before_the_group = untagged & Q(timestamp__lt=joined)
+        q |= before_the_group & ~Q(additional_data__event__in=ACCOUNT_EVENTS)
     return q
 
 

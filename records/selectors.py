@@ -331,3 +331,8 @@ def audit_log(user: User) -> QuerySet:
 def posts_to_choose(user: User) -> list[Staff]:
     """A person's posts, with their settings, to choose where to work."""
     return list(policy.posts_of(user).select_related("setting").order_by("setting__name"))
+
+
+def works_elsewhere(staff: Staff) -> bool:
+    """Whether the person behind a post still works in another setting (their account stays on)."""
+    return policy.posts_of(staff.user).exclude(pk=staff.pk).exists()

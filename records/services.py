@@ -634,15 +634,24 @@ def update_staff(
     staff.job_title = job_title
     staff.save()
     staff.rooms.set(rooms)
-    if staff.user.is_staff != policy.enters_admin(role) and not staff.user.is_superuser:
-        staff.user.is_staff = policy.enters_admin(role)
-        staff.user.save(update_fields=["is_staff"])
+    _admin_entry_follows_posts(staff.user)
     return staff
+
+
+def _admin_entry_follows_posts(user: User) -> None:
+    """The admin screen is for those who are Lead or Deputy in at least one of their settings:
+    a role changed in one setting does not take it from someone who is Deputy in another."""
+    enters = any(policy.enters_admin(post.role) for post in policy.posts_of(user))
+    if user.is_staff != enters and not user.is_superuser:
+        user.is_staff = enters
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
 def deactivate_staff(*, staff: Staff, by: User, left_on: date | None = None) -> Staff:
-    """A leaver: account off, every session ended at once."""
+    """A leaver: their post here ends, and every session ends at once. The account itself is
+    switched off only when no post is left: someone who also works in another setting of the
+    group keeps working there (one setting's Lead cannot lock them out of another)."""
     require(policy.can_manage_staff(by))
     if staff.user_id == getattr(by, "pk", None):
         raise ValidationError("You cannot deactivate your own account.")
@@ -652,8 +661,11 @@ def deactivate_staff(*, staff: Staff, by: User, left_on: date | None = None) -> 
     staff.left_on = left_on or timezone.localdate()
     staff.save(update_fields=["active", "left_on"])
     user = staff.user
-    user.is_active = False
-    user.save(update_fields=["is_active"])
+    if not policy.posts_of(user).exists():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    else:
+        _admin_entry_follows_posts(user)
     ended = accounts.end_sessions(user)
     log_event(actor=by, event=Event.STAFF_DEACTIVATED, obj=staff, detail={"sessions_ended": ended})
     return staff
@@ -661,8 +673,15 @@ def deactivate_staff(*, staff: Staff, by: User, left_on: date | None = None) -> 
 
 @transaction.atomic
 def issue_enrolment_code(*, staff: Staff, by: User) -> str:
-    """Reset two-factor: old devices removed, a new one-time enrolment code."""
+    """Reset two-factor: old devices removed, a new one-time enrolment code. Not for someone
+    who also works in another setting: their second factor is their whole account's, so the IT
+    administrator resets it (``issue_enrolment_code``), not one setting's Lead."""
     require(policy.can_manage_staff(by))
+    if policy.posts_of(staff.user).exclude(pk=staff.pk).exists():
+        raise ValidationError(
+            "They also work in another setting: ask the IT administrator to reset their "
+            "two-factor sign-in."
+        )
     return accounts.reset_two_factor(staff.user, issued_by=by, obj=staff)
 
 
@@ -713,8 +732,8 @@ def add_post(
     if refusal:
         raise ValidationError(refusal)
     held = policy.posts_of(user)
-    if held.filter(setting=setting).exists():
-        raise ValidationError(f"{username} already holds a post at {setting.name}.")
+    if policy.has_held_post(user, setting.pk):
+        raise ValidationError(f"{username} already holds (or held) a post at {setting.name}.")
     with tenancy.working_in(setting.pk):
         rooms = list(Room.objects.filter(name__in=list(room_names)))
         missing = set(room_names) - {room.name for room in rooms}
@@ -730,9 +749,7 @@ def add_post(
         )
         staff.rooms.set(rooms)
         log_event(actor=None, event=Event.POST_ADDED, obj=staff, detail={"role": role})
-    if policy.enters_admin(role) and not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    _admin_entry_follows_posts(user)
     return staff
 
 
@@ -754,7 +771,7 @@ def add_post_from_group(
     here = policy.staff_of(by)
     assert here is not None  # can_add_post_from_group said so
     if Staff.objects.filter(user=colleague).exists():
-        raise ValidationError({"username": "They already hold a post here."})
+        raise ValidationError({"username": "They already hold (or held) a post here."})
     elsewhere = policy.posts_of(colleague).first()
     staff = Staff.objects.create(
         user=colleague,
@@ -766,7 +783,5 @@ def add_post_from_group(
     )
     staff.rooms.set(rooms)
     log_event(actor=by, event=Event.POST_ADDED, obj=staff, detail={"role": role})
-    if policy.enters_admin(role) and not colleague.is_staff:
-        colleague.is_staff = True
-        colleague.save(update_fields=["is_staff"])
+    _admin_entry_follows_posts(colleague)
     return staff

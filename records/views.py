@@ -35,6 +35,7 @@ from .forms import (
     CarerForm,
     ChildForm,
     ChildSearchForm,
+    ChooseSettingForm,
     EntryForm,
     FamilyForm,
     GrantForm,
@@ -618,7 +619,12 @@ def staff_deactivate(request: AuthenticatedHttpRequest, staff_id: UUID | str) ->
         return asking
     try:
         services.deactivate_staff(staff=staff, by=request.user)
-        messages.success(request, f"{staff.full_name}'s account is off and every session ended.")
+        messages.success(
+            request,
+            f"{staff.full_name} no longer works here, and every session of theirs ended."
+            if selectors.works_elsewhere(staff)
+            else f"{staff.full_name}'s account is off and every session ended.",
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("records:staff_list")
@@ -628,7 +634,11 @@ def staff_deactivate(request: AuthenticatedHttpRequest, staff_id: UUID | str) ->
 @require_POST
 def staff_enrolment_code(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> HttpResponse:
     staff = selectors.get_staff_for_manager(request.user, staff_id)
-    code = services.issue_enrolment_code(staff=staff, by=request.user)
+    try:
+        code = services.issue_enrolment_code(staff=staff, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("records:staff_edit", staff.pk)
     return render(request, "records/enrolment_code.html", {"staff": staff, "code": code})
 
 
@@ -767,11 +777,10 @@ def choose_setting(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Where a person with posts in several settings chooses where to work (kept in the
     session); switching later comes back here."""
     posts = selectors.posts_to_choose(request.user)
-    if request.method == "POST":
-        chosen = request.POST.get("setting", "")
-        if any(str(post.setting_id) == chosen for post in posts):
-            request.session[SESSION_KEY] = chosen
-            services.log_setting_chosen(user=request.user, setting_id=chosen)
-            return redirect("home:dashboard")
-        messages.error(request, "Choose one of the settings where you hold a post.")
-    return render(request, "records/choose_setting.html", {"posts": posts})
+    form = ChooseSettingForm(request.POST or None, posts=posts)
+    if request.method == "POST" and form.is_valid():
+        chosen = form.cleaned_data["setting"]
+        request.session[SESSION_KEY] = chosen
+        services.log_setting_chosen(user=request.user, setting_id=chosen)
+        return redirect("home:dashboard")
+    return render(request, "records/choose_setting.html", {"posts": posts, "form": form})

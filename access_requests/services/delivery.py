@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.log import log_event
+from core import tenancy
 from core.rules import blank, raise_errors, require
 from records.models import Setting
 
@@ -288,6 +289,12 @@ def use_link(*, token: str, request: HttpRequest | None = None) -> Release:
             actor=None, event=Event.SAR_LINK_REFUSED, request=request, detail={"why": "unknown"}
         )
         raise LinkRefused("This link is not valid. Ask the setting for a new one.")
+    # Nobody is signed in: the use is audited in the setting the file came from.
+    with tenancy.working_in(link.release.request.setting_id):
+        return _use(link, request)
+
+
+def _use(link: DownloadLink, request: HttpRequest | None) -> Release:
     now = timezone.now()
     with transaction.atomic():
         won = DownloadLink.objects.filter(

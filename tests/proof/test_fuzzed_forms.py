@@ -634,6 +634,19 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "records:staff_from_group",
+        lambda w: ([], _from_the_group(w)),
+        text=("username", "job_title"),
+        shown_on=lambda w: [reverse("records:staff_list")],
+    ),
+    Form(
+        "lead",
+        "records:choose_setting",
+        lambda w: ([], {"setting": str(w.people.lead.setting_id)}),
+        text=("setting",),
+    ),
+    Form(
+        "lead",
         "records:staff_edit",
         lambda w: (
             [w.people.keyperson2.pk],
@@ -969,11 +982,33 @@ FORMS: list[Form] = [
     ),
 ]
 
+
+def _from_the_group(w: World) -> dict[str, Any]:
+    """The world's setting in a group with a second setting, where someone works already."""
+    from records.models import SettingGroup
+
+    from ..factories import make_setting, make_staff
+
+    group = SettingGroup.objects.create(name="Example Group")
+    here = w.people.lead.setting
+    here.group = group
+    here.save()
+    other = make_setting("Otherside Nursery", group=group)
+    make_staff("bankperson", Role.PRACTITIONER, setting=other, full_name="Bo Bank")
+    return {
+        "username": "bankperson",
+        "role": Role.PRACTITIONER,
+        "rooms": _pk(w.people.sunflower),
+        "job_title": "Bank practitioner",
+    }
+
+
 # URL names that take no form of fields, and why.
 NOT_A_FORM: dict[str, str] = {
     name: "a page to read (GET), or a download: no form"
     for name in (
         "home:dashboard",
+        "home:group_overview",
         "records:child_list",
         "records:child_detail",
         "records:child_contacts",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +24,7 @@ from auditlog.models import LogEntry
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from core import keys, tenancy
 from records.models import Carer, Child, Family, RecordEntry, Staff
@@ -242,3 +244,48 @@ def test_a_subject_access_file_compiled_in_a_holds_nothing_of_b(two_settings):
     of_b = {str(o.pk) for _, o in world_b.objects.items() if hasattr(o, "pk")}
     assert sources, "the file holds A's records"
     assert not sources & of_b
+
+
+def test_rows_of_no_setting_of_their_own_are_encrypted_under_the_working_settings_key(
+    two_settings,
+):
+    """A request's letters, consent asks and the like (rows that belong to a request, not to a
+    setting directly) are encrypted under the key of the setting being worked in, whichever
+    setting was worked in before in the same process."""
+    people, world_b = two_settings
+    with tenancy.working_in(people.setting.pk):
+        assert keys.current_setting() == people.setting.pk
+        with tenancy.working_in(world_b.people.setting.pk):
+            assert keys.current_setting() == world_b.people.setting.pk
+        assert keys.current_setting() == people.setting.pk
+
+
+def test_a_parents_download_is_audited_in_the_setting_the_file_came_from(two_settings):
+    """Nobody is signed in when a parent uses their link: the use (won or refused) is stamped
+    with the request's setting, so that setting's audit page shows it and no other's does."""
+    from access_requests import services as sar_services
+    from access_requests.models import DownloadLink, Release
+
+    people, world_b = two_settings
+    sar = world_b.of_kind("sar")[0][1]
+    with tenancy.working_in(world_b.people.setting.pk):
+        release = Release(
+            request=sar,
+            created_by=world_b.people.lead,
+            pdf=b"%PDF-1.7 a test file",
+            sha256="0" * 64,
+            size=20,
+            source_sha256="0" * 64,
+        )
+        release.save()
+    keys.clear_cache()
+    token = "a-token-for-this-test"
+    DownloadLink.objects.create(
+        release=release,
+        token_hash=sar_services.link_token_hash(token),
+        created_by=world_b.people.lead,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    sar_services.use_link(token=token)
+    used = LogEntry.objects.filter(additional_data__event="sar_pdf_downloaded").latest("pk")
+    assert used.additional_data["setting"] == str(world_b.people.setting.pk)

@@ -4,6 +4,7 @@ practitioner in A, the office in B), and the choice of setting that goes with se
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from records.middleware import SESSION_KEY
 from records.models import (
@@ -162,3 +164,70 @@ def test_the_lead_gives_a_post_to_someone_from_another_of_the_groups_settings(pe
     assert lead_a.get(url).status_code == 200
     loner = make_staff("loner-lead", Role.LEAD, setting=outsider_setting)
     assert sign_in(Client(), loner.user).get(url).status_code == 404
+
+
+def test_one_settings_lead_cannot_lock_someone_out_of_another(people, group):
+    """A's Lead gives B's Lead a post in A, then ends it and tries to reset their two factors:
+    the post ends, but the account, its devices and the post in B are untouched."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    lead_b = group.b.lead.user
+    lead_b_in_b = _working_in(sign_in(Client(), lead_b), group.setting_b)
+    lead_a = sign_in(Client(), people.lead.user)
+    lead_a.post(reverse("records:staff_from_group"), {"username": "lead-b", "role": "office"})
+    post_in_a = Staff.objects.across_settings().get(user=lead_b, setting=people.setting)
+    devices = TOTPDevice.objects.filter(user=lead_b).count()
+    response = lead_a.post(reverse("records:staff_enrolment_code", args=[post_in_a.pk]))
+    assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=lead_b).count() == devices
+    assert "ask the IT administrator" in lead_a.get(response["Location"]).content.decode()
+    lead_a.post(reverse("records:staff_deactivate", args=[post_in_a.pk]), {"confirm": "yes"})
+    lead_b.refresh_from_db()
+    post_in_a.refresh_from_db()
+    assert not post_in_a.active and lead_b.is_active and lead_b.is_staff
+    lead_b_again = _working_in(sign_in(Client(), lead_b), group.setting_b)
+    assert lead_b_again.get(reverse("records:staff_list")).status_code == 200
+    assert lead_b_in_b is not None
+
+
+def test_a_settings_audit_page_shows_no_history_of_another(people, group):
+    """Reads written in A before B joined (untagged), by someone who later gets a post in B,
+    stay A's: B's Lead does not see them; A's Lead does."""
+    from auditlog.models import LogEntry
+
+    from audit.log import log_access
+
+    from ..factories import make_entry
+
+    entry = make_entry(people.child, people.keyperson1, text="Before the group.")
+    Setting = type(people.setting)
+    Setting.objects.filter(pk=group.setting_b.pk).update(
+        created_at=timezone.now() + timedelta(seconds=1)
+    )
+    log_access(actor=people.keyperson1.user, objects=[entry], event="read")
+    read = LogEntry.objects.filter(object_pk=str(entry.pk)).latest("pk")
+    assert "setting" not in (read.additional_data or {})
+    Staff.objects.create(
+        user=people.keyperson1.user, setting=group.setting_b, role=Role.OFFICE, full_name="Kay"
+    )
+    lead_b = _working_in(sign_in(Client(), group.b.lead.user), group.setting_b)
+    page_b = lead_b.get(reverse("records:audit_log")).content.decode()
+    assert str(entry.pk)[:8] not in page_b
+    lead_a = sign_in(Client(), people.lead.user)
+    page_a = lead_a.get(reverse("records:audit_log")).content.decode()
+    assert "Kay One" in page_a and "Read" in page_a
+
+
+def test_the_audit_export_of_someone_with_two_posts_names_what_they_may_see(people, group):
+    """The CSV is written after the view returns: it keeps the setting it was asked in."""
+    from ..factories import make_entry
+
+    Staff.objects.create(
+        user=people.lead.user, setting=group.setting_b, role=Role.OFFICE, full_name="Lee"
+    )
+    entry = make_entry(people.child, people.lead, category="concern", text="A concern.")
+    lead = _working_in(sign_in(Client(), people.lead.user), people.setting)
+    lead.get(reverse("records:entry_detail", args=[entry.pk]))
+    response = lead.post(reverse("records:audit_export"), {})
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert people.child.first_name in body

@@ -731,7 +731,6 @@ def add_post(
     refusal = policy.role_change_refusal(None, role)
     if refusal:
         raise ValidationError(refusal)
-    held = policy.posts_of(user)
     if policy.has_held_post(user, setting.pk):
         raise ValidationError(f"{username} already holds (or held) a post at {setting.name}.")
     with tenancy.working_in(setting.pk):
@@ -739,16 +738,31 @@ def add_post(
         missing = set(room_names) - {room.name for room in rooms}
         if missing:
             raise ValidationError(f"{setting.name} has no room named {sorted(missing)}.")
-        first = held.first()
-        staff = Staff.objects.create(
-            user=user,
-            setting=setting,
-            role=role,
-            full_name=first.full_name if first is not None else username,
-            started_on=timezone.localdate(),
-        )
-        staff.rooms.set(rooms)
-        log_event(actor=None, event=Event.POST_ADDED, obj=staff, detail={"role": role})
+        return _give_post(user=user, setting_id=setting.pk, role=role, rooms=rooms, by=None)
+
+
+def _give_post(
+    *,
+    user: User,
+    setting_id: Any,
+    role: str,
+    rooms: Iterable[Room],
+    by: User | None,
+    job_title: str = "",
+) -> Staff:
+    """A further post for someone who already works in a setting: named as they are there,
+    audited in the setting it is in, and their admin entry follows all their posts."""
+    elsewhere = policy.posts_of(user).first()
+    staff = Staff.objects.create(
+        user=user,
+        setting_id=setting_id,
+        role=role,
+        full_name=elsewhere.full_name if elsewhere is not None else user.get_username(),
+        job_title=job_title,
+        started_on=timezone.localdate(),
+    )
+    staff.rooms.set(rooms)
+    log_event(actor=by, event=Event.POST_ADDED, obj=staff, detail={"role": role})
     _admin_entry_follows_posts(user)
     return staff
 
@@ -770,18 +784,13 @@ def add_post_from_group(
         )
     here = policy.staff_of(by)
     assert here is not None  # can_add_post_from_group said so
-    if Staff.objects.filter(user=colleague).exists():
+    if policy.has_held_post(colleague, here.setting_id):
         raise ValidationError({"username": "They already hold (or held) a post here."})
-    elsewhere = policy.posts_of(colleague).first()
-    staff = Staff.objects.create(
+    return _give_post(
         user=colleague,
         setting_id=here.setting_id,
         role=role,
-        full_name=elsewhere.full_name if elsewhere is not None else username,
+        rooms=rooms,
+        by=by,
         job_title=job_title,
-        started_on=timezone.localdate(),
     )
-    staff.rooms.set(rooms)
-    log_event(actor=by, event=Event.POST_ADDED, obj=staff, detail={"role": role})
-    _admin_entry_follows_posts(colleague)
-    return staff

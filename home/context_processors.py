@@ -17,6 +17,7 @@ from records import policy
 def confide(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None) or AnonymousUser()
     working = tenancy.working_setting()
+    several = len(getattr(request, "confide_posts", ())) > 1
     return {
         "me": policy.staff_of(user),
         # Every form carries the setting it was drawn in (records.middleware refuses a mismatch).
@@ -25,8 +26,10 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         )
         if working
         else "",
-        "working_setting": policy.working_setting_of(user),
-        "other_posts": policy.has_several_posts(user),
+        # Where the person works, named in the header only when they could work elsewhere
+        # (their posts were read once, by records.middleware).
+        "working_setting": policy.working_setting_of(user) if several else None,
+        "other_posts": several,
         "can_see_group": policy.can_see_group_counts(user),
         "can_manage_grants": policy.can_manage_grants(user),
         "can_view_audit": policy.can_view_audit(user),

@@ -41,6 +41,8 @@ def working_setting_for(request: HttpRequest) -> tuple[str | None, bool]:
     if not user.is_authenticated:
         return None, False
     held = [str(pk) for pk in policy.posts_of(user).values_list("setting_id", flat=True)]
+    # Asked once a request: the header offers "Switch setting" from it.
+    request.confide_posts = held  # type: ignore[attr-defined]
     chosen = request.session.get(SESSION_KEY)
     if chosen in held:
         return chosen, False

@@ -60,11 +60,6 @@ def can_see_group_counts(user: AnyUser) -> bool:
     return group_settings(user).exists()
 
 
-def has_several_posts(user: AnyUser) -> bool:
-    """Whether the person may switch to another setting (the header offers it)."""
-    return len(posts_of(user).values_list("pk", flat=True)[:2]) > 1
-
-
 def working_setting_of(user: AnyUser) -> Setting | None:
     """The setting the person works in now, for the header."""
     staff = staff_of(user)

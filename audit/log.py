@@ -92,8 +92,8 @@ def stamp_change_row(sender: Any, *, instance: LogEntry, **kwargs: Any) -> None:
     """auditlog's own change rows are stamped as ours are (pre_save of LogEntry)."""
     if instance.pk is None:
         data = instance.additional_data if isinstance(instance.additional_data, dict) else {}
-        if tenancy.working_setting() is not None and SETTING_KEY not in data:
-            _stamp_setting(data)
+        _stamp_setting(data)
+        if data:
             instance.additional_data = data
 
 

@@ -193,20 +193,8 @@ def _key_settings() -> dict[UUID, UUID]:
 def setting_of_key(key_id: UUID) -> UUID:
     """The setting whose key a data key hangs from (NO_SETTING for keys made before the
     deployment recorded one)."""
-    found = _key_settings().get(key_id)
-    if found is None:
-        # Unwrapped before this was recorded (made by this request): ask its row.
-        row = DataKey.objects.filter(pk=key_id).values("scope", "owner", "parent_id").first()
-        if row is None:
-            return NO_SETTING
-        if row["scope"] == SETTING:
-            found = row["owner"]
-        elif row["parent_id"] is not None:
-            found = setting_of_key(row["parent_id"])
-        else:
-            found = NO_SETTING
-        _key_settings()[key_id] = found
-    return found
+    unwrap(key_id)  # records it, as making a key does
+    return _key_settings()[key_id]
 
 
 def _make(owner: Owner) -> UUID:

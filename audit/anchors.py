@@ -5,8 +5,10 @@ last entries cut from the end (with the triggers bypassed, or on SQLite, where n
 DELETE): the shorter chain is still a valid chain. So a scheduled job (``audit_anchor``,
 core.schedules) appends the head — the newest seal's sequence and digest — to a file in
 ``CONFIDE_AUDIT_ANCHOR_DIR`` (a directory the database server cannot write: another disk, another
-machine's mount), and optionally emails it (``CONFIDE_AUDIT_ANCHOR_EMAIL``). Each line is signed
-with an HMAC under a key derived from the newest master key, so a line cannot be forged without it.
+machine's mount), and optionally emails it (``CONFIDE_AUDIT_ANCHOR_EMAIL``). One line per chain
+(each setting's, and the deployment's: audit.chain), signed with an HMAC under a key derived from
+the newest master key (the deployment's chain) or the setting's own data key (a setting's chain,
+so its anchors verify wherever the setting goes), so a line cannot be forged without it.
 
 ``check`` compares the chain with every anchor: a chain that ends before an anchor's seal was cut;
 a seal whose digest differs from its anchor was rewound and rewritten (forked); an anchor of
@@ -21,8 +23,10 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -30,22 +34,39 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from core import crypto
+from core import crypto, keys
 
-from .models import AuditSeal
+from .chain import chains
+from .models import DEPLOYMENT_CHAIN, AuditSeal
 
 
 def directory() -> Path:
     return Path(settings.CONFIDE_AUDIT_ANCHOR_DIR)
 
 
-def _key(key_id: str) -> bytes:
-    ring = crypto.keyring()
-    if key_id not in ring.keys:
-        raise crypto.DecryptionError(f"no encryption key with id {key_id!r} is configured")
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"confide audit anchor v1"
-    ).derive(ring.keys[key_id])
+def _key(key_id: str, chain: UUID = DEPLOYMENT_CHAIN) -> bytes:
+    """The signing key: from a master key for the deployment's chain; from the setting's data key
+    for a setting's, so its anchors go with it when it leaves (audit.export)."""
+    if chain != DEPLOYMENT_CHAIN:
+        secret = keys.unwrap(UUID(key_id))
+        info = b"confide audit anchor v2|" + str(chain).encode()
+    else:
+        ring = crypto.keyring()
+        if key_id not in ring.keys:
+            raise crypto.DecryptionError(f"no encryption key with id {key_id!r} is configured")
+        secret, info = ring.keys[key_id], b"confide audit anchor v1"
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+
+
+def chain_of(record: dict[str, Any]) -> UUID | None:
+    """The chain an anchor speaks of (None when it names none that can be read)."""
+    named = record.get("setting")
+    if named is None:
+        return DEPLOYMENT_CHAIN
+    try:
+        return UUID(str(named))
+    except ValueError:
+        return None
 
 
 def _body(record: dict[str, Any]) -> bytes:
@@ -53,29 +74,42 @@ def _body(record: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
-def sign(record: dict[str, Any]) -> dict[str, Any]:
-    key_id = crypto.keyring().current_id
+def sign(record: dict[str, Any], chain: UUID = DEPLOYMENT_CHAIN) -> dict[str, Any]:
+    if chain == DEPLOYMENT_CHAIN:
+        key_id = crypto.keyring().current_id
+    else:
+        key_id = str(keys.key_id_for(keys.Owner(keys.SETTING, chain)))
+        record = record | {"setting": str(chain)}
     record = record | {"key_id": key_id}
-    return record | {"signature": hmac.new(_key(key_id), _body(record), hashlib.sha256).hexdigest()}
+    signature = hmac.new(_key(key_id, chain), _body(record), hashlib.sha256).hexdigest()
+    return record | {"signature": signature}
 
 
 def signature_ok(record: dict[str, Any]) -> bool:
+    chain = chain_of(record)
+    if chain is None:
+        return False
     try:
-        key = _key(str(record.get("key_id", "")))
-    except crypto.DecryptionError:
+        key = _key(str(record.get("key_id", "")), chain)
+    except (crypto.DecryptionError, ValueError):
         return False
     expected = hmac.new(key, _body(record), hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, str(record.get("signature", "")))
 
 
-def chain_id() -> str:
-    """Which chain this is: the digest of its first seal ('' before the first)."""
-    first = AuditSeal.objects.filter(sequence=1).values_list("digest", flat=True).first()
-    return first or ""
+def chain_id(chain: UUID = DEPLOYMENT_CHAIN) -> str:
+    """Which history a chain is: the digest of its first seal ('' before the first)."""
+    first = AuditSeal.objects.filter(chain=chain, sequence=1).values_list("digest", flat=True)
+    return first.first() or ""
 
 
-def head() -> tuple[int, str]:
-    last = AuditSeal.objects.order_by("-sequence").values_list("sequence", "digest").first()
+def head(chain: UUID = DEPLOYMENT_CHAIN) -> tuple[int, str]:
+    last = (
+        AuditSeal.objects.filter(chain=chain)
+        .order_by("-sequence")
+        .values_list("sequence", "digest")
+        .first()
+    )
     return last if last is not None else (0, "")
 
 
@@ -124,94 +158,144 @@ def set_aside() -> Path | None:
     return target
 
 
-def last_written() -> dict[str, Any] | None:
-    found = None
+def _file_of(moment: datetime) -> Path:
+    return directory() / f"anchors-{moment:%Y-%m}.jsonl"
+
+
+def last_written(moment: datetime | None = None) -> dict[UUID, dict[str, Any]]:
+    """The newest anchor of each chain in this month's file (each month's file names every
+    chain, so the newest file alone tells which chains there are)."""
+    found: dict[UUID, dict[str, Any]] = {}
+    path = _file_of(moment or timezone.now())
+    if not path.exists():
+        return found
     for anchor in read(newest_files=1):
-        found = anchor.record
+        chain = chain_of(anchor.record)
+        if chain is not None and anchor.file == path.name:
+            found[chain] = anchor.record
     return found
 
 
+def heads() -> dict[UUID, tuple[int, str]]:
+    """Each chain's head: its newest seal's sequence and digest."""
+    return {chain: head(chain) for chain in chains()}
+
+
 def write() -> str:
-    """Append the chain's head, signed, unless it is already the last anchor (idempotent); and
-    email the newest anchor where that is asked for and it has not gone yet (a failed email is
-    tried again at the next run)."""
-    sequence, digest = head()
-    if sequence == 0:
+    """Append each chain's head, signed, unless it is already its last anchor (idempotent); and
+    email the newest anchors where that is asked for and they have not gone yet (a failed email
+    is tried again at the next run)."""
+    current = {chain: top for chain, top in heads().items() if top[0] > 0}
+    if not current:
         return "no seals yet: nothing to anchor"
-    previous = last_written()
-    if previous and previous.get("sequence") == sequence and previous.get("digest") == digest:
-        outcome = f"head #{sequence} already anchored"
-        line = json.dumps(previous, sort_keys=True) + "\n"
-    else:
-        now = timezone.now()
+    now = timezone.now()
+    previous = last_written(now)
+    lines, new = [], []
+    for chain, (sequence, digest) in current.items():
+        before = previous.get(chain)
+        if before and before.get("sequence") == sequence and before.get("digest") == digest:
+            lines.append(json.dumps(before, sort_keys=True) + "\n")
+            continue
         record = sign(
             {
-                "version": 1,
-                "chain": chain_id(),
+                "version": 2,
+                "chain": chain_id(chain),
                 "sequence": sequence,
                 "digest": digest,
                 "written_at": now.isoformat(timespec="seconds"),
-            }
+            },
+            chain,
         )
         line = json.dumps(record, sort_keys=True) + "\n"
+        lines.append(line)
+        new.append(line)
+    if new:
         folder = directory()
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"anchors-{now:%Y-%m}.jsonl"
-        # Appended and flushed to the disk: a line is written whole or not at all, and a full
-        # disk raises here (the job is recorded as failed; nothing in the database changes).
+        path = _file_of(now)
+        # Appended and flushed to the disk: one write, whole or not at all, and a full disk
+        # raises here (the job is recorded as failed; nothing in the database changes).
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            os.write(fd, line.encode())
+            os.write(fd, "".join(new).encode())
             os.fsync(fd)
         finally:
             os.close(fd)
-        outcome = f"anchored head #{sequence}"
-    _email(line, sequence)
-    return outcome
+    _email(lines, {str(chain): top[0] for chain, top in current.items()})
+    deployment = current.get(DEPLOYMENT_CHAIN, (0, ""))[0]
+    settings_part = f" and {len(current) - 1} settings' chains" if len(current) > 1 else ""
+    if not new:
+        return f"head #{deployment} already anchored{settings_part}"
+    return f"anchored head #{deployment}{settings_part}"
 
 
-def _email(line: str, sequence: int) -> None:
+def _email(lines: list[str], sent: dict[str, int]) -> None:
     recipients = [a for a in settings.CONFIDE_AUDIT_ANCHOR_EMAIL if a]
     marker = directory() / "emailed"
-    if not recipients or (marker.exists() and marker.read_text().strip() == str(sequence)):
+    mark = json.dumps(sent, sort_keys=True)
+    if not recipients or (marker.exists() and marker.read_text().strip() == mark):
         return
     send_mail(
         "Confide: audit log anchor",
-        "Keep this message: it lets Confide prove later that no audit entries were cut.\n\n" + line,
+        "Keep this message: it lets Confide prove later that no audit entries were cut.\n\n"
+        + "".join(lines),
         None,
         recipients,
     )
-    marker.write_text(f"{sequence}\n")
+    marker.write_text(mark + "\n")
 
 
 def newest() -> list[Anchor]:
-    """The last anchor written (a list of one, or empty)."""
-    found = list(read(newest_files=1))
-    return found[-1:]
+    """The last anchor written of each chain in the newest file."""
+    last: dict[UUID | None, Anchor] = {}
+    for anchor in read(newest_files=1):
+        last[chain_of(anchor.record)] = anchor
+    return list(last.values())
 
 
-def check(*, head_sequence: int, anchors: list[Anchor] | None = None) -> list[str]:
-    """What the anchors (all of them unless given) say is wrong with the chain: empty when it
-    agrees with every one."""
+def chains_named(anchors: list[Anchor]) -> set[UUID]:
+    """The chains the anchors speak of (a chain wholly deleted still has its anchors)."""
+    return {c for a in anchors if (c := chain_of(a.record)) is not None}
+
+
+def check(
+    *,
+    head_sequence: int,
+    anchors: list[Anchor] | None = None,
+    chain: UUID = DEPLOYMENT_CHAIN,
+) -> list[str]:
+    """What the anchors of one chain (all of them unless given) say is wrong with it: empty when
+    it agrees with every one. Unreadable anchors are the deployment chain's problem."""
     if anchors is None:
         anchors = list(read())
-    if not anchors:
+    mine = [
+        a
+        for a in anchors
+        if chain_of(a.record) == chain
+        or (chain == DEPLOYMENT_CHAIN and chain_of(a.record) is None)
+        or (chain == DEPLOYMENT_CHAIN and "unreadable" in a.record)
+    ]
+    if not mine:
         return []
-    wanted = {a.record["sequence"] for a in anchors if isinstance(a.record.get("sequence"), int)}
+    wanted = {a.record["sequence"] for a in mine if isinstance(a.record.get("sequence"), int)}
     digests: dict[int, str] = {}
     listed = sorted(wanted)
     for start in range(0, len(listed), 500):
         digests.update(
-            AuditSeal.objects.filter(sequence__in=listed[start : start + 500]).values_list(
-                "sequence", "digest"
-            )
+            AuditSeal.objects.filter(
+                chain=chain, sequence__in=listed[start : start + 500]
+            ).values_list("sequence", "digest")
         )
-    this_chain = chain_id()
+    this_chain = chain_id(chain)
+    named = "" if chain == DEPLOYMENT_CHAIN else f" of setting {chain}"
     problems: list[str] = []
-    for anchor in anchors:
+    for anchor in mine:
         record = anchor.record
         if "unreadable" in record or not isinstance(record.get("sequence"), int):
             problems.append(f"anchor {anchor.where} is unreadable: the anchor file was edited")
+            continue
+        if chain_of(record) is None:
+            problems.append(f"anchor {anchor.where} names no chain: the anchor file was edited")
             continue
         if not signature_ok(record):
             problems.append(
@@ -222,17 +306,17 @@ def check(*, head_sequence: int, anchors: list[Anchor] | None = None) -> list[st
         sequence = record["sequence"]
         if record.get("chain") != this_chain:
             problems.append(
-                f"anchor {anchor.where} belongs to another audit chain: the log was replaced "
-                "(or this anchor directory serves another database)"
+                f"anchor {anchor.where} belongs to another audit chain: the log{named} was "
+                "replaced (or this anchor directory serves another database)"
             )
         elif sequence > head_sequence:
             problems.append(
-                f"the chain ends at seal #{head_sequence}, but anchor {anchor.where} saw seal "
-                f"#{sequence}: entries were cut from the end of the audit log"
+                f"the chain{named} ends at seal #{head_sequence}, but anchor {anchor.where} saw "
+                f"seal #{sequence}: entries were cut from the end of the audit log"
             )
         elif digests.get(sequence) != record.get("digest"):
             problems.append(
-                f"seal #{sequence} differs from anchor {anchor.where}: the log was rewound and "
-                "rewritten from there (forked)"
+                f"seal #{sequence}{named} differs from anchor {anchor.where}: the log was rewound "
+                "and rewritten from there (forked)"
             )
     return problems

@@ -8,6 +8,14 @@ long as the older key stays configured). Each entry's hash is kept on its Sealed
 ``manage.py verify_audit`` names the very entry that was edited. The database also refuses UPDATE
 (and, on PostgreSQL, DELETE) of log rows and seals: records/migrations/0003 and 0004, which made
 these tables before they moved to this app.
+
+One chain per setting, one for the deployment (audit migration 0003): an entry stamped with a
+setting (audit.log) is sealed in that setting's chain, under a key derived from the setting's own
+data key (core.keys) and a lock of its own on PostgreSQL, so settings do not queue behind each
+other; the rest in the deployment's chain, under the master keys. A version 3 seal covers only
+what survives an export: each entry's content without its integer id, its content type by natural
+key (``app_label.model``), the actor by username. So a setting's chain, exported with its key
+(audit.export), verifies on its own in another deployment.
 """
 
 from __future__ import annotations
@@ -22,17 +30,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 from auditlog.models import LogEntry
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from core import crypto
+from core import crypto, keys
 
-from .models import AuditSeal, SealedEntry
+from .models import DEPLOYMENT_CHAIN, AuditSeal, SealedEntry
 
 _UNSET = object()
 
@@ -118,8 +128,13 @@ SEALED_FIELDS = (
 # What json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives,
 # without making a new encoder for every seal.
 _SEAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain.
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain
+# (versions 1 and 2, one chain), and the class of the per-chain locks (version 3).
 CHAIN_LOCK = 0x436F6E666964
+CHAIN_LOCK_CLASS = 0x436F6E66
+# The key of additional_data that names the setting an entry belongs to (audit.log stamps it).
+SETTING_STAMP = "setting"
+VERSION = 3
 
 
 @cache
@@ -149,6 +164,51 @@ def _chain_hmac(key_id: str) -> hmac.HMAC:
 @cache
 def _keyed_hmac(key: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def setting_chain_key(chain: UUID, key_id: str) -> bytes:
+    """The HMAC key of a setting's chain, derived from the setting's data key ``key_id``
+    (DecryptionError if it is gone or destroyed). Not kept past the call: a destroyed key stops
+    working at once, as core.keys promises."""
+    try:
+        data_key = UUID(key_id)
+    except ValueError:
+        raise crypto.DecryptionError(f"{key_id!r} names no setting's data key") from None
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"confide audit chain v3|" + str(chain).encode() + b"|" + key_id.encode(),
+    ).derive(keys.unwrap(data_key))
+
+
+def key_for(chain: UUID, key_id: str) -> bytes:
+    """The HMAC key of a version 3 seal of ``chain`` made under ``key_id``."""
+    if chain == DEPLOYMENT_CHAIN:
+        return chain_key(key_id)
+    return setting_chain_key(chain, key_id)
+
+
+def current_key(chain: UUID) -> tuple[str, bytes]:
+    """The key id and HMAC key new seals of ``chain`` are made with: the newest master key for the
+    deployment's chain; the setting's data key (made the first time) for a setting's."""
+    if chain == DEPLOYMENT_CHAIN:
+        key_id = crypto.keyring().current_id
+        return key_id, chain_key(key_id)
+    key_id = str(keys.key_id_for(keys.Owner(keys.SETTING, chain)))
+    return key_id, setting_chain_key(chain, key_id)
+
+
+def chain_of(entry: LogEntry) -> UUID:
+    """The chain an entry belongs in: its setting's, or the deployment's when it has none."""
+    data = entry.additional_data
+    stamp = data.get(SETTING_STAMP) if isinstance(data, dict) else None
+    if stamp:
+        try:
+            return UUID(str(stamp))
+        except ValueError:
+            pass
+    return DEPLOYMENT_CHAIN
 
 
 def _is_json_plain(value: Any) -> bool:
@@ -204,7 +264,10 @@ def canonical_entry(entry: models.Model) -> dict[str, Any]:
 
 
 def _chain_digest(key_id: str, prev_digest: str, document: dict[str, Any]) -> str:
-    mac = _chain_hmac(key_id)
+    return _digest_with(_chain_hmac(key_id), prev_digest, document)
+
+
+def _digest_with(mac: hmac.HMAC, prev_digest: str, document: dict[str, Any]) -> str:
     mac.update(prev_digest.encode())
     mac.update(b"\n")
     mac.update(_SEAL_JSON.encode(document).encode())
@@ -260,54 +323,145 @@ def batch_digest(
     return _chain_digest(key_id, prev_digest, document)
 
 
-def seal_entries(entries: Sequence[LogEntry]) -> None:
+def _natural_content_type(pk: int | None) -> str | None:
+    if pk is None:
+        return None
+    content_type = ContentType.objects.get_for_id(pk)  # cached by Django
+    return f"{content_type.app_label}.{content_type.model}"
+
+
+def portable_entry(entry: models.Model) -> dict[str, Any]:
+    """What a version 3 seal covers of a LogEntry: its canonical content without the values that
+    belong to this database alone (the entry's id; the content type's id, given by natural key)."""
+    out = canonical_entry(entry)
+    del out["id"]
+    out["content_type"] = _natural_content_type(getattr(entry, "content_type_id", None))
+    return out
+
+
+def portable_hash(entry: models.Model) -> str:
+    """The SHA-256 of an entry's portable content: what a version 3 seal covers of it."""
+    return hashlib.sha256(_SEAL_JSON.encode(portable_entry(entry)).encode()).hexdigest()
+
+
+def portable_digest(
+    *,
+    key: bytes,
+    chain: UUID,
+    key_id: str,
+    prev_digest: str,
+    sequence: int,
+    created_at: datetime,
+    actor_key: str,
+    hashes: Sequence[str],
+) -> str:
+    """The digest of a version 3 seal: its chain, place, key, time, actor (by username) and the
+    portable hash of each entry it covers, in the order they were written."""
+    document = {
+        "v": 3,
+        "chain": str(chain),
+        "sequence": sequence,
+        "key_id": key_id,
+        "sealed_at": created_at.astimezone(UTC).isoformat(),
+        "actor": actor_key,
+        "entries": list(hashes),
+    }
+    return _digest_with(hmac.new(key, digestmod=hashlib.sha256), prev_digest, document)
+
+
+def _actor_names(
+    entries: Sequence[LogEntry], known: dict[int | None, str]
+) -> dict[int | None, str]:
+    """The username of each entry's actor: from the user already loaded with the entry (as
+    audit.log and auditlog write them), else read once for all."""
+    names: dict[int | None, str] = known | {None: ""}
+    actor_field = LogEntry._meta.get_field("actor")
+    wanted = set()
+    for entry in entries:
+        if entry.actor_id is None or entry.actor_id in names:
+            continue
+        if actor_field.is_cached(entry) and entry.actor is not None:
+            names[entry.actor_id] = entry.actor.get_username()
+        else:
+            wanted.add(entry.actor_id)
+    if wanted:
+        user_model = get_user_model()
+        names.update(
+            user_model.objects.filter(pk__in=wanted).values_list("pk", user_model.USERNAME_FIELD)
+        )
+    return names
+
+
+def _lock_chain(chain: UUID) -> None:
+    """On PostgreSQL, wait for the chain's own lock (held to the end of the transaction)."""
+    if connection.vendor == "postgresql":
+        # A lock on the last seal row would not do: a waiter would get that row back after the
+        # holder commits, and build on a stale head. A fresh statement after this lock sees it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [CHAIN_LOCK_CLASS, int.from_bytes(chain.bytes[:4], "big", signed=True)],
+            )
+
+
+def seal_entries(
+    entries: Sequence[LogEntry], *, usernames: dict[int | None, str] | None = None
+) -> None:
     """Seal newly written log entries: one seal for each actor's entries among them (so one for a
-    page of reads), in the same queries whatever their number (read the head, insert the seals,
-    insert which entries they cover; on PostgreSQL a lock first)."""
+    page of reads) in each chain they belong to, in the same queries whatever their number (per
+    chain a lock and its head; then the seals and which entries they cover, inserted at once).
+    ``usernames``: the actors' usernames where the caller has them (else read once)."""
     if not entries:
         return
-    key_id = crypto.keyring().current_id
-    by_actor: dict[int | None, list[LogEntry]] = {}
+    groups: dict[UUID, dict[int | None, list[LogEntry]]] = {}
     for entry in entries:
         assert entry.pk is not None, "seal log entries after they are inserted"
-        by_actor.setdefault(entry.actor_id, []).append(entry)
+        groups.setdefault(chain_of(entry), {}).setdefault(entry.actor_id, []).append(entry)
+    names = _actor_names(entries, usernames or {})
     # savepoint=False: inside a caller's transaction this adds no queries; outside one it opens a
     # transaction, so the head read and the inserts happen under the lock.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            # A lock on the last seal row would not do: a waiter would get that row back after the
-            # holder commits, and build on a stale head. A fresh statement after this lock sees it.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        head = AuditSeal.objects.order_by("-sequence").values("sequence", "digest").first()
-        sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
         created_at = timezone.now()
         seals: list[tuple[AuditSeal, list[tuple[int, str]]]] = []
-        for actor_pk, group in by_actor.items():
-            hashes = sorted((entry.pk, content_hash(entry)) for entry in group)
-            sequence += 1
-            seal = AuditSeal(
-                sequence=sequence,
-                version=2,
-                key_id=key_id,
-                actor_pk=actor_pk,
-                created_at=created_at,
+        for chain in sorted(groups):  # always in one order: no two writers wait on each other
+            _lock_chain(chain)
+            head = (
+                AuditSeal.objects.filter(chain=chain)
+                .order_by("-sequence")
+                .values("sequence", "digest")
+                .first()
             )
-            seal.digest = prev = batch_digest(
-                key_id=key_id,
-                prev_digest=prev,
-                sequence=sequence,
-                created_at=created_at,
-                actor_pk=actor_pk,
-                entries=hashes,
-            )
-            seals.append((seal, hashes))
+            sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
+            key_id, key = current_key(chain)
+            for actor_pk, group in groups[chain].items():
+                covered = sorted((entry.pk, portable_hash(entry)) for entry in group)
+                sequence += 1
+                seal = AuditSeal(
+                    chain=chain,
+                    sequence=sequence,
+                    version=VERSION,
+                    key_id=key_id,
+                    actor_pk=actor_pk,
+                    actor_key=names.get(actor_pk, ""),
+                    created_at=created_at,
+                )
+                seal.digest = prev = portable_digest(
+                    key=key,
+                    chain=chain,
+                    key_id=key_id,
+                    prev_digest=prev,
+                    sequence=sequence,
+                    created_at=created_at,
+                    actor_key=seal.actor_key,
+                    hashes=[digest for _pk, digest in covered],
+                )
+                seals.append((seal, covered))
         bulk_insert([seal for seal, _ in seals])
         bulk_insert(
             [
                 SealedEntry(entry_id=pk, seal_id=seal.pk, content_hash=digest)
-                for seal, hashes in seals
-                for pk, digest in hashes
+                for seal, covered in seals
+                for pk, digest in covered
             ]
         )
 
@@ -325,16 +479,31 @@ class ChainReport:
     problem: str | None = None
     head_sequence: int = 0
     head_digest: str = GENESIS
+    chain: UUID = DEPLOYMENT_CHAIN
 
     @property
     def intact(self) -> bool:
         return self.problem is None
 
 
-def _seal_batches(batch_size: int, after: int = 0) -> Iterator[list[AuditSeal]]:
+def chains() -> list[UUID]:
+    """Every chain with a seal, the deployment's first."""
+    found = set(AuditSeal.objects.order_by().values_list("chain", flat=True).distinct())
+    return [DEPLOYMENT_CHAIN] + sorted(found - {DEPLOYMENT_CHAIN})
+
+
+def chain_name(chain: UUID) -> str:
+    return "the deployment's chain" if chain == DEPLOYMENT_CHAIN else f"setting {chain}'s chain"
+
+
+def _seal_batches(chain: UUID, batch_size: int, after: int = 0) -> Iterator[list[AuditSeal]]:
     last = after
     while True:
-        batch = list(AuditSeal.objects.filter(sequence__gt=last).order_by("sequence")[:batch_size])
+        batch = list(
+            AuditSeal.objects.filter(chain=chain, sequence__gt=last).order_by("sequence")[
+                :batch_size
+            ]
+        )
         if not batch:
             return
         yield batch
@@ -342,11 +511,12 @@ def _seal_batches(batch_size: int, after: int = 0) -> Iterator[list[AuditSeal]]:
 
 
 def _naming(seal: AuditSeal, entry_ids: Sequence[int]) -> str:
+    where = "" if seal.chain == DEPLOYMENT_CHAIN else f" of setting {seal.chain}"
     if not entry_ids:
-        return f"seal #{seal.sequence}"
+        return f"seal #{seal.sequence}{where}"
     if len(entry_ids) == 1:
-        return f"seal #{seal.sequence} (log entry {entry_ids[0]})"
-    return f"seal #{seal.sequence} (log entries {entry_ids[0]}–{entry_ids[-1]})"
+        return f"seal #{seal.sequence}{where} (log entry {entry_ids[0]})"
+    return f"seal #{seal.sequence}{where} (log entries {entry_ids[0]}–{entry_ids[-1]})"
 
 
 def _seal_problem(
@@ -355,11 +525,15 @@ def _seal_problem(
     entries: dict[Any, LogEntry],
     live_actors: set[Any],
     prev: str,
+    keys_seen: dict[str, bytes],
 ) -> str | None:
     """What is wrong with one seal and the entries it covers, or None."""
     where = _naming(seal, [s.entry_id for s in sealed])
     if not sealed:
         return f"{where} covers no log entry: the entries it sealed were deleted"
+    if seal.version < VERSION and seal.chain != DEPLOYMENT_CHAIN:
+        return f"{where}: a version {seal.version} seal in a setting's chain; the seal was altered"
+    hash_of = portable_hash if seal.version == VERSION else content_hash
     for covered in sealed:
         entry = entries.get(covered.entry_id)
         here = _naming(seal, [covered.entry_id])
@@ -370,7 +544,7 @@ def _seal_problem(
         )
         if not actor_ok:
             return f"{here}: the entry's actor was changed"
-        if seal.version == 2 and not hmac.compare_digest(content_hash(entry), covered.content_hash):
+        if seal.version >= 2 and not hmac.compare_digest(hash_of(entry), covered.content_hash):
             return f"{here}: the entry or its seal was altered"
     try:
         if seal.version == 1:
@@ -395,9 +569,26 @@ def _seal_problem(
                 entries=[(s.entry_id, s.content_hash) for s in sealed],
             )
             altered = "the seal was altered, or entries it covered were deleted, moved or reordered"
+        elif seal.version == VERSION:
+            key = keys_seen.get(seal.key_id)
+            if key is None:
+                key = keys_seen[seal.key_id] = key_for(seal.chain, seal.key_id)
+            digest = portable_digest(
+                key=key,
+                chain=seal.chain,
+                key_id=seal.key_id,
+                prev_digest=prev,
+                sequence=seal.sequence,
+                created_at=seal.created_at,
+                actor_key=seal.actor_key,
+                hashes=[s.content_hash for s in sealed],
+            )
+            altered = "the seal was altered, or entries it covered were deleted, moved or reordered"
         else:
             return f"{where} has an unknown version, {seal.version}: the seal was altered"
-    except crypto.DecryptionError:
+    except crypto.DecryptionError as error:
+        if seal.chain != DEPLOYMENT_CHAIN:
+            return f"{where} cannot be checked: its setting's key is unreadable ({error})"
         return (
             f"{where} was made with encryption key {seal.key_id!r}, which is no longer in "
             "CONFIDE_ENCRYPTION_KEYS: keep retired keys listed (after the newest) for as long "
@@ -418,33 +609,44 @@ class Checkpoint:
     last_entry_id: int
 
 
-def verify_chain(*, batch_size: int = 1000, since: Checkpoint | None = None) -> ChainReport:
-    """Walk the chain in order and report the first broken link. ``since``: walk on from an
+def verify_chain(
+    *,
+    chain: UUID = DEPLOYMENT_CHAIN,
+    batch_size: int = 1000,
+    since: Checkpoint | None = None,
+) -> ChainReport:
+    """Walk one chain in order and report the first broken link. ``since``: walk on from an
     earlier walk's intact head only (its seal must still be there with the same digest), so a
     check every few minutes reads what was written since, not the whole log."""
     user_model = get_user_model()
     prev, expected, count = GENESIS, 1, 0
     after_entry = 0
+    keys_seen: dict[str, bytes] = {}
+
+    def report(problem: str | None) -> ChainReport:
+        return ChainReport(count, problem, expected - 1, prev, chain)
+
     if since is not None and since.sequence > 0:
-        stored = AuditSeal.objects.filter(sequence=since.sequence).values_list("digest", flat=True)
+        stored = AuditSeal.objects.filter(chain=chain, sequence=since.sequence).values_list(
+            "digest", flat=True
+        )
         digest = stored.first()
-        if digest is None:
-            return ChainReport(
-                since.entries,
-                f"seal #{since.sequence}, intact at the last check, is gone: entries were cut",
-                since.sequence,
-                since.digest,
+        if digest is None or not hmac.compare_digest(digest, since.digest):
+            what = (
+                f"seal #{since.sequence}, intact at the last check, is gone: entries were cut"
+                if digest is None
+                else f"seal #{since.sequence} changed since the last check: the seal was altered"
             )
-        if not hmac.compare_digest(digest, since.digest):
             return ChainReport(
                 since.entries,
-                f"seal #{since.sequence} changed since the last check: the seal was altered",
+                what,
                 since.sequence,
                 since.digest,
+                chain,
             )
         prev, expected, count = since.digest, since.sequence + 1, since.entries
         after_entry = since.last_entry_id
-    for seals in _seal_batches(batch_size, after=expected - 1):
+    for seals in _seal_batches(chain, batch_size, after=expected - 1):
         sealed: dict[int, list[SealedEntry]] = defaultdict(list)
         for covered in SealedEntry.objects.filter(seal__in=[s.pk for s in seals]).order_by(
             "entry_id"
@@ -464,28 +666,24 @@ def verify_chain(*, batch_size: int = 1000, since: Checkpoint | None = None) -> 
                     else f"#{expected}–#{seal.sequence - 1}"
                 )
                 where = _naming(seal, [c.entry_id for c in sealed[seal.pk]])
-                return ChainReport(
-                    count,
-                    f"seal {missing} is missing before {where}: sealed log entries were deleted",
-                    expected - 1,
-                    prev,
+                return report(
+                    f"seal {missing} is missing before {where}: sealed log entries were deleted"
                 )
-            problem = _seal_problem(seal, sealed[seal.pk], entries, live_actors, prev)
+            problem = _seal_problem(seal, sealed[seal.pk], entries, live_actors, prev, keys_seen)
             if problem is not None:
-                return ChainReport(count, problem, expected - 1, prev)
+                return report(problem)
             prev, expected, count = seal.digest, expected + 1, count + len(sealed[seal.pk])
-    unsealed = (
-        LogEntry.objects.filter(confide_seal__isnull=True, pk__gt=after_entry)
+    unsealed = [
+        entry.pk
+        for entry in LogEntry.objects.filter(confide_seal__isnull=True, pk__gt=after_entry)
+        .only("pk", "additional_data")
         .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    first = unsealed.first()
-    if first is not None:
-        return ChainReport(
-            count,
-            f"log entry {first} has no seal: it was written around Confide, or its seal was "
-            f"deleted ({unsealed.count()} unsealed entries)",
-            expected - 1,
-            prev,
+        .iterator(chunk_size=1000)
+        if chain_of(entry) == chain
+    ]
+    if unsealed:
+        return report(
+            f"log entry {unsealed[0]} has no seal: it was written around Confide, or its seal "
+            f"was deleted ({len(unsealed)} unsealed entries)"
         )
-    return ChainReport(count, None, expected - 1, prev)
+    return report(None)

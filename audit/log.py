@@ -25,7 +25,7 @@ from django.utils import timezone
 from core import tenancy
 from core.fields import encrypted_fields
 
-from .chain import bulk_insert, seal_entries
+from .chain import SETTING_STAMP, bulk_insert, seal_entries
 from .events import Event
 
 REDACTED = "[encrypted]"
@@ -77,7 +77,7 @@ def client_address(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-SETTING_KEY = "setting"
+SETTING_KEY = SETTING_STAMP
 
 
 def _stamp_setting(data: dict[str, Any]) -> None:
@@ -171,7 +171,8 @@ def log_access(
         # A bulk insert sends no post_save: the seals follow in one more insert, same transaction.
         with transaction.atomic(savepoint=False):
             bulk_insert(rows)
-            seal_entries(rows)
+            user = actor if getattr(actor, "is_authenticated", False) else None
+            seal_entries(rows, usernames={user.pk: user.get_username()} if user else None)
     return len(rows)
 
 

@@ -3,8 +3,14 @@ LogEntry rows."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from django.db import models
 from django.utils import timezone
+
+# The chain of the deployment's own events (sign-ins, key rotations, the IT admin's work): those
+# written outside any setting. A setting's chain is named by the setting's id.
+DEPLOYMENT_CHAIN = UUID(int=0)
 
 
 class AuditSeal(models.Model):
@@ -16,13 +22,23 @@ class AuditSeal(models.Model):
     SealedEntry), in order of id, so an edited, deleted or reordered entry breaks the chain
     (manage.py verify_audit). The HMAC key is derived from the encryption key named by ``key_id``.
     Seals made before records' migration 0004 are version 1: one entry each, its content in the digest.
+
+    Since audit migration 0003 there is one chain per setting (``chain`` is the setting's id: its
+    events, keyed from its own data key) and one for the deployment's own events (``chain`` is
+    DEPLOYMENT_CHAIN, keyed from the master keys), each numbered from 1; version 3 seals cover only
+    values that survive an export (no integer ids), so a setting's chain verifies on its own in
+    another deployment. The seals from before stay in the deployment's chain.
     """
 
-    sequence = models.PositiveBigIntegerField(unique=True)
+    chain = models.UUIDField(default=DEPLOYMENT_CHAIN, editable=False)
+    sequence = models.PositiveBigIntegerField()
     version = models.PositiveSmallIntegerField()
     key_id = models.CharField(max_length=64)
     # auditlog clears LogEntry.actor when a user is deleted; the seal keeps who it was.
     actor_pk = models.BigIntegerField(null=True, blank=True)
+    # The actor's username when sealed: what a version 3 seal covers of its actor (a user's id
+    # is this database's own).
+    actor_key = models.CharField(max_length=150, blank=True)
     digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -30,15 +46,18 @@ class AuditSeal(models.Model):
         # Made by the records app before the audit log had an app of its own: the table keeps
         # its name, and so do the database triggers that refuse changes to it.
         db_table = "records_auditseal"
-        ordering = ["sequence"]
+        ordering = ["chain", "sequence"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(sequence__gte=1), name="audit_seal_sequence_positive"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["chain", "sequence"], name="audit_seal_one_link_per_place"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"audit seal {self.sequence}"
+        return f"audit seal {self.sequence} of chain {self.chain}"
 
 
 class SealedEntry(models.Model):
@@ -69,6 +88,7 @@ class ChainCheck(models.Model):
     intact check, or a full walk, with the anchors compared. The Lead's audit page shows the
     newest."""
 
+    chain = models.UUIDField(default=DEPLOYMENT_CHAIN, db_index=True)
     checked_at = models.DateTimeField(default=timezone.now)
     full = models.BooleanField(default=False)
     from_sequence = models.PositiveBigIntegerField(default=0)

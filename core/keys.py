@@ -179,6 +179,8 @@ def unwrap(key_id: UUID) -> bytes:
         setting = row.owner if row.scope == SETTING else NO_SETTING
     cache[key_id] = key
     _key_settings()[key_id] = setting
+    if row.scope == SETTING:
+        _owners().setdefault(Owner(SETTING, row.owner), key_id)  # spares key_id_for a query
     return key
 
 

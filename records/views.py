@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit import checks as audit_checks
+from audit.models import DEPLOYMENT_CHAIN
+from core import tenancy
 from core.http import (
     AuthenticatedHttpRequest,
     apply_service,
@@ -738,7 +740,11 @@ def _audit_query(request: AuthenticatedHttpRequest) -> str:
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_view_audit(request.user))
     audit_filter, page = audit_page.page_for(request.user, request.GET)
-    chain = audit_checks.status()
+    # The chains of the events this page shows: the setting's own, and the deployment's (the
+    # sign-ins of its people; everything before the group, for a setting on its own).
+    working = tenancy.working_setting()
+    shown = [DEPLOYMENT_CHAIN] + ([working] if working is not None else [])
+    chain = audit_checks.status_of(shown)
     now = timezone.now()
     return render(
         request,

@@ -305,16 +305,25 @@ class TestTheDemo:
         from django.test import Client
         from django.urls import reverse
 
-        from audit.models import ChainCheck
+        from audit.models import DEPLOYMENT_CHAIN, ChainCheck
+        from records.models import Staff
 
         from ..conftest import sign_in
 
-        check = ChainCheck.objects.latest()
-        assert check.intact and check.full and check.anchors_checked >= 1
-        lead = sign_in(Client(), get_user_model().objects.get(username="lead"))
+        lead_user = get_user_model().objects.get(username="lead")
+        own = Staff.objects.across_settings().get(user=lead_user).setting_id
+        # seed_demo checked every chain: the deployment's and each setting's.
+        made = {c.chain: c for c in ChainCheck.objects.order_by("checked_at")}
+        assert {DEPLOYMENT_CHAIN, own} <= set(made)
+        assert len(made) == 3  # the deployment and its two settings
+        for check in made.values():
+            assert check.intact and check.full and check.anchors_checked >= 1
+        lead = sign_in(Client(), lead_user)
         page = lead.get(reverse("records:audit_log")).content.decode()
         assert "Audit log verified at" in page
-        assert f"{check.entries} entries" in page
+        # The Lead's page shows the chains of what it lists: the setting's and the deployment's.
+        shown = [ChainCheck.objects.filter(chain=c).latest() for c in (DEPLOYMENT_CHAIN, own)]
+        assert f"{sum(c.entries for c in shown)} entries" in page
 
     def test_every_demo_user_has_a_totp_device_whose_current_code_verifies(self):
         User = get_user_model()

@@ -31,7 +31,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from audit import anchors
-from audit.chain import content_hash
+from audit.chain import portable_hash
 from audit.models import AuditSeal
 from core import keys
 from core.crypto import DecryptionError
@@ -224,8 +224,8 @@ def insert_a_log_entry(people: SimpleNamespace) -> Named:
 
 
 def forge_a_sealed_log_entry(people: SimpleNamespace) -> Named:
-    head = AuditSeal.objects.latest("sequence")
     read = a_read()
+    head = AuditSeal.objects.filter(chain=read.confide_seal.seal.chain).latest("sequence")
     forged = copy_row("auditlog_logentry", read.pk, object_pk=str(people.other_child.pk))
     # The entry's own hash anyone can compute; the seal's digest needs the key.
     seal = copy_row(
@@ -237,7 +237,7 @@ def forge_a_sealed_log_entry(people: SimpleNamespace) -> Named:
     )
     sql(
         "INSERT INTO records_sealedentry (entry_id, seal_id, content_hash) VALUES (%s, %s, %s)",
-        [forged, seal, content_hash(LogEntry.objects.get(pk=forged))],
+        [forged, seal, portable_hash(LogEntry.objects.get(pk=forged))],
     )
     return Named((f"seal #{head.sequence + 1} (log entry {forged})", "the seal was altered"))
 

@@ -136,10 +136,9 @@ def _environment(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 def _upgrade_and_check(env: dict[str, str], vendor: str) -> dict[str, Any]:
     before = META["chain"][vendor]
-    # The chain verifies before the upgrade, read by today's code from the old tables.
-    verified = _manage(env, "verify_audit")
-    assert verified.returncode == 0, verified.stderr
-    assert f"Audit log intact: {before['entries']} entries" in verified.stdout
+    # Today's code reads seals by chain (one per setting since audit migration 0003), a column
+    # the old tables lack: the chain is verified after the upgrade, with the entries and the
+    # head it had before (META, recorded when the fixture was made).
     types = _manage(
         env, "shell", "--no-imports", "-c", CONTENT_TYPES + "print(json.dumps(CONTENT_TYPES()))"
     )

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from audit.events import Event
 from audit.log import log_event
-from audit.models import AuditSeal
+from audit.models import DEPLOYMENT_CHAIN, AuditSeal
 from core import crypto, keys, reencrypt
 
 from .reencrypt import report_failures
@@ -46,7 +46,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"wrapped {rewrapped} setting keys under {current_id}; {outcome.summary}")
         older_seals = sorted(
-            AuditSeal.objects.exclude(key_id=current_id)
+            AuditSeal.objects.filter(chain=DEPLOYMENT_CHAIN)
+            .exclude(key_id=current_id)
             .order_by()
             .values_list("key_id", flat=True)
             .distinct()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from audit import anchors
-from audit.chain import verify_chain
+from audit.chain import chain_name, chains, verify_chain
 
 TRIGGERS = {
     "sqlite": (
@@ -44,7 +44,6 @@ class Command(BaseCommand):
     help = "Verify the audit log's HMAC hash chain and report the first broken link."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = verify_chain()
         for name in missing_triggers():
             self.stderr.write(
                 f"Warning: the database trigger {name} that refuses changes to the audit log is "
@@ -52,22 +51,38 @@ class Command(BaseCommand):
                 "0004_audit_seal_per_insert.py create them."
             )
         anchored = list(anchors.read())
-        problems = anchors.check(head_sequence=report.head_sequence, anchors=anchored)
-        if not report.intact:
-            raise CommandError(
-                f"Audit log broken after {report.entries} intact entries: {report.problem}."
-                + "".join(f"\nAnchors: {p}." for p in problems)
+        found = chains()
+        every = found + sorted(anchors.chains_named(anchored) - set(found))
+        failures: list[str] = []
+        total = 0
+        for chain in every:
+            report = verify_chain(chain=chain)
+            problems = anchors.check(
+                head_sequence=report.head_sequence, anchors=anchored, chain=chain
             )
-        if problems:
-            raise CommandError(
-                f"Audit log does not match its anchors ({len(problems)} problem(s)); the first: "
-                f"{problems[0]}." + "".join(f"\n{p}." for p in problems[1:10])
-            )
-        self.stdout.write(f"Audit log intact: {report.entries} entries")
-        self.stdout.write(
-            f"Chain head: seal #{report.head_sequence}, digest {report.head_digest}; "
-            f"{len(anchored)} anchors in {anchors.directory()} agree."
-        )
+            name = chain_name(chain)
+            if not report.intact:
+                failures.append(
+                    f"Audit log broken in {name} after {report.entries} intact entries: "
+                    f"{report.problem}." + "".join(f"\nAnchors: {p}." for p in problems)
+                )
+            elif problems:
+                failures.append(
+                    f"Audit log does not match its anchors in {name} ({len(problems)} "
+                    f"problem(s)); the first: {problems[0]}."
+                    + "".join(f"\n{p}." for p in problems[1:10])
+                )
+            else:
+                total += report.entries
+                self.stdout.write(
+                    f"{name[0].upper()}{name[1:]}: {report.entries} entries intact to seal "
+                    f"#{report.head_sequence}, digest {report.head_digest}"
+                )
+        if failures:
+            raise CommandError("\n".join(failures))
+        chains_word = "chain" if len(every) == 1 else "chains"
+        self.stdout.write(f"Audit log intact: {total} entries in {len(every)} {chains_word}")
+        self.stdout.write(f"{len(anchored)} anchors in {anchors.directory()} agree.")
         if not anchored:
             self.stderr.write(
                 "Warning: no anchors yet, so entries cut from the end could not be seen: run "

@@ -210,23 +210,35 @@ def write() -> str:
         lines.append(line)
         new.append(line)
     if new:
-        folder = directory()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = _file_of(now)
-        # Appended and flushed to the disk: one write, whole or not at all, and a full disk
-        # raises here (the job is recorded as failed; nothing in the database changes).
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(fd, "".join(new).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append(_file_of(now), "".join(new))
     _email(lines, {str(chain): top[0] for chain, top in current.items()})
     deployment = current.get(DEPLOYMENT_CHAIN, (0, ""))[0]
     settings_part = f" and {len(current) - 1} settings' chains" if len(current) > 1 else ""
     if not new:
         return f"head #{deployment} already anchored{settings_part}"
     return f"anchored head #{deployment}{settings_part}"
+
+
+def _append(path: Path, text: str) -> None:
+    """Appended and flushed to the disk: one write, whole or not at all, and a full disk raises
+    here (the job is recorded as failed; nothing in the database changes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def append(records: list[dict[str, Any]]) -> None:
+    """Anchors brought with a setting that moved here (records.moving): signed with the
+    setting's own key, so they check here as they did where they were written."""
+    if records:
+        _append(
+            _file_of(timezone.now()),
+            "".join(json.dumps(record, sort_keys=True) + "\n" for record in records),
+        )
 
 
 def _email(lines: list[str], sent: dict[str, int]) -> None:

@@ -69,8 +69,12 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
     prepared_columns = []
     for field in fields:
         column, last, prepared = [], _UNSET, None
+        attname = field.attname
         for obj in objs:
-            value = getattr(obj, field.attname)
+            # The value as held, not through a descriptor: an encrypted field's ciphertext as it
+            # came (records.moving), never its plaintext.
+            values = obj.__dict__
+            value = values[attname] if attname in values else getattr(obj, attname)
             if value is not last:
                 last, prepared = value, field.get_db_prep_save(value, db)
             column.append(prepared)

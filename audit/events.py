@@ -12,4 +12,6 @@ class Event(StrEnum):
     REFUSED = "refused"
     RESTORED = "restored"
     ROW_SEAL_FAILED = "row_seal_failed"
+    SETTING_EXPORTED = "setting_exported"
+    SETTING_IMPORTED = "setting_imported"
     VALUES_REENCRYPTED = "values_reencrypted"

@@ -61,6 +61,8 @@ LABELS: dict[str, str] = {
     "values_reencrypted": "Records re-encrypted into the current format",
     "backup_made": "A backup was made",
     "restored": "A backup was restored",
+    "setting_exported": "The setting was exported to leave the group",
+    "setting_imported": "The setting was imported from another deployment",
     "audit_exported": "Exported the audit log",
 }
 

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -322,6 +323,40 @@ def decrypt(token: str, aad: bytes, *, setting: UUID | None = None) -> bytes:
             "another setting outside the application"
         )
     return plain
+
+
+def adopt(
+    *,
+    key_id: UUID,
+    scope: str,
+    owner: UUID,
+    key: bytes | None,
+    setting_key: tuple[UUID, bytes] | None,
+    created_at: datetime,
+    destroyed_at: datetime | None = None,
+) -> DataKey:
+    """A data key brought from another deployment with the setting it belongs to (records.moving):
+    a setting's key wrapped under this deployment's newest master key; a child's or a member of
+    staff's under ``setting_key`` (its id and the key itself); a destroyed one kept, with nothing
+    to wrap, as the proof of its destruction."""
+    row = DataKey(id=key_id, scope=scope, owner=owner, destroyed_at=destroyed_at)
+    aad = _wrap_aad(scope, owner, key_id)
+    if scope != SETTING:
+        assert setting_key is not None, "a child's or staff key hangs from its setting's"
+        row.parent_id = setting_key[0]
+    if key is None:
+        row.wrapped = ""
+    elif scope == SETTING:
+        ring = crypto.keyring()
+        row.master_key_id = ring.current_id
+        row.wrapped = _seal(ring.keys[ring.current_id], key, aad)
+    else:
+        assert setting_key is not None
+        row.wrapped = _seal(setting_key[1], key, aad)
+    row.save(force_insert=True)
+    # Made when it was made, not now (auto_now_add set it on the insert).
+    DataKey.objects.filter(pk=key_id).update(created_at=created_at)
+    return row
 
 
 def rewrap_settings() -> int:

@@ -231,6 +231,7 @@ ACROSS_SETTINGS = {
     Path("consent/selectors.py"): "the group overview's counts",
     Path("access_requests/selectors.py"): "the group overview's counts",
     Path("access_requests/tasks.py"): "a render task finds its request's setting",
+    Path("records/moving.py"): "a setting's rows, exported whole when it leaves the group",
 }
 
 

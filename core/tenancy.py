@@ -9,8 +9,10 @@ random id.
 
 The working setting is chosen by the person after sign-in and kept in their session
 (``accounts`` middleware sets it here for the request's life; ``working_in`` does it for a task or
-a command). Outside a request, nothing is scoped: the deployment's own jobs (the reaper, the
-chain checks) see every setting. Counting across settings is for the group role alone, through
+a command). A request without a working setting sees no setting's rows at all (it fails closed),
+except the IT administrator's, who looks after the whole deployment and holds no post. Outside a
+request, nothing is scoped: the deployment's own jobs (the reaper, the chain checks) see every
+setting. Counting across settings is for the group role alone, through
 ``across_settings()``, and a test checks where that is called.
 
 Core names no model of ours: the column is ``setting_id`` by convention.
@@ -27,6 +29,9 @@ from uuid import UUID
 from django.db import models
 
 _working: ContextVar[UUID | None] = ContextVar("confide_working_setting", default=None)
+# In a request without a working setting (a visitor, a group role with no post), no setting's
+# rows at all: the scope fails closed.
+_closed: ContextVar[bool] = ContextVar("confide_scope_closed", default=False)
 
 
 def working_setting() -> UUID | None:
@@ -54,13 +59,30 @@ def working_in(setting_id: UUID | str | None) -> Iterator[None]:
         _working.reset(token)
 
 
+@contextmanager
+def request_scope(setting_id: UUID | str | None, *, whole_deployment: bool) -> Iterator[None]:
+    """A request's scope: its working setting. Without one, no setting's rows at all (a visitor,
+    a group role with no post of their own), unless the person looks after the whole deployment
+    (the IT administrator, who holds no post)."""
+    working = _working.set(_as_uuid(setting_id))
+    closed = _closed.set(setting_id is None and not whole_deployment)
+    try:
+        yield
+    finally:
+        _working.reset(working)
+        _closed.reset(closed)
+
+
 class ScopedManager(models.Manager[Any]):
-    """Rows of the working setting only (all rows when no setting is being worked in)."""
+    """Rows of the working setting only. With no setting worked in: none in a request that
+    must have one (``request_scope``), every row for the deployment's own jobs."""
 
     def get_queryset(self) -> models.QuerySet[Any]:
         qs = super().get_queryset()
         setting = working_setting()
-        return qs if setting is None else qs.filter(setting_id=setting)
+        if setting is None:
+            return qs.none() if _closed.get() else qs
+        return qs.filter(setting_id=setting)
 
     def across_settings(self) -> models.QuerySet[Any]:
         """Every setting's rows, whatever the working setting: for the group's counts only."""

@@ -67,7 +67,12 @@ class WorkingSettingMiddleware:
             sent = request.POST.get(FORM_FIELD)
             if sent is not None and sent != setting:
                 return render(request, "records/setting_mismatch.html", status=409)
-        with tenancy.working_in(setting):
+        # The IT administrator (a superuser with no post) looks after the whole deployment;
+        # anyone else without a working setting sees no setting's rows.
+        whole = bool(getattr(request.user, "is_superuser", False)) and not getattr(
+            request, "confide_posts", None
+        )
+        with tenancy.request_scope(setting, whole_deployment=whole):
             return self.get_response(request)
 
     @staticmethod

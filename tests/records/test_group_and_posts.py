@@ -231,3 +231,39 @@ def test_the_audit_export_of_someone_with_two_posts_names_what_they_may_see(peop
     response = lead.post(reverse("records:audit_export"), {})
     body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     assert people.child.first_name in body
+
+
+# --- a request without a working setting sees no setting's rows (fails closed) -------------------
+
+
+def _children_seen_in_a_request(rf: Any, user: Any) -> int:
+    """How many children the default manager finds inside a request of ``user`` (through the
+    middleware that sets the request's scope)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+
+    from records.middleware import WorkingSettingMiddleware
+
+    request = rf.get("/")
+    request.user = user if user is not None else AnonymousUser()
+    request.session = SessionStore()
+    seen = WorkingSettingMiddleware(lambda _r: HttpResponse(str(Child.objects.count())))(request)
+    return int(seen.content)
+
+
+def test_a_request_without_a_working_setting_finds_no_setting_rows(people, group, rf):
+    every = Child.objects.across_settings().count()
+    assert every == 4  # two in each setting
+    assert _children_seen_in_a_request(rf, people.lead.user) == 2
+    assert _children_seen_in_a_request(rf, group.b.lead.user) == 2
+    # A group role with no post, a visitor, someone whose posts have all ended: nothing.
+    assert _children_seen_in_a_request(rf, group.group) == 0
+    assert _children_seen_in_a_request(rf, None) == 0
+    ended = make_staff("gone", Role.PRACTITIONER, rooms=[people.sunflower])
+    ended.active = False
+    ended.save()
+    assert _children_seen_in_a_request(rf, ended.user) == 0
+    # The IT administrator looks after the whole deployment; outside a request, a job sees all.
+    assert _children_seen_in_a_request(rf, people.it_admin) == every
+    assert Child.objects.count() == every

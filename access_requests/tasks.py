@@ -74,18 +74,20 @@ class Heartbeat:
 
 
 @task()
-def render_bundle(request_id: str, token: str) -> str:
+def render_bundle(request_id: str, token: str, setting_id: str | None = None) -> str:
     keys.clear_cache()  # no key from another task of this worker
     services.mark_stale_renders_failed()
     # The render works in the request's own setting, as the people who asked for it did: the
-    # compiler's policy questions and every query are that setting's (core.tenancy).
+    # compiler's policy questions and every query are that setting's (core.tenancy). The task's
+    # row names it too (``setting_id``; None in a row queued before it did): a row naming
+    # another setting than the request's renders nothing.
     setting = (
         SubjectAccessRequest.objects.across_settings()
         .filter(pk=request_id)
         .values_list("setting_id", flat=True)
         .first()
     )
-    if setting is None:
+    if setting is None or (setting_id is not None and str(setting) != setting_id):
         return "superseded"
     with tenancy.working_in(setting):
         return _render(request_id, token)

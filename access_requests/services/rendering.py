@@ -121,7 +121,8 @@ def start_render(*, sar: SubjectAccessRequest, by: User) -> uuid.UUID:
     from ..tasks import render_bundle
 
     try:
-        render_bundle.enqueue(str(sar.pk), str(token))
+        # The task's row names the setting it works for, as every row of a setting does.
+        render_bundle.enqueue(str(sar.pk), str(token), setting_id=str(sar.setting_id))
     except Exception:
         logger.exception("Could not queue the render of %s", sar.reference)
         fail_render(sar_id=sar.pk, token=token, error="The render could not be queued.")

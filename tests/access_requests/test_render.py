@@ -145,6 +145,8 @@ def test_production_path_the_database_backend_and_its_worker(people, entries, da
     sar.refresh_from_db()
     assert sar.render_state == RenderState.QUEUED
     assert DBTaskResult.objects.count() == 1
+    # The task's row names the setting it works for, as every row of a setting does.
+    assert DBTaskResult.objects.get().args_kwargs["kwargs"] == {"setting_id": str(sar.setting_id)}
     # The worker closes connections that are not in autocommit, as the test's transaction is not.
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
         call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
@@ -220,3 +222,18 @@ def test_the_worker_beats_while_a_long_page_is_laid_out(monkeypatch):
     assert beats[0] == {"sar_id": "request-id", "token": "token"}
     time.sleep(0.1)
     assert len(beats) == count  # it stops with the render
+
+
+def test_a_task_row_naming_another_setting_renders_nothing(people, entries):
+    from access_requests.tasks import render_bundle
+
+    sar = checked(people)
+    token = uuid.uuid4()
+    SubjectAccessRequest.objects.filter(pk=sar.pk).update(
+        render_state=RenderState.QUEUED, render_token=token
+    )
+    outcome = render_bundle.call(str(sar.pk), str(token), setting_id=str(uuid.uuid4()))
+    assert outcome == "superseded"
+    sar.refresh_from_db()
+    assert sar.render_state == RenderState.QUEUED and sar.render_progress == 0
+    assert services.current_rendering(sar) is None

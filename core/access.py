@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 
 Access = tuple[tuple[str, str], ...]
+_UNLOADED = object()
 
 
 def _real_model(model: Any) -> Any:
@@ -50,9 +51,18 @@ def access_of(instance: Any, *, load: bool = True) -> Access | None:
     """The row's values of those columns, as strings; None when one was not loaded and ``load``
     is off (reading a deferred column would cost a query), or when a historical model does not
     have one of them yet."""
-    out = []
     values = instance.__dict__
-    for attname in access_columns(type(instance)):
+    columns = access_columns(type(instance))
+    # Asked once per encrypted field of a row: the strings are made once for the values the row
+    # holds (a UUID's str() is most of the cost), and again only when one of them changes.
+    memo = values.get("_confide_access_memo")
+    if memo is not None:
+        raw = tuple(values.get(attname, _UNLOADED) for attname in columns)
+        if memo[0] == raw:
+            found: Access = memo[1]
+            return found
+    out = []
+    for attname in columns:
         if attname not in values:
             if not load:
                 return None
@@ -64,4 +74,6 @@ def access_of(instance: Any, *, load: bool = True) -> Access | None:
                 return None
         value = values[attname]
         out.append((attname, "" if value is None else str(value)))
-    return tuple(out)
+    access = tuple(out)
+    values["_confide_access_memo"] = (tuple(values[attname] for attname in columns), access)
+    return access

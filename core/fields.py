@@ -85,8 +85,15 @@ class EncryptedMixin:
         return crypto.associated_data(instance._meta.label, self.name, instance.pk)
 
     def access_aad(self, instance: Any, access: tuple[tuple[str, str], ...]) -> bytes:
-        columns = ";".join(f"{name}={value}" for name, value in access)
-        return f"v2|{instance._meta.label}|{self.name}|{instance.pk}|{columns}".encode()
+        # The row's part is made once for all its encrypted fields (while its key and access
+        # columns stay as they are).
+        pk = instance.pk
+        memo = instance.__dict__.get("_confide_aad_memo")
+        if memo is None or memo[0] is not access or memo[1] != pk:
+            columns = ";".join(f"{name}={value}" for name, value in access)
+            memo = (access, pk, f"{pk}|{columns}")
+            instance.__dict__["_confide_aad_memo"] = memo
+        return f"v2|{instance._meta.label}|{self.name}|{memo[2]}".encode()
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         if isinstance(value, memoryview | bytes):
@@ -249,3 +256,17 @@ def decrypt_fields(instances: Iterable[models.Model], *names: str) -> None:
     for instance in instances:
         for name in names:
             getattr(instance, name)
+
+
+def prepare_for_insert(instances: Iterable[models.Model]) -> None:
+    """Give new rows the values their fields make when saved (encrypted values sealed, automatic
+    dates set), for an insert that calls no ``save()`` (audit.chain.bulk_insert), as bulk_create
+    does for each value it writes."""
+    for instance in instances:
+        for model_field in instance._meta.concrete_fields:
+            if (
+                isinstance(model_field, EncryptedMixin)
+                or getattr(model_field, "auto_now_add", False)
+                or getattr(model_field, "auto_now", False)
+            ):
+                instance.__dict__[model_field.attname] = model_field.pre_save(instance, True)

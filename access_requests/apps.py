@@ -1,6 +1,9 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.management import call_command
+from django.urls import reverse
 
 
 def _prune_task_results() -> str:
@@ -10,6 +13,18 @@ def _prune_task_results() -> str:
         return "no task rows are kept by this backend"
     call_command("prune_db_task_results", verbosity=0)
     return "old task rows pruned"
+
+
+def _open_requests(child: Any) -> Any:
+    """A leaver's subject-access requests still open (records.leaving's checklist)."""
+    from records.leaving import Open  # models load after the app registry
+
+    from .models import OPEN_STATUSES, SubjectAccessRequest  # likewise
+
+    count = SubjectAccessRequest.objects.filter(children=child, status__in=OPEN_STATUSES).count()
+    if not count:
+        return None
+    return Open("Subject-access requests still open", count, reverse("access_requests:list"))
 
 
 class AccessRequestsConfig(AppConfig):
@@ -34,3 +49,7 @@ class AccessRequestsConfig(AppConfig):
             lambda: f"{mark_stale_renders_failed()} interrupted renders marked failed",
         )
         schedules.register("prune_task_results", timedelta(days=1), _prune_task_results)
+
+        from records.leaving import register_check  # it imports records' models
+
+        register_check(_open_requests)

@@ -33,6 +33,12 @@ LABELS: dict[str, str] = {
     "acting_lead_ended": "Ended an acting-Lead period",
     "staff_deactivated": "Deactivated a member of staff",
     "post_added": "Was given a post in this setting (a person who works in several)",
+    # a child leaves; the calendar
+    "leaving_recorded": "Recorded that a child leaves",
+    "leaving_changed": "Changed a child's leaving",
+    "leaving_checklist": "Updated a leaver's checklist",
+    "term_added": "Added a term",
+    "term_removed": "Removed a term",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

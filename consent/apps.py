@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 def _child_objects(child: Any) -> Any:
@@ -18,6 +19,20 @@ def _child_objects(child: Any) -> Any:
     return q | about_objects(SharingDecision, decisions)
 
 
+def _decisions_waiting(child: Any) -> Any:
+    """A leaver's sharing decisions still waiting for the Lead (records.leaving's checklist)."""
+    from records.leaving import Open  # models load after the app registry
+
+    from .models import LeadDecision, SharingDecision  # likewise
+
+    count = SharingDecision.objects.filter(child=child, lead_decision=LeadDecision.PENDING).count()
+    if not count:
+        return None
+    return Open(
+        "Sharing decisions waiting for the Lead", count, reverse("consent:child", args=[child.pk])
+    )
+
+
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = "Consent and sharing"
@@ -30,3 +45,7 @@ class ConsentConfig(AppConfig):
         from records.audit_page import register_child_objects  # it imports records' models
 
         register_child_objects(_child_objects)
+
+        from records.leaving import register_check  # it imports records' models
+
+        register_check(_decisions_waiting)

@@ -31,7 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.log import log_event
 from core import tenancy
-from records import policy, services
+from records import leaving, policy, services
 from records.models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     ActingLead,
@@ -40,10 +40,13 @@ from records.models import (
     Carer,
     Category,
     Child,
+    Destination,
     Family,
+    FileHandOver,
     GroupRole,
     GroupRoleKind,
     InformedHow,
+    LeavingReason,
     Level,
     NeedToKnowGrant,
     RecordEntry,
@@ -604,11 +607,39 @@ class DemoBuilder:
         StaffRecord.objects.bulk_update(records, ["recorded_at"])
 
     def record_leavers(self) -> None:
-        with set_actor(self.users["lead"]):
+        """Each leaver's leaving, through the Lead's own action (records.leaving): where to and
+        why, and the checklist as far as the Lead has got with it."""
+        lead = self.users["lead"]
+        with set_actor(lead):
             for first_name, left_on in self.leaving.items():
                 child = self.children[first_name]
-                child.left_on = left_on
-                child.save()
+                row = leaving.record_leaving(
+                    by=lead,
+                    child=child,
+                    left_on=left_on,
+                    destination_kind=Destination.SCHOOL,
+                    destination="Brambleford Primary School",
+                    reason=LeavingReason.STARTING_SCHOOL,
+                )
+                leaving.update_checklist(
+                    by=lead,
+                    leaving=row,
+                    cp_file=row.cp_file,
+                    general_file=FileHandOver.GIVEN_TO_PARENTS,
+                    note="The general file was given to the parents at the leaving party.",
+                )
+
+    def record_terms(self) -> None:
+        """The setting's terms: last school year's and this one's (around today)."""
+        september = self.today.year if self.today.month >= 9 else self.today.year - 1
+        lead = self.users["lead"]
+        for year in (september - 1, september):
+            for name, starts, ends in (
+                (f"Autumn {year}", date(year, 9, 3), date(year, 12, 18)),
+                (f"Spring {year + 1}", date(year + 1, 1, 5), date(year + 1, 3, 26)),
+                (f"Summer {year + 1}", date(year + 1, 4, 13), date(year + 1, 7, 21)),
+            ):
+                leaving.add_term(by=lead, name=name, starts_on=starts, ends_on=ends)
 
     def build(self) -> dict[str, Any]:
         self.make_people()
@@ -626,6 +657,7 @@ class DemoBuilder:
         )
         seed_access_requests()
         self.record_leavers()
+        self.record_terms()
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

@@ -13,8 +13,11 @@ from core.forms import DateField, DateTimeField
 from . import body_map, policy
 from .models import (
     Category,
+    Destination,
     Family,
+    FileHandOver,
     InformedHow,
+    LeavingReason,
     Level,
     Relationship,
     Room,
@@ -318,3 +321,26 @@ class ActingLeadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["deputy"].queryset = policy.possible_acting_leads()  # type: ignore[attr-defined]
         self.fields["deputy"].label_from_instance = lambda s: s.full_name  # type: ignore[attr-defined]
+
+
+class LeavingForm(forms.Form):
+    left_on = DateField(label="Leaving date", widget=DateInput())
+    destination_kind = forms.ChoiceField(label="Going to", choices=Destination.choices)
+    destination = forms.CharField(
+        label="Name of the school or setting", max_length=200, required=False
+    )
+    reason = forms.ChoiceField(choices=LeavingReason.choices)
+
+
+class LeavingChecklistForm(forms.Form):
+    cp_file = forms.ChoiceField(label="The child-protection file", choices=FileHandOver.choices)
+    general_file = forms.ChoiceField(label="The general file", choices=FileHandOver.choices)
+    note = forms.CharField(
+        label="Note (to whom, how, when)", widget=forms.Textarea, required=False, max_length=2000
+    )
+
+
+class TermForm(forms.Form):
+    name = forms.CharField(max_length=60, help_text="For example: Autumn 2026")
+    starts_on = DateField(label="First day", widget=DateInput())
+    ends_on = DateField(label="Last day", widget=DateInput())

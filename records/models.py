@@ -563,3 +563,89 @@ class StaffRecord(SettingOwned, UUIDModel):
     class Meta:
         ordering = ["-occurred_on", "-recorded_at"]
         verbose_name = "confidential staff record"
+
+
+# --- a child leaves, and the setting's calendar ----------------------------------------------
+
+
+class Destination(models.TextChoices):
+    SCHOOL = "school", "A school"
+    SETTING = "setting", "Another early-years setting"
+    HOME = "home", "Home, or no setting"
+    UNKNOWN = "unknown", "Not known"
+
+
+class LeavingReason(models.TextChoices):
+    STARTING_SCHOOL = "starting_school", "Starting school"
+    MOVED_AWAY = "moved_away", "The family moved away"
+    CHANGED_SETTING = "changed_setting", "Changed setting"
+    PARENTS_CHOICE = "parents_choice", "The parents' choice"
+    OTHER = "other", "Another reason"
+
+
+class FileHandOver(models.TextChoices):
+    """What became of a leaver's file: the child-protection file, or the general file."""
+
+    TO_DO = "to_do", "Still to do"
+    TRANSFERRED = "transferred", "Sent to the next setting or school"
+    GIVEN_TO_PARENTS = "given_to_parents", "Given to the parents"
+    KEPT = "kept", "Kept here (nowhere to send it)"
+    NONE_HELD = "none_held", "Nothing to hand over"
+
+
+class Leaving(SettingOwned, UUIDModel):
+    """A child leaves: when, where to, why, and the Lead's checklist of what becomes of the file
+    (records.leaving). The child's ``left_on`` is set from it: from that date (and a grace period)
+    only the Lead and Deputy see the child (records.policy.on_roll_q)."""
+
+    confide_setting_from = "child"
+
+    child = models.OneToOneField(Child, on_delete=models.PROTECT, related_name="leaving")
+    left_on = models.DateField()
+    destination_kind = models.CharField(max_length=20, choices=Destination.choices)
+    destination = models.CharField("Name of the school or setting", max_length=200, blank=True)
+    reason = models.CharField(max_length=30, choices=LeavingReason.choices)
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    cp_file = models.CharField(
+        "The child-protection file",
+        max_length=20,
+        choices=FileHandOver.choices,
+        default=FileHandOver.TO_DO,
+    )
+    general_file = models.CharField(
+        "The general file",
+        max_length=20,
+        choices=FileHandOver.choices,
+        default=FileHandOver.TO_DO,
+    )
+    checklist_note = models.TextField(blank=True)
+    checklist_done_at = models.DateTimeField(null=True, blank=True)
+    checklist_done_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"leaving of child {self.child_id}"
+
+
+class Term(SettingOwned, UUIDModel):
+    """A term of the setting's own calendar: the first days of a new term start clocks (a
+    child-protection file sent on within the first five days), and termly reviews are counted by
+    them."""
+
+    name = models.CharField(max_length=60)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="term_ends_after_start"
+            ),
+            models.UniqueConstraint(fields=["setting", "starts_on"], name="one_term_per_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

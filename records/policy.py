@@ -396,6 +396,16 @@ def can_decide_not_to_inform(user: AnyUser) -> bool:
 # --- grants, staff, audit --------------------------------------------------------------------
 
 
+def can_record_leaving(user: AnyUser) -> bool:
+    """A child leaves, and what becomes of their file: the Lead and the Deputy."""
+    return is_manager(user)
+
+
+def can_manage_terms(user: AnyUser) -> bool:
+    """The setting's term dates: the Lead and the Deputy."""
+    return is_manager(user)
+
+
 def can_manage_grants(user: AnyUser) -> bool:
     return is_manager(user)
 

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from core.http import (
     require,
 )
 
-from . import audit_page, body_map, policy, selectors, services
+from . import audit_page, body_map, leaving, policy, selectors, services
 from .forms import (
     ActingLeadForm,
     AmendmentForm,
@@ -43,11 +43,14 @@ from .forms import (
     GrantForm,
     GroupColleagueForm,
     InformedForm,
+    LeavingChecklistForm,
+    LeavingForm,
     NewStaffForm,
     NotInformedForm,
     ReviewForm,
     StaffForm,
     StaffRecordForm,
+    TermForm,
 )
 from .middleware import SESSION_KEY
 from .models import Carer, Child, RecordEntry
@@ -94,6 +97,7 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             "can_break_glass": policy.can_break_glass(user, child),
             "can_audit": policy.can_view_audit(user),
             "can_edit_register": policy.can_manage_register(user),
+            "can_record_leaving": policy.can_record_leaving(user),
             "reads_entries": policy.entry_q(user) is not None,
         },
     )
@@ -790,3 +794,100 @@ def choose_setting(request: AuthenticatedHttpRequest) -> HttpResponse:
         services.log_setting_chosen(user=request.user, setting_id=chosen)
         return redirect("home:dashboard")
     return render(request, "records/choose_setting.html", {"posts": posts, "form": form})
+
+
+# --- a child leaves; the setting's terms -------------------------------------------------------
+
+
+@login_required
+def child_leaving(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
+    """Record that a child leaves, then the Lead's checklist of what becomes of the file."""
+    user = request.user
+    child = selectors.get_child_for_user(user, child_id)
+    require(policy.can_record_leaving(user))
+    leaving_row = leaving.leaving_of(child)
+    # Two forms on the page: the checklist's says so; anything else posted is the leaving.
+    posted = None
+    if request.method == "POST":
+        checklist_step = request.POST.get("step") == "checklist" and leaving_row is not None
+        posted = "checklist" if checklist_step else "leaving"
+    initial: dict[str, Any] = {"left_on": child.left_on or timezone.localdate()}
+    if leaving_row is not None:
+        initial = {f: getattr(leaving_row, f) for f in LeavingForm.base_fields}
+    form = LeavingForm(request.POST if posted == "leaving" else None, initial=initial)
+    checklist_form = None
+    if leaving_row is not None:
+        checklist_form = LeavingChecklistForm(
+            request.POST if posted == "checklist" else None,
+            initial={
+                "cp_file": leaving_row.cp_file,
+                "general_file": leaving_row.general_file,
+                "note": leaving_row.checklist_note,
+            },
+        )
+    if posted == "leaving" and form.is_valid():
+        saved = apply_service(
+            form, lambda: leaving.record_leaving(by=user, child=child, **form.cleaned_data)
+        )
+        if saved is not None:
+            messages.success(
+                request,
+                f"{child.full_name} leaves on {saved.left_on:%-d %B %Y}. Work through the "
+                "checklist below.",
+            )
+            return redirect("records:child_leaving", child_id=child.pk)
+    if (
+        posted == "checklist"
+        and checklist_form is not None
+        and leaving_row is not None
+        and checklist_form.is_valid()
+    ):
+        row, cleaned = leaving_row, checklist_form.cleaned_data
+        done = apply_service(
+            checklist_form,
+            lambda: leaving.update_checklist(by=user, leaving=row, **cleaned),
+        )
+        if done is not None:
+            messages.success(
+                request,
+                "The checklist is complete." if done.complete else "The checklist was saved.",
+            )
+            return redirect("records:child_leaving", child_id=child.pk)
+    return render(
+        request,
+        "records/child_leaving.html",
+        {
+            "child": child,
+            "form": form,
+            "leaving": leaving_row,
+            "checklist": leaving.checklist(leaving_row) if leaving_row is not None else None,
+            "checklist_form": checklist_form,
+        },
+    )
+
+
+@login_required
+def terms(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The setting's term dates: the Lead and Deputy add and remove them."""
+    user = request.user
+    require(policy.can_manage_terms(user))
+    form = TermForm(
+        request.POST if request.method == "POST" and "remove" not in request.POST else None
+    )
+    if request.method == "POST" and "remove" in request.POST:
+        term = leaving.term_by_id(request.POST["remove"])
+        if term is None:
+            raise Http404("No such term.")
+        leaving.remove_term(by=user, term=term)
+        messages.success(request, f"{term.name} was removed.")
+        return redirect("records:terms")
+    if request.method == "POST" and form.is_valid():
+        added = apply_service(form, lambda: leaving.add_term(by=user, **form.cleaned_data))
+        if added is not None:
+            messages.success(request, f"{added.name} was added.")
+            return redirect("records:terms")
+    return render(
+        request,
+        "records/terms.html",
+        {"form": form, "terms": leaving.terms(), "today": leaving.term_of(timezone.localdate())},
+    )

@@ -268,6 +268,20 @@ class TestTheDemo:
         assert len(sealed) > 10
         assert [row for row in sealed if not row.is_intact()] == []
 
+    def test_a_leaver_recorded_with_a_checklist_under_way_and_the_terms(self):
+        from records.models import Child, FileHandOver, Leaving, Term
+
+        leavers = Child.objects.filter(left_on__isnull=False)
+        assert leavers.exists()
+        for child in leavers:
+            row = Leaving.objects.get(child=child)
+            assert row.left_on == child.left_on and row.destination
+            assert row.general_file == FileHandOver.GIVEN_TO_PARENTS
+        # Each setting's terms: two school years, the one today falls in among them.
+        assert Term.objects.across_settings().count() == 12
+        today = timezone.localdate()
+        assert Term.objects.filter(starts_on__lte=today).exists()
+
     def test_sharing_decisions_in_every_state_and_the_lead_can_enter_the_admin(self):
         from consent.models import ConsentRecord, DecisionState, Disclosure, SharingDecision
 

@@ -501,6 +501,28 @@ def _setup_code(w: World) -> tuple[list[Any], dict[str, Any]]:
     return [], {"code": _two_factor_code(device)}
 
 
+def _leaver_checklist(w: World) -> tuple[list[Any], dict[str, Any]]:
+    """The checklist of a child already recorded as leaving (made in the post's savepoint)."""
+    from records import leaving
+
+    child = w["child:child"]
+    leaving.record_leaving(
+        by=w.people.lead.user,
+        child=child,
+        left_on=child.started_on,
+        destination_kind="school",
+        destination="Example Primary School",
+        reason="starting_school",
+    )
+    body = {
+        "step": "checklist",
+        "cp_file": "transferred",
+        "general_file": "given_to_parents",
+        "note": "Sent by secure post.",
+    }
+    return [child.pk], body
+
+
 FORMS: list[Form] = [
     # records
     Form(
@@ -612,6 +634,39 @@ FORMS: list[Form] = [
         "records:break_glass_review",
         lambda w: ([w["break_glass:keyperson1_other_child_ended"].pk], {"note": "Justified."}),
         text=("note",),
+    ),
+    Form(
+        "lead",
+        "records:child_leaving",
+        lambda w: (
+            [w["child:child"].pk],
+            {
+                "step": "leaving",
+                "left_on": _today(),
+                "destination_kind": "school",
+                "destination": "Example Primary School",
+                "reason": "starting_school",
+            },
+        ),
+        text=("destination",),
+        dates=("left_on",),
+        shown_on=lambda w: [reverse("records:child_leaving", args=[w["child:child"].pk])],
+    ),
+    Form(
+        "lead",
+        "records:child_leaving",
+        _leaver_checklist,
+        text=("note",),
+        shown_on=lambda w: [reverse("records:child_leaving", args=[w["child:child"].pk])],
+        name="records:child_leaving (checklist)",
+    ),
+    Form(
+        "lead",
+        "records:terms",
+        lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
+        text=("name",),
+        dates=("starts_on", "ends_on"),
+        shown_on=lambda w: [reverse("records:terms")],
     ),
     Form(
         "lead",

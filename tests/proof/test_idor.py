@@ -303,6 +303,16 @@ TARGETS: dict[str, Target] = {
     "records:grant_create": Target(CHILD_PAGE, body=_grant_body),
     "records:break_glass_open": Target(CHILD_PAGE, body=lambda w: {"reason": "Child at risk."}),
     "records:audit_child": Target(CHILD_PAGE),
+    "records:child_leaving": Target(
+        CHILD_PAGE,
+        body=lambda w: {
+            "step": "leaving",
+            "left_on": timezone.localdate().isoformat(),
+            "destination_kind": "home",
+            "destination": "",
+            "reason": "moved_away",
+        },
+    ),
     # records: entries and attachments
     "records:entry_detail": Target(("entry",)),
     "records:entry_amend": Target(("entry",), body=lambda w: {"text": "Also:", "reason": "Why."}),

@@ -59,6 +59,9 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("records:grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("records:break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404)),
     ("records:audit_child", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # A child leaves, and the setting's terms: the Lead and the Deputy.
+    ("records:child_leaving", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("records:terms", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # A general entry written by keyperson1.
     ("records:entry_detail", "general_entry", "get", row(200, 200, 200, 404, 200, 404, 404)),
     # A sensitive entry written by the Lead: key person yes, room practitioner no.

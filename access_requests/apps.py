@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 
 def _prune_task_results() -> str:
@@ -25,6 +26,37 @@ def _open_requests(child: Any) -> Any:
     if not count:
         return None
     return Open("Subject-access requests still open", count, reverse("access_requests:list"))
+
+
+def _retention(rules: Any, held: Any) -> Any:
+    """A request's file, and the copies released from it: a year after it was closed (held while
+    a child it is about is held)."""
+    from records import retention  # models load after the app registry
+    from records.models import Child  # likewise
+
+    from .models import Release, SubjectAccessRequest  # likewise
+
+    rule = rules[retention.SUBJECT_ACCESS]
+    children = {child.pk: child for child in Child.objects.all()}
+    kept: dict[Any, retention.Kept] = {}
+    hold: dict[Any, bool] = {}
+    for sar in SubjectAccessRequest.objects.prefetch_related("children"):
+        closed = timezone.localdate(sar.closed_at) if sar.closed_at else None
+        kept[sar.pk] = retention.Kept(
+            rule.code, retention.add_period(closed, rule.years, rule.months) if closed else None
+        )
+        hold[sar.pk] = any(held.child(children[c.pk]) for c in sar.children.all())
+        yield retention.Line(
+            "access_requests.subjectaccessrequest",
+            str(sar.pk),
+            rule.code,
+            kept[sar.pk].until,
+            hold[sar.pk],
+        )
+    for pk, request_id in Release.objects.values_list("pk", "request_id").iterator():
+        yield retention.Line(
+            "access_requests.release", str(pk), rule.code, kept[request_id].until, hold[request_id]
+        )
 
 
 class AccessRequestsConfig(AppConfig):
@@ -53,3 +85,7 @@ class AccessRequestsConfig(AppConfig):
         from records.leaving import register_check  # it imports records' models
 
         register_check(_open_requests)
+
+        from records.retention import register_kind  # it imports records' models
+
+        register_kind(_retention)

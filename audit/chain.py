@@ -527,7 +527,7 @@ def _seal_problem(
     seal: AuditSeal,
     sealed: list[SealedEntry],
     entries: dict[Any, LogEntry],
-    live_actors: set[Any],
+    live_actors: dict[Any, str],
     prev: str,
     keys_seen: dict[str, bytes],
 ) -> str | None:
@@ -546,6 +546,11 @@ def _seal_problem(
         actor_ok = entry.actor_id == seal.actor_pk or (
             entry.actor_id is None and seal.actor_pk not in live_actors
         )
+        # A version 3 seal names its actor by username: the person with the id it keeps must
+        # still be that person (an id moved to another account, on the entry and the seal, is
+        # seen). Usernames are never changed (records.admin).
+        if seal.version == VERSION and seal.actor_pk in live_actors:
+            actor_ok = actor_ok and live_actors[seal.actor_pk] == seal.actor_key
         if not actor_ok:
             return f"{here}: the entry's actor was changed"
         if seal.version >= 2 and not hmac.compare_digest(hash_of(entry), covered.content_hash):
@@ -657,10 +662,10 @@ def verify_chain(
         ):
             sealed[covered.seal_id].append(covered)
         entries = LogEntry.objects.in_bulk([c.entry_id for cs in sealed.values() for c in cs])
-        live_actors = set(
+        live_actors = dict(
             user_model.objects.filter(
                 pk__in={s.actor_pk for s in seals if s.actor_pk is not None}
-            ).values_list("pk", flat=True)
+            ).values_list("pk", user_model.USERNAME_FIELD)
         )
         for seal in seals:
             if seal.sequence != expected:

@@ -39,6 +39,8 @@ LABELS: dict[str, str] = {
     "leaving_checklist": "Updated a leaver's checklist",
     "term_added": "Added a term",
     "term_removed": "Removed a term",
+    "hold_placed": "Placed a legal hold",
+    "hold_lifted": "Lifted a legal hold",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

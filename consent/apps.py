@@ -33,6 +33,27 @@ def _decisions_waiting(child: Any) -> Any:
     )
 
 
+def _retention(rules: Any, held: Any) -> Any:
+    """Consent and sharing records follow the child's file they belong to (records.retention)."""
+    from records import retention  # models load after the app registry
+    from records.models import Child  # likewise
+
+    from .models import ConsentRecord, Disclosure, SharingDecision  # likewise
+
+    files = retention.child_files(rules)
+    children = {child.pk: child for child in Child.objects.all()}
+    for model in (Disclosure, ConsentRecord, SharingDecision):
+        for pk, child_id in model.objects.values_list("pk", "child_id").iterator():
+            kept = files[child_id]
+            yield retention.Line(
+                model._meta.label_lower,
+                str(pk),
+                kept.rule,
+                kept.until,
+                held.child(children[child_id]),
+            )
+
+
 class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = "Consent and sharing"
@@ -49,3 +70,7 @@ class ConsentConfig(AppConfig):
         from records.leaving import register_check  # it imports records' models
 
         register_check(_decisions_waiting)
+
+        from records.retention import register_kind  # it imports records' models
+
+        register_kind(_retention)

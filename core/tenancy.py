@@ -59,6 +59,11 @@ def working_in(setting_id: UUID | str | None) -> Iterator[None]:
         _working.reset(token)
 
 
+def scope_is_closed() -> bool:
+    """Whether this request sees no setting's rows when none is worked in (``request_scope``)."""
+    return _closed.get()
+
+
 @contextmanager
 def request_scope(setting_id: UUID | str | None, *, whole_deployment: bool) -> Iterator[None]:
     """A request's scope: its working setting. Without one, no setting's rows at all (a visitor,

@@ -33,6 +33,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_see_group": policy.can_see_group_counts(user),
         "can_manage_grants": policy.can_manage_grants(user),
         "can_manage_terms": policy.can_manage_terms(user),
+        "can_manage_holds": policy.can_manage_holds(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

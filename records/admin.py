@@ -39,6 +39,12 @@ class AccountAdmin(UserAdmin):
     # an aria-label on a span, which screen readers ignore (axe: aria-prohibited-attr).
     filter_horizontal = ()
 
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        # A username is how the audit chain names who acted (audit.chain's version 3 seals): it
+        # is given once, never changed.
+        found = tuple(super().get_readonly_fields(request, obj))
+        return (*found, "username") if obj is not None else found
+
 
 User = get_user_model()
 if admin.site.is_registered(User):

@@ -338,9 +338,10 @@ def export_rows(user: User, data: Any) -> tuple[AuditFilter, Iterator[str]]:
     # The file is written after the view has returned, outside the request's working setting:
     # it keeps the setting it was asked in (core.tenancy).
     setting = tenancy.working_setting()
+    closed = tenancy.scope_is_closed()
 
     def lines() -> Iterator[str]:
-        with tenancy.working_in(setting):
+        with tenancy.request_scope(setting, whole_deployment=not closed):
             yield from _lines()
 
     def _lines() -> Iterator[str]:

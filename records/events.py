@@ -8,6 +8,8 @@ class Event(StrEnum):
     ATTACHMENT_OPENED = "attachment_opened"
     BREAK_GLASS_OPENED = "break_glass_opened"
     GRANT_REVOKED = "grant_revoked"
+    HOLD_LIFTED = "hold_lifted"
+    HOLD_PLACED = "hold_placed"
     LEAVING_CHANGED = "leaving_changed"
     LEAVING_CHECKLIST = "leaving_checklist"
     LEAVING_RECORDED = "leaving_recorded"

@@ -13,12 +13,14 @@ from core.forms import DateField, DateTimeField
 from . import body_map, policy
 from .models import (
     Category,
+    Child,
     Destination,
     Family,
     FileHandOver,
     InformedHow,
     LeavingReason,
     Level,
+    RecordEntry,
     Relationship,
     Room,
     Staff,
@@ -344,3 +346,34 @@ class TermForm(forms.Form):
     name = forms.CharField(max_length=60, help_text="For example: Autumn 2026")
     starts_on = DateField(label="First day", widget=DateInput())
     ends_on = DateField(label="Last day", widget=DateInput())
+
+
+class HoldForm(forms.Form):
+    """A legal hold on one child's file, one family's children, or one member of staff's file."""
+
+    child = forms.ModelChoiceField(queryset=Child.objects.none(), required=False)
+    family = forms.ModelChoiceField(queryset=Family.objects.none(), required=False)
+    staff = forms.ModelChoiceField(
+        label="Member of staff", queryset=Staff.objects.none(), required=False
+    )
+    # One entry (from the entry's page): the Lead may read every entry of the setting.
+    entry = forms.ModelChoiceField(
+        queryset=RecordEntry.objects.none(), required=False, widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea, max_length=2000, help_text="The inquiry or claim, and why."
+    )
+    reference = forms.CharField(max_length=100, required=False)
+    review_on = DateField(label="Review on", widget=DateInput())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The working setting's, made when the form is (never when the module loads).
+        self.fields["entry"].queryset = RecordEntry.objects.all()  # type: ignore[attr-defined]
+        self.fields["child"].queryset = Child.objects.all()  # type: ignore[attr-defined]
+        self.fields["family"].queryset = Family.objects.all()  # type: ignore[attr-defined]
+        self.fields["staff"].queryset = Staff.objects.all()  # type: ignore[attr-defined]
+
+
+class LiftHoldForm(forms.Form):
+    lift_reason = forms.CharField(label="Why it can be lifted", max_length=2000)

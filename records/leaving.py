@@ -120,6 +120,14 @@ def record_leaving(
     existing = Leaving.objects.filter(child=child).first()
     changed = existing is not None
     leaving = existing or Leaving(child=child)
+    if changed and (leaving.left_on, leaving.destination_kind, leaving.destination) != (
+        left_on,
+        destination_kind,
+        destination,
+    ):
+        # What the checklist was completed for has changed: it is to be looked at again.
+        leaving.checklist_done_at = None
+        leaving.checklist_done_by = None
     leaving.left_on = left_on
     leaving.destination_kind = destination_kind
     leaving.destination = destination
@@ -150,6 +158,9 @@ def update_checklist(
     """The Lead records what became of the files; the checklist is done when both are settled
     and nothing is open."""
     require(policy.can_record_leaving(by))
+    for name, value in (("cp_file", cp_file), ("general_file", general_file)):
+        if value not in FileHandOver.values:
+            raise ValidationError({name: "Choose one of the listed answers."})
     if (
         cp_file == FileHandOver.NONE_HELD
         and RecordEntry.objects.filter(child=leaving.child, level=Level.CHILD_PROTECTION).exists()

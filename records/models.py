@@ -649,3 +649,126 @@ class Term(SettingOwned, UUIDModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- how long records are kept ---------------------------------------------------------------
+
+
+class RetentionAnchor(models.TextChoices):
+    BIRTH = "birth", "The child's date of birth"
+    LEAVING = "leaving", "The day the child leaves"
+    EMPLOYMENT_END = "employment_end", "The day employment ends"
+    MADE = "made", "The day the record was made"
+    CLOSED = "closed", "The day the request was closed"
+
+
+class RetentionRule(models.Model):
+    """One line of the retention schedule (records.retention): how long a kind of record is
+    kept, from what, and on whose authority. The deployment's, as the law is the same for every
+    setting; changed by a migration, or by the Lead with a reason (kept here and audited)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    applies_to = models.CharField(max_length=200)
+    anchor = models.CharField(max_length=20, choices=RetentionAnchor.choices)
+    years = models.PositiveSmallIntegerField()
+    months = models.PositiveSmallIntegerField(default=0)
+    source = models.TextField()
+    changed_reason = models.TextField(blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.applies_to
+
+    @property
+    def period(self) -> str:
+        parts = []
+        if self.years:
+            parts.append(f"{self.years} year{'s' if self.years != 1 else ''}")
+        if self.months:
+            parts.append(f"{self.months} month{'s' if self.months != 1 else ''}")
+        return " ".join(parts) or "no time"
+
+
+class LegalHold(SettingOwned, UUIDModel):
+    """A legal hold (an inquiry, a claim): the records it covers are never offered for destruction
+    while it stands. On a child (their whole file), a family (every child of it), a member of
+    staff (their personnel file) or a single entry."""
+
+    child = models.ForeignKey(
+        Child, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    family = models.ForeignKey(
+        Family, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    entry = models.ForeignKey(
+        RecordEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"
+    )
+    reason = models.TextField()
+    reference = models.CharField(max_length=100, blank=True)
+    review_on = models.DateField()
+    placed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        child__isnull=False,
+                        family__isnull=True,
+                        staff__isnull=True,
+                        entry__isnull=True,
+                    )
+                    | models.Q(
+                        child__isnull=True,
+                        family__isnull=False,
+                        staff__isnull=True,
+                        entry__isnull=True,
+                    )
+                    | models.Q(
+                        child__isnull=True,
+                        family__isnull=True,
+                        staff__isnull=False,
+                        entry__isnull=True,
+                    )
+                    | models.Q(
+                        child__isnull=True,
+                        family__isnull=True,
+                        staff__isnull=True,
+                        entry__isnull=False,
+                    )
+                ),
+                name="a_hold_covers_one_thing",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold {self.pk}"
+
+    @property
+    def standing(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def covers(self) -> str:
+        if self.child is not None:
+            return f"{self.child.full_name}'s whole file"
+        if self.family is not None:
+            return f"every child of the {self.family.name} family"
+        if self.staff is not None:
+            return f"{self.staff.full_name}'s personnel file"
+        if self.entry is not None:
+            return f"one entry of {self.entry.child.full_name}'s"
+        return "nothing"

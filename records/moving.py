@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import zlib
@@ -81,7 +83,17 @@ FORMAT = 1
 SETTING_APPS = ("records", "consent", "access_requests")
 ACCOUNT_APPS = ("otp_totp", "otp_static")
 # Rows of the group, not of a setting: they stay behind.
-STAYS = {"records.setting", "records.settinggroup", "records.grouprole"}
+STAYS = {
+    "records.setting",
+    "records.settinggroup",
+    "records.grouprole",
+    # The deployment's own (the law is the same for every setting): the receiver has its own.
+    "records.retentionrule",
+    # Not used by Confide (grants are per person): a receiver's groups are not the sender's.
+    "records.childgroupobjectpermission",
+}
+# The most a file may hold once decompressed (a setting of many years is far less).
+MAX_PAYLOAD = 4 * 1024**3
 CHUNK = 500
 
 
@@ -184,7 +196,11 @@ def open_bundle(data: bytes, private: X25519PrivateKey) -> dict[str, Any]:
             "The file failed its integrity check: it was cut short or changed on the way. "
             "Nothing was imported; ask for the export again."
         ) from None
-    payload: dict[str, Any] = json.loads(zlib.decompress(body))
+    inflater = zlib.decompressobj()
+    plain = inflater.decompress(body, MAX_PAYLOAD)
+    if inflater.unconsumed_tail:
+        raise MoveRefused("The file holds more than a setting could: it is refused.")
+    payload: dict[str, Any] = json.loads(plain)
     if payload.get("format") != FORMAT:
         raise MoveRefused(f"This file is of format {payload.get('format')}, not {FORMAT}.")
     return payload
@@ -399,6 +415,11 @@ def _keys_used(
                 token = row[name]
                 if token and keys.is_sealed_v2(token):
                     wanted.add(keys.key_of(token))
+                else:
+                    raise MoveRefused(
+                        f"{model._meta.label} {row['id']} holds a value in the first format, "
+                        "which no other deployment can read: run `manage.py reencrypt` first."
+                    )
             for name in seals:
                 token = row[name] or ""
                 if token.startswith(integrity.PREFIX):
@@ -414,7 +435,7 @@ def _keys_used(
         )
     out = []
     for data_key in DataKey.objects.filter(pk__in=wanted).order_by("created_at", "pk"):
-        if data_key.scope == keys.SETTING and data_key.owner not in (setting.pk, keys.NO_SETTING):
+        if data_key.scope == keys.SETTING and data_key.owner != setting.pk:
             raise MoveRefused(
                 f"Data key {data_key.pk} of setting {data_key.owner} protects rows of this setting: the "
                 "setting cannot leave until they are re-encrypted (`manage.py reencrypt`)."
@@ -496,19 +517,21 @@ def export(setting: Setting, receiver_public: str) -> Exported:
     """The setting, whole, in a file only the holder of the receiver's private key can open. The
     export is recorded in the setting's own chain first, so the file ends with it."""
     _public_key(receiver_public)  # refuse a bad key before anything is written
-    with tenancy.working_in(setting.pk):
-        log_event(
-            actor=None,
-            event=Event.SETTING_EXPORTED,
-            obj=setting,
-            detail={"receiver": receiver_public.strip()},
-        )
     first_statement = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and first_statement:
             with connection.cursor() as cursor:
                 # One consistent picture of the setting, whatever is written meanwhile.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # The export is the last event of the setting's chain, in the file; a refused export
+        # rolls it back with everything else.
+        with tenancy.working_in(setting.pk):
+            log_event(
+                actor=None,
+                event=Event.SETTING_EXPORTED,
+                obj=setting,
+                detail={"receiver": receiver_public.strip()},
+            )
         collected = _collect(setting)
         rows = {model: list(_rows(model, pks)) for model, pks in collected.items()}
         _check_references(rows, setting)
@@ -579,9 +602,27 @@ class Imported:
     anchors: int = 0
     shredded: int = 0
     renumbered_people: list[str] = field(default_factory=list)
+    # The setting's anchors from the file that verified here: appended after the import commits.
+    anchor_records: list[dict[str, Any]] = field(default_factory=list)
+    anchor_error: str = ""
 
 
-def import_setting(data: bytes, private: X25519PrivateKey, *, group: str | None = None) -> Imported:
+def fingerprint(data: bytes) -> str:
+    """The file's SHA-256, which the group's IT reads to the receiver by another route (a phone
+    call): only the receiver's key can open the file, but anyone with the public half could have
+    made one, so the receiver imports only the file whose fingerprint they were told."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def import_setting(
+    data: bytes, private: X25519PrivateKey, *, sha256: str, group: str | None = None
+) -> Imported:
+    told = sha256.strip().lower().replace(" ", "")
+    if not hmac.compare_digest(fingerprint(data), told):
+        raise MoveRefused(
+            "This file's SHA-256 is not the one you were told: it is not the file the group's "
+            "deployment exported (or the fingerprint was mistyped). Nothing was imported."
+        )
     payload = open_bundle(data, private)
     try:
         with transaction.atomic():
@@ -593,7 +634,11 @@ def import_setting(data: bytes, private: X25519PrivateKey, *, group: str | None 
             f"The file's content is not what Confide exports ({type(error).__name__}: {error}). "
             "Nothing was imported."
         ) from None
-    anchors.append(payload["audit"]["anchors"])
+    try:
+        anchors.append(result.anchor_records)
+    except OSError as error:
+        # The setting is in; its anchors are not on file: the command says what to do.
+        result.anchor_error = f"{error.strerror or error}"
     return result
 
 
@@ -607,7 +652,7 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
         group = SettingGroup.objects.filter(name=group_name).first()
         if group is None:
             raise MoveRefused(f"There is no group named {group_name!r} here: make it first.")
-    rows = [(_model(label), found) for label, found in payload["rows"]]
+    rows = _payload_rows(payload, setting_id)
     for model, found in rows:
         pk_name = model._meta.pk.attname
         if model._meta.pk.db_returning:
@@ -631,7 +676,12 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
     setting.group = group
     bulk_insert([setting])
     result.setting = setting
-    result.keys, shredded_keys = _import_keys(payload["keys"], setting_id)
+    owners = {
+        keys.SETTING: {str(setting_id)},
+        keys.CHILD: {str(r["id"]) for model, found in rows if model is Child for r in found},
+        keys.STAFF: {str(r["id"]) for model, found in rows if model is Staff for r in found},
+    }
+    result.keys, shredded_keys = _import_keys(payload["keys"], setting_id, owners)
     _import_accounts(payload["accounts"], user_map)
 
     references = payload.get("references", {})
@@ -670,8 +720,10 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
         result.rows += len(objects)
 
     result.entries, result.head = _import_audit(payload["audit"], user_map, setting_id)
-    result.anchors = len(payload["audit"]["anchors"])
-    _verify(rows, setting_id, shredded_keys, result, payload["audit"]["anchors"])
+    mine = [a for a in payload["audit"]["anchors"] if anchors.chain_of(a) == setting_id]
+    result.anchors = len(mine)
+    _verify(rows, setting_id, shredded_keys, result, mine)
+    result.anchor_records = mine
     _reset_sequences()
     with tenancy.working_in(setting_id):
         log_event(
@@ -686,6 +738,51 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
             },
         )
     return result
+
+
+def _payload_rows(
+    payload: dict[str, Any], setting_id: UUID
+) -> list[tuple[type[models.Model], list[dict[str, Any]]]]:
+    """The file's rows, refused unless each is of a setting's model, of this setting (its own
+    ``setting``, or a link to a row of the file), and refers to nothing but the file's rows, the
+    setting, the file's people and fixed tables. So a file, however it was made, writes only the
+    setting's own rows — never a group role, another setting's post, or an account's rights."""
+    allowed = {_label(model): model for model in _setting_models()}
+    rows: list[tuple[type[models.Model], list[dict[str, Any]]]] = []
+    for label, found in payload["rows"]:
+        model = allowed.get(label)
+        if model is None:
+            raise MoveRefused(f"The file holds rows of {label}, which a setting does not move.")
+        rows.append((model, found))
+    held = {model: {str(r[model._meta.pk.attname]) for r in found} for model, found in rows}
+    people = {row["id"] for row in payload["users"]}
+    user_model = get_user_model()
+    for model, found in rows:
+        links = [f for f in model._meta.concrete_fields if f.is_relation]
+        for row in found:
+            if _owns_setting(model) and str(row["setting_id"]) != str(setting_id):
+                raise MoveRefused(f"{model._meta.label} {row['id']} is of another setting.")
+            linked = _owns_setting(model)
+            for link in links:
+                value = row[link.attname]
+                target = _target(link)
+                if value is None or target is Setting:
+                    continue
+                if target is user_model:
+                    ok = value in people
+                elif target is Permission:
+                    ok = True
+                else:
+                    ok = str(value) in held.get(target, set())
+                    linked = linked or ok
+                if not ok:
+                    raise MoveRefused(
+                        f"{model._meta.label} in the file refers to {target._meta.label} "
+                        f"{value}, which the file does not hold."
+                    )
+            if not linked:
+                raise MoveRefused(f"{model._meta.label} in the file belongs to nothing of it.")
+    return rows
 
 
 def _import_users(rows: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
@@ -714,16 +811,29 @@ def _import_users(rows: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
     made = []
     for row in rows:
         user = user_model(**{f.attname: _load(f, row[f.attname]) for f in fields})
-        if row["id"] in ids_taken:
-            user.pk = None  # numbered here
+        # No rights come with a file: the admin follows a post's role here (records.services).
+        user.is_superuser = False
+        user.is_staff = False
+        if ids_taken:
+            user.pk = None  # all numbered here: ids given and ids made never meet
         made.append((row, user))
     # bulk_create: no signals (the import is one event), ids kept where given.
     user_model._base_manager.bulk_create([user for _row, user in made])
     return {row[name_field]: (row["id"], user.pk) for row, user in made}
 
 
-def _import_keys(rows: list[dict[str, Any]], setting_id: UUID) -> tuple[int, set[str]]:
-    """The setting's key wrapped under this deployment's master key; the others under it."""
+def _import_keys(
+    rows: list[dict[str, Any]], setting_id: UUID, owners: dict[str, set[str]]
+) -> tuple[int, set[str]]:
+    """The setting's key wrapped under this deployment's master key; its children's and staff's
+    under it. A key for anyone else (another setting, a child the file does not hold) is refused:
+    a file must not plant a key it knows for someone who is not moving."""
+    strangers = [r for r in rows if str(r["owner"]) not in owners.get(r["scope"], set())]
+    if strangers:
+        raise MoveRefused(
+            f"The file holds a key of {strangers[0]['scope']} {strangers[0]['owner']}, who is not "
+            "of the setting."
+        )
     own = [r for r in rows if r["scope"] == keys.SETTING and r["owner"] == str(setting_id)]
     live = next((r for r in own if r["key"]), None)
     if live is None:
@@ -827,6 +937,11 @@ def _import_audit(
     fields = {f.attname: f for f in _columns(LogEntry)}
     entries = []
     old_ids = []
+    covered = {entry_id for entry_id, _seal, _digest in audit["covered"]}
+    if len(covered) != len(audit["entries"]) or any(
+        row["id"] not in covered for row in audit["entries"]
+    ):
+        raise MoveRefused("The file's audit entries and the seals that cover them disagree.")
     for row in audit["entries"]:
         values = {
             name: _load(fields[name], value)

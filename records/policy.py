@@ -401,6 +401,11 @@ def can_record_leaving(user: AnyUser) -> bool:
     return is_manager(user)
 
 
+def can_manage_holds(user: AnyUser) -> bool:
+    """Legal holds, and reading the retention schedule: the Lead."""
+    return is_lead(user)
+
+
 def can_manage_terms(user: AnyUser) -> bool:
     """The setting's term dates: the Lead and the Deputy."""
     return is_manager(user)

@@ -27,7 +27,7 @@ from core.http import (
     require,
 )
 
-from . import audit_page, body_map, leaving, policy, selectors, services
+from . import audit_page, body_map, leaving, policy, retention, selectors, services
 from .forms import (
     ActingLeadForm,
     AmendmentForm,
@@ -42,9 +42,11 @@ from .forms import (
     FamilyForm,
     GrantForm,
     GroupColleagueForm,
+    HoldForm,
     InformedForm,
     LeavingChecklistForm,
     LeavingForm,
+    LiftHoldForm,
     NewStaffForm,
     NotInformedForm,
     ReviewForm,
@@ -346,6 +348,8 @@ def _entry_page(
         "informed_form": InformedForm(),
         "not_informed_form": NotInformedForm(),
         "attachment_form": AttachmentForm(),
+        "retention": retention.entry_retention(entry),
+        "can_hold": policy.can_manage_holds(user),
     }
     context.update(forms)
     context["page_errors"] = page_errors(*forms.values())
@@ -890,4 +894,49 @@ def terms(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "records/terms.html",
         {"form": form, "terms": leaving.terms(), "today": leaving.term_of(timezone.localdate())},
+    )
+
+
+@login_required
+def retention_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The retention schedule (each line with its source) and the legal holds: the Lead's."""
+    user = request.user
+    require(policy.can_manage_holds(user))
+    lifting = request.method == "POST" and "lift" in request.POST
+    form = HoldForm(
+        request.POST if request.method == "POST" and not lifting else None,
+        initial={"entry": request.GET.get("entry")} if "entry" in request.GET else None,
+    )
+    for_entry = retention.entry_by_id(request.GET.get("entry", ""))
+    lift_form = LiftHoldForm(request.POST if lifting else None)
+    lift_error_on = None
+    if lifting:
+        hold = retention.hold_by_id(request.POST["lift"])
+        if hold is None:
+            raise Http404("No such hold.")
+        if lift_form.is_valid():
+            reason = lift_form.cleaned_data["lift_reason"]
+            lifted = apply_service(
+                lift_form, lambda: retention.lift_hold(by=user, hold=hold, reason=reason)
+            )
+            if lifted is not None:
+                messages.success(request, "The hold was lifted.")
+                return redirect("records:retention")
+        lift_error_on = hold.pk
+    elif request.method == "POST" and form.is_valid():
+        placed = apply_service(form, lambda: retention.place_hold(by=user, **form.cleaned_data))
+        if placed is not None:
+            messages.success(request, f"A legal hold now covers {placed.covers}.")
+            return redirect("records:retention")
+    return render(
+        request,
+        "records/retention.html",
+        {
+            "rules": retention.rules(),
+            "holds": retention.holds(),
+            "form": form,
+            "lift_form": lift_form,
+            "lift_error_on": lift_error_on,
+            "for_entry": for_entry,
+        },
     )

@@ -263,3 +263,24 @@ def test_settings_do_not_wait_for_each_others_lock(people):
     assert outcomes["a"].startswith("waited") and "lock timeout" in outcomes["a"]
     assert AuditSeal.objects.filter(chain=people.setting.pk).count() == before + 1
     assert verify_chain(chain=people.setting.pk).intact
+
+
+def test_an_actor_swapped_on_both_the_entry_and_its_seal_is_seen(people):
+    """The seal keeps the actor's id and names them by username: moving both ids to another
+    account (with the triggers bypassed) no longer matches the name the seal covers."""
+    with tenancy.working_in(people.setting.pk):
+        log_event(actor=people.lead.user, event="grant_revoked", obj=people.child)
+    entry = LogEntry.objects.filter(additional_data__event="grant_revoked").get()
+    seal = entry.confide_seal.seal
+    assert seal.actor_key == people.lead.user.username
+    if connection.vendor == "postgresql":
+        without_trigger("auditlog_logentry", "confide_logentry_no_update")
+        without_trigger("records_auditseal", "confide_auditseal_no_change")
+    else:
+        without_trigger("", "confide_logentry_no_update")
+        without_trigger("", "confide_auditseal_no_change")
+    other = people.deputy.user.pk
+    sql("UPDATE auditlog_logentry SET actor_id = %s WHERE id = %s", [other, entry.pk])
+    sql("UPDATE records_auditseal SET actor_pk = %s WHERE id = %s", [other, seal.pk])
+    report = verify_chain(chain=people.setting.pk)
+    assert report.problem is not None and "the entry's actor was changed" in report.problem

@@ -662,6 +662,22 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "records:retention",
+        lambda w: (
+            [],
+            {
+                "child": _pk(w["child:child"]),
+                "reason": "A claim is expected.",
+                "reference": "Ref 12",
+                "review_on": _today(days=60),
+            },
+        ),
+        text=("reason", "reference"),
+        dates=("review_on",),
+        shown_on=lambda w: [reverse("records:retention")],
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),

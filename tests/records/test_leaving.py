@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 from auditlog.models import LogEntry
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -248,3 +249,35 @@ def test_a_term_of_another_setting_cannot_be_removed(people, client_for):
     assert lead.post(reverse("records:terms"), {"remove": "not-an-id"}).status_code == 404
     assert Term.objects.across_settings().filter(pk=theirs.pk).exists()
     assert "Their autumn" not in lead.get(reverse("records:terms")).content.decode()
+
+
+def test_a_changed_leaving_reopens_a_completed_checklist(people):
+    child = people.child
+    row = leaving.record_leaving(
+        by=people.lead.user,
+        child=child,
+        left_on=timezone.localdate(),
+        destination_kind="home",
+        destination="",
+        reason="moved_away",
+    )
+    done = leaving.update_checklist(
+        by=people.lead.user, leaving=row, cp_file="none_held", general_file="kept", note=""
+    )
+    assert done.complete
+    row.refresh_from_db()
+    assert row.checklist_done_at is not None
+    leaving.record_leaving(
+        by=people.lead.user,
+        child=child,
+        left_on=timezone.localdate(),
+        destination_kind="school",
+        destination="Example Primary School",
+        reason="starting_school",
+    )
+    row.refresh_from_db()
+    assert row.checklist_done_at is None
+    with pytest.raises(ValidationError):
+        leaving.update_checklist(
+            by=people.lead.user, leaving=row, cp_file="burnt", general_file="kept", note=""
+        )

@@ -12,6 +12,8 @@ in both of CI's legs (on PostgreSQL, the source is PostgreSQL).
 
 from __future__ import annotations
 
+import base64
+import copy
 import json
 import os
 import secrets
@@ -26,6 +28,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditSeal
@@ -51,6 +54,7 @@ import json
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.utils import timezone
 from core import tenancy
 from core.fields import encrypted_fields
 from core.models import SealedRowModel
@@ -189,6 +193,7 @@ def _round_trip(
     exported = moving.export(setting_b, public)
     bundle = tmp_path / "otherside.confide"
     moving.write_file(bundle, exported.data)
+    digest = moving.fingerprint(exported.data)
     # The export is the last event of B's chain, and in the file.
     last = LogEntry.objects.filter(additional_data__event="setting_exported").get()
     assert last.additional_data["setting"] == str(setting_b.pk)
@@ -213,8 +218,22 @@ def _round_trip(
             sensitive = next(r for r in rows if r["level"] > Level.GENERAL)
             sensitive["level"] = int(Level.GENERAL)
     forged = tmp_path / "forged.confide"
-    forged.write_bytes(moving.seal_bundle(payload, public))
-    refused = receiver.manage("import_setting", str(forged), "--key", str(key_file))
+    forged_data = moving.seal_bundle(payload, public)
+    forged.write_bytes(forged_data)
+    # Told the real file's fingerprint, the receiver refuses the forged one before opening it.
+    refused = receiver.manage(
+        "import_setting", str(forged), "--key", str(key_file), "--sha256", digest
+    )
+    assert refused.returncode != 0 and "not the one you were told" in refused.stderr
+    # And were the forger's fingerprint the one told, every value is still checked.
+    refused = receiver.manage(
+        "import_setting",
+        str(forged),
+        "--key",
+        str(key_file),
+        "--sha256",
+        moving.fingerprint(forged_data),
+    )
     assert refused.returncode != 0
     assert f"records.RecordEntry {sensitive['id']}: " in refused.stderr
     assert "does not decrypt here" in refused.stderr
@@ -222,11 +241,20 @@ def _round_trip(
     assert receiver.settings() == 0
     cut = tmp_path / "cut.confide"
     cut.write_bytes(data[:-50])
-    refused = receiver.manage("import_setting", str(cut), "--key", str(key_file))
+    refused = receiver.manage(
+        "import_setting",
+        str(cut),
+        "--key",
+        str(key_file),
+        "--sha256",
+        moving.fingerprint(cut.read_bytes()),
+    )
     assert refused.returncode != 0 and "failed its integrity check" in refused.stderr
     assert receiver.settings() == 0
 
-    imported = receiver.ok("import_setting", str(bundle), "--key", str(key_file))
+    imported = receiver.ok(
+        "import_setting", str(bundle), "--key", str(key_file), "--sha256", digest
+    )
     assert f"Imported Otherside Nursery: {exported.rows} rows, {exported.people} people" in (
         imported
     )
@@ -267,7 +295,9 @@ def _round_trip(
     assert ids[1] > ids[0]
 
     # Imported once: a second import is refused, and changes nothing.
-    again = receiver.manage("import_setting", str(bundle), "--key", str(key_file))
+    again = receiver.manage(
+        "import_setting", str(bundle), "--key", str(key_file), "--sha256", digest
+    )
     assert again.returncode != 0 and "already holds setting" in again.stderr
     assert receiver.settings() == 1
 
@@ -319,7 +349,7 @@ def test_an_import_refuses_a_setting_or_people_it_has_already_and_writes_nothing
     data = moving.export(setting_b, public).data
     before = (LogEntry.objects.count(), RecordEntry.objects.across_settings().count())
     with pytest.raises(moving.MoveRefused, match="already holds setting"):
-        moving.import_setting(data, private)
+        moving.import_setting(data, private, sha256=moving.fingerprint(data))
     # The same people under a setting of another id: their usernames are taken here.
     payload = moving.open_bundle(data, private)
     payload["setting"]["id"] = "8f0c5d1e-0000-4000-8000-000000000001"
@@ -331,3 +361,89 @@ def test_an_import_refuses_a_setting_or_people_it_has_already_and_writes_nothing
         moving._import(payload, None)
     assert (LogEntry.objects.count(), RecordEntry.objects.across_settings().count()) == before
     assert not Setting.objects.filter(pk=payload["setting"]["id"]).exists()
+
+
+def _payload(setting_b: Setting) -> tuple[dict[str, Any], Any]:
+    pem, public = moving.new_transfer_key()
+    private = moving.load_private_key(pem)
+    return moving.open_bundle(moving.export(setting_b, public).data, private), private
+
+
+def _refused(payload: dict[str, Any], match: str) -> None:
+    before = (LogEntry.objects.count(), get_user_model().objects.count())
+    with pytest.raises(moving.MoveRefused, match=match), transaction.atomic():
+        moving._import(payload, None)
+    assert (LogEntry.objects.count(), get_user_model().objects.count()) == before
+
+
+def test_a_file_made_by_someone_else_writes_nothing_but_the_settings_own_rows(two_settings):
+    """What a file says is checked before anything is written: a row of a model a setting does
+    not move, a row of another setting, a row pointing outside the file, a key for someone who
+    is not moving."""
+    people, setting_b = two_settings
+    payload, _private = _payload(setting_b)
+    new_id = "8f0c5d1e-0000-4000-8000-000000000002"
+    payload["setting"]["id"] = new_id
+    for _label, rows in payload["rows"]:
+        for row in rows:
+            if "setting_id" in row:
+                row["setting_id"] = new_id
+    payload["users"] = []  # no username clashes: the checks on the rows come first
+
+    grant_role = copy.deepcopy(payload)
+    grant_role["rows"].append(["records.grouprole", [{"id": new_id}]])
+    _refused(grant_role, "rows of records.grouprole, which a setting does not move")
+
+    other_setting = copy.deepcopy(payload)
+    for label, rows in other_setting["rows"]:
+        if label == "records.staff":
+            rows[0]["setting_id"] = str(people.setting.pk)
+    _refused(other_setting, "is of another setting")
+
+    dangling = copy.deepcopy(payload)
+    for label, rows in dangling["rows"]:
+        if label == "records.recordentry":
+            rows[0]["child_id"] = str(people.child.pk)  # a child of A, not in the file
+    _refused(dangling, "which the file does not hold")
+
+
+def test_a_file_cannot_plant_a_key_or_make_an_administrator(two_settings):
+    people, setting_b = two_settings
+    payload, _private = _payload(setting_b)
+    planted = copy.deepcopy(payload)
+    planted["keys"].append(
+        {
+            "id": "8f0c5d1e-0000-4000-8000-000000000003",
+            "scope": keys.CHILD,
+            "owner": str(people.child.pk),  # a child of A, who is not moving
+            "created_at": timezone.now().isoformat(),
+            "destroyed_at": None,
+            "key": base64.b64encode(b"k" * 32).decode(),
+        }
+    )
+    from records.moving import _import_keys
+
+    owners = {keys.SETTING: {payload["setting"]["id"]}, keys.CHILD: set(), keys.STAFF: set()}
+    with pytest.raises(moving.MoveRefused, match="who is not of the setting"), transaction.atomic():
+        _import_keys(planted["keys"], setting_b.pk, owners)
+    # An account the file says is a superuser arrives without any right.
+    user_row = dict(payload["users"][0])
+    user_row |= {"username": "newcomer-admin", "is_superuser": True, "is_staff": True}
+    user_row["id"] = 987654
+    made = moving._import_users([user_row])
+    user = get_user_model().objects.get(pk=made["newcomer-admin"][1])
+    assert not user.is_superuser and not user.is_staff
+
+
+def test_an_export_refused_leaves_no_trace_of_an_export(two_settings):
+    """A value in the first format (or emptied) cannot be read by another deployment: the export
+    is refused, and the setting's chain does not say it was exported."""
+    _people, setting_b = two_settings
+    with tenancy.working_in(setting_b.pk):
+        entry = RecordEntry.objects.first()
+        assert entry is not None
+        RecordEntry.objects.filter(pk=entry.pk).update(text="")
+    _pem, public = moving.new_transfer_key()
+    with pytest.raises(moving.MoveRefused, match="run `manage.py reencrypt` first"):
+        moving.export(setting_b, public)
+    assert not LogEntry.objects.filter(additional_data__event="setting_exported").exists()

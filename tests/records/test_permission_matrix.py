@@ -62,6 +62,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     # A child leaves, and the setting's terms: the Lead and the Deputy.
     ("records:child_leaving", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("records:terms", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # The retention schedule and legal holds: the Lead.
+    ("records:retention", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     # A general entry written by keyperson1.
     ("records:entry_detail", "general_entry", "get", row(200, 200, 200, 404, 200, 404, 404)),
     # A sensitive entry written by the Lead: key person yes, room practitioner no.

@@ -35,7 +35,10 @@ class Command(BaseCommand):
             f"Exported {setting.name} to {path} ({len(exported.data)} bytes): {exported.rows} rows, "
             f"{exported.people} people, {exported.keys} keys, {exported.entries} audit entries."
         )
+        self.stdout.write(f"SHA-256: {moving.fingerprint(exported.data)}")
         self.stdout.write(
-            "Only the holder of the transfer key's private half can open it. The setting stays "
-            "here until it is destroyed on its own schedule."
+            "Only the holder of the transfer key's private half can open it. Read them the SHA-256 "
+            "by phone (not in the email that carries the file): the import asks for it. From "
+            "now on the receiver holds this setting's keys: stop using the setting here, which "
+            "stays until it is destroyed on its own schedule."
         )

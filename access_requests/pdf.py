@@ -33,7 +33,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from core.dates import long_date
-from records import body_map
+from records import body_map, retention
 from records import policy as records_policy
 from records.models import Attachment, Setting
 
@@ -449,6 +449,9 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
             "redacted_count": sum(1 for i in items if i.item.decision == Decision.REDACT),
             "records": records_html(items),
             "searches": searches_note_for(sar),
+            # How long it is kept: the schedule's lines, and each child's file's own date.
+            "retention_rules": retention.rules(),
+            "files_kept": [(child, retention.keep_child_file(child)) for child in children],
             "css": (Path(__file__).parent / "pdf.css").read_text(),
             # The figures behind every body map, given only when one is drawn.
             "figures_png": (

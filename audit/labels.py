@@ -41,6 +41,7 @@ LABELS: dict[str, str] = {
     "term_removed": "Removed a term",
     "hold_placed": "Placed a legal hold",
     "hold_lifted": "Lifted a legal hold",
+    "retention_changed": "Changed a line of the retention schedule",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

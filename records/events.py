@@ -14,6 +14,7 @@ class Event(StrEnum):
     LEAVING_CHECKLIST = "leaving_checklist"
     LEAVING_RECORDED = "leaving_recorded"
     POST_ADDED = "post_added"
+    RETENTION_CHANGED = "retention_changed"
     SETTING_CHOSEN = "setting_chosen"
     STAFF_DEACTIVATED = "staff_deactivated"
     STAFF_RECORD_READ = "staff_record_read"

@@ -377,3 +377,18 @@ class HoldForm(forms.Form):
 
 class LiftHoldForm(forms.Form):
     lift_reason = forms.CharField(label="Why it can be lifted", max_length=2000)
+
+
+class RuleChangeForm(forms.Form):
+    """The Lead changes how long one kind of record is kept, saying why."""
+
+    rule = forms.ChoiceField(label="Which records")
+    years = forms.IntegerField(min_value=0, max_value=100)
+    months = forms.IntegerField(min_value=0, max_value=11)
+    change_reason = forms.CharField(
+        label="Why", widget=forms.Textarea, max_length=2000, help_text="Kept beside the line."
+    )
+
+    def __init__(self, *args: Any, rules: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [(r.code, r.applies_to) for r in rules or []]  # type: ignore[attr-defined]

@@ -141,6 +141,36 @@ def _rules() -> dict[str, RetentionRule]:
     return found
 
 
+@transaction.atomic
+def change_rule(*, by: User, code: str, years: int, months: int, reason: str) -> RetentionRule:
+    """The Lead changes one line of the schedule, with a reason kept beside it and audited. Every
+    record's date follows at once (they are computed)."""
+    require(policy.can_manage_holds(by))
+    errors: dict[str, str] = {}
+    if code not in SHIPPED:
+        errors["rule"] = "Choose one of the schedule's lines."
+    if not reason.strip():
+        errors["change_reason"] = (
+            "Say why the period changes (the guidance, or the setting's decision)."
+        )
+    if not years and not months:
+        errors["years"] = "A record is kept for some time: at least a month."
+    raise_errors(errors)
+    rule = _rules()[code]
+    before = rule.period
+    rule.years, rule.months = years, months
+    rule.changed_reason = reason.strip()
+    rule.changed_at = timezone.now()
+    rule.save()
+    log_event(
+        actor=by,
+        event=Event.RETENTION_CHANGED,
+        obj=rule,
+        detail={"rule": code, "from": before, "to": rule.period},
+    )
+    return rule
+
+
 def rules() -> list[RetentionRule]:
     """The schedule's lines, for the Lead to read."""
     return sorted(_rules().values(), key=lambda rule: rule.code)

@@ -50,6 +50,7 @@ from .forms import (
     NewStaffForm,
     NotInformedForm,
     ReviewForm,
+    RuleChangeForm,
     StaffForm,
     StaffRecordForm,
     TermForm,
@@ -100,6 +101,10 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             "can_audit": policy.can_view_audit(user),
             "can_edit_register": policy.can_manage_register(user),
             "can_record_leaving": policy.can_record_leaving(user),
+            # The Lead and Deputy keep the file until it is destroyed: they see until when.
+            "file_kept": retention.keep_child_file(child)
+            if policy.can_record_leaving(user)
+            else None,
             "reads_entries": policy.entry_q(user) is not None,
         },
     )
@@ -903,8 +908,27 @@ def retention_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     require(policy.can_manage_holds(user))
     lifting = request.method == "POST" and "lift" in request.POST
+    changing = request.method == "POST" and request.POST.get("step") == "rule"
+    rule_form = RuleChangeForm(request.POST if changing else None, rules=retention.rules())
+    if changing:
+        if rule_form.is_valid():
+            data = rule_form.cleaned_data
+            changed = apply_service(
+                rule_form,
+                lambda: retention.change_rule(
+                    by=user,
+                    code=data["rule"],
+                    years=data["years"],
+                    months=data["months"],
+                    reason=data["change_reason"],
+                ),
+            )
+            if changed is not None:
+                messages.success(request, f"{changed.applies_to}: now {changed.period}.")
+                return redirect("records:retention")
+        lifting = False
     form = HoldForm(
-        request.POST if request.method == "POST" and not lifting else None,
+        request.POST if request.method == "POST" and not lifting and not changing else None,
         initial={"entry": request.GET.get("entry")} if "entry" in request.GET else None,
     )
     for_entry = retention.entry_by_id(request.GET.get("entry", ""))
@@ -923,7 +947,7 @@ def retention_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(request, "The hold was lifted.")
                 return redirect("records:retention")
         lift_error_on = hold.pk
-    elif request.method == "POST" and form.is_valid():
+    elif request.method == "POST" and not changing and form.is_valid():
         placed = apply_service(form, lambda: retention.place_hold(by=user, **form.cleaned_data))
         if placed is not None:
             messages.success(request, f"A legal hold now covers {placed.covers}.")
@@ -938,5 +962,6 @@ def retention_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "lift_form": lift_form,
             "lift_error_on": lift_error_on,
             "for_entry": for_entry,
+            "rule_form": rule_form,
         },
     )

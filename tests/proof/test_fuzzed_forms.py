@@ -678,6 +678,23 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "records:retention",
+        lambda w: (
+            [],
+            {
+                "step": "rule",
+                "rule": "general",
+                "years": "4",
+                "months": "0",
+                "change_reason": "The local authority advises 4 years.",
+            },
+        ),
+        text=("change_reason",),
+        shown_on=lambda w: [reverse("records:retention")],
+        name="records:retention (a line of the schedule)",
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),

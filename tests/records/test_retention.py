@@ -329,3 +329,52 @@ def test_the_shipped_lines_stand_where_the_table_lacks_them_and_match_the_migrat
     shown = retention.entry_retention(entry)
     assert (shown.rule.years, shown.rule.months) in {(3, 0), (21, 3)}
     assert len(retention.rules()) == 6
+
+
+def test_the_lead_changes_a_line_with_a_reason_and_every_date_follows(people, client_for):
+    from auditlog.models import LogEntry
+    from django.urls import reverse
+
+    child = people.child
+    entry = make_entry(child, people.keyperson1)
+    left = timezone.localdate()
+    Child.objects.filter(pk=child.pk).update(left_on=left)
+    lead = client_for("lead")
+    url = reverse("records:retention")
+    body = {"step": "rule", "rule": "general", "years": "4", "months": "0"}
+    refused = lead.post(url, body | {"change_reason": "  "})
+    assert refused.status_code == 200 and 'class="error-summary"' in refused.content.decode()
+    assert RetentionRule.objects.get(code="general").years == 3
+    nothing = lead.post(url, body | {"years": "0", "change_reason": "Why not."})
+    assert "at least a month" in nothing.content.decode()
+
+    changed = lead.post(url, body | {"change_reason": "The local authority advises 4 years."})
+    assert changed.status_code == 302
+    rule = RetentionRule.objects.get(code="general")
+    assert (rule.years, rule.changed_reason) == (4, "The local authority advises 4 years.")
+    assert _listing()[("records.recordentry", str(entry.pk))]["keep_until"] == (
+        oracle_plus(left, 4, 0).isoformat()
+    )
+    event = LogEntry.objects.filter(additional_data__event="retention_changed").get()
+    assert event.additional_data["from"] == "3 years" and event.additional_data["to"] == "4 years"
+    assert "The local authority advises 4 years." in lead.get(url).content.decode()
+    # The Deputy may not.
+    assert client_for("deputy").post(url, body | {"change_reason": "x"}).status_code == 404
+
+
+def test_the_lead_and_deputy_see_until_when_a_childs_file_is_kept(people, client_for):
+    from django.urls import reverse
+
+    child = people.child
+    make_entry(child, people.lead, category=Category.CHILD_PROTECTION)
+    url = reverse("records:child_detail", args=[child.pk])
+    assert (
+        f"a date set when {child.first_name} leaves" in client_for("lead").get(url).content.decode()
+    )
+    Child.objects.filter(pk=child.pk).update(left_on=timezone.localdate())
+    birthday = oracle_plus(child.date_of_birth, 25, 0)
+    for name in ("lead", "deputy"):
+        page = client_for(name).get(url).content.decode()
+        assert f"File kept until</dt><dd>{birthday.day} {birthday:%B %Y}" in page
+    Child.objects.filter(pk=child.pk).update(left_on=None)
+    assert "File kept until" not in client_for("keyperson1").get(url).content.decode()

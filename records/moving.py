@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
@@ -342,32 +342,40 @@ def _user_links(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
-def _check_references(
-    rows: dict[type[models.Model], list[dict[str, Any]]], setting: Setting
-) -> None:
-    """Every reference of a row leaves the setting only to a person or a fixed table: a row that
-    points into another setting would be imported dangling."""
-    held = {model: {str(r[model._meta.pk.attname]) for r in found} for model, found in rows.items()}
+Rows = list[tuple[type[models.Model], list[dict[str, Any]]]]
+
+
+def _held(rows: Rows) -> dict[type[models.Model], set[str]]:
+    return {model: {str(r[model._meta.pk.attname]) for r in found} for model, found in rows}
+
+
+def _stray_reference(
+    rows: Rows, setting_id: UUID, people: set[Any] | None
+) -> tuple[type[models.Model], dict[str, Any], type[models.Model], Any] | None:
+    """The first reference of a row to something the rows do not hold — not the setting, not one
+    of its rows, not one of ``people`` (None: people are not checked), not a fixed table (a
+    permission): (model, row, what it points at, the value). Asked of an export before it is
+    written, and of a file before it is imported."""
+    held = _held(rows)
     user_model = get_user_model()
-    for model, found in rows.items():
+    for model, found in rows:
         for link in model._meta.concrete_fields:
             if not link.is_relation:
                 continue
             target = _target(link)
-            if target in (user_model, ContentType, Permission, Group):
-                continue
             for row in found:
                 value = row[link.attname]
-                if value is None:
+                if value is None or target is Permission:
                     continue
-                if target is Setting and str(value) == str(setting.pk):
-                    continue
-                if str(value) not in held.get(target, set()):
-                    raise MoveRefused(
-                        f"{model._meta.label} {row[model._meta.pk.attname]} refers to "
-                        f"{target._meta.label} {value}, which is not of this setting: the "
-                        "setting cannot leave until that is put right."
-                    )
+                if target is Setting:
+                    ok = str(value) == str(setting_id)
+                elif target is user_model:
+                    ok = people is None or value in people
+                else:
+                    ok = str(value) in held.get(target, set())
+                if not ok:
+                    return model, row, target, value
+    return None
 
 
 def _account_rows(user_ids: set[int]) -> dict[str, list[dict[str, Any]]]:
@@ -534,7 +542,14 @@ def export(setting: Setting, receiver_public: str) -> Exported:
             )
         collected = _collect(setting)
         rows = {model: list(_rows(model, pks)) for model, pks in collected.items()}
-        _check_references(rows, setting)
+        stray = _stray_reference(list(rows.items()), setting.pk, None)
+        if stray is not None:
+            model, row, target, value = stray
+            raise MoveRefused(
+                f"{model._meta.label} {row[model._meta.pk.attname]} refers to "
+                f"{target._meta.label} {value}, which is not of this setting: the "
+                "setting cannot leave until that is put right."
+            )
         user_ids = {
             row[link.attname]
             for model, found in rows.items()
@@ -567,22 +582,18 @@ def export(setting: Setting, receiver_public: str) -> Exported:
 
 
 def _references(rows: dict[type[models.Model], list[dict[str, Any]]]) -> dict[str, list[Any]]:
-    """The natural keys of the permissions and groups the rows name (their ids are this
-    database's own)."""
+    """The natural keys of the permissions the rows name (a need-to-know grant's; their ids are
+    this database's own)."""
     permissions: set[int] = set()
-    groups: set[int] = set()
     for model, found in rows.items():
         for link in model._meta.concrete_fields:
             if link.is_relation and link.related_model is Permission:
                 permissions |= {r[link.attname] for r in found if r[link.attname] is not None}
-            if link.is_relation and link.related_model is Group:
-                groups |= {r[link.attname] for r in found if r[link.attname] is not None}
     return {
         "permissions": [
             [p.pk, *p.natural_key()]
             for p in Permission.objects.filter(pk__in=permissions).select_related("content_type")
         ],
-        "groups": [[g.pk, g.name] for g in Group.objects.filter(pk__in=groups)],
     }
 
 
@@ -689,10 +700,6 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
         old: Permission.objects.get_by_natural_key(codename, app_label, model).pk
         for old, codename, app_label, model in references.get("permissions", [])
     }
-    group_map = {
-        old: Group.objects.get_or_create(name=name)[0].pk
-        for old, name in references.get("groups", [])
-    }
     user_model = get_user_model()
     for model, found in rows:
         fields = _columns(model)
@@ -709,8 +716,6 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
                         value = user_map[value]
                     elif f.related_model is Permission:
                         value = permission_map[value]
-                    elif f.related_model is Group:
-                        value = group_map[value]
                 values[f.attname] = _load(f, value)
             obj = model(**values)
             if isinstance(obj, SealedRowModel):
@@ -740,47 +745,41 @@ def _import(payload: dict[str, Any], group_name: str | None) -> Imported:
     return result
 
 
-def _payload_rows(
-    payload: dict[str, Any], setting_id: UUID
-) -> list[tuple[type[models.Model], list[dict[str, Any]]]]:
+def _payload_rows(payload: dict[str, Any], setting_id: UUID) -> Rows:
     """The file's rows, refused unless each is of a setting's model, of this setting (its own
     ``setting``, or a link to a row of the file), and refers to nothing but the file's rows, the
     setting, the file's people and fixed tables. So a file, however it was made, writes only the
     setting's own rows — never a group role, another setting's post, or an account's rights."""
     allowed = {_label(model): model for model in _setting_models()}
-    rows: list[tuple[type[models.Model], list[dict[str, Any]]]] = []
+    rows: Rows = []
     for label, found in payload["rows"]:
         model = allowed.get(label)
         if model is None:
             raise MoveRefused(f"The file holds rows of {label}, which a setting does not move.")
         rows.append((model, found))
-    held = {model: {str(r[model._meta.pk.attname]) for r in found} for model, found in rows}
-    people = {row["id"] for row in payload["users"]}
-    user_model = get_user_model()
     for model, found in rows:
+        if _owns_setting(model):
+            for row in found:
+                if str(row["setting_id"]) != str(setting_id):
+                    raise MoveRefused(f"{model._meta.label} {row['id']} is of another setting.")
+    stray = _stray_reference(rows, setting_id, {row["id"] for row in payload["users"]})
+    if stray is not None:
+        model, _row, target, value = stray
+        raise MoveRefused(
+            f"{model._meta.label} in the file refers to {target._meta.label} {value}, which the "
+            "file does not hold."
+        )
+    held = _held(rows)
+    for model, found in rows:
+        if _owns_setting(model):
+            continue
         links = [f for f in model._meta.concrete_fields if f.is_relation]
         for row in found:
-            if _owns_setting(model) and str(row["setting_id"]) != str(setting_id):
-                raise MoveRefused(f"{model._meta.label} {row['id']} is of another setting.")
-            linked = _owns_setting(model)
-            for link in links:
-                value = row[link.attname]
-                target = _target(link)
-                if value is None or target is Setting:
-                    continue
-                if target is user_model:
-                    ok = value in people
-                elif target is Permission:
-                    ok = True
-                else:
-                    ok = str(value) in held.get(target, set())
-                    linked = linked or ok
-                if not ok:
-                    raise MoveRefused(
-                        f"{model._meta.label} in the file refers to {target._meta.label} "
-                        f"{value}, which the file does not hold."
-                    )
-            if not linked:
+            if not any(
+                row[link.attname] is not None
+                and str(row[link.attname]) in held.get(_target(link), set())
+                for link in links
+            ):
                 raise MoveRefused(f"{model._meta.label} in the file belongs to nothing of it.")
     return rows
 

@@ -132,9 +132,7 @@ SEALED_FIELDS = (
 # What json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False) gives,
 # without making a new encoder for every seal.
 _SEAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends to the chain
-# (versions 1 and 2, one chain), and the class of the per-chain locks (version 3).
-CHAIN_LOCK = 0x436F6E666964
+# Any constant: the class of the PostgreSQL advisory locks that serialise appends to each chain.
 CHAIN_LOCK_CLASS = 0x436F6E66
 # The key of additional_data that names the setting an entry belongs to (audit.log stamps it).
 SETTING_STAMP = "setting"

@@ -68,10 +68,13 @@ def run_chain(chain: UUID, *, full: bool | None = None) -> ChainCheck:
     )
 
 
-def all_chains() -> list[UUID]:
-    """Every chain with seals or anchors (a chain deleted whole still has its anchors)."""
+def all_chains(anchor_list: list[anchors.Anchor] | None = None) -> list[UUID]:
+    """Every chain with seals or anchors (a chain deleted whole still has its anchors): those of
+    ``anchor_list``, else of the newest anchor file (each month's file names every chain)."""
+    if anchor_list is None:
+        anchor_list = list(anchors.read(newest_files=1))
     found = chains()
-    return found + sorted(anchors.chains_named(list(anchors.read(newest_files=1))) - set(found))
+    return found + sorted(anchors.chains_named(anchor_list) - set(found))
 
 
 def run(*, full: bool | None = None) -> list[ChainCheck]:

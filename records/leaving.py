@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -24,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.log import log_event
+from core.http import uuid_or_404
 from core.rules import raise_errors, require
 
 from . import policy
@@ -223,12 +223,8 @@ def terms() -> list[Term]:
 
 
 def term_by_id(value: str) -> Term | None:
-    """A term of the working setting by its id (None for another setting's, or no id at all)."""
-    try:
-        pk = UUID(str(value))
-    except ValueError:
-        return None
-    return Term.objects.filter(pk=pk).first()
+    """A term of the working setting by its id (None for another setting's; not an id: 404)."""
+    return Term.objects.filter(pk=uuid_or_404(value)).first()
 
 
 def term_of(day: date) -> Term | None:

@@ -31,6 +31,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from audit.log import log_event
+from core.http import uuid_or_404
 from core.rules import raise_errors, require
 
 from . import policy
@@ -355,11 +356,8 @@ def entry_by_id(value: str) -> RecordEntry | None:
 
 
 def hold_by_id(value: str) -> LegalHold | None:
-    try:
-        pk = UUID(str(value))
-    except ValueError:
-        return None
-    return LegalHold.objects.filter(pk=pk).first()
+    """A hold of the working setting by its id (None for another setting's; not an id: 404)."""
+    return LegalHold.objects.filter(pk=uuid_or_404(value)).first()
 
 
 Kind = Callable[[dict[str, RetentionRule], "Holds"], Iterator[Line]]

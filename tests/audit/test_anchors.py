@@ -41,10 +41,12 @@ def verify_fails() -> str:
     return str(failure.value)
 
 
-def cut_tail(seals: int) -> list[int]:
-    """Delete the last ``seals`` seals and every entry they cover, as an intruder with the
-    database's owner rights would (triggers bypassed on PostgreSQL; SQLite refuses no DELETE)."""
-    victims = list(AuditSeal.objects.order_by("-sequence")[:seals])
+def cut_tail(seals: int, *, chain: Any = None) -> list[int]:
+    """Delete the last ``seals`` seals (of one chain, when named) and every entry they cover, as
+    an intruder with the database's owner rights would (triggers bypassed on PostgreSQL; SQLite
+    refuses no DELETE)."""
+    found = AuditSeal.objects.all() if chain is None else AuditSeal.objects.filter(chain=chain)
+    victims = list(found.order_by("-sequence")[:seals])
     if connection.vendor == "postgresql":
         without_trigger("auditlog_logentry", "confide_logentry_no_delete")
         without_trigger("records_auditseal", "confide_auditseal_no_change")

@@ -29,10 +29,24 @@ from .chain import SETTING_STAMP, bulk_insert, seal_entries
 from .events import Event
 
 REDACTED = "[encrypted]"
+# A personal field kept in clear in its table (a child's name, a carer's telephone number) is
+# never copied into the log: the log outlives the record it describes (a destroyed record leaves
+# its audit rows behind, sealed into the chain). A model names its personal fields in
+# ``confide_personal``.
+PERSONAL = "[personal]"
 
 
 def redact(value: str) -> str:
     return REDACTED
+
+
+def _withhold(model: type[models.Model], fields: Iterable[str]) -> None:
+    if fields:
+        _personal_by_model[model] = frozenset(fields)
+
+
+# The personal fields of each followed model (its ``confide_personal``; the user model's here).
+_personal_by_model: dict[type[models.Model], frozenset[str]] = {}
 
 
 def follow(
@@ -55,6 +69,7 @@ def follow(
         excluded = [f.name for f in encrypted if f.empty_plain == b""]
         excluded += excluded_by_model.get(model.__name__, [])
         extra: dict[str, Any] = {"exclude_fields": excluded} if excluded else {}
+        _withhold(model, getattr(model, "confide_personal", ()))
         auditlog.register(
             model,
             mask_fields=[f.name for f in encrypted],
@@ -67,6 +82,7 @@ def follow(
 def follow_user_model() -> None:
     """Accounts: changes to a user are logged, never the password hash or the last sign-in."""
     user_model = get_user_model()
+    _withhold(user_model, ("first_name", "last_name", "email"))
     if not auditlog.contains(user_model):
         auditlog.register(user_model, exclude_fields=["password", "last_login"])
 
@@ -88,9 +104,33 @@ def _stamp_setting(data: dict[str, Any]) -> None:
         data[SETTING_KEY] = str(working)
 
 
+def _mask_personal(instance: LogEntry) -> None:
+    if not instance.content_type_id:
+        return
+    model = ContentType.objects.get_for_id(instance.content_type_id).model_class()
+    personal = _personal_by_model.get(model) if model is not None else None
+    changes = instance.changes
+    if not personal or not isinstance(changes, dict):
+        return
+    for name in personal & set(changes):
+        changes[name] = _masked(changes[name])
+    instance.changes = changes
+    if instance.changes_text:
+        instance.changes_text = ""
+
+
+def _masked(change: Any) -> Any:
+    """The same shape with every value withheld: [old, new], or a many-to-many change's dict."""
+    if isinstance(change, list | tuple):
+        return [PERSONAL if value not in (None, "None", "") else value for value in change]
+    return PERSONAL
+
+
 def stamp_change_row(sender: Any, *, instance: LogEntry, **kwargs: Any) -> None:
-    """auditlog's own change rows are stamped as ours are (pre_save of LogEntry)."""
+    """auditlog's own change rows are stamped as ours are (pre_save of LogEntry), and their
+    personal fields are withheld."""
     if instance.pk is None:
+        _mask_personal(instance)
         data = instance.additional_data if isinstance(instance.additional_data, dict) else {}
         _stamp_setting(data)
         if data:

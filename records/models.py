@@ -139,6 +139,7 @@ class Staff(SettingOwned, SealedRowModel):
     # database grants nothing. Their rooms are sealed apart (``rooms_seal``), as the rooms are rows
     # of their own.
     confide_sealed = ("user_id", "role", "active")
+    confide_personal = ("full_name",)
 
     # A post: a person may hold one in each of several settings (bank staff, a group's
     # safeguarding lead), with a role in each.
@@ -202,6 +203,8 @@ def seal_rooms(staff: Staff) -> None:
 
 
 class Family(SettingOwned, UUIDModel):
+    # Kept in clear here, never in the audit log (audit.log withholds them).
+    confide_personal = ("name", "address", "home_language")
     name = models.CharField("family name", max_length=150)
     address = models.TextField(blank=True)
     home_language = models.CharField(max_length=60, blank=True)
@@ -225,6 +228,7 @@ class Carer(SettingOwned, UUIDModel):
     confide_setting_from = "family"
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("family_id",)
+    confide_personal = ("full_name", "phone", "email", "address")
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="carers")
     full_name = models.CharField(max_length=150)
@@ -241,6 +245,7 @@ class Carer(SettingOwned, UUIDModel):
 
 class Child(SettingOwned, UUIDModel):
     confide_setting_from = "room"
+    confide_personal = ("first_name", "last_name", "date_of_birth")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()

@@ -104,6 +104,66 @@ def test_no_child_name_in_the_object_repr_of_the_audit_log(people):
             assert name not in row.object_repr
 
 
+def test_personal_fields_are_withheld_from_change_rows_of_every_kind(people):
+    """The log outlives what it describes: no name, date of birth or contact detail in clear, on
+    creation, on a change, or when the row is deleted."""
+    from records.models import Carer
+
+    from ..factories import make_family
+
+    family = make_family("Quartermaine")
+    carer = Carer.objects.create(
+        family=family,
+        full_name="Ottilie Quartermaine",
+        relationship="mother",
+        parental_responsibility=True,
+        phone="07700 900123",
+        email="ottilie@example.org",
+    )
+    child = make_child(
+        room=people.sunflower, first_name="Zebedee", last_name="Quartermaine", family=family
+    )
+    child.first_name = "Zeb"
+    child.save()
+    carer.phone = "07700 900999"
+    carer.save()
+    carer_pk = carer.pk
+    carer.delete()
+    user = people.keyperson1.user
+    user.email = "renamed.person@example.org"
+    user.save()
+    people.keyperson1.full_name = "Quentin Renamed"
+    people.keyperson1.save()
+
+    logged = json.dumps([[row.changes, row.changes_text] for row in LogEntry.objects.all()])
+    for personal in (
+        "Zebedee",
+        "Zeb",
+        "Quartermaine",
+        "Ottilie",
+        "07700",
+        "ottilie@example.org",
+        "renamed.person",
+        "Quentin",
+        str(child.date_of_birth),
+    ):
+        assert personal not in logged
+    changes = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Child),
+        object_pk=str(child.pk),
+        action=LogEntry.Action.UPDATE,
+    ).values_list("changes", flat=True)
+    # What changed is still on the record, and what is not personal is shown as before.
+    assert {"first_name": ["[personal]", "[personal]"]} in list(changes)
+    deleted = LogEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Carer),
+        object_pk=str(carer_pk),
+        action=LogEntry.Action.DELETE,
+    )
+    assert deleted.changes["phone"][0] == "[personal]"
+    assert deleted.changes["relationship"][0] == "mother"
+
+
 # --- every entry sealed ---------------------------------------------------------------------------
 
 

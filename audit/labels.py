@@ -42,6 +42,12 @@ LABELS: dict[str, str] = {
     "hold_placed": "Placed a legal hold",
     "hold_lifted": "Lifted a legal hold",
     "retention_changed": "Changed a line of the retention schedule",
+    # destruction with proof
+    "destruction_proposed": "Records past their retention date were offered for destruction",
+    "destruction_approved": "Approved a destruction (a second person confirms it)",
+    "destruction_cancelled": "Kept records that were offered for destruction",
+    "records_destroyed": "Destroyed records past their retention date (kinds and counts only)",
+    "destruction_certificate_downloaded": "Downloaded a destruction certificate",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

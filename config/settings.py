@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "records",
     "consent",
     "access_requests",
+    "lifecycle",
     "home",
     "demo",
 ]

@@ -7,6 +7,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("access-requests/", include("access_requests.urls")),
     path("consent/", include("consent.urls")),
+    path("", include("lifecycle.urls")),
     path("admin/", admin.site.urls),
 ]
 

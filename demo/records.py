@@ -31,7 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.log import log_event
 from core import tenancy
-from records import leaving, policy, services
+from records import leaving, policy, retention, services
 from records.models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     ActingLead,
@@ -627,6 +627,18 @@ class DemoBuilder:
                     cp_file=row.cp_file,
                     general_file=FileHandOver.GIVEN_TO_PARENTS,
                     note="The general file was given to the parents at the leaving party.",
+                )
+            # One leaver's file is under a legal hold: never offered for destruction while it
+            # stands.
+            held = next(iter(self.leaving), None)
+            if held is not None:
+                retention.place_hold(
+                    by=lead,
+                    child=self.children[held],
+                    reason="The county's review of safeguarding referrals from 2025 asked every "
+                    "setting to keep the files of the children it names.",
+                    reference="Exampleshire SCR 2026/04",
+                    review_on=self.today + timedelta(days=120),
                 )
 
     def record_terms(self) -> None:

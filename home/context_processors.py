@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from access_requests import policy as sar_policy
 from core import tenancy
+from lifecycle import policy as lifecycle_policy
 from records import policy
 
 
@@ -34,6 +35,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_manage_grants": policy.can_manage_grants(user),
         "can_manage_terms": policy.can_manage_terms(user),
         "can_manage_holds": policy.can_manage_holds(user),
+        "can_review_destruction": lifecycle_policy.can_review(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

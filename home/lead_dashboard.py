@@ -25,6 +25,7 @@ from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
+from lifecycle import selectors as lifecycle_selectors
 from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
@@ -158,6 +159,11 @@ def lead_summary(
             "parents still to be told about an entry",
             to_inform.count(),
             f"{dashboard}#inform-title",
+        ),
+        Count(
+            "destructions of records past their date waiting for you",
+            lifecycle_selectors.waiting_for(user),
+            reverse("lifecycle:queue"),
         ),
     ]
     return LeadSummary(counts=counts, bars=bars)

@@ -142,6 +142,11 @@ def _rules() -> dict[str, RetentionRule]:
     return found
 
 
+def rule_table() -> dict[str, RetentionRule]:
+    """The schedule's lines by code (the shipped ones where the table lacks a line)."""
+    return _rules()
+
+
 @transaction.atomic
 def change_rule(*, by: User, code: str, years: int, months: int, reason: str) -> RetentionRule:
     """The Lead changes one line of the schedule, with a reason kept beside it and audited. Every

@@ -282,6 +282,18 @@ class TestTheDemo:
         today = timezone.localdate()
         assert Term.objects.filter(starts_on__lte=today).exists()
 
+    def test_a_leavers_file_under_a_legal_hold_is_never_offered_for_destruction(self):
+        from lifecycle import destruction
+        from records.models import LegalHold
+
+        hold = LegalHold.objects.get(lifted_at__isnull=True)
+        assert hold.child is not None and hold.child.left_on is not None
+        # Even long after its dates have passed, the held file is not offered.
+        later = timezone.localdate().replace(year=timezone.localdate().year + 30)
+        offered = {found.subject_id for found in destruction.due(later)}
+        assert hold.child.pk not in offered
+        assert offered  # the other leavers' files are
+
     def test_sharing_decisions_in_every_state_and_the_lead_can_enter_the_admin(self):
         from consent.models import ConsentRecord, DecisionState, Disclosure, SharingDecision
 

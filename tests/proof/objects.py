@@ -17,6 +17,7 @@ may see what (and that the proofs' own rules, typed from DESIGN.md, know of):
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
@@ -35,6 +36,7 @@ from access_requests.models import (
     ThirdPartyConsent,
 )
 from consent import services as consent_services
+from lifecycle.models import Destruction, DestructionState, SubjectKind
 from records.models import (
     ActingLead,
     Amendment,
@@ -325,12 +327,39 @@ def _access_requests(world: World) -> None:
             world.objects[f"ask:{name}"] = _ask(sar, p)
 
 
+def _destructions(world: World) -> None:
+    """An offer waiting for the Lead, and one destroyed (its certificate can be downloaded)."""
+    p = world.people
+    month = timezone.localdate().replace(day=1)
+    world.objects["destruction:offered"] = Destruction.objects.create(
+        kind=SubjectKind.CHILD,
+        subject_id=uuid.uuid4(),
+        reference="C-0000000a",
+        whole=True,
+        review_month=month,
+    )
+    world.objects["destruction:destroyed"] = Destruction.objects.create(
+        kind=SubjectKind.CHILD,
+        subject_id=uuid.uuid4(),
+        reference="C-0000000b",
+        whole=True,
+        review_month=month,
+        state=DestructionState.DESTROYED,
+        approved_by=p.lead,
+        approved_at=timezone.now(),
+        confirmed_by=p.deputy,
+        destroyed_at=timezone.now(),
+        destroyed=[{"what": "record entries", "rule": "General records", "count": 2}],
+    )
+
+
 def build_world(people: SimpleNamespace) -> World:
     world = World(people=people)
     _entries(world)
     _access_rows(world)
     _consent(world)
     _access_requests(world)
+    _destructions(world)
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world

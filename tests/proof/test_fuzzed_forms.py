@@ -695,6 +695,24 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "lifecycle:detail",
+        lambda w: ([w["destruction:offered"].pk], {"step": "approve", "checked": "on"}),
+        shown_on=lambda w: [reverse("lifecycle:detail", args=[w["destruction:offered"].pk])],
+        name="lifecycle:detail (approve)",
+    ),
+    Form(
+        "lead",
+        "lifecycle:detail",
+        lambda w: (
+            [w["destruction:offered"].pk],
+            {"step": "cancel", "cancel_reason": "The family's complaint is still open."},
+        ),
+        text=("cancel_reason",),
+        shown_on=lambda w: [reverse("lifecycle:detail", args=[w["destruction:offered"].pk])],
+        name="lifecycle:detail (keep)",
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),
@@ -1095,6 +1113,8 @@ def _from_the_group(w: World) -> dict[str, Any]:
 NOT_A_FORM: dict[str, str] = {
     name: "a page to read (GET), or a download: no form"
     for name in (
+        "lifecycle:queue",
+        "lifecycle:certificate",
         "home:dashboard",
         "home:group_overview",
         "records:child_list",
@@ -1138,6 +1158,7 @@ NOT_A_FORM.update(
             "access_requests:send_link",
             "access_requests:close",
             "accounts:logout",
+            "lifecycle:review_now",
         )
     }
 )

@@ -186,6 +186,8 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
     if kind == "sar":
         return sees_request(world, role, obj)
+    if kind == "destruction":
+        return role in ("lead", "deputy")  # "the destruction queue and its certificates"
     raise AssertionError(f"no rule for {kind}")
 
 
@@ -426,6 +428,11 @@ TARGETS: dict[str, Target] = {
     "access_requests:mark_sent": Target(SAR, get=False, body=lambda w: {"how": "post"}),
     "access_requests:close": Target(SAR, get=False),
     "access_requests:letter": Target(("sar", "letter_of_sar")),
+    # a record's end
+    "lifecycle:detail": Target(
+        ("destruction",), body=lambda w: {"step": "cancel", "cancel_reason": "Still needed."}
+    ),
+    "lifecycle:certificate": Target(("destruction",)),
     # The Lead's approval in the admin screen (uuid ids), and the decision's own admin pages
     # (Django's `path` converter, which takes a uuid too).
     "otpadmin:consent_sharingdecision_approve": Target(

@@ -10,6 +10,7 @@ empty POST was invalid), 404 not known to exist, 405 wrong method, "login" sent 
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from lifecycle.models import Destruction, DestructionState, SubjectKind
 from records.models import (
     ActingLead,
     Attachment,
@@ -97,6 +99,12 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("records:audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("records:audit_export", "", "post", row(200, 200, 404, 404, 404, 404, 404)),
     ("accounts:password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    # A record's end (lifecycle): the destruction queue and its certificates are the Lead's and
+    # the Deputy's; "review now" is the Lead's (who approves); confirming is a second person's.
+    ("lifecycle:queue", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:review_now", "", "post", row(302, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:detail", "destruction", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:certificate", "destroyed", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -180,8 +188,30 @@ def objects(people) -> dict[str, Any]:
     acting.save()
     # The acting period starts tomorrow, so the Deputy is not acting Lead in these checks.
     ActingLead.objects.filter(pk=acting.pk).update(starts_at=timezone.now() + timedelta(days=1))
+    offered = Destruction.objects.create(
+        kind=SubjectKind.CHILD,
+        subject_id=uuid.uuid4(),
+        reference="C-00000001",
+        whole=True,
+        review_month=timezone.localdate().replace(day=1),
+    )
+    destroyed = Destruction.objects.create(
+        kind=SubjectKind.CHILD,
+        subject_id=uuid.uuid4(),
+        reference="C-00000002",
+        whole=True,
+        review_month=timezone.localdate().replace(day=1),
+        state=DestructionState.DESTROYED,
+        approved_by=people.lead,
+        approved_at=timezone.now(),
+        confirmed_by=people.deputy,
+        destroyed_at=timezone.now(),
+        destroyed=[{"what": "record entries", "rule": "General records", "count": 3}],
+    )
     return {
         "": None,
+        "destruction": offered,
+        "destroyed": destroyed,
         "child": child,
         "general_entry": general,
         "sensitive_entry": sensitive,

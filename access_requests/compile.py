@@ -122,7 +122,7 @@ def _decision_third_parties(
                 found.add(d.pk, line, "names other people")
 
 
-def _entry_body(entry: RecordEntry) -> str:
+def entry_body(entry: RecordEntry) -> str:
     parts = [entry.text]
     marks = body_map.marks_of(entry.body_map)
     if marks:
@@ -138,7 +138,7 @@ def _entry_body(entry: RecordEntry) -> str:
     return "\n\n".join(parts)
 
 
-def _decision_body(d: SharingDecision) -> str:
+def decision_body(d: SharingDecision) -> str:
     # Whom it went to, and the other people it names, are fields of the item (withheld whole).
     lines = [
         f"Decision: {d.get_decision_display()}",
@@ -272,7 +272,7 @@ def build_items(
             fields=[
                 _field("recorded_by", "Recorded by", e.author.full_name, f"staff:{e.author_id}")
             ],
-            body=_entry_body(e),
+            body=entry_body(e),
             body_map=[{k: m[k] for k in ("region", "x", "y")} for m in e.body_map],
             amendments=len(e.amendment_list),
         )
@@ -330,7 +330,7 @@ def build_items(
             title=f"Information sharing: {s.get_recipient_kind_display()}"[:200],
             meta=_when(s.proposed_at),
             fields=_decision_fields(s),
-            body=_decision_body(s),
+            body=decision_body(s),
         )
     for r in scope.staff_records.select_related("recorded_by"):
         add(

@@ -294,6 +294,12 @@ def _name_parts(value: str) -> Iterator[str]:
 
 def directory_for(sar: SubjectAccessRequest) -> Directory:
     child_ids, carer_ids, staff_id = subjects_of(sar)
+    return directory(child_ids, carer_ids, {staff_id} if staff_id else set())
+
+
+def directory(child_ids: set[UUID], carer_ids: set[UUID], staff_ids: set[UUID] | None) -> Directory:
+    """Everyone Confide knows, the subjects apart (they are not third parties): the children and
+    carers named, and the staff named (``None``: every member of staff, acting in their role)."""
     people: list[Person] = []
     subjects: list[Person] = []
     for child in Child.objects.only("id", "first_name", "last_name"):
@@ -304,7 +310,7 @@ def directory_for(sar: SubjectAccessRequest) -> Directory:
         (subjects if carer.pk in carer_ids else people).append(p)
     for staff in Staff.objects.only("id", "full_name"):
         p = person(f"staff:{staff.pk}", PersonKind.STAFF, staff.full_name)
-        (subjects if staff.pk == staff_id else people).append(p)
+        (subjects if staff_ids is None or staff.pk in staff_ids else people).append(p)
     seen: set[str] = set()
     for name, kind in _ledger_names():
         key = ledger_key(name)

@@ -10,3 +10,13 @@ class Event(StrEnum):
     # The tombstone: what was destroyed, by kind and count, under which rule; never content.
     RECORDS_DESTROYED = "records_destroyed"
     CERTIFICATE_DOWNLOADED = "destruction_certificate_downloaded"
+    # the child-protection file moves on
+    TRANSFER_STARTED = "transfer_started"
+    TRANSFER_REVIEWED = "transfer_reviewed"
+    TRANSFER_APPROVED = "transfer_approved"
+    TRANSFER_SENT = "transfer_sent"
+    TRANSFER_DOWNLOADED = "transfer_downloaded"
+    TRANSFER_LINK_REFUSED = "transfer_link_refused"
+    TRANSFER_RECEIVED = "transfer_received"
+    TRANSFER_CHASED = "transfer_chased"
+    TRANSFER_COPY_DOWNLOADED = "transfer_copy_downloaded"

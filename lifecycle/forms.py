@@ -2,6 +2,11 @@ from __future__ import annotations
 
 from django import forms
 
+from core.forms import DateField
+from records.forms import DateInput
+
+from .models import PersonDecision
+
 
 class DecideForm(forms.Form):
     """The Lead's approval, or the second person's confirmation: a deliberate tick, never one
@@ -19,4 +24,81 @@ class CancelForm(forms.Form):
         label="Why these records are kept for now",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+    )
+
+
+# --- the child-protection file moves on -------------------------------------------------------
+
+
+class StartTransferForm(forms.Form):
+    receiving_setting = forms.CharField(
+        label="The school or setting the child moves to", max_length=200
+    )
+    dsl_name = forms.CharField(label="Their designated safeguarding lead (name)", max_length=150)
+    dsl_email = forms.EmailField(
+        label="The safeguarding lead's email address",
+        help_text="The one-time link goes here. Check it with the school by phone first.",
+    )
+    dsl_phone = forms.CharField(
+        label="The safeguarding lead's telephone",
+        max_length=40,
+        required=False,
+        help_text="To give the password, and to chase a confirmation.",
+    )
+    current_plan = forms.CharField(
+        label="The current plan (for the cover sheet)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class ItemForm(forms.Form):
+    included = forms.TypedChoiceField(
+        label="Pass this record on",
+        choices=[("yes", "Pass it on"), ("no", "Leave it out")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    left_out_reason = forms.CharField(label="Why it is left out", max_length=2000, required=False)
+
+
+class PersonForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="This person", choices=PersonDecision.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Why the receiving school needs to know who they are",
+        max_length=2000,
+        required=False,
+    )
+
+
+class CoverForm(forms.Form):
+    professionals = forms.CharField(
+        label="Professionals involved",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+    current_plan = forms.CharField(
+        label="The current plan",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class ReceiptForm(forms.Form):
+    received_name = forms.CharField(label="Your name", max_length=150)
+    received_role = forms.CharField(label="Your role", max_length=100)
+    received_on = DateField(label="The day you received the file", widget=DateInput())
+
+
+class ConfirmForm(forms.Form):
+    """A step that needs a deliberate tick (approving the file, sending it)."""
+
+    checked = forms.BooleanField(
+        label="I have reviewed this and it is right to go ahead",
+        error_messages={"required": "Tick the box to go ahead."},
     )

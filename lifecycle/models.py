@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from core import keys
+from core.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from core.models import UUIDModel
-from records.models import Staff
+from records.models import Child, Staff
 from records.owned import SettingOwned
 
 
@@ -101,3 +103,161 @@ class Review(SettingOwned, UUIDModel):
 
     def __str__(self) -> str:
         return f"retention review {self.month:%B %Y}"
+
+
+# --- the child-protection file moves on ----------------------------------------------------
+
+
+class MoveKind(models.TextChoices):
+    IN_YEAR = "in_year", "An in-year move: within 5 school days of leaving"
+    NEW_TERM = "new_term", "At the start of a new term: within its first 5 school days"
+
+
+class TransferState(models.TextChoices):
+    REVIEW = "review", "Being reviewed by the Lead"
+    READY = "ready", "Approved: the password-protected file is ready to send"
+    SENT = "sent", "Sent: waiting for confirmation of receipt"
+    RECEIVED = "received", "Received: confirmed by the receiving safeguarding lead"
+
+
+class ReceivedHow(models.TextChoices):
+    LINK = "link", "Confirmed through the link"
+    PHONE = "phone", "Confirmed by phone (recorded by the Lead)"
+
+
+class Transfer(SettingOwned, UUIDModel):
+    """The child-protection file of a child who leaves, sent on to the designated safeguarding
+    lead of the next school or setting: compiled apart from the general file, reviewed by the
+    Lead (third parties redacted), a password-protected PDF by one-time link, and confirmed
+    received. The copy sent is kept, as the child-protection file is."""
+
+    confide_setting_from = "child"
+    confide_access = ("child_id",)
+    confide_personal = ("dsl_name", "dsl_email", "dsl_phone", "received_name")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="transfers")
+    receiving_setting = models.CharField("Receiving school or setting", max_length=200)
+    dsl_name = models.CharField("Their designated safeguarding lead", max_length=150)
+    dsl_email = models.EmailField("The safeguarding lead's email address")
+    dsl_phone = models.CharField("The safeguarding lead's telephone", max_length=40, blank=True)
+    move_kind = models.CharField(max_length=10, choices=MoveKind.choices)
+    due_on = models.DateField()
+    # The cover sheet: the professionals involved, and the current plan, in the Lead's words.
+    professionals = EncryptedTextField(blank=True)
+    current_plan = EncryptedTextField(blank=True)
+    state = models.CharField(
+        max_length=10, choices=TransferState.choices, default=TransferState.REVIEW
+    )
+    started_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # The password-protected PDF as sent (the password is never stored).
+    pdf = EncryptedBinaryField(blank=True, default=b"")
+    sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    sent_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    chased_at = models.DateTimeField(null=True, blank=True)
+    chases = models.PositiveIntegerField(default=0)
+    received_name = models.CharField(max_length=150, blank=True)
+    received_role = models.CharField(max_length=100, blank=True)
+    received_on = models.DateField(null=True, blank=True)
+    received_how = models.CharField(max_length=10, choices=ReceivedHow.choices, blank=True)
+    received_recorded_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"transfer of child {self.child_id}"
+
+
+class ItemKind(models.TextChoices):
+    ENTRY = "entry", "Record entry"
+    DISCLOSURE = "disclosure", "Disclosure"
+    DECISION = "decision", "Sharing decision or referral"
+
+
+class TransferItem(UUIDModel):
+    """One record of the child-protection file, as it was when the pack was compiled."""
+
+    confide_access = ("transfer_id", "source_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.transfer.child_id)
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=12, choices=ItemKind.choices)
+    source_id = models.UUIDField()
+    occurred_at = models.DateTimeField()
+    title = models.CharField(max_length=200)
+    byline = EncryptedTextField(blank=True)
+    text = EncryptedTextField(blank=True)
+    included = models.BooleanField(default=True)
+    left_out_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+
+    def __str__(self) -> str:
+        return f"transfer item {self.pk}"
+
+
+class PersonDecision(models.TextChoices):
+    REDACT = "redact", "Redact: not passed on"
+    PASS_ON = "pass_on", "Pass on: the receiving school needs to know"
+
+
+class TransferPerson(UUIDModel):
+    """A third party named in the pack (another child, another family's carer, a name in the
+    consent ledger), and the Lead's decision: redacted unless the Lead says to pass it on."""
+
+    confide_access = ("transfer_id", "key")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.transfer.child_id)
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="people")
+    key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20)
+    name = EncryptedTextField()
+    # The words as the records write them (each redacted where the decision is to redact).
+    words = EncryptedJSONField(blank=True)
+    decision = models.CharField(
+        max_length=10, choices=PersonDecision.choices, default=PersonDecision.REDACT
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "key"], name="one_decision_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"third party {self.pk}"
+
+
+class TransferLink(UUIDModel):
+    """The receiving safeguarding lead's one-time link (only its hash is kept)."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_from = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"transfer link {self.pk}"

@@ -30,3 +30,15 @@ def can_confirm(user: Any, destruction: Destruction) -> bool:
         and destruction.approved_by_id is not None
         and destruction.approved_by_id != staff.pk
     )
+
+
+def can_transfer(user: Any) -> bool:
+    """Sending a child-protection file on (compiling, reviewing, approving, sending, recording a
+    receipt, the copy kept): the Lead, as the designated safeguarding lead (or the Deputy while
+    acting Lead)."""
+    return records.has_lead_approval(user)
+
+
+def can_see_transfers(user: Any) -> bool:
+    """The list of transfers and their clock: the Lead and the Deputy."""
+    return records.is_manager(user)

@@ -13,4 +13,9 @@ urlpatterns = [
         views.certificate_pdf,
         name="certificate",
     ),
+    path("children/<uuid:child_id>/transfer/", views.transfer_start, name="transfer_start"),
+    path("transfers/", views.transfer_list, name="transfers"),
+    path("transfers/<uuid:transfer_id>/", views.transfer_detail, name="transfer"),
+    path("transfers/<uuid:transfer_id>/copy.pdf", views.transfer_copy, name="transfer_copy"),
+    path("transfer-link/<str:token>/", views.transfer_link, name="transfer_link"),
 ]

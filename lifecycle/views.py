@@ -3,18 +3,33 @@ confirmation, and the certificate."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.log import log_event
 from core.http import AuthenticatedHttpRequest, apply_service, require
+from records import leaving
+from records import selectors as records_selectors
 
-from . import certificate, destruction, policy, selectors
+from . import certificate, destruction, policy, selectors, transfer
 from .events import Event
-from .forms import CancelForm, DecideForm
+from .forms import (
+    CancelForm,
+    ConfirmForm,
+    CoverForm,
+    DecideForm,
+    ItemForm,
+    PersonForm,
+    ReceiptForm,
+    StartTransferForm,
+)
 from .models import DestructionState
 
 
@@ -117,3 +132,238 @@ def certificate_pdf(request: AuthenticatedHttpRequest, destruction_id: str) -> H
         f'attachment; filename="destruction-certificate-{found.reference}.pdf"'
     )
     return response
+
+
+# --- the child-protection file moves on -------------------------------------------------------
+
+
+@login_required
+def transfer_start(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
+    """Start sending a leaver's child-protection file to the next school's DSL."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    require(policy.can_transfer(user))
+    under_way = transfer.under_way(child)
+    if under_way is not None:
+        return redirect("lifecycle:transfer", transfer_id=under_way.pk)
+    row = leaving.leaving_of(child)
+    form = StartTransferForm(
+        request.POST or None,
+        initial={"receiving_setting": row.destination if row else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        started = apply_service(
+            form, lambda: transfer.start(by=user, child=child, **form.cleaned_data)
+        )
+        if started is not None:
+            messages.success(
+                request,
+                "The child-protection file is compiled. Review it: every other person it names "
+                "is redacted unless you decide to pass them on.",
+            )
+            return redirect("lifecycle:transfer", transfer_id=started.pk)
+    return render(
+        request,
+        "lifecycle/transfer_start.html",
+        {
+            "child": child,
+            "form": form,
+            "due": transfer.clock(child.left_on) if child.left_on else None,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def transfer_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_see_transfers(request.user))
+    return render(
+        request,
+        "lifecycle/transfer_list.html",
+        {"transfers": transfer.transfers(), "today": timezone.localdate()},
+    )
+
+
+def _step_forms(request: AuthenticatedHttpRequest, step: str | None) -> dict[str, Any]:
+    post = request.POST if request.method == "POST" else None
+    return {
+        "item": ItemForm(post if step == "item" else None),
+        "person": PersonForm(post if step == "person" else None),
+        "cover": CoverForm(post if step == "cover" else None),
+        "receipt": ReceiptForm(post if step == "receipt" else None),
+        "confirm": ConfirmForm(post if step in ("approve", "send") else None),
+    }
+
+
+@login_required
+def transfer_detail(request: AuthenticatedHttpRequest, transfer_id: str) -> HttpResponse:
+    """The Lead's review of a transfer, and each step after it."""
+    user = request.user
+    require(policy.can_see_transfers(user))
+    found = transfer.transfer_by_id(transfer_id)
+    if found is None:
+        raise Http404("No such transfer.")
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step is not None:
+        require(policy.can_transfer(user))
+    forms = _step_forms(request, step)
+    done = _transfer_step(request, found, step, forms) if step else None
+    if done is not None:
+        return done
+    if step is not None and not any(f.errors for f in forms.values()):
+        forms["confirm"] = ConfirmForm(request.POST)
+        forms["confirm"].is_valid()
+        forms["confirm"].add_error(None, "Choose one of the steps on this page.")
+    found = transfer.transfer_by_id(found.pk) or found
+    return render(
+        request,
+        "lifecycle/transfer_detail.html",
+        {
+            "transfer": found,
+            "items": list(found.items.all()),
+            "people": list(found.people.all()),
+            "shown": transfer.shown_items(found) if found.state == "review" else [],
+            "forms": forms,
+            "errors": [f for f in forms.values() if f.errors],
+            "error_on": request.POST.get("target", "") if step else "",
+            "can_transfer": policy.can_transfer(user),
+        },
+        status=400 if step else 200,
+    )
+
+
+def _transfer_step(
+    request: AuthenticatedHttpRequest, found: Any, step: str, forms: dict[str, Any]
+) -> HttpResponse | None:
+    user = request.user
+    back = redirect("lifecycle:transfer", transfer_id=found.pk)
+    if step == "item" and forms["item"].is_valid():
+        item = transfer.item_by_id(found, request.POST.get("target", ""))
+        if item is None:
+            raise Http404("No such record in this file.")
+        data = forms["item"].cleaned_data
+        if apply_service(
+            forms["item"],
+            lambda: transfer.set_item(
+                by=user, item=item, included=data["included"], reason=data["left_out_reason"]
+            ),
+        ):
+            return back
+    elif step == "person" and forms["person"].is_valid():
+        person = transfer.person_by_id(found, request.POST.get("target", ""))
+        if person is None:
+            raise Http404("No such person in this file.")
+        data = forms["person"].cleaned_data
+        if apply_service(
+            forms["person"],
+            lambda: transfer.decide_person(
+                by=user, person=person, decision=data["decision"], reason=data["reason"]
+            ),
+        ):
+            return back
+    elif step == "cover" and forms["cover"].is_valid():
+        if apply_service(
+            forms["cover"],
+            lambda: transfer.update_cover(by=user, transfer=found, **forms["cover"].cleaned_data),
+        ):
+            messages.success(request, "The cover sheet is saved.")
+            return back
+    elif step == "approve" and forms["confirm"].is_valid():
+        result = apply_service(forms["confirm"], lambda: transfer.approve(by=user, transfer=found))
+        if result is not None:
+            approved, password = result
+            # Shown once: the page is not stored by the browser, and never again.
+            return render(
+                request,
+                "lifecycle/transfer_password.html",
+                {"transfer": approved, "password": password},
+            )
+    elif step == "send" and forms["confirm"].is_valid():
+
+        def link_url(token: str) -> str:
+            return request.build_absolute_uri(reverse("lifecycle:transfer_link", args=[token]))
+
+        if apply_service(
+            forms["confirm"],
+            lambda: transfer.send(by=user, transfer=found, link_url=link_url, request=request),
+        ):
+            messages.success(
+                request,
+                f"The link is emailed to {found.dsl_name}. Now phone them with the password.",
+            )
+            return back
+    elif step == "receipt" and forms["receipt"].is_valid():
+        data = forms["receipt"].cleaned_data
+        if apply_service(
+            forms["receipt"],
+            lambda: transfer.record_phone_receipt(
+                by=user,
+                transfer=found,
+                name=data["received_name"],
+                role=data["received_role"],
+                received_on=data["received_on"],
+            ),
+        ):
+            messages.success(request, "The confirmation of receipt is recorded.")
+            return back
+    return None
+
+
+@login_required
+def transfer_copy(request: AuthenticatedHttpRequest, transfer_id: str) -> HttpResponse:
+    """The copy sent, kept with the child's file (password-protected, as sent)."""
+    require(policy.can_transfer(request.user))
+    found = transfer.transfer_by_id(transfer_id)
+    if found is None or not found.pdf:
+        raise Http404("No copy.")
+    data = transfer.kept_copy(by=request.user, transfer=found, request=request)
+    return _pdf(data, f"child-protection-file-{str(found.pk)[:8]}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def transfer_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The receiving DSL's one-time link: a page (no sign-in), the file once, and the
+    confirmation of receipt."""
+    step = request.POST.get("step") if request.method == "POST" else None
+    form = ReceiptForm(request.POST if step == "receipt" else None)
+    try:
+        if step == "download":
+            sent = transfer.download(token, request)
+            return _pdf(bytes(sent.pdf), f"child-protection-file-{str(sent.pk)[:8]}.pdf")
+        if step == "receipt" and form.is_valid():
+            data = form.cleaned_data
+            apply_service(
+                form,
+                lambda: transfer.confirm_by_link(
+                    token=token,
+                    request=request,
+                    name=data["received_name"],
+                    role=data["received_role"],
+                    received_on=data["received_on"],
+                ),
+            )
+            if not form.errors:
+                return render(request, "lifecycle/transfer_link.html", {"thanked": True})
+        link = transfer.open_link(token, request)
+    except transfer.LinkRefused as exc:
+        return render(
+            request, "lifecycle/transfer_link.html", {"refused": str(exc)}, status=exc.status
+        )
+    return render(
+        request,
+        "lifecycle/transfer_link.html",
+        {
+            "link": link,
+            "sent_by": transfer.sender_name(link),
+            "form": form,
+            "received": link.transfer.state == "received",
+        },
+        status=400 if form.errors else 200,
+    )

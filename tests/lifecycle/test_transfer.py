@@ -145,7 +145,10 @@ def test_only_the_child_protection_file_is_compiled_and_third_parties_are_redact
     # Approved: no more changes.
     with pytest.raises(ValidationError):
         transfer.set_item(
-            by=people.lead.user, item=approved.items.first(), included=False, reason="x"
+            by=people.lead.user,
+            item=approved.items.get(source_id=records["cp"].pk),
+            included=False,
+            reason="x",
         )
 
 

@@ -63,13 +63,13 @@ def follow(
     """
     excluded_by_model = {name: list(fields) for name, fields in (exclude_fields or {}).items()}
     for model in app_config.get_models():
+        _withhold(model, getattr(model, "confide_personal", ()))
         if model.__name__ in skip or auditlog.contains(model):
             continue
         encrypted = encrypted_fields(model)
         excluded = [f.name for f in encrypted if f.empty_plain == b""]
         excluded += excluded_by_model.get(model.__name__, [])
         extra: dict[str, Any] = {"exclude_fields": excluded} if excluded else {}
-        _withhold(model, getattr(model, "confide_personal", ()))
         auditlog.register(
             model,
             mask_fields=[f.name for f in encrypted],

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import Any
 
 from django.apps import AppConfig
 
@@ -17,3 +18,26 @@ class LifecycleConfig(AppConfig):
         follow(self)
         schedules.register("destruction_review", timedelta(days=1), monthly_review)
         schedules.register("transfer_chase", timedelta(hours=6), chase_every_setting)
+
+        from records.retention import register_kind  # it imports records' models
+
+        register_kind(_retention)
+
+
+def _retention(rules: Any, held: Any) -> Any:
+    """A child-protection file sent on: its copy is kept as the child-protection file is."""
+    from records import retention  # models load after the app registry
+    from records.models import Child  # likewise
+
+    from .models import Transfer  # likewise
+
+    rule = rules[retention.CHILD_PROTECTION]
+    for transfer in Transfer.objects.select_related("child"):
+        child: Child = transfer.child
+        yield retention.Line(
+            "lifecycle.transfer",
+            str(transfer.pk),
+            rule.code,
+            retention.add_period(child.date_of_birth, rule.years, rule.months),
+            held.child(child),
+        )

@@ -22,6 +22,7 @@ certificate (lifecycle.certificate) is made from the destruction's row, which ke
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -74,7 +75,17 @@ from records.models import (
 
 from . import policy
 from .events import Event
-from .models import OPEN_STATES, Destruction, DestructionState, Review, SubjectKind
+from .models import (
+    OPEN_STATES,
+    Destruction,
+    DestructionState,
+    Review,
+    SubjectKind,
+    Transfer,
+    TransferLink,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def reference_of(kind: str, pk: UUID) -> str:
@@ -111,6 +122,10 @@ def _kept_requests() -> tuple[set[Any], set[Any]]:
         children.update(child.pk for child in sar.children.all())
         if sar.staff_subject_id:
             staff.add(sar.staff_subject_id)
+    # A file's snapshot can name another child too (a disclosure or decision about them).
+    children.update(
+        BundleItem.objects.filter(child__isnull=False).values_list("child_id", flat=True)
+    )
     return children, staff
 
 
@@ -128,7 +143,9 @@ def _children_due(rules: dict[str, Any], held: retention.Holds, today: date) -> 
             continue
         reference = reference_of(SubjectKind.CHILD, child.pk)
         whole = retention.keep_child_file(child, rules)
-        if whole.until is not None and whole.until < today:
+        # A single entry under a hold keeps the file whole (only the rest may go).
+        entry_held = RecordEntry.objects.filter(child=child, pk__in=held.entries).exists()
+        if whole.until is not None and whole.until < today and not entry_held:
             yield Due(SubjectKind.CHILD, child.pk, reference, True)
             continue
         items = tuple(
@@ -232,12 +249,18 @@ def monthly_review() -> str:
     """The scheduled task (run daily): each setting's review, once in each calendar month."""
     today = timezone.localdate()
     offered = 0
+    failed = 0
     for setting_id in Setting.objects.values_list("pk", flat=True):
         with tenancy.working_in(setting_id):
             if Review.objects.filter(month=today.replace(day=1)).exists():
                 continue
-            offered += len(review(today=today))
-    return f"{offered} destructions offered"
+            try:
+                with transaction.atomic():
+                    offered += len(review(today=today))
+            except Exception:  # one setting's failure never stops the others' reviews
+                logger.exception("The retention review of setting %s failed", setting_id)
+                failed += 1
+    return f"{offered} destructions offered" + (f", {failed} reviews failed" if failed else "")
 
 
 def last_review() -> Review | None:
@@ -329,7 +352,8 @@ def _destroy_entries(entries: models.QuerySet, tally: Tally, rule_of: Any) -> No
     ids = list(entries.values_list("pk", flat=True))
     tally.add(Amendment, Amendment.objects.filter(entry_id__in=ids).count(), retention.GENERAL)
     tally.add(Attachment, Attachment.objects.filter(entry_id__in=ids).count(), retention.GENERAL)
-    _delete(LegalHold.objects.filter(entry_id__in=ids))  # lifted ones: a held entry never comes
+    # Lifted holds only: a standing one protects its entry, and stops the destruction.
+    _delete(LegalHold.objects.filter(entry_id__in=ids, lifted_at__isnull=False))
     _delete(Amendment.objects.filter(entry_id__in=ids))
     _delete(Attachment.objects.filter(entry_id__in=ids))
     for through in (Disclosure.entries.through, SharingDecision.entries.through):
@@ -368,8 +392,12 @@ def _destroy_child(child: Child, destruction: Destruction, tally: Tally) -> None
         tally,
         lambda entry: retention.longest(retention.entry_rules(entry, child, rules)).rule,
     )
-    for model in (NeedToKnowGrant, BreakGlass, Leaving, LegalHold):
+    transfers = Transfer._base_manager.filter(child=child)
+    tally.add(Transfer, transfers.count(), retention.CHILD_PROTECTION)
+    _delete(TransferLink._base_manager.filter(transfer__child=child))
+    for model in (NeedToKnowGrant, BreakGlass, Leaving, Transfer):
         _delete(model._base_manager.filter(child=child))
+    _delete(LegalHold._base_manager.filter(child=child, lifted_at__isnull=False))
     _delete(Child.carers.through.objects.filter(child=child))
     family_id = child.family_id
     tally.add(Child, 1, file_rule)
@@ -383,12 +411,20 @@ def _destroy_family_if_done(family_id: Any, tally: Tally, rule: str) -> None:
     subject-access file they asked for, say)."""
     if Child._base_manager.filter(family_id=family_id).exists():
         return
+    carer_ids = list(Carer._base_manager.filter(family_id=family_id).values_list("pk", flat=True))
+    links = (
+        SubjectAccessRequest.carers.through,
+        SharingDecision.other_carers.through,
+        Disclosure.carers.through,
+    )
+    if any(link.objects.filter(carer_id__in=carer_ids).exists() for link in links):
+        return  # a record still kept names a carer: the family goes with it
     try:
         with transaction.atomic():
             carers = Carer._base_manager.filter(family_id=family_id)
             count = carers.count()
             _delete(carers)
-            _delete(LegalHold._base_manager.filter(family_id=family_id))
+            _delete(LegalHold._base_manager.filter(family_id=family_id, lifted_at__isnull=False))
             _delete(Family._base_manager.filter(pk=family_id))
     except ProtectedError:
         return
@@ -406,10 +442,19 @@ def _destroy_staff(staff: Staff, destruction: Destruction, tally: Tally) -> None
     _delete(StaffRecord.objects.filter(staff=staff))
     tally.add(ActingLead, ActingLead.objects.filter(deputy=staff).count(), retention.STAFF)
     _delete(ActingLead.objects.filter(deputy=staff))
-    _delete(LegalHold._base_manager.filter(staff=staff))
+    _delete(LegalHold._base_manager.filter(staff=staff, lifted_at__isnull=False))
     Staff._base_manager.filter(pk=staff.pk).update(
         full_name=f"{FORMER_STAFF} {destruction.reference}", job_title=""
     )
+    # Their account, unless they hold a post elsewhere: no name, no address, no way in. The
+    # username stays (the audit chain names actors by it).
+    if not Staff._base_manager.filter(user_id=staff.user_id).exclude(pk=staff.pk).exists():
+        user = User.objects.get(pk=staff.user_id)
+        user.first_name = user.last_name = user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        with disable_auditlog():
+            user.save()
     destruction.key_destroyed = keys.destroy(keys.Owner.staff(staff.pk)) > 0
 
 
@@ -422,8 +467,15 @@ def _destroy_request(sar: SubjectAccessRequest, tally: Tally) -> None:
         _delete(rows)  # a bundle item's third-party mentions go with it
     for other in (JointRequester, ClarificationPause, ThirdPartyConsent):
         _delete(other._base_manager.filter(request=sar))
+    families = set(
+        Carer._base_manager.filter(
+            models.Q(pk=sar.requester_carer_id) | models.Q(access_requests_about=sar)
+        ).values_list("family_id", flat=True)
+    )
     tally.add(SubjectAccessRequest, 1, rule)
     _delete(SubjectAccessRequest._base_manager.filter(pk=sar.pk))
+    for family_id in families:
+        _destroy_family_if_done(family_id, tally, rule)
 
 
 def _still_due(destruction: Destruction, today: date) -> Due | None:
@@ -444,14 +496,21 @@ def confirm(*, by: User, destruction: Destruction, today: date | None = None) ->
         if locked.state != DestructionState.APPROVED:
             raise ValidationError("This destruction is not waiting for confirmation.")
         found = _still_due(locked, today)
-        if found is None or (locked.whole and not found.whole):
+        if found is None or locked.whole != found.whole:
             raise ValidationError(
                 "These records are no longer due for destruction (a legal hold, a changed date, "
                 "or a subject-access file kept about them): cancel it, and the next review "
                 "offers what is due then."
             )
         tally = Tally(retention.rule_table())
-        _destroy(locked, found, tally)
+        try:
+            with transaction.atomic():
+                _destroy(locked, found, tally)
+        except ProtectedError:
+            raise ValidationError(
+                "Something still kept names these records (a legal hold placed a moment ago, "
+                "say): nothing was destroyed. Cancel it, and the next review offers what is due."
+            ) from None
         locked.state = DestructionState.DESTROYED
         locked.confirmed_by = records_policy.staff_of(by)
         locked.destroyed_at = timezone.now()

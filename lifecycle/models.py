@@ -34,6 +34,9 @@ class Destruction(SettingOwned, UUIDModel):
     offered for destruction together. It names its subject by id and reference, never by a
     foreign key or a name: it outlives them."""
 
+    # Free text a person wrote (it may name someone): never copied into the audit log.
+    confide_personal = ("cancel_reason",)
+
     kind = models.CharField(max_length=10, choices=SubjectKind.choices)
     subject_id = models.UUIDField()
     reference = models.CharField(max_length=40)

@@ -604,6 +604,8 @@ class Leaving(SettingOwned, UUIDModel):
     only the Lead and Deputy see the child (records.policy.on_roll_q)."""
 
     confide_setting_from = "child"
+    # Free text that may name people: never copied into the audit log.
+    confide_personal = ("destination", "checklist_note")
 
     child = models.OneToOneField(Child, on_delete=models.PROTECT, related_name="leaving")
     left_on = models.DateField()
@@ -701,6 +703,9 @@ class LegalHold(SettingOwned, UUIDModel):
     """A legal hold (an inquiry, a claim): the records it covers are never offered for destruction
     while it stands. On a child (their whole file), a family (every child of it), a member of
     staff (their personnel file) or a single entry."""
+
+    # Free text that may name people: never copied into the audit log.
+    confide_personal = ("reason", "reference", "lift_reason")
 
     child = models.ForeignKey(
         Child, null=True, blank=True, on_delete=models.PROTECT, related_name="holds"

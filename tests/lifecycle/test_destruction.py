@@ -321,3 +321,80 @@ def test_the_dashboard_counts_what_waits_for_each_of_the_two_people(people):
     destruction.approve(by=people.lead.user, destruction=offer)
     assert waiting_for(people.lead.user) == 0  # the Lead approved it: not theirs to confirm
     assert waiting_for(people.deputy.user) == 1
+
+
+def test_a_held_entry_keeps_its_file_and_its_hold(people):
+    child = on_roll(people)
+    held = make_entry(child, people.keyperson1, text="Part of the inquiry.")
+    other = make_entry(child, people.keyperson1)
+    retention.place_hold(
+        by=people.lead.user,
+        reason="The inquiry named this entry.",
+        review_on=timezone.localdate() + timedelta(days=60),
+        entry=held,
+    )
+    leave(child)
+
+    [offer] = destruction.review(by=people.lead.user)
+
+    assert offer.whole is False
+    assert offer.items == [["records.recordentry", str(other.pk)]]
+    destruction.approve(by=people.lead.user, destruction=offer)
+    destruction.confirm(by=people.deputy.user, destruction=offer)
+    assert RecordEntry.objects.filter(pk=held.pk).exists()
+    assert not RecordEntry.objects.filter(pk=other.pk).exists()
+    assert retention.holds()[0].entry_id == held.pk
+
+
+def test_an_offer_that_changed_shape_since_approval_destroys_nothing(people):
+    """Approved as some entries; by confirmation the whole file is due: refused, nothing goes."""
+    child = on_roll(people)
+    general = make_entry(child, people.keyperson1)
+    make_entry(child, people.lead, category=Category.ACCIDENT, text="Fell from the slide.")
+    leave(child)
+    [offer] = destruction.review(by=people.lead.user)
+    assert offer.whole is False
+    destruction.approve(by=people.lead.user, destruction=offer)
+    # The date of birth was wrong: the accident record is past its date too now.
+    Child.objects.filter(pk=child.pk).update(date_of_birth=date(1990, 1, 1))
+
+    with pytest.raises(ValidationError):
+        destruction.confirm(by=people.deputy.user, destruction=offer)
+    assert RecordEntry.objects.filter(pk=general.pk).exists()
+    offer.refresh_from_db()
+    assert offer.state == DestructionState.APPROVED
+
+
+def test_a_member_of_staffs_file_goes_their_post_keeps_a_reference_and_their_account_no_name(
+    people,
+):
+    from records.models import StaffRecord
+
+    from ..factories import make_staff
+
+    leaver = make_staff("formerly", "practitioner", full_name="Freya Formerly")
+    StaffRecord(
+        staff=leaver,
+        recorded_by=people.lead,
+        kind="supervision",
+        occurred_on=date(2018, 5, 1),
+        text="Supervision notes.",
+    ).save()
+    type(leaver)._base_manager.filter(pk=leaver.pk).update(
+        left_on=timezone.localdate() - timedelta(days=7 * 365), active=False
+    )
+
+    [offer] = [d for d in destruction.review(by=people.lead.user) if d.kind == SubjectKind.STAFF]
+    destruction.approve(by=people.lead.user, destruction=offer)
+    destruction.confirm(by=people.deputy.user, destruction=offer)
+
+    leaver.refresh_from_db()
+    leaver.user.refresh_from_db()
+    assert leaver.full_name == f"Former member of staff {offer.reference}"
+    assert not StaffRecord.objects.filter(staff=leaver).exists()
+    assert (leaver.user.first_name, leaver.user.email, leaver.user.is_active) == ("", "", False)
+    assert not leaver.user.has_usable_password()
+    assert "Freya" not in log_text()
+    assert "FAILED" not in verify()
+    # Nothing more to offer for them.
+    assert not [d for d in destruction.due() if d.subject_id == leaver.pk]

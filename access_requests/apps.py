@@ -66,7 +66,9 @@ class AccessRequestsConfig(AppConfig):
     def ready(self) -> None:
         from audit.log import follow
 
-        follow(self)
+        # A link attempt is a counter of looks at a link page (its address, its time), written on
+        # every look: the link's own events (used, refused) are audited instead.
+        follow(self, skip={"LinkAttempt"})
 
         from datetime import timedelta
 

@@ -48,6 +48,16 @@ LABELS: dict[str, str] = {
     "destruction_cancelled": "Kept records that were offered for destruction",
     "records_destroyed": "Destroyed records past their retention date (kinds and counts only)",
     "destruction_certificate_downloaded": "Downloaded a destruction certificate",
+    # the child-protection file moves on
+    "transfer_started": "Compiled a child-protection file to send to the next school",
+    "transfer_reviewed": "Reviewed a child-protection file to send on (a record or a person)",
+    "transfer_approved": "Approved a child-protection file to send on (made the file)",
+    "transfer_sent": "Sent a child-protection file's link to the next school's safeguarding lead",
+    "transfer_downloaded": "The next school's safeguarding lead downloaded the file",
+    "transfer_link_refused": "A child-protection file's link was refused (used already)",
+    "transfer_received": "Receipt of a child-protection file was confirmed",
+    "transfer_chased": "Chased a confirmation of receipt of a child-protection file",
+    "transfer_copy_downloaded": "Downloaded the kept copy of a child-protection file sent on",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

@@ -36,7 +36,15 @@ from access_requests.models import (
     ThirdPartyConsent,
 )
 from consent import services as consent_services
-from lifecycle.models import Destruction, DestructionState, SubjectKind
+from lifecycle.models import (
+    Destruction,
+    DestructionState,
+    SubjectKind,
+    Transfer,
+    TransferItem,
+    TransferLink,
+)
+from records import leaving
 from records.models import (
     ActingLead,
     Amendment,
@@ -44,6 +52,8 @@ from records.models import (
     BreakGlass,
     Category,
     Child,
+    Destination,
+    LeavingReason,
     Level,
     NeedToKnowGrant,
     RecordEntry,
@@ -53,7 +63,7 @@ from records.models import (
 
 from ..access_requests.conftest import record
 from ..consent import factories as consent_factories
-from ..factories import a_pdf, a_png, make_entry
+from ..factories import a_pdf, a_png, make_child, make_entry
 
 PRACTITIONERS = ("keyperson1", "keyperson2", "practitioner")
 ROLES = ("lead", "deputy", *PRACTITIONERS, "office", "it_admin")
@@ -327,6 +337,65 @@ def _access_requests(world: World) -> None:
             world.objects[f"ask:{name}"] = _ask(sar, p)
 
 
+TRANSFER_TOKEN = "a-receiving-dsl-token-of-the-proofs-world"
+
+
+def _transfers(world: World) -> None:
+    """A file being reviewed (of the child), one sent and waiting for receipt (of the other
+    child; its link's token is TRANSFER_TOKEN), and a leaver with a child-protection entry whose
+    file is not started (``_leaver``: not a ``child:``, so the proofs' rules about the two
+    children are untouched)."""
+    p = world.people
+    today = timezone.localdate()
+    common = {
+        "receiving_setting": "Exampletown Primary School",
+        "dsl_name": "Dana Safeguard",
+        "dsl_email": "dsl@exampletown.example",
+        "move_kind": "in_year",
+        "due_on": today + timedelta(days=3),
+        "started_by": p.lead,
+    }
+    review = Transfer.objects.create(child=p.child, **common)
+    entry = world.objects["entry:child:cp"]
+    world.objects["transfer_item:review"] = TransferItem.objects.create(
+        transfer=review,
+        kind="entry",
+        source_id=entry.pk,
+        occurred_at=entry.occurred_at,
+        title="Child protection action",
+        text=entry.text,
+    )
+    world.objects["transfer:review"] = review
+    sent = Transfer.objects.create(
+        child=p.other_child,
+        state="sent",
+        sent_at=timezone.now(),
+        sent_by=p.lead,
+        pdf=b"%PDF-1.7 the file as sent",
+        sha256="0" * 64,
+        **common,
+    )
+    TransferLink.objects.create(
+        transfer=sent,
+        token_hash=hashlib.sha256(TRANSFER_TOKEN.encode()).hexdigest(),
+        expires_at=timezone.now() + timedelta(days=14),
+        sent_at=timezone.now(),
+    )
+    world.objects["transfer:sent"] = sent
+    leaver = make_child(room=p.sunflower, key_person=p.keyperson1)
+    make_entry(leaver, p.lead, category=Category.CHILD_PROTECTION, text="Referral made.")
+    leaving.record_leaving(
+        by=p.lead.user,
+        child=leaver,
+        left_on=today - timedelta(days=1),
+        destination_kind=Destination.SCHOOL,
+        destination="Exampletown Primary School",
+        reason=LeavingReason.STARTING_SCHOOL,
+    )
+    leaver.refresh_from_db()
+    world.objects["_leaver"] = leaver
+
+
 def _destructions(world: World) -> None:
     """An offer waiting for the Lead, and one destroyed (its certificate can be downloaded)."""
     p = world.people
@@ -360,6 +429,7 @@ def build_world(people: SimpleNamespace) -> World:
     _consent(world)
     _access_requests(world)
     _destructions(world)
+    _transfers(world)
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world

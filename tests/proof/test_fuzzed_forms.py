@@ -67,7 +67,14 @@ from ..access_requests.conftest import approved, record, released, reviewed
 from ..conftest import sign_in
 from ..factories import TEST_PASSWORD, a_pdf, a_png, make_entry, make_staff
 from . import EXAMPLES
-from .objects import ROLES, World, build_world, decision_body, emergency_body
+from .objects import (
+    ROLES,
+    TRANSFER_TOKEN,
+    World,
+    build_world,
+    decision_body,
+    emergency_body,
+)
 from .test_idor import changed_tables, may_see, new_audit_entries, snapshot
 
 pytestmark = pytest.mark.heavy
@@ -713,6 +720,86 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "lifecycle:transfer_start",
+        lambda w: (
+            [w["_leaver"].pk],
+            {
+                "receiving_setting": "Exampletown Primary School",
+                "dsl_name": "Dana Safeguard",
+                "dsl_email": "dsl@exampletown.example",
+                "dsl_phone": "01632 960000",
+                "current_plan": "Core group monthly.",
+            },
+        ),
+        text=("receiving_setting", "dsl_name", "dsl_phone", "current_plan"),
+        shown_on=lambda w: [reverse("lifecycle:transfers")],
+    ),
+    Form(
+        "lead",
+        "lifecycle:transfer",
+        lambda w: (
+            [w["transfer:review"].pk],
+            {"step": "cover", "professionals": "Health visitor", "current_plan": "Monthly."},
+        ),
+        text=("professionals", "current_plan"),
+        shown_on=lambda w: [reverse("lifecycle:transfer", args=[w["transfer:review"].pk])],
+        name="lifecycle:transfer (cover sheet)",
+    ),
+    Form(
+        "lead",
+        "lifecycle:transfer",
+        lambda w: (
+            [w["transfer:review"].pk],
+            {
+                "step": "item",
+                "target": w["transfer_item:review"].pk,
+                "included": "no",
+                "left_out_reason": "Not about this child.",
+            },
+        ),
+        text=("left_out_reason",),
+        shown_on=lambda w: [reverse("lifecycle:transfer", args=[w["transfer:review"].pk])],
+        name="lifecycle:transfer (a record left out)",
+    ),
+    Form(
+        "lead",
+        "lifecycle:transfer",
+        lambda w: (
+            [w["transfer:sent"].pk],
+            {
+                "step": "receipt",
+                "received_name": "Dana Safeguard",
+                "received_role": "Designated safeguarding lead",
+                "received_on": _today(),
+            },
+        ),
+        text=("received_name", "received_role"),
+        dates=("received_on",),
+        shown_on=lambda w: [reverse("lifecycle:transfer", args=[w["transfer:sent"].pk])],
+        name="lifecycle:transfer (receipt by phone)",
+    ),
+    Form(
+        "anonymous",
+        "lifecycle:transfer_link",
+        lambda w: (
+            [TRANSFER_TOKEN],
+            {
+                "step": "receipt",
+                "received_name": "Dana Safeguard",
+                "received_role": "Designated safeguarding lead",
+                "received_on": _today(),
+            },
+        ),
+        text=("received_name", "received_role"),
+        dates=("received_on",),
+        ok=(200,),
+        # Every look at a link counts against the address, and the first one is kept.
+        counts_failures=frozenset({"access_requests_linkattempt", "lifecycle_transferlink"}),
+        shown_on=lambda w: [reverse("lifecycle:transfer", args=[w["transfer:sent"].pk])],
+        name="lifecycle:transfer_link (receipt)",
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),
@@ -1139,6 +1226,8 @@ NOT_A_FORM: dict[str, str] = {
         "access_requests:download",
         "access_requests:letter",
         "access_requests:link",
+        "lifecycle:transfers",
+        "lifecycle:transfer_copy",
     )
 }
 NOT_A_FORM.update(

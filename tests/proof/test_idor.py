@@ -186,8 +186,9 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
     if kind == "sar":
         return sees_request(world, role, obj)
-    if kind == "destruction":
-        return role in ("lead", "deputy")  # "the destruction queue and its certificates"
+    if kind in ("destruction", "transfer"):
+        # "the destruction queue and its certificates"; "transfers: their list and clock"
+        return role in ("lead", "deputy")
     raise AssertionError(f"no rule for {kind}")
 
 
@@ -433,6 +434,19 @@ TARGETS: dict[str, Target] = {
         ("destruction",), body=lambda w: {"step": "cancel", "cancel_reason": "Still needed."}
     ),
     "lifecycle:certificate": Target(("destruction",)),
+    "lifecycle:transfer_start": Target(
+        CHILD_PAGE,
+        body=lambda w: {
+            "receiving_setting": "Exampletown Primary",
+            "dsl_name": "Dana Safeguard",
+            "dsl_email": "dsl@example.test",
+        },
+    ),
+    "lifecycle:transfer": Target(
+        ("transfer",),
+        body=lambda w: {"step": "cover", "professionals": "Health visitor", "current_plan": ""},
+    ),
+    "lifecycle:transfer_copy": Target(("transfer",)),
     # The Lead's approval in the admin screen (uuid ids), and the decision's own admin pages
     # (Django's `path` converter, which takes a uuid too).
     "otpadmin:consent_sharingdecision_approve": Target(
@@ -455,6 +469,10 @@ _ADMIN_ONLY_FOR_ACCOUNTS = (
     "no child, family, entry or request (tests/records/test_admin.py)"
 )
 NOT_ABOUT_RECORDS: dict[str, str] = {
+    "lifecycle:transfer_link": (
+        "the receiving DSL's one-time link: a random token, not an id (tests/lifecycle/"
+        "test_transfer.py tries used and unknown tokens)"
+    ),
     "access_requests:link": (
         "the requester's one-time link: a random token, not an id (tests/access_requests/"
         "test_delivery.py tries wrong, used and expired tokens)"

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lifecycle.models import Destruction, DestructionState, SubjectKind
+from lifecycle.models import Destruction, DestructionState, SubjectKind, Transfer
 from records.models import (
     ActingLead,
     Attachment,
@@ -105,6 +105,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("lifecycle:review_now", "", "post", row(302, 404, 404, 404, 404, 404, 404)),
     ("lifecycle:detail", "destruction", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("lifecycle:certificate", "destroyed", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # The child-protection file sent on: the Lead (the DSL) does it; the Deputy sees the list
+    # and each transfer's clock. The DSL's link is public: its token is the key.
+    # (The child's file is on its way already: the Lead is taken to it.)
+    ("lifecycle:transfer_start", "child", "get", row(302, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfers", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfer", "transfer", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfer_copy", "transfer", "get", row(200, 404, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -114,6 +121,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
 # URL names reached by their own tests (sign-in flow, the admin), listed so the meta-test knows
 # they are covered; see tests/records/test_auth.py and test_admin.py.
 COVERED_ELSEWHERE = {
+    # A random token, not an id: tests/lifecycle/test_transfer.py tries used and unknown ones.
+    "lifecycle:transfer_link",
     "accounts:login",
     "accounts:logout",
     "accounts:two_factor_verify",
@@ -208,8 +217,21 @@ def objects(people) -> dict[str, Any]:
         destroyed_at=timezone.now(),
         destroyed=[{"what": "record entries", "rule": "General records", "count": 3}],
     )
+    moving = Transfer.objects.create(
+        child=child,
+        receiving_setting="Exampletown Primary",
+        dsl_name="Dana Safeguard",
+        dsl_email="dsl@example.test",
+        move_kind="in_year",
+        due_on=timezone.localdate(),
+        started_by=people.lead,
+        state="ready",
+        pdf=b"%PDF-1.7 a copy",
+        sha256="0" * 64,
+    )
     return {
         "": None,
+        "transfer": moving,
         "destruction": offered,
         "destroyed": destroyed,
         "child": child,

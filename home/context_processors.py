@@ -36,6 +36,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_manage_terms": policy.can_manage_terms(user),
         "can_manage_holds": policy.can_manage_holds(user),
         "can_review_destruction": lifecycle_policy.can_review(user),
+        "can_see_transfers": lifecycle_policy.can_see_transfers(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

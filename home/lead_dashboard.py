@@ -26,6 +26,7 @@ from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
 from lifecycle import selectors as lifecycle_selectors
+from lifecycle import transfer
 from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
@@ -164,6 +165,20 @@ def lead_summary(
             "destructions of records past their date waiting for you",
             lifecycle_selectors.waiting_for(user),
             reverse("lifecycle:queue"),
+        ),
+    ]
+    clock = transfer.clock_counts(today)
+    counts += [
+        Count(
+            "child-protection files not sent on by their day",
+            clock.late,
+            reverse("lifecycle:transfers"),
+            urgent=True,
+        ),
+        Count(
+            "child-protection files sent, receipt not yet confirmed",
+            clock.unconfirmed,
+            reverse("lifecycle:transfers"),
         ),
     ]
     return LeadSummary(counts=counts, bars=bars)

@@ -19,6 +19,7 @@ from consent import selectors as consent_selectors
 from consent import services as consent_services
 from consent.models import SharingDecision
 from home.lead_dashboard import lead_summary, sar_bars
+from lifecycle.models import Transfer
 from records import selectors, services
 from records.models import Category
 
@@ -71,6 +72,15 @@ def waiting(people) -> SimpleNamespace:
         referral=referral_overdue(people),
         to_inform=make_entry(people.child, people.keyperson1, category=Category.ACCIDENT),
         leads_own=record_staff_request(people, people.lead),
+        late_file=Transfer.objects.create(
+            child=people.other_child,
+            receiving_setting="Exampletown Primary School",
+            dsl_name="Dana Safeguard",
+            dsl_email="dsl@exampletown.example",
+            move_kind="in_year",
+            due_on=timezone.localdate() - timedelta(days=2),
+            started_by=people.lead,
+        ),
     )
 
 
@@ -99,6 +109,9 @@ def test_the_lead_sees_every_count(people, waiting):
         "emergency shares awaiting your review": 1,
         "referral acknowledgements overdue": 1,
         "parents still to be told about an entry": 1,
+        "destructions of records past their date waiting for you": 0,
+        "child-protection files not sent on by their day": 1,
+        "child-protection files sent, receipt not yet confirmed": 0,
     }
 
 
@@ -112,6 +125,9 @@ def test_the_deputy_sees_the_counts_but_not_the_leads_approvals(people, waiting)
         "subject-access requests waiting for a trustee": 1,
         "referral acknowledgements overdue": 1,
         "parents still to be told about an entry": 1,
+        "destructions of records past their date waiting for you": 0,
+        "child-protection files not sent on by their day": 1,
+        "child-protection files sent, receipt not yet confirmed": 0,
     }
 
 

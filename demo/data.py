@@ -467,7 +467,19 @@ FAMILIES = [
                 lives_elsewhere=True,
             ),
         ),
-        (ChildSpec("Poppy", "she", "Dragonflies", "keyperson4", 42, 400, story="domestic_abuse"),),
+        (
+            # She left for school this week: her child-protection file is on its way there.
+            ChildSpec(
+                "Poppy",
+                "she",
+                "Dragonflies",
+                "keyperson4",
+                42,
+                400,
+                story="domestic_abuse",
+                left_days_ago=2,
+            ),
+        ),
     ),
     FamilySpec(
         "Ali",

@@ -62,6 +62,7 @@ from records.models import (
 from . import data as demo
 from .access_requests import seed_access_requests
 from .consent import seed_consent_demo
+from .lifecycle import send_files_on
 
 RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
 TOTP_DEVICE_NAME = "Demo authenticator"
@@ -630,7 +631,7 @@ class DemoBuilder:
                 )
             # One leaver's file is under a legal hold: never offered for destruction while it
             # stands.
-            held = next(iter(self.leaving), None)
+            held = min(self.leaving, key=self.leaving.__getitem__, default=None)
             if held is not None:
                 retention.place_hold(
                     by=lead,
@@ -670,6 +671,7 @@ class DemoBuilder:
         seed_access_requests()
         self.record_leavers()
         self.record_terms()
+        send_files_on(lead=self.users["lead"], leavers=[self.children[n] for n in self.leaving])
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

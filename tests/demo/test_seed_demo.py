@@ -282,6 +282,14 @@ class TestTheDemo:
         today = timezone.localdate()
         assert Term.objects.filter(starts_on__lte=today).exists()
 
+    def test_a_child_protection_file_sent_on_and_awaiting_receipt(self):
+        from lifecycle.models import Transfer, TransferState
+
+        sent = Transfer.objects.get()
+        assert sent.state == TransferState.SENT
+        assert sent.items.filter(included=True).exists() and sent.pdf
+        assert sent.child.left_on is not None
+
     def test_a_leavers_file_under_a_legal_hold_is_never_offered_for_destruction(self):
         from lifecycle import destruction
         from records.models import LegalHold

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -104,7 +105,7 @@ def test_the_lead_sends_the_file_on_and_the_school_confirms_receipt(page, browse
     assert "Mia" not in dsl.content()
     with dsl.expect_download() as download:
         dsl.get_by_role("button", name="Download the file (PDF)").click()
-    data = open(download.value.path(), "rb").read()
+    data = Path(download.value.path()).read_bytes()
     with pikepdf.open(io.BytesIO(data), password=password) as pdf:
         plain = io.BytesIO()
         pdf.save(plain)

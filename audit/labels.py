@@ -58,6 +58,11 @@ LABELS: dict[str, str] = {
     "transfer_received": "Receipt of a child-protection file was confirmed",
     "transfer_chased": "Chased a confirmation of receipt of a child-protection file",
     "transfer_copy_downloaded": "Downloaded the kept copy of a child-protection file sent on",
+    # a parent's other rights
+    "rights_request_received": "Recorded a parent's request to correct, erase, restrict or object",
+    "rights_request_decided": "Decided a parent's request to correct, erase, restrict or object",
+    "rights_letter_sent": "Sent the answer to a parent's request",
+    "rights_recipient_told": "Told a recipient of shared records of a correction, erasure or restriction",
     # consent and sharing
     "confidentiality_answered": "Recorded whether a disclosure is confidential",
     "sharing_emergency_recorded": "Recorded an emergency share",

@@ -2,6 +2,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.apps import AppConfig
+from django.urls import reverse
 
 
 class LifecycleConfig(AppConfig):
@@ -20,8 +21,27 @@ class LifecycleConfig(AppConfig):
         schedules.register("transfer_chase", timedelta(hours=6), chase_every_setting)
 
         from records.retention import register_kind  # it imports records' models
+        from records.selectors import register_entry_notes  # likewise
 
         register_kind(_retention)
+        register_entry_notes(_statements)
+
+
+def _statements(entry: Any) -> Any:
+    """A parent's statement beside the entry it is about (rectification or restriction asked)."""
+    from records.selectors import EntryNote  # models load after the app registry
+
+    from .rights import statements_about  # likewise
+
+    return [
+        EntryNote(
+            f"{request.requester.full_name}'s statement ({request.get_kind_display().split(':')[0]}"
+            f", {request.received_on:%d %B %Y})",
+            request.statement,
+            reverse("lifecycle:rights", args=[request.pk]),
+        )
+        for request in statements_about(entry)
+    ]
 
 
 def _retention(rules: Any, held: Any) -> Any:

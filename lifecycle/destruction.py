@@ -213,7 +213,9 @@ def review(*, by: User | None = None, today: date | None = None) -> list[Destruc
         require(policy.can_review(by))
     today = today or timezone.localdate()
     open_subjects = set(
-        Destruction.objects.filter(state__in=OPEN_STATES).values_list("kind", "subject_id")
+        Destruction.objects.filter(state__in=OPEN_STATES, for_request_id__isnull=True).values_list(
+            "kind", "subject_id"
+        )
     )
     made = []
     Review.objects.update_or_create(
@@ -479,10 +481,27 @@ def _destroy_request(sar: SubjectAccessRequest, tally: Tally) -> None:
 
 
 def _still_due(destruction: Destruction, today: date) -> Due | None:
+    if destruction.for_request_id is not None:
+        return _erasure_due(destruction)
     for found in due(today):
         if (found.kind, found.subject_id) == (destruction.kind, destruction.subject_id):
             return found
     return None
+
+
+def _erasure_due(destruction: Destruction) -> Due | None:
+    """An erasure granted: the entries it names that still exist and are not held."""
+    held = retention.standing_holds()
+    child = Child.objects.filter(pk=destruction.subject_id).first()
+    if child is None or held.child(child):
+        return None
+    ids = [pk for _, pk in destruction.items]
+    items = tuple(
+        (_label(RecordEntry), str(entry.pk))
+        for entry in RecordEntry.objects.filter(child=child, pk__in=ids)
+        if not held.entry(entry, child)
+    )
+    return Due(SubjectKind.CHILD, child.pk, destruction.reference, False, items) if items else None
 
 
 def confirm(*, by: User, destruction: Destruction, today: date | None = None) -> Destruction:

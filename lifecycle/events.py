@@ -20,3 +20,8 @@ class Event(StrEnum):
     TRANSFER_RECEIVED = "transfer_received"
     TRANSFER_CHASED = "transfer_chased"
     TRANSFER_COPY_DOWNLOADED = "transfer_copy_downloaded"
+    # a parent's other rights
+    RIGHTS_RECEIVED = "rights_request_received"
+    RIGHTS_DECIDED = "rights_request_decided"
+    RIGHTS_LETTER_SENT = "rights_letter_sent"
+    RIGHTS_RECIPIENT_TOLD = "rights_recipient_told"

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 
 from core.forms import DateField
 from records.forms import DateInput
+from records.models import Carer, RecordEntry
 
-from .models import PersonDecision
+from .models import ErasureException, PersonDecision, RightKind, RightsOutcome
 
 
 class DecideForm(forms.Form):
@@ -102,3 +106,69 @@ class ConfirmForm(forms.Form):
         label="I have reviewed this and it is right to go ahead",
         error_messages={"required": "Tick the box to go ahead."},
     )
+
+
+# --- a parent's other rights -------------------------------------------------------------------
+
+
+class RightsRequestForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What the parent asks for", choices=RightKind.choices, widget=forms.RadioSelect
+    )
+    requester = forms.ModelChoiceField(
+        label="Who asks", queryset=Carer.objects.none(), empty_label=None
+    )
+    received_on = DateField(label="The day the request was received", widget=DateInput())
+    statement = forms.CharField(
+        label="What the parent says, in their words",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
+    entries = forms.ModelMultipleChoiceField(
+        label="The entries it is about",
+        queryset=RecordEntry.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, child: Any, entries: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        requester: Any = self.fields["requester"]
+        requester.queryset = child.carers.all()
+        requester.label_from_instance = lambda carer: carer.full_name
+        chosen: Any = self.fields["entries"]
+        chosen.queryset = entries
+        chosen.label_from_instance = lambda e: (
+            f"{e.category_label}, {timezone.localtime(e.occurred_at):%d %B %Y}"
+        )
+
+
+class RightsDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="The decision", choices=RightsOutcome.choices, widget=forms.RadioSelect
+    )
+    exception = forms.ChoiceField(
+        label="An erasure refused: the Article 17(3) exception",
+        choices=[("", "Not an erasure refused"), *ErasureException.choices],
+        required=False,
+    )
+    reason = forms.CharField(
+        label="The reasons (they go in the letter)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+    correction = forms.CharField(
+        label="A rectification granted: the correction added to each entry",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        required=False,
+    )
+
+
+class LetterSentForm(forms.Form):
+    sent_on = DateField(label="The day the letter was sent", widget=DateInput())
+
+
+class TellForm(forms.Form):
+    told_on = DateField(label="The day they were told", widget=DateInput())
+    how = forms.CharField(label="How they were told", max_length=100)

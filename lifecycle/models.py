@@ -42,6 +42,8 @@ class Destruction(SettingOwned, UUIDModel):
     reference = models.CharField(max_length=40)
     # The whole file goes (and the subject's key with it), or only the rows listed.
     whole = models.BooleanField()
+    # Offered because a parent's erasure request was granted (lifecycle.rights), not by date.
+    for_request_id = models.UUIDField(null=True, blank=True)
     # The rows offered: [model label, id] pairs; no content.
     items = models.JSONField(default=list)
     review_month = models.DateField()
@@ -72,7 +74,8 @@ class Destruction(SettingOwned, UUIDModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["setting", "kind", "subject_id"],
-                condition=models.Q(state__in=["proposed", "approved"]),
+                # (An erasure granted is its own offer, beside the month's.)
+                condition=models.Q(state__in=["proposed", "approved"], for_request_id__isnull=True),
                 name="one_open_destruction_per_subject",
             )
         ]
@@ -264,3 +267,105 @@ class TransferLink(UUIDModel):
 
     def __str__(self) -> str:
         return f"transfer link {self.pk}"
+
+
+# --- a parent's other rights ------------------------------------------------------------------
+
+
+class RightKind(models.TextChoices):
+    RECTIFICATION = "rectification", "Rectification: correct what is wrong (Article 16)"
+    ERASURE = "erasure", "Erasure (Article 17)"
+    RESTRICTION = "restriction", "Restriction of use (Article 18)"
+    OBJECTION = "objection", "Objection to a use (Article 21)"
+
+
+class RightsOutcome(models.TextChoices):
+    GRANTED = "granted", "Granted"
+    REFUSED = "refused", "Refused"
+
+
+class ErasureException(models.TextChoices):
+    """Article 17(3): the only grounds on which Confide lets an erasure be refused."""
+
+    LEGAL_OBLIGATION = (
+        "legal_obligation",
+        "Article 17(3)(b): a legal obligation to keep them (the EYFS and safeguarding duties)",
+    )
+    LEGAL_CLAIMS = (
+        "legal_claims",
+        "Article 17(3)(e): they are needed for legal claims (an inquiry, a claim, a hold)",
+    )
+
+
+class RightsRequest(SettingOwned, UUIDModel):
+    """A parent asks to correct, erase, restrict or object to the use of their child's records:
+    recorded with the one-calendar-month deadline of subject access, decided by the Lead, answered
+    by a letter, and told to those the records were shared with (Article 19)."""
+
+    confide_setting_from = "child"
+    confide_access = ("child_id", "requester_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
+    kind = models.CharField(max_length=15, choices=RightKind.choices)
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="rights_requests")
+    requester = models.ForeignKey(
+        "records.Carer", on_delete=models.PROTECT, related_name="rights_requests"
+    )
+    received_on = models.DateField()
+    due_on = models.DateField()
+    # The parent's words: what they say is wrong, or why they ask (kept beside the records).
+    statement = EncryptedTextField()
+    entries = models.ManyToManyField(
+        "records.RecordEntry", blank=True, related_name="rights_requests"
+    )
+    recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=10, choices=RightsOutcome.choices, blank=True)
+    exception = models.CharField(max_length=20, choices=ErasureException.choices, blank=True)
+    reason = EncryptedTextField(blank=True)
+    # Rectification granted: the corrected text, added to each entry as an amendment.
+    correction = EncryptedTextField(blank=True)
+    decided_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    letter_sent_on = models.DateField(null=True, blank=True)
+    # An erasure granted goes through the destruction path (a second person confirms).
+    destruction_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_on"]
+
+    def __str__(self) -> str:
+        return f"rights request {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"RR-{str(self.pk)[:8]}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.letter_sent_on is None
+
+
+class RecipientNotice(UUIDModel):
+    """Article 19: someone the records were shared with is told of a rectification, erasure or
+    restriction."""
+
+    request = models.ForeignKey(RightsRequest, on_delete=models.CASCADE, related_name="notices")
+    decision = models.ForeignKey(
+        "consent.SharingDecision", on_delete=models.PROTECT, related_name="+"
+    )
+    told_on = models.DateField()
+    how = models.CharField(max_length=100)
+    told_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "decision"], name="one_notice_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk}"

@@ -42,3 +42,14 @@ def can_transfer(user: Any) -> bool:
 def can_see_transfers(user: Any) -> bool:
     """The list of transfers and their clock: the Lead and the Deputy."""
     return records.is_manager(user)
+
+
+def can_handle_rights(user: Any) -> bool:
+    """A parent's requests to correct, erase, restrict or object: recorded and answered by the
+    Lead and the Deputy."""
+    return records.is_manager(user)
+
+
+def can_decide_rights(user: Any) -> bool:
+    """Deciding them: the Lead (or the Deputy while acting Lead)."""
+    return records.has_lead_approval(user)

@@ -18,4 +18,7 @@ urlpatterns = [
     path("transfers/<uuid:transfer_id>/", views.transfer_detail, name="transfer"),
     path("transfers/<uuid:transfer_id>/copy.pdf", views.transfer_copy, name="transfer_copy"),
     path("transfer-link/<str:token>/", views.transfer_link, name="transfer_link"),
+    path("children/<uuid:child_id>/rights/new/", views.rights_new, name="rights_new"),
+    path("rights/", views.rights_list, name="rights_list"),
+    path("rights/<uuid:request_id>/", views.rights_detail, name="rights"),
 ]

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 from audit.log import log_event
 from core.http import AuthenticatedHttpRequest, apply_service, require
 from records import leaving
+from records import policy as records_policy
 from records import selectors as records_selectors
 
-from . import certificate, destruction, policy, selectors, transfer
+from . import certificate, destruction, policy, rights, selectors, transfer
 from .events import Event
 from .forms import (
     CancelForm,
@@ -26,9 +27,13 @@ from .forms import (
     CoverForm,
     DecideForm,
     ItemForm,
+    LetterSentForm,
     PersonForm,
     ReceiptForm,
+    RightsDecisionForm,
+    RightsRequestForm,
     StartTransferForm,
+    TellForm,
 )
 from .models import DestructionState
 
@@ -366,4 +371,108 @@ def transfer_link(request: HttpRequest, token: str) -> HttpResponse:
             "received": link.transfer.state == "received",
         },
         status=400 if form.errors else 200,
+    )
+
+
+# --- a parent's other rights -------------------------------------------------------------------
+
+
+@login_required
+def rights_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    require(policy.can_handle_rights(user))
+    form = RightsRequestForm(
+        request.POST or None,
+        child=child,
+        entries=records_policy.visible_entries(user, child),
+        initial={"received_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        made = apply_service(
+            form, lambda: rights.record_request(by=user, child=child, **form.cleaned_data)
+        )
+        if made is not None:
+            messages.success(request, f"Recorded: the answer is due by {made.due_on:%d %B %Y}.")
+            return redirect("lifecycle:rights", request_id=made.pk)
+    return render(
+        request,
+        "lifecycle/rights_new.html",
+        {"child": child, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def rights_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_handle_rights(request.user))
+    return render(
+        request,
+        "lifecycle/rights_list.html",
+        {"requests": rights.requests(), "today": timezone.localdate()},
+    )
+
+
+@login_required
+def rights_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpResponse:
+    user = request.user
+    require(policy.can_handle_rights(user))
+    found = rights.request_by_id(request_id)
+    if found is None:
+        raise Http404("No such request.")
+    step = request.POST.get("step") if request.method == "POST" else None
+    post = request.POST if step else None
+    unknown = step is not None and step not in ("decide", "letter", "tell")
+    decision_form = RightsDecisionForm(post if step == "decide" else None)
+    letter_form = LetterSentForm(post if step == "letter" or unknown else None)
+    tell_form = TellForm(post if step == "tell" else None)
+    back = redirect("lifecycle:rights", request_id=found.pk)
+    if step == "decide" and decision_form.is_valid():
+        require(policy.can_decide_rights(user))
+        if apply_service(
+            decision_form,
+            lambda: rights.decide(by=user, request=found, **decision_form.cleaned_data),
+        ):
+            messages.success(
+                request, "Decided. Send the letter, and tell those it was shared with."
+            )
+            return back
+    elif step == "letter" and letter_form.is_valid():
+        sent_on = letter_form.cleaned_data["sent_on"]
+        if apply_service(
+            letter_form, lambda: rights.letter_sent(by=user, request=found, sent_on=sent_on)
+        ):
+            return back
+    elif step == "tell" and tell_form.is_valid():
+        decision = rights.decision_by_id(found, request.POST.get("target", ""))
+        if decision is None:
+            raise Http404("Not one of the recipients.")
+        data = tell_form.cleaned_data
+        if apply_service(
+            tell_form,
+            lambda: rights.tell_recipient(
+                by=user, request=found, decision=decision, told_on=data["told_on"], how=data["how"]
+            ),
+        ):
+            return back
+    elif unknown:
+        letter_form.is_valid()
+        letter_form.add_error(None, "Choose one of the steps on this page.")
+    told = {notice.decision_id: notice for notice in found.notices.all()}
+    return render(
+        request,
+        "lifecycle/rights_detail.html",
+        {
+            "rr": found,
+            "entries": list(found.entries.all()),
+            "letter": rights.letter_text(found) if found.outcome else "",
+            "recipients": [(d, told.get(d.pk)) for d in rights.recipients(found)],
+            "decision_form": decision_form,
+            "letter_form": letter_form,
+            "tell_form": tell_form,
+            "errors": [f for f in (decision_form, letter_form, tell_form) if f.errors],
+            "can_decide": policy.can_decide_rights(user) and not found.outcome,
+            "today": timezone.localdate(),
+        },
+        status=400 if step else 200,
     )

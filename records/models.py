@@ -369,6 +369,9 @@ class RecordEntry(SettingOwned, UUIDModel):
     not_informed_decided_by = models.ForeignKey(
         Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Restricted at a parent's request (Article 18, lifecycle.rights): from then only the Lead
+    # reads it; others are told that restricted entries exist, not what they say.
+    restricted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-recorded_at"]

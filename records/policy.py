@@ -356,10 +356,18 @@ def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     return here & q & on_roll_q(f"{p}child__")
 
 
+def reads_restricted(user: AnyUser) -> bool:
+    """Entries restricted at a parent's request (Article 18): the Lead only."""
+    return is_lead(user)
+
+
 def visible_entries(user: AnyUser, child: Child | None = None) -> QuerySet[RecordEntry]:
     q = entry_q(user)
     if q is None:
         return RecordEntry.objects.none()
+    if not reads_restricted(user):
+        # Restricted at a parent's request (Article 18): the Lead's alone.
+        q &= Q(restricted_at__isnull=True)
     qs = RecordEntry.objects.filter(q)
     if child is not None:
         qs = qs.filter(child=child)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -336,3 +337,35 @@ def posts_to_choose(user: User) -> list[Staff]:
 def works_elsewhere(staff: Staff) -> bool:
     """Whether the person behind a post still works in another setting (their account stays on)."""
     return policy.posts_of(staff.user).exclude(pk=staff.pk).exists()
+
+
+# --- what other apps say beside an entry ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryNote:
+    """A note shown beside an entry by another app (a parent's statement, say)."""
+
+    heading: str
+    text: str
+    url: str = ""
+
+
+_entry_notes: list[Callable[[RecordEntry], list[EntryNote]]] = []
+
+
+def register_entry_notes(notes: Callable[[RecordEntry], list[EntryNote]]) -> None:
+    """An app above records shows something beside an entry (lifecycle: a parent's statement
+    asking for it to be corrected or restricted)."""
+    if notes not in _entry_notes:
+        _entry_notes.append(notes)
+
+
+def entry_notes(entry: RecordEntry) -> list[EntryNote]:
+    return [note for notes in _entry_notes for note in notes(entry)]
+
+
+def restricted_count(child: Child) -> int:
+    """How many of the child's entries are restricted at a parent's request (shown to everyone
+    who reads the child's entries; only the Lead reads them)."""
+    return RecordEntry.objects.filter(child=child, restricted_at__isnull=False).count()

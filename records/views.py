@@ -106,6 +106,7 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             if policy.can_record_leaving(user)
             else None,
             "reads_entries": policy.entry_q(user) is not None,
+            "restricted": selectors.restricted_count(child),
         },
     )
 
@@ -355,6 +356,7 @@ def _entry_page(
         "attachment_form": AttachmentForm(),
         "retention": retention.entry_retention(entry),
         "can_hold": policy.can_manage_holds(user),
+        "notes": selectors.entry_notes(entry),
     }
     context.update(forms)
     context["page_errors"] = page_errors(*forms.values())

@@ -39,6 +39,7 @@ from consent import services as consent_services
 from lifecycle.models import (
     Destruction,
     DestructionState,
+    RightsRequest,
     SubjectKind,
     Transfer,
     TransferItem,
@@ -394,6 +395,15 @@ def _transfers(world: World) -> None:
     )
     leaver.refresh_from_db()
     world.objects["_leaver"] = leaver
+    world.objects["rights:child"] = RightsRequest.objects.create(
+        kind="rectification",
+        child=p.child,
+        requester=p.child.carers.get(),
+        received_on=today,
+        due_on=today + timedelta(days=30),
+        statement="That was not me at pick-up.",
+        recorded_by=p.deputy,
+    )
 
 
 def _destructions(world: World) -> None:

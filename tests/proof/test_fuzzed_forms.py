@@ -799,6 +799,40 @@ FORMS: list[Form] = [
         name="lifecycle:transfer_link (receipt)",
     ),
     Form(
+        "deputy",
+        "lifecycle:rights_new",
+        lambda w: (
+            [w["child:child"].pk],
+            {
+                "kind": "rectification",
+                "requester": _pk(w["carer:child"]),
+                "received_on": _today(),
+                "statement": "I was not there that day.",
+                "entries": [_pk(w["entry:child:general"])],
+            },
+        ),
+        text=("statement",),
+        dates=("received_on",),
+        shown_on=lambda w: [reverse("lifecycle:rights_list")],
+    ),
+    Form(
+        "lead",
+        "lifecycle:rights",
+        lambda w: (
+            [w["rights:child"].pk],
+            {
+                "step": "decide",
+                "outcome": "refused",
+                "exception": "",
+                "reason": "The entry is accurate.",
+                "correction": "",
+            },
+        ),
+        text=("reason", "correction"),
+        shown_on=lambda w: [reverse("lifecycle:rights", args=[w["rights:child"].pk])],
+        name="lifecycle:rights (decide)",
+    ),
+    Form(
         "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
@@ -1228,6 +1262,7 @@ NOT_A_FORM: dict[str, str] = {
         "access_requests:link",
         "lifecycle:transfers",
         "lifecycle:transfer_copy",
+        "lifecycle:rights_list",
     )
 }
 NOT_A_FORM.update(

@@ -186,7 +186,7 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
     if kind == "sar":
         return sees_request(world, role, obj)
-    if kind in ("destruction", "transfer"):
+    if kind in ("destruction", "transfer", "rights"):
         # "the destruction queue and its certificates"; "transfers: their list and clock"
         return role in ("lead", "deputy")
     raise AssertionError(f"no rule for {kind}")
@@ -447,6 +447,16 @@ TARGETS: dict[str, Target] = {
         body=lambda w: {"step": "cover", "professionals": "Health visitor", "current_plan": ""},
     ),
     "lifecycle:transfer_copy": Target(("transfer",)),
+    "lifecycle:rights_new": Target(
+        CHILD_PAGE,
+        body=lambda w: {
+            "kind": "objection",
+            "requester": w["carer:child"].pk,
+            "received_on": _today(),
+            "statement": "Please stop the photos.",
+        },
+    ),
+    "lifecycle:rights": Target(("rights",), body=lambda w: {"step": "letter", "sent_on": _today()}),
     # The Lead's approval in the admin screen (uuid ids), and the decision's own admin pages
     # (Django's `path` converter, which takes a uuid too).
     "otpadmin:consent_sharingdecision_approve": Target(

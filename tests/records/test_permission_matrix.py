@@ -20,7 +20,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from lifecycle.models import Destruction, DestructionState, SubjectKind, Transfer
+from lifecycle.models import (
+    Destruction,
+    DestructionState,
+    RightsRequest,
+    SubjectKind,
+    Transfer,
+)
 from records.models import (
     ActingLead,
     Attachment,
@@ -112,6 +118,11 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("lifecycle:transfers", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("lifecycle:transfer", "transfer", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("lifecycle:transfer_copy", "transfer", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    # A parent's requests to correct, erase, restrict or object: recorded and answered by the
+    # Lead and the Deputy (the Lead decides).
+    ("lifecycle:rights_new", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:rights_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:rights", "rights", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -229,8 +240,18 @@ def objects(people) -> dict[str, Any]:
         pdf=b"%PDF-1.7 a copy",
         sha256="0" * 64,
     )
+    asked = RightsRequest.objects.create(
+        kind="rectification",
+        child=child,
+        requester=child.carers.get(),
+        received_on=timezone.localdate(),
+        due_on=timezone.localdate() + timedelta(days=30),
+        statement="That was not me.",
+        recorded_by=people.deputy,
+    )
     return {
         "": None,
+        "rights": asked,
         "transfer": moving,
         "destruction": offered,
         "destroyed": destroyed,

@@ -1,14 +1,18 @@
 """A record's end, in the demo: a leaver's child-protection file sent to her new school and
-waiting for the school's confirmation of receipt (fictional school and people)."""
+waiting for the school's confirmation of receipt, and a parent's request to correct an entry,
+waiting for the Lead's decision (fictional school and people)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
-from lifecycle import transfer
-from records.models import Child, LegalHold, Level, RecordEntry
+from lifecycle import rights, transfer
+from lifecycle.models import RightKind
+from records.models import Category, Child, LegalHold, Level, RecordEntry
 
 
 def send_files_on(*, lead: User, leavers: list[Child]) -> list[Any]:
@@ -38,3 +42,28 @@ def send_files_on(*, lead: User, leavers: list[Child]) -> list[Any]:
             )
         )
     return sent
+
+
+def ask_for_a_correction(*, deputy: User, children: list[Child]) -> Any:
+    """A parent asks for an accident record to be corrected: recorded by the Deputy a week ago,
+    waiting for the Lead's decision."""
+    for child in children:
+        entry = (
+            RecordEntry.objects.filter(child=child, category=Category.ACCIDENT)
+            .order_by("-occurred_at")
+            .first()
+        )
+        carer = child.carers.filter(parental_responsibility=True).first()
+        if entry is None or carer is None or child.left_on is not None:
+            continue
+        return rights.record_request(
+            by=deputy,
+            kind=RightKind.RECTIFICATION,
+            child=child,
+            requester=carer,
+            received_on=timezone.localdate() - timedelta(days=7),
+            statement="The accident record says the fall was from the climbing frame. It was "
+            "from the low step by the door: I was told so at pick-up, and the bump was small.",
+            entries=[entry],
+        )
+    return None

@@ -25,8 +25,8 @@ from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
+from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
-from lifecycle import transfer
 from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
@@ -168,7 +168,19 @@ def lead_summary(
         ),
     ]
     clock = transfer.clock_counts(today)
+    asked, overdue = rights.open_counts(today)
     counts += [
+        Count(
+            "parents' requests to correct, erase or restrict, to answer",
+            asked,
+            reverse("lifecycle:rights_list"),
+        ),
+        Count(
+            "parents' requests to correct, erase or restrict, overdue",
+            overdue,
+            reverse("lifecycle:rights_list"),
+            urgent=True,
+        ),
         Count(
             "child-protection files not sent on by their day",
             clock.late,

@@ -290,6 +290,13 @@ class TestTheDemo:
         assert sent.items.filter(included=True).exists() and sent.pdf
         assert sent.child.left_on is not None
 
+    def test_a_parents_request_to_correct_an_entry_waits_for_the_lead(self):
+        from lifecycle.models import RightKind, RightsRequest
+
+        asked = RightsRequest.objects.get()
+        assert asked.kind == RightKind.RECTIFICATION and not asked.outcome
+        assert asked.entries.count() == 1 and asked.due_on > asked.received_on
+
     def test_a_leavers_file_under_a_legal_hold_is_never_offered_for_destruction(self):
         from lifecycle import destruction
         from records.models import LegalHold

@@ -110,6 +110,8 @@ def test_the_lead_sees_every_count(people, waiting):
         "referral acknowledgements overdue": 1,
         "parents still to be told about an entry": 1,
         "destructions of records past their date waiting for you": 0,
+        "parents' requests to correct, erase or restrict, to answer": 0,
+        "parents' requests to correct, erase or restrict, overdue": 0,
         "child-protection files not sent on by their day": 1,
         "child-protection files sent, receipt not yet confirmed": 0,
     }
@@ -126,6 +128,8 @@ def test_the_deputy_sees_the_counts_but_not_the_leads_approvals(people, waiting)
         "referral acknowledgements overdue": 1,
         "parents still to be told about an entry": 1,
         "destructions of records past their date waiting for you": 0,
+        "parents' requests to correct, erase or restrict, to answer": 0,
+        "parents' requests to correct, erase or restrict, overdue": 0,
         "child-protection files not sent on by their day": 1,
         "child-protection files sent, receipt not yet confirmed": 0,
     }

@@ -154,6 +154,13 @@ def _entries(world: World) -> None:
     )
     world.objects["entry:child:by_keyperson2"] = covering
     world.objects["attachment:child:by_keyperson2"] = _attach(covering, p.keyperson2)
+    # Restricted at a parent's request (Article 18): the Lead's alone, its author's too.
+    restricted = make_entry(
+        p.child, p.keyperson1, text="Talked about the move.", occurred_at=now - timedelta(days=5)
+    )
+    RecordEntry.objects.filter(pk=restricted.pk).update(restricted_at=now)
+    restricted.refresh_from_db()
+    world.objects["entry:child:restricted"] = restricted
 
 
 def _access_rows(world: World) -> None:

@@ -118,7 +118,10 @@ def reads(world: World, role: str, obj: Any) -> bool:
     """Record content about a child at a level (entries, and disclosures and consent records like
     them): general "own + room"; sensitive "own" (the key person); child protection Lead and
     Deputy; anyone else through a grant up to that level, or break-glass; authors read what they
-    wrote; the office and IT read none."""
+    wrote; the office and IT read none. An entry restricted at a parent's request (Article 18):
+    the Lead alone."""
+    if getattr(obj, "restricted_at", None) is not None:
+        return role == "lead"
     if role in ("lead", "deputy"):
         return True
     if role not in PRACTITIONERS:

@@ -28,6 +28,7 @@ from core.http import (
     apply_service,
     confirm_first,
     page_errors,
+    pdf_response,
     require,
 )
 from records.models import Level
@@ -61,15 +62,6 @@ from .models import (
     Status,
     SubjectAccessRequest,
 )
-
-
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
-
 
 # The list's views: every request, or the open ones by the time they have left (as the Lead's
 # summary counts them, whose links come here).
@@ -516,7 +508,7 @@ def sar_draft(request: AuthenticatedHttpRequest, request_id: UUID | str) -> Http
         request=request,
         detail={"sha256": rendering.sha256},
     )
-    return _pdf_response(rendering.pdf, f"{sar.reference}-draft.pdf")
+    return pdf_response(rendering.pdf, f"{sar.reference}-draft.pdf")
 
 
 @login_required
@@ -543,7 +535,7 @@ def sar_download(request: AuthenticatedHttpRequest, request_id: UUID | str) -> H
         release = services.staff_download(sar=sar, by=request.user, request=request)
     except ValidationError:
         raise Http404("Nothing released") from None
-    return _pdf_response(release.pdf, f"{sar.reference}.pdf")
+    return pdf_response(release.pdf, f"{sar.reference}.pdf")
 
 
 @login_required
@@ -585,7 +577,7 @@ def sar_link(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "access_requests/link.html", {"refused": str(exc)}, status=exc.status
             )
-        return _pdf_response(release.pdf, f"{release.request.reference}.pdf")
+        return pdf_response(release.pdf, f"{release.request.reference}.pdf")
     try:
         services.check_rate(request)
     except services.LinkRefused as exc:

@@ -109,3 +109,12 @@ def confirm_first(
             "back_text": back_text,
         },
     )
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    """A PDF to download: never sniffed as something else, never kept by a cache."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response

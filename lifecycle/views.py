@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.log import log_event
-from core.http import AuthenticatedHttpRequest, apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, pdf_response, require
 from records import leaving
 from records import policy as records_policy
 from records import selectors as records_selectors
@@ -132,11 +132,7 @@ def certificate_pdf(request: AuthenticatedHttpRequest, destruction_id: str) -> H
         request=request,
         detail={"reference": found.reference},
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="destruction-certificate-{found.reference}.pdf"'
-    )
-    return response
+    return pdf_response(pdf, f"destruction-certificate-{found.reference}.pdf")
 
 
 # --- the child-protection file moves on -------------------------------------------------------
@@ -322,15 +318,7 @@ def transfer_copy(request: AuthenticatedHttpRequest, transfer_id: str) -> HttpRe
     if found is None or not found.pdf:
         raise Http404("No copy.")
     data = transfer.kept_copy(by=request.user, transfer=found, request=request)
-    return _pdf(data, f"child-protection-file-{str(found.pk)[:8]}.pdf")
-
-
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    return response
+    return pdf_response(data, f"child-protection-file-{str(found.pk)[:8]}.pdf")
 
 
 def transfer_link(request: HttpRequest, token: str) -> HttpResponse:
@@ -341,7 +329,7 @@ def transfer_link(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if step == "download":
             sent = transfer.download(token, request)
-            return _pdf(bytes(sent.pdf), f"child-protection-file-{str(sent.pk)[:8]}.pdf")
+            return pdf_response(bytes(sent.pdf), f"child-protection-file-{str(sent.pk)[:8]}.pdf")
         if step == "receipt" and form.is_valid():
             data = form.cleaned_data
             apply_service(

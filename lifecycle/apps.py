@@ -45,11 +45,13 @@ def _statements(entry: Any) -> Any:
 
 
 def _retention(rules: Any, held: Any) -> Any:
-    """A child-protection file sent on: its copy is kept as the child-protection file is."""
+    """A child-protection file sent on: its copy is kept as the child-protection file is. A
+    parent's request about the records follows the child's file, as consent records do. (A
+    destruction's certificate is kept for good: it is the proof, and holds no content.)"""
     from records import retention  # models load after the app registry
     from records.models import Child  # likewise
 
-    from .models import Transfer  # likewise
+    from .models import RightsRequest, Transfer  # likewise
 
     rule = rules[retention.CHILD_PROTECTION]
     for transfer in Transfer.objects.select_related("child"):
@@ -60,4 +62,15 @@ def _retention(rules: Any, held: Any) -> Any:
             rule.code,
             retention.add_period(child.date_of_birth, rule.years, rule.months),
             held.child(child),
+        )
+    asked = list(RightsRequest.objects.select_related("child"))
+    files = retention.child_files(rules) if asked else {}
+    for request in asked:
+        kept = files[request.child_id]
+        yield retention.Line(
+            "lifecycle.rightsrequest",
+            str(request.pk),
+            kept.rule,
+            kept.until,
+            held.child(request.child),
         )

@@ -211,3 +211,26 @@ def test_the_pages_record_and_decide_a_request(people, client):
     assert decided.status_code == 302
     page = client.get(reverse("lifecycle:rights", args=[made.pk])).content.decode()
     assert "The entry is accurate." in page and "Your statement is kept" in page
+
+
+def test_a_request_is_kept_as_long_as_the_childs_file(people):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    entry = make_entry(people.child, people.keyperson1)
+    request = a_request(people, RightKind.OBJECTION, entry)
+    type(people.child).objects.filter(pk=people.child.pk).update(
+        left_on=timezone.localdate() - timedelta(days=3)
+    )
+    people.child.refresh_from_db()
+    out = StringIO()
+    call_command("retention_schedule", "--json", stdout=out)
+    lines = {json.loads(line)["id"]: json.loads(line) for line in out.getvalue().splitlines()}
+    file = retention.keep_child_file(people.child)
+
+    assert lines[str(request.pk)]["model"] == "lifecycle.rightsrequest"
+    assert lines[str(request.pk)]["rule"] == file.rule
+    assert file.until is not None
+    assert lines[str(request.pk)]["keep_until"] == file.until.isoformat()

@@ -272,3 +272,26 @@ def test_the_child_protection_level_is_what_is_compiled(people):
     leaves(people)
     sent = start(people)
     assert [item.source_id for item in sent.items.all()] == [cp.pk]
+
+
+def test_the_copy_sent_is_listed_in_the_retention_schedule_as_the_child_protection_file(people):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    a_file(people)
+    leaves(people)
+    sent = start(people)
+    out = StringIO()
+    call_command("retention_schedule", "--json", stdout=out)
+    lines = {json.loads(line)["id"]: json.loads(line) for line in out.getvalue().splitlines()}
+
+    born = people.child.date_of_birth
+    assert lines[str(sent.pk)] == {
+        "model": "lifecycle.transfer",
+        "id": str(sent.pk),
+        "rule": "child_protection",
+        "keep_until": born.replace(year=born.year + 25).isoformat(),
+        "hold": False,
+    }

@@ -15,6 +15,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from audit.log import log_access
 from core.http import uuid_or_404
+from records import policy as records_policy
+from records.models import RecordEntry
 from records.selectors import audit_refusal
 
 from . import compile as bundle
@@ -27,6 +29,7 @@ from .models import (
     ClarificationPause,
     Decision,
     DownloadLink,
+    ItemKind,
     Letter,
     MentionDecision,
     Redaction,
@@ -111,11 +114,19 @@ def get_item_for_user(
 ) -> BundleItem:
     sar = get_request_for_user(user, request_id, request=request)
     item = sar.items.select_related("child", "attachment").filter(pk=uuid_or_404(item_id)).first()
-    if item is None:
+    if item is None or (_from_restricted_entry(item) and not records_policy.reads_restricted(user)):
+        # An entry restricted at a parent's request is reviewed by the Lead alone.
         raise Http404("No such item")
     item.request = sar
     log_access(actor=user, objects=[item], request=request, event=Event.SAR_ITEM_READ)
     return item
+
+
+def _from_restricted_entry(item: BundleItem) -> bool:
+    return (
+        item.kind == ItemKind.ENTRY
+        and RecordEntry.objects.filter(pk=item.source_id, restricted_at__isnull=False).exists()
+    )
 
 
 def letters_of(sar: SubjectAccessRequest) -> QuerySet[Letter]:

@@ -211,6 +211,9 @@ class TransferItem(UUIDModel):
     text = EncryptedTextField(blank=True)
     included = models.BooleanField(default=True)
     left_out_reason = models.TextField(blank=True)
+    # From an entry restricted at a parent's request: only the Lead reads it here (it still goes
+    # to the school: Article 18(2), to protect the child).
+    restricted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["occurred_at"]

@@ -84,8 +84,13 @@ def record_request(
         errors["statement"] = "Write what the parent says, in their words."
     if not child.carers.filter(pk=requester.pk).exists():
         errors["requester"] = "Choose one of the child's parents or carers."
-    if any(entry.child_id != child.pk for entry in entries):
-        errors["entries"] = "Choose entries of this child only."
+    readable = set(
+        records_policy.visible_entries(by, child)
+        .filter(pk__in=[e.pk for e in entries])
+        .values_list("pk", flat=True)
+    )
+    if any(entry.child_id != child.pk or entry.pk not in readable for entry in entries):
+        errors["entries"] = "Choose entries of this child that you can read."
     if kind in TOLD_TO_RECIPIENTS and kind != RightKind.RECTIFICATION and not entries:
         errors["entries"] = "Choose the entries the request is about."
     if kind == RightKind.RECTIFICATION and not entries:
@@ -123,6 +128,8 @@ def _check_decision(
     if not reason.strip():
         errors["reason"] = "Give the reasons (they go in the letter to the parent)."
     refused_erasure = request.kind == RightKind.ERASURE and outcome == RightsOutcome.REFUSED
+    if exception and not refused_erasure:
+        errors["exception"] = "An Article 17(3) exception is named only to refuse an erasure."
     if refused_erasure and exception not in ErasureException.values:
         errors["exception"] = (
             "An erasure is refused only on an Article 17(3) exception: a legal obligation "
@@ -160,7 +167,9 @@ def decide(
     staff = records_policy.staff_of(by)
     locked.outcome = outcome
     locked.reason = reason.strip()
-    locked.exception = exception if outcome == RightsOutcome.REFUSED else ""
+    # Article 17(3) names grounds for refusing an erasure, and nothing else.
+    refused_erasure = locked.kind == RightKind.ERASURE and outcome == RightsOutcome.REFUSED
+    locked.exception = exception if refused_erasure else ""
     locked.correction = correction.strip() if locked.kind == RightKind.RECTIFICATION else ""
     locked.decided_by = staff
     locked.decided_at = timezone.now()
@@ -243,7 +252,10 @@ def recipients(request: RightsRequest) -> list[SharingDecision]:
     out, those naming the request's entries first — all of them when it names none."""
     if request.kind not in TOLD_TO_RECIPIENTS or request.outcome != RightsOutcome.GRANTED:
         return []
-    shared = SharingDecision.objects.filter(child=request.child_id, shared_at__isnull=False)
+    child = request.child_id
+    shared = SharingDecision.objects.filter(
+        Q(child=child) | Q(other_children=child), shared_at__isnull=False
+    ).distinct()
     entry_ids = list(request.entries.values_list("pk", flat=True))
     linked = shared.filter(entries__in=entry_ids).distinct() if entry_ids else shared
     return list(linked or shared)

@@ -141,6 +141,7 @@ def _items(transfer: Transfer, child: Child) -> list[TransferItem]:
             title=e.get_category_display(),
             byline=f"Recorded by {e.author.full_name}",
             text=sar_compile.entry_body(e),
+            restricted=e.restricted_at is not None,
         )
         for e in entries
     ]
@@ -176,33 +177,76 @@ def _items(transfer: Transfer, child: Child) -> list[TransferItem]:
     return sorted(items, key=lambda item: item.occurred_at)
 
 
-def _professionals(child: Child) -> str:
+def _professionals(items: list[TransferItem]) -> str:
+    """The recipients of the sharing decisions and referrals in the file, once each."""
+    ids = [item.source_id for item in items if item.kind == ItemKind.DECISION]
     seen: list[str] = []
-    for decision in SharingDecision.objects.filter(child=child):
+    for decision in SharingDecision.objects.filter(pk__in=ids).order_by("proposed_at"):
         line = decision.recipient_display
         if line not in seen:
             seen.append(line)
     return "\n".join(seen)
 
 
-def _people(transfer: Transfer, child: Child, items: list[TransferItem]) -> list[TransferPerson]:
+def _texts(transfer: Transfer, items: list[TransferItem]) -> list[str]:
+    """Everything of the file the school reads besides the fixed words: the records and the
+    cover sheet's own text."""
+    return [
+        *(f"{item.byline}\n{item.text}" for item in items),
+        transfer.professionals,
+        transfer.current_plan,
+    ]
+
+
+def _named_in_fields(child: Child, items: list[TransferItem]) -> list[tuple[str, str, str]]:
+    """People named in free-text fields that a name search may not recognise (who told us, the
+    person a decision went to): (key, kind, name), each a third party to decide on."""
+    named: list[tuple[str, str, str]] = []
+    disclosures = Disclosure.objects.filter(
+        pk__in=[i.source_id for i in items if i.kind == ItemKind.DISCLOSURE],
+        discloser_carer__isnull=True,
+    )
+    # The whole field, not only a name found in it ("neighbour, Jordan Smith"): redacted unless
+    # the Lead passes it on.
+    for disclosure in disclosures:
+        if disclosure.discloser_name.strip():
+            named.append((disclosure.discloser_name.strip(), "teller", "Who told us"))
+    decisions = SharingDecision.objects.filter(
+        pk__in=[i.source_id for i in items if i.kind == ItemKind.DECISION]
+    )
+    for decision in decisions:
+        if decision.recipient_person.strip():
+            named.append((decision.recipient_person.strip(), "professional", "A recipient"))
+    return [(third_parties.ledger_key(name), kind, name) for name, kind, _what in named]
+
+
+def _find_people(
+    transfer: Transfer, child: Child, items: list[TransferItem]
+) -> list[TransferPerson]:
+    """Everyone the file names who is not the child, their family or staff in their role, not
+    yet decided on: redacted unless the Lead passes them on."""
+    known = {person.key: person for person in transfer.people.all()} if transfer.pk else {}
     carers = set(child.carers.values_list("pk", flat=True))
     directory = third_parties.directory({child.pk}, carers, None)
     found: dict[str, TransferPerson] = {}
-    for item in items:
-        for key, hit in directory.find(f"{item.byline}\n{item.text}").items():
-            row = found.get(key)
-            if row is None:
-                row = found[key] = TransferPerson(
-                    transfer=transfer,
-                    key=key[:120],
-                    kind=hit.person.kind,
-                    name=hit.person.name,
-                    words=[],
-                )
+
+    def row_for(key: str, kind: str, name: str) -> TransferPerson:
+        row = found.get(key) or known.get(key)
+        if row is None:
+            row = TransferPerson(transfer=transfer, key=key[:120], kind=kind, name=name, words=[])
+        found[key] = row
+        return row
+
+    for text in _texts(transfer, items):
+        for key, hit in directory.find(text).items():
+            row = row_for(key, hit.person.kind, hit.person.name)
             for word in hit.words:
                 if word not in row.words:
                     row.words.append(word)
+    for key, kind, name in _named_in_fields(child, items):
+        row = row_for(key, kind, name)
+        if name not in row.words:
+            row.words.append(name)
     return list(found.values())
 
 
@@ -244,11 +288,11 @@ def start(
         dsl_phone=dsl_phone.strip(),
         move_kind=move_kind,
         due_on=due_on,
-        professionals=_professionals(child),
         current_plan=current_plan.strip(),
         started_by=staff,
     )
     items = _items(transfer, child)
+    transfer.professionals = _professionals(items)
     if not items:
         raise ValidationError(
             {
@@ -259,7 +303,7 @@ def start(
         )
     transfer.save()
     TransferItem.objects.bulk_create(items)
-    TransferPerson.objects.bulk_create(_people(transfer, child, items))
+    TransferPerson.objects.bulk_create(_find_people(transfer, child, items))
     log_event(
         actor=by,
         event=Event.TRANSFER_STARTED,
@@ -327,6 +371,10 @@ def update_cover(
     transfer.professionals = professionals.strip()
     transfer.current_plan = current_plan.strip()
     transfer.save(update_fields=["professionals", "current_plan"])
+    # Whoever the new words name is found as in the records: redacted unless passed on.
+    items = list(transfer.items.all())
+    for person in _find_people(transfer, transfer.child, items):
+        person.save()
     log_event(actor=by, event=Event.TRANSFER_REVIEWED, obj=transfer, detail={"cover": True})
     return transfer
 
@@ -368,6 +416,7 @@ def _segments(text: str, words: list[tuple[str, str]]) -> list[Segment]:
 
 def file_html(transfer: Transfer) -> str:
     child = transfer.child
+    words = _redactions(transfer)
     return render_to_string(
         "lifecycle/transfer_pdf.html",
         {
@@ -376,6 +425,8 @@ def file_html(transfer: Transfer) -> str:
             "setting": Setting.current(),
             "lead": records_policy.the_lead(),
             "items": shown_items(transfer),
+            "professionals": segments_html(_segments(transfer.professionals, words)),
+            "current_plan": segments_html(_segments(transfer.current_plan, words)),
             "left_out": transfer.items.filter(included=False).count(),
             "redacted": transfer.people.filter(decision=PersonDecision.REDACT).count(),
             "made_on": timezone.localdate(),
@@ -433,6 +484,10 @@ def send(
             raise ValidationError("Approve the file before sending it.")
         if not locked.dsl_email.strip():
             raise ValidationError("There is no email address for the receiving DSL.")
+        # A new link replaces the old: one link works at a time.
+        TransferLink.objects.filter(
+            transfer=locked, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(expires_at=timezone.now())
         token = secrets.token_urlsafe(32)
         link = TransferLink.objects.create(
             transfer=locked,
@@ -512,6 +567,20 @@ def open_link(token: str, request: HttpRequest) -> TransferLink:
         raise LinkRefused(str(exc), status=exc.status) from exc
     link = find_link(token)
     if link is None or link.expires_at <= timezone.now():
+        why = "unknown" if link is None else "expired"
+        if link is None:
+            log_event(
+                actor=None, event=Event.TRANSFER_LINK_REFUSED, request=request, detail={"why": why}
+            )
+        else:
+            with tenancy.working_in(link.transfer.setting_id):
+                log_event(
+                    actor=None,
+                    event=Event.TRANSFER_LINK_REFUSED,
+                    obj=link.transfer,
+                    request=request,
+                    detail={"why": why},
+                )
         raise LinkRefused("This link is not valid or has expired. Ask the setting for a new one.")
     TransferLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(opened_at=timezone.now())
     return link
@@ -520,31 +589,36 @@ def open_link(token: str, request: HttpRequest) -> TransferLink:
 def download(token: str, request: HttpRequest) -> Transfer:
     """The one download of the file: a conditional UPDATE only one request can win."""
     link = open_link(token, request)
-    with tenancy.working_in(link.transfer.setting_id), transaction.atomic():
+    with tenancy.working_in(link.transfer.setting_id):
         now = timezone.now()
-        won = TransferLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
-            used_at=now, used_from=request.META.get("REMOTE_ADDR") or None
-        )
-        if not won:
-            log_event(
-                actor=None,
-                event=Event.TRANSFER_LINK_REFUSED,
-                obj=link.transfer,
-                request=request,
-                detail={"why": "used"},
+        with transaction.atomic():
+            won = TransferLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+                used_at=now, used_from=request.META.get("REMOTE_ADDR") or None
             )
-            raise LinkRefused(
-                "The file was already downloaded through this link. If that was not you, call "
-                "the setting at once."
-            )
+            if won:
+                return _downloaded(link, request)
         log_event(
             actor=None,
-            event=Event.TRANSFER_DOWNLOADED,
+            event=Event.TRANSFER_LINK_REFUSED,
             obj=link.transfer,
             request=request,
-            detail={"sha256": link.transfer.sha256},
+            detail={"why": "used"},
         )
-        return Transfer.objects.get(pk=link.transfer_id)
+        raise LinkRefused(
+            "The file was already downloaded through this link. If that was not you, call "
+            "the setting at once."
+        )
+
+
+def _downloaded(link: TransferLink, request: HttpRequest) -> Transfer:
+    log_event(
+        actor=None,
+        event=Event.TRANSFER_DOWNLOADED,
+        obj=link.transfer,
+        request=request,
+        detail={"sha256": link.transfer.sha256},
+    )
+    return Transfer.objects.get(pk=link.transfer_id)
 
 
 def _received(transfer: Transfer, *, name: str, role: str, received_on: date) -> dict[str, str]:

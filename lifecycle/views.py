@@ -228,6 +228,7 @@ def transfer_detail(request: AuthenticatedHttpRequest, transfer_id: str) -> Http
             "errors": [f for f in forms.values() if f.errors],
             "error_on": request.POST.get("target", "") if step else "",
             "can_transfer": policy.can_transfer(user),
+            "reads_restricted": records_policy.reads_restricted(user),
         },
         status=400 if step else 200,
     )

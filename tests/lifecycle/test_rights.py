@@ -234,3 +234,39 @@ def test_a_request_is_kept_as_long_as_the_childs_file(people):
     assert lines[str(request.pk)]["rule"] == file.rule
     assert file.until is not None
     assert lines[str(request.pk)]["keep_until"] == file.until.isoformat()
+
+
+def test_an_article_17_3_exception_is_named_only_to_refuse_an_erasure(people):
+    entry = make_entry(people.child, people.keyperson1)
+    request = a_request(people, RightKind.OBJECTION, entry)
+    with pytest.raises(ValidationError):
+        rights.decide(
+            by=people.lead.user,
+            request=request,
+            outcome="refused",
+            reason="Needed.",
+            exception="legal_claims",
+        )
+    decided = rights.decide(
+        by=people.lead.user, request=request, outcome="refused", reason="Needed."
+    )
+    assert decided.exception == "" and "17(3)" not in rights.letter_text(decided)
+
+
+def test_a_deputy_cannot_review_a_restricted_entry_in_a_subject_access_file(people, client):
+    from ..access_requests.conftest import confirmed
+
+    entry = make_entry(people.child, people.keyperson1, text="Talked about the move.")
+    RecordEntry.objects.filter(pk=entry.pk).update(restricted_at=timezone.now())
+    sar = confirmed(people)
+    from access_requests import services as sar_services
+
+    sar_services.compile_bundle(sar=sar, by=people.lead.user)
+    item = sar.items.get(source_id=entry.pk)
+    url = reverse("access_requests:item", args=[sar.pk, item.pk])
+
+    sign_in(client, people.deputy.user)
+    assert client.get(url).status_code == 404
+    client.logout()
+    sign_in(client, people.lead.user)
+    assert client.get(url).status_code == 200

@@ -119,9 +119,11 @@ def test_only_the_child_protection_file_is_compiled_and_third_parties_are_redact
 
     sources = {item.source_id for item in sent.items.all()}
     assert sources == {records["cp"].pk, records["concern"].pk, records["referral"].pk}
-    [person] = sent.people.all()
-    assert person.key == f"child:{people.other_child.pk}"
-    assert person.decision == PersonDecision.REDACT
+    found = {person.key: person for person in sent.people.all()}
+    person = found[f"child:{people.other_child.pk}"]
+    # The person a referral went to is a free-text field: redacted too unless passed on.
+    assert {p.name for p in found.values()} == {people.other_child.full_name, "Health visitor"}
+    assert {p.decision for p in found.values()} == {PersonDecision.REDACT}
     assert "Exampleshire Children's Services" in sent.professionals
     # Passing someone on needs a reason.
     with pytest.raises(ValidationError):
@@ -295,3 +297,73 @@ def test_the_copy_sent_is_listed_in_the_retention_schedule_as_the_child_protecti
         "keep_until": born.replace(year=born.year + 25).isoformat(),
         "hold": False,
     }
+
+
+def test_a_name_in_the_cover_sheet_or_a_free_text_field_is_redacted_too(people):
+    from ..consent.factories import disclosure
+
+    a_file(people)
+    disclosure(
+        people.child,
+        people.lead,
+        discloser_kind="other",
+        discloser_carer=None,
+        discloser_name="neighbour, Jordan Smith",
+        level=Level.CHILD_PROTECTION,
+        subject_carers=[],
+    )
+    leaves(people)
+    sent = start(people)
+    other = people.other_child.full_name
+    transfer.update_cover(
+        by=people.lead.user,
+        transfer=sent,
+        professionals=sent.professionals,
+        current_plan=f"Keep apart from {other} at drop-off.",
+    )
+    names = {person.name for person in sent.people.all()}
+    assert "neighbour, Jordan Smith" in names
+
+    approved, password = transfer.approve(by=people.lead.user, transfer=sent)
+    text = pdf_text(approved.pdf, password)
+    assert "Keep apart from" in text
+    assert other not in text and "Jordan Smith" not in text
+
+
+def test_a_new_link_ends_the_old_one_and_a_refused_download_is_audited(people):
+    a_file(people)
+    leaves(people)
+    approved, _ = transfer.approve(by=people.lead.user, transfer=start(people))
+    tokens: list[str] = []
+    for _ in range(2):
+        transfer.send(
+            by=people.lead.user, transfer=approved, link_url=lambda t: tokens.append(t) or t
+        )
+    first, second = (reverse("lifecycle:transfer_link", args=[t]) for t in tokens)
+    dsl = Client()
+
+    assert dsl.post(first, {"step": "download"}).status_code == 410
+    assert dsl.post(second, {"step": "download"}).status_code == 200
+    assert dsl.post(second, {"step": "download"}).status_code == 410
+    refusals = LogEntry.objects.filter(additional_data__event="transfer_link_refused")
+    assert sorted(r.additional_data["why"] for r in refusals) == ["expired", "used"]
+
+
+def test_a_restricted_entry_in_the_file_is_shown_to_the_lead_alone(people, client):
+    from ..conftest import sign_in
+
+    records = a_file(people)
+    RecordEntryModel = type(records["cp"])
+    RecordEntryModel.objects.filter(pk=records["cp"].pk).update(restricted_at=timezone.now())
+    leaves(people)
+    sent = start(people)
+    assert sent.items.get(source_id=records["cp"].pk).restricted
+
+    sign_in(client, people.deputy.user)
+    page = client.get(reverse("lifecycle:transfer", args=[sent.pk])).content.decode()
+    assert "a bruise on the left arm" not in page
+    assert "only the Lead reads it" in page
+    client.logout()
+    sign_in(client, people.lead.user)
+    page = client.get(reverse("lifecycle:transfer", args=[sent.pk])).content.decode()
+    assert "a bruise on the left arm" in page

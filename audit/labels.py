@@ -58,6 +58,13 @@ LABELS: dict[str, str] = {
     "transfer_received": "Receipt of a child-protection file was confirmed",
     "transfer_chased": "Chased a confirmation of receipt of a child-protection file",
     "transfer_copy_downloaded": "Downloaded the kept copy of a child-protection file sent on",
+    # the setting as data controller
+    "breach_reported": "Reported a data breach",
+    "breach_assessed": "Assessed a data breach",
+    "breach_decided": "Decided whether to report a data breach to the ICO",
+    "breach_people_told": "Recorded whether the people affected by a breach were told",
+    "breach_closed": "Closed a data breach",
+    "breach_reminder_sent": "The Lead was reminded of a breach's 72-hour clock",
     # a parent's other rights
     "rights_request_received": "Recorded a parent's request to correct, erase, restrict or object",
     "rights_request_decided": "Decided a parent's request to correct, erase, restrict or object",

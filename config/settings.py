@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "consent",
     "access_requests",
     "lifecycle",
+    "governance",
     "home",
     "demo",
 ]

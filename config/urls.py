@@ -8,6 +8,7 @@ urlpatterns = [
     path("access-requests/", include("access_requests.urls")),
     path("consent/", include("consent.urls")),
     path("", include("lifecycle.urls")),
+    path("", include("governance.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from access_requests import policy as sar_policy
 from core import tenancy
+from governance import policy as governance_policy
 from lifecycle import policy as lifecycle_policy
 from records import policy
 
@@ -37,6 +38,8 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_manage_holds": policy.can_manage_holds(user),
         "can_review_destruction": lifecycle_policy.can_review(user),
         "can_see_transfers": lifecycle_policy.can_see_transfers(user),
+        "can_manage_breaches": governance_policy.can_manage_breaches(user),
+        "can_report_breach": governance_policy.can_report_breach(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

@@ -25,6 +25,7 @@ from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
+from governance import breaches
 from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
 from records.models import RecordEntry
@@ -169,7 +170,14 @@ def lead_summary(
     ]
     clock = transfer.clock_counts(today)
     asked, overdue = rights.open_counts(today)
+    running = breaches.running()
     counts += [
+        Count(
+            "data breaches with the ICO's 72-hour clock running",
+            len(running),
+            reverse("governance:breaches"),
+            urgent=any(left < 24 for _, left in running),
+        ),
         Count(
             "parents' requests to correct, erase or restrict, to answer",
             asked,

@@ -36,6 +36,7 @@ from access_requests.models import (
     ThirdPartyConsent,
 )
 from consent import services as consent_services
+from governance.models import Breach
 from lifecycle.models import (
     Destruction,
     DestructionState,
@@ -413,6 +414,14 @@ def _transfers(world: World) -> None:
     )
 
 
+def _breaches(world: World) -> None:
+    world.objects["breach:bus"] = Breach.objects.create(
+        reported_by=world.people.practitioner,
+        aware_at=timezone.now() - timedelta(hours=2),
+        what_happened="A register was left on the bus.",
+    )
+
+
 def _destructions(world: World) -> None:
     """An offer waiting for the Lead, and one destroyed (its certificate can be downloaded)."""
     p = world.people
@@ -447,6 +456,7 @@ def build_world(people: SimpleNamespace) -> World:
     _access_requests(world)
     _destructions(world)
     _transfers(world)
+    _breaches(world)
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world

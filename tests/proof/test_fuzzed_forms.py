@@ -833,6 +833,34 @@ FORMS: list[Form] = [
         name="lifecycle:rights (decide)",
     ),
     Form(
+        "practitioner",
+        "governance:breach_new",
+        lambda w: (
+            [],
+            {"aware_at": _now(-1), "what_happened": "A register was left on the bus."},
+        ),
+        text=("what_happened",),
+        datetimes=("aware_at",),
+        shown_on=lambda w: [reverse("governance:breaches")],
+    ),
+    Form(
+        "deputy",
+        "governance:breach",
+        lambda w: (
+            [w["breach:bus"].pk],
+            {
+                "step": "assess",
+                "data_affected": "Names and allergies.",
+                "people_affected": "12",
+                "risk": "risk",
+                "risk_reasoning": "Health data in a public place.",
+            },
+        ),
+        text=("data_affected", "risk_reasoning"),
+        shown_on=lambda w: [reverse("governance:breach", args=[w["breach:bus"].pk])],
+        name="governance:breach (assess)",
+    ),
+    Form(
         "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
@@ -1263,6 +1291,7 @@ NOT_A_FORM: dict[str, str] = {
         "lifecycle:transfers",
         "lifecycle:transfer_copy",
         "lifecycle:rights_list",
+        "governance:breaches",
     )
 }
 NOT_A_FORM.update(

@@ -189,7 +189,7 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
     if kind == "sar":
         return sees_request(world, role, obj)
-    if kind in ("destruction", "transfer", "rights"):
+    if kind in ("destruction", "transfer", "rights", "breach"):
         # "the destruction queue and its certificates"; "transfers: their list and clock"
         return role in ("lead", "deputy")
     raise AssertionError(f"no rule for {kind}")
@@ -458,6 +458,9 @@ TARGETS: dict[str, Target] = {
             "received_on": _today(),
             "statement": "Please stop the photos.",
         },
+    ),
+    "governance:breach": Target(
+        ("breach",), body=lambda w: {"step": "close", "actions": "Registers are locked away."}
     ),
     "lifecycle:rights": Target(("rights",), body=lambda w: {"step": "letter", "sent_on": _today()}),
     # The Lead's approval in the admin screen (uuid ids), and the decision's own admin pages

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from governance.models import Breach
 from lifecycle.models import (
     Destruction,
     DestructionState,
@@ -123,6 +124,10 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("lifecycle:rights_new", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("lifecycle:rights_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("lifecycle:rights", "rights", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # A data breach: anyone who works here reports one; the log is the Lead's and the Deputy's.
+    ("governance:breach_new", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
+    ("governance:breaches", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("governance:breach", "breach", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -249,8 +254,14 @@ def objects(people) -> dict[str, Any]:
         statement="That was not me.",
         recorded_by=people.deputy,
     )
+    lost = Breach.objects.create(
+        reported_by=people.practitioner,
+        aware_at=timezone.now() - timedelta(hours=2),
+        what_happened="A register was left on the bus.",
+    )
     return {
         "": None,
+        "breach": lost,
         "rights": asked,
         "transfer": moving,
         "destruction": offered,

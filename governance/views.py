@@ -1,0 +1,97 @@
+"""The breach log: a suspected breach reported by anyone; assessed, decided and closed by the
+Lead and the Deputy, against the 72-hour clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from core.http import AuthenticatedHttpRequest, apply_service, require
+
+from . import breaches, policy
+from .forms import AssessForm, CloseForm, DecideForm, PeopleToldForm, ReportForm
+
+STEPS = ("assess", "decide", "told", "close")
+
+
+@login_required
+def breach_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    require(policy.can_report_breach(user))
+    form = ReportForm(
+        request.POST or None,
+        initial={"aware_at": timezone.localtime().replace(second=0, microsecond=0)},
+    )
+    if request.method == "POST" and form.is_valid():
+        made = apply_service(form, lambda: breaches.report(by=user, **form.cleaned_data))
+        if made is not None:
+            messages.success(
+                request,
+                "Thank you: the Lead is told on their dashboard. Tell them in person too, today.",
+            )
+            if policy.can_manage_breaches(user):
+                return redirect("governance:breach", breach_id=made.pk)
+            return redirect("home:dashboard")
+    return render(
+        request, "governance/breach_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def breach_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_manage_breaches(request.user))
+    now = timezone.now()
+    rows = [(b, b.hours_left(now) if b.clock_running else None) for b in breaches.breaches()]
+    return render(request, "governance/breach_list.html", {"rows": rows})
+
+
+@login_required
+def breach_detail(request: AuthenticatedHttpRequest, breach_id: str) -> HttpResponse:
+    user = request.user
+    require(policy.can_manage_breaches(user))
+    found = breaches.breach_by_id(breach_id)
+    if found is None:
+        raise Http404("No such breach.")
+    step = request.POST.get("step") if request.method == "POST" else None
+    unknown = step is not None and step not in STEPS
+    post = request.POST if step else None
+    forms: dict[str, Any] = {
+        "assess": AssessForm(post if step == "assess" or unknown else None),
+        "decide": DecideForm(post if step == "decide" else None),
+        "told": PeopleToldForm(post if step == "told" else None),
+        "close": CloseForm(post if step == "close" else None),
+    }
+    if unknown:
+        forms["assess"].is_valid()
+        forms["assess"].add_error(None, "Choose one of the steps on this page.")
+    elif step is not None and forms[step].is_valid():
+        data = forms[step].cleaned_data
+        actions = {
+            "assess": lambda: breaches.assess(by=user, breach=found, **data),
+            "decide": lambda: breaches.decide(by=user, breach=found, **data),
+            "told": lambda: breaches.people_told(by=user, breach=found, **data),
+            "close": lambda: breaches.close(by=user, breach=found, **data),
+        }
+        if step == "decide":
+            require(policy.can_decide_breach(user))
+        if apply_service(forms[step], actions[step]) is not None:
+            messages.success(request, "Saved.")
+            return redirect("governance:breach", breach_id=found.pk)
+    found = breaches.breach_by_id(found.pk) or found
+    return render(
+        request,
+        "governance/breach_detail.html",
+        {
+            "breach": found,
+            "hours_left": found.hours_left() if found.clock_running else None,
+            "forms": forms,
+            "errors": [f for f in forms.values() if f.errors],
+            "can_decide": policy.can_decide_breach(user),
+        },
+        status=400 if step else 200,
+    )

@@ -62,6 +62,7 @@ from records.models import (
 from . import data as demo
 from .access_requests import seed_access_requests
 from .consent import seed_consent_demo
+from .governance import record_breaches
 from .lifecycle import ask_for_a_correction, send_files_on
 
 RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
@@ -673,6 +674,7 @@ class DemoBuilder:
         self.record_terms()
         send_files_on(lead=self.users["lead"], leavers=[self.children[n] for n in self.leaving])
         ask_for_a_correction(deputy=self.users["deputy"], children=list(self.children.values()))
+        record_breaches(lead=self.users["lead"], practitioner=self.users["keyperson1"])
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

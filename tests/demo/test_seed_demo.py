@@ -290,6 +290,14 @@ class TestTheDemo:
         assert sent.items.filter(included=True).exists() and sent.pdf
         assert sent.child.left_on is not None
 
+    def test_a_breach_closed_and_one_with_its_clock_running(self):
+        from governance import breaches
+        from governance.models import Breach
+
+        assert Breach.objects.filter(closed_at__isnull=False).count() == 1
+        [(running, left)] = breaches.running()
+        assert 0 < left < 72
+
     def test_a_parents_request_to_correct_an_entry_waits_for_the_lead(self):
         from lifecycle.models import RightKind, RightsRequest
 

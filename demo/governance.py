@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from governance import breaches
-from governance.models import Breach
+from governance import breaches, policies
+from governance.models import Breach, Policy
 
 
 def record_breaches(*, lead: User, practitioner: User) -> list[Breach]:
@@ -52,3 +52,26 @@ def record_breaches(*, lead: User, practitioner: User) -> list[Breach]:
         "outing to the park.",
     )
     return [old, new]
+
+
+POLICY_10_9 = (
+    "Our setting's work with children and families brings us into contact with confidential "
+    "information. We keep records securely; only those with a right or professional need see "
+    "them. We ask parents whether what they tell us is confidential. We share with other "
+    "professionals with informed consent, or record why not when a child's safety is at risk. We "
+    "tell parents when sensitive things are recorded, and parents may see their file on request."
+)
+
+
+def register_policies(*, lead: User) -> Policy:
+    """Policy 10.9 on the register, its review (due two years after adoption) overdue."""
+    return policies.add_policy(
+        by=lead,
+        number="10.9",
+        title="Confidentiality and Client Access to Records",
+        review_every_months=24,
+        text=POLICY_10_9,
+        adopted_on=date(2023, 7, 21),
+        approved_by="The chair, for the trustees",
+        review_due_on=date(2025, 7, 21),
+    )

@@ -11,7 +11,8 @@ class GovernanceConfig(AppConfig):
         from audit.log import follow
         from core import schedules
 
-        from .breaches import remind_every_setting
+        from . import breaches, policies
 
         follow(self)
-        schedules.register("breach_clock", timedelta(minutes=15), remind_every_setting)
+        schedules.register("breach_clock", timedelta(minutes=15), breaches.remind_every_setting)
+        schedules.register("policy_reviews", timedelta(days=1), policies.remind_every_setting)

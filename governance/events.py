@@ -10,3 +10,4 @@ class Event(StrEnum):
     BREACH_PEOPLE_TOLD = "breach_people_told"
     BREACH_CLOSED = "breach_closed"
     BREACH_REMINDER = "breach_reminder_sent"
+    POLICY_REVIEWED = "policy_reviewed"

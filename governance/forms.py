@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
-from core.forms import DateTimeField
-from records.forms import DATETIME_FORMATS, DateTimeLocalInput
+from core.forms import DateField, DateTimeField
+from records.forms import DATETIME_FORMATS, DateInput, DateTimeLocalInput
 
 from .models import IcoDecision, PeopleTold, Risk
 
@@ -68,4 +68,38 @@ class CloseForm(forms.Form):
         label="What was done, so it does not happen again",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
+    )
+
+
+class PolicyForm(forms.Form):
+    number = forms.CharField(label="Number", max_length=20)
+    title = forms.CharField(label="Title", max_length=200)
+    review_every_months = forms.IntegerField(
+        label="Reviewed every (months)", min_value=1, max_value=60, initial=24
+    )
+    text = forms.CharField(
+        label="The text as adopted", widget=forms.Textarea(attrs={"rows": 8}), max_length=100000
+    )
+    adopted_on = DateField(label="Adopted on", widget=DateInput())
+    approved_by = forms.CharField(label="Approved by (for the trustees)", max_length=200)
+    review_due_on = DateField(
+        label="Next review due (leave empty to count it from the adoption)",
+        widget=DateInput(),
+        required=False,
+    )
+
+
+class PolicyReviewForm(forms.Form):
+    text = forms.CharField(
+        label="The text as now adopted (unchanged, or as changed)",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=100000,
+    )
+    adopted_on = DateField(label="Adopted on", widget=DateInput())
+    approved_by = forms.CharField(label="Approved by (for the trustees)", max_length=200)
+    note = forms.CharField(label="What changed", max_length=2000, required=False)
+    review_due_on = DateField(
+        label="Next review due (leave empty to count it from the adoption)",
+        widget=DateInput(),
+        required=False,
     )

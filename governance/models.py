@@ -88,3 +88,48 @@ class Breach(SettingOwned, UUIDModel):
         if self.decision == IcoDecision.NOT_REPORT:
             return False
         return self.ico_reported_at is None
+
+
+# --- the policy register ---------------------------------------------------------------------
+
+
+class Policy(SettingOwned, UUIDModel):
+    """One of the setting's policies (10.9 Confidentiality and Client Access to Records, say),
+    with every version kept."""
+
+    number = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    # How often it is reviewed (10.9: every two years).
+    review_every_months = models.PositiveSmallIntegerField(default=24)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["setting", "number"], name="one_policy_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"policy {self.number}"
+
+
+class PolicyVersion(UUIDModel):
+    """A version of a policy as adopted: its text, who reviewed and approved it, and when the next
+    review is due. Never changed: a review makes a new version."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
+    text = models.TextField()
+    adopted_on = models.DateField()
+    reviewed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    # Approved by the trustees: who, in their words ("the chair, for the board").
+    approved_by = models.CharField(max_length=200)
+    review_due_on = models.DateField()
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Reminders already sent for this version: "soon" (30 days before), "due" (on the day).
+    reminders = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-adopted_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"policy version {self.pk}"

@@ -22,3 +22,8 @@ def can_manage_breaches(user: Any) -> bool:
 def can_decide_breach(user: Any) -> bool:
     """Reporting to the ICO or not: the Lead (or the Deputy while acting Lead)."""
     return records.has_lead_approval(user)
+
+
+def can_manage_policies(user: Any) -> bool:
+    """The policy register: the Lead and the Deputy keep it (the trustees approve)."""
+    return records.is_manager(user)

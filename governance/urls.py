@@ -8,4 +8,6 @@ urlpatterns = [
     path("breaches/", views.breach_list, name="breaches"),
     path("breaches/new/", views.breach_new, name="breach_new"),
     path("breaches/<uuid:breach_id>/", views.breach_detail, name="breach"),
+    path("policies/", views.policy_list, name="policies"),
+    path("policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
 ]

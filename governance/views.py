@@ -13,8 +13,16 @@ from django.utils import timezone
 
 from core.http import AuthenticatedHttpRequest, apply_service, require
 
-from . import breaches, policy
-from .forms import AssessForm, CloseForm, DecideForm, PeopleToldForm, ReportForm
+from . import breaches, policies, policy
+from .forms import (
+    AssessForm,
+    CloseForm,
+    DecideForm,
+    PeopleToldForm,
+    PolicyForm,
+    PolicyReviewForm,
+    ReportForm,
+)
 
 STEPS = ("assess", "decide", "told", "close")
 
@@ -94,4 +102,52 @@ def breach_detail(request: AuthenticatedHttpRequest, breach_id: str) -> HttpResp
             "can_decide": policy.can_decide_breach(user),
         },
         status=400 if step else 200,
+    )
+
+
+# --- the policy register ---------------------------------------------------------------------
+
+
+@login_required
+def policy_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_manage_policies(request.user))
+    form = PolicyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        made = apply_service(
+            form, lambda: policies.add_policy(by=request.user, **form.cleaned_data)
+        )
+        if made is not None:
+            messages.success(request, f"Policy {made.number} is on the register.")
+            return redirect("governance:policy", policy_id=made.pk)
+    return render(
+        request,
+        "governance/policy_list.html",
+        {"rows": policies.register(), "form": form, "soon_days": policies.SOON_DAYS},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def policy_detail(request: AuthenticatedHttpRequest, policy_id: str) -> HttpResponse:
+    require(policy.can_manage_policies(request.user))
+    found = policies.policy_by_id(policy_id)
+    if found is None:
+        raise Http404("No such policy.")
+    latest = policies.current(found)
+    form = PolicyReviewForm(
+        request.POST or None,
+        initial={"text": latest.text if latest else "", "adopted_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        done = apply_service(
+            form, lambda: policies.review(by=request.user, found=found, **form.cleaned_data)
+        )
+        if done is not None:
+            messages.success(request, "The review is recorded; the earlier version is kept.")
+            return redirect("governance:policy", policy_id=found.pk)
+    return render(
+        request,
+        "governance/policy_detail.html",
+        {"policy": found, "versions": policies.versions_of(found), "form": form},
+        status=400 if form.errors else 200,
     )

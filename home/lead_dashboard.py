@@ -25,7 +25,7 @@ from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
-from governance import breaches
+from governance import breaches, policies
 from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
 from records.models import RecordEntry
@@ -171,7 +171,19 @@ def lead_summary(
     clock = transfer.clock_counts(today)
     asked, overdue = rights.open_counts(today)
     running = breaches.running()
+    reviews_soon, reviews_overdue = policies.due_counts(today)
     counts += [
+        Count(
+            "policies due for review within 30 days",
+            reviews_soon,
+            reverse("governance:policies"),
+        ),
+        Count(
+            "policies overdue for review",
+            reviews_overdue,
+            reverse("governance:policies"),
+            urgent=True,
+        ),
         Count(
             "data breaches with the ICO's 72-hour clock running",
             len(running),

@@ -298,6 +298,12 @@ class TestTheDemo:
         [(running, left)] = breaches.running()
         assert 0 < left < 72
 
+    def test_policy_10_9_is_on_the_register_and_its_review_is_overdue(self):
+        from governance import policies
+
+        [row] = policies.register()
+        assert row.policy.number == "10.9" and row.overdue
+
     def test_a_parents_request_to_correct_an_entry_waits_for_the_lead(self):
         from lifecycle.models import RightKind, RightsRequest
 

@@ -36,6 +36,7 @@ from access_requests.models import (
     ThirdPartyConsent,
 )
 from consent import services as consent_services
+from governance import policies
 from governance.models import Breach
 from lifecycle.models import (
     Destruction,
@@ -415,6 +416,15 @@ def _transfers(world: World) -> None:
 
 
 def _breaches(world: World) -> None:
+    world.objects["policy:10.9"] = policies.add_policy(
+        by=world.people.lead.user,
+        number="10.9",
+        title="Confidentiality and Client Access to Records",
+        review_every_months=24,
+        text="What we keep, and who may see it.",
+        adopted_on=timezone.localdate().replace(day=1),
+        approved_by="The chair",
+    )
     world.objects["breach:bus"] = Breach.objects.create(
         reported_by=world.people.practitioner,
         aware_at=timezone.now() - timedelta(hours=2),

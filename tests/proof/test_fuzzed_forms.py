@@ -862,6 +862,42 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "governance:policies",
+        lambda w: (
+            [],
+            {
+                "number": "10.4",
+                "title": "Safeguarding",
+                "review_every_months": "12",
+                "text": "We keep children safe.",
+                "adopted_on": _today(),
+                "approved_by": "The chair",
+                "review_due_on": "",
+            },
+        ),
+        text=("number", "title", "text", "approved_by"),
+        dates=("adopted_on", "review_due_on"),
+        shown_on=lambda w: [reverse("governance:policies")],
+    ),
+    Form(
+        "deputy",
+        "governance:policy",
+        lambda w: (
+            [w["policy:10.9"].pk],
+            {
+                "text": "What we keep, and who may see it; reviewed.",
+                "adopted_on": _today(),
+                "approved_by": "The chair",
+                "note": "No change.",
+                "review_due_on": "",
+            },
+        ),
+        text=("text", "approved_by", "note"),
+        dates=("adopted_on", "review_due_on"),
+        shown_on=lambda w: [reverse("governance:policy", args=[w["policy:10.9"].pk])],
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),

@@ -189,7 +189,7 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
     if kind == "sar":
         return sees_request(world, role, obj)
-    if kind in ("destruction", "transfer", "rights", "breach"):
+    if kind in ("destruction", "transfer", "rights", "breach", "policy"):
         # "the destruction queue and its certificates"; "transfers: their list and clock"
         return role in ("lead", "deputy")
     raise AssertionError(f"no rule for {kind}")
@@ -457,6 +457,14 @@ TARGETS: dict[str, Target] = {
             "requester": w["carer:child"].pk,
             "received_on": _today(),
             "statement": "Please stop the photos.",
+        },
+    ),
+    "governance:policy": Target(
+        ("policy",),
+        body=lambda w: {
+            "text": "Reviewed.",
+            "adopted_on": _today(),
+            "approved_by": "The chair",
         },
     ),
     "governance:breach": Target(

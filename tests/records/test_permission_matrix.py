@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from governance.models import Breach
+from governance.models import Breach, Policy
 from lifecycle.models import (
     Destruction,
     DestructionState,
@@ -128,6 +128,9 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("governance:breach_new", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
     ("governance:breaches", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("governance:breach", "breach", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # The policy register: the Lead and the Deputy keep it.
+    ("governance:policies", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("governance:policy", "policy", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -259,8 +262,10 @@ def objects(people) -> dict[str, Any]:
         aware_at=timezone.now() - timedelta(hours=2),
         what_happened="A register was left on the bus.",
     )
+    written = Policy.objects.create(number="10.9", title="Confidentiality")
     return {
         "": None,
+        "policy": written,
         "breach": lost,
         "rights": asked,
         "transfer": moving,

@@ -45,7 +45,8 @@ def test_the_review_is_due_two_years_after_adoption_and_the_lead_is_reminded_onc
     people.lead.user.email = "lead@example.test"
     people.lead.user.save()
     found = a_policy(people)
-    assert policies.current(found).review_due_on == date(2025, 7, 21)
+    first = policies.current(found)
+    assert first is not None and first.review_due_on == date(2025, 7, 21)
 
     on(monkeypatch, date(2025, 6, 1))
     assert policies.remind() == 0
@@ -85,6 +86,7 @@ def test_a_review_makes_a_new_version_and_keeps_the_old(people, monkeypatch):
     )
     assert PolicyVersion.objects.filter(policy=found).count() == 2
     latest = policies.current(found)
+    assert latest is not None
     assert latest.review_due_on == date(2028, 12, 1)
     assert latest.text.endswith("Now with the breach log.")
     assert policies.due_counts() == (0, 0)

@@ -66,6 +66,7 @@ LABELS: dict[str, str] = {
     "breach_closed": "Closed a data breach",
     "breach_reminder_sent": "The Lead was reminded of a breach's 72-hour clock",
     "policy_reviewed": "Added a policy, or recorded its review (a new version)",
+    "access_reviewed": "Confirmed the termly access review",
     # a parent's other rights
     "rights_request_received": "Recorded a parent's request to correct, erase, restrict or object",
     "rights_request_decided": "Decided a parent's request to correct, erase, restrict or object",

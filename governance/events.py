@@ -11,3 +11,4 @@ class Event(StrEnum):
     BREACH_CLOSED = "breach_closed"
     BREACH_REMINDER = "breach_reminder_sent"
     POLICY_REVIEWED = "policy_reviewed"
+    ACCESS_REVIEWED = "access_reviewed"

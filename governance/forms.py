@@ -103,3 +103,11 @@ class PolicyReviewForm(forms.Form):
         widget=DateInput(),
         required=False,
     )
+
+
+class AccessReviewForm(forms.Form):
+    confirmed = forms.BooleanField(
+        label="I have checked every line, and ended what is no longer needed",
+        error_messages={"required": "Tick the box to confirm the review."},
+    )
+    note = forms.CharField(label="Note (optional)", max_length=2000, required=False)

@@ -133,3 +133,24 @@ class PolicyVersion(UUIDModel):
 
     def __str__(self) -> str:
         return f"policy version {self.pk}"
+
+
+# --- the termly access review ------------------------------------------------------------------
+
+
+class AccessReview(SettingOwned, UUIDModel):
+    """Each term the Lead confirms who holds which role, the need-to-know grants, acting-Lead
+    periods and break-glass openings, having ended what is no longer needed."""
+
+    reviewed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    term_name = models.CharField(max_length=60, blank=True)
+    # What was confirmed, by kind: {"posts": n, "grants": n, "acting": n, "break_glass": n}.
+    counts = models.JSONField(default=dict)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+
+    def __str__(self) -> str:
+        return f"access review {self.reviewed_at:%Y-%m-%d}"

@@ -27,3 +27,8 @@ def can_decide_breach(user: Any) -> bool:
 def can_manage_policies(user: Any) -> bool:
     """The policy register: the Lead and the Deputy keep it (the trustees approve)."""
     return records.is_manager(user)
+
+
+def can_review_access(user: Any) -> bool:
+    """The termly access review: the Lead (or the Deputy while acting Lead)."""
+    return records.has_lead_approval(user)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("breaches/new/", views.breach_new, name="breach_new"),
     path("breaches/<uuid:breach_id>/", views.breach_detail, name="breach"),
     path("policies/", views.policy_list, name="policies"),
+    path("access-review/", views.access_review_page, name="access_review"),
     path("policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
 ]

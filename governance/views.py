@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from core.http import AuthenticatedHttpRequest, apply_service, require
 
-from . import breaches, policies, policy
+from . import access_review, breaches, policies, policy
 from .forms import (
+    AccessReviewForm,
     AssessForm,
     CloseForm,
     DecideForm,
@@ -149,5 +150,31 @@ def policy_detail(request: AuthenticatedHttpRequest, policy_id: str) -> HttpResp
         request,
         "governance/policy_detail.html",
         {"policy": found, "versions": policies.versions_of(found), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- the termly access review ------------------------------------------------------------------
+
+
+@login_required
+def access_review_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    require(policy.can_review_access(user))
+    form = AccessReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        note = form.cleaned_data["note"]
+        if apply_service(form, lambda: access_review.confirm(by=user, note=note)) is not None:
+            messages.success(request, "The access review is recorded for this term.")
+            return redirect("governance:access_review")
+    return render(
+        request,
+        "governance/access_review.html",
+        {
+            "lines": access_review.lines(),
+            "due": access_review.is_due(),
+            "reviews": access_review.reviews(),
+            "form": form,
+        },
         status=400 if form.errors else 200,
     )

@@ -41,6 +41,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_manage_breaches": governance_policy.can_manage_breaches(user),
         "can_report_breach": governance_policy.can_report_breach(user),
         "can_manage_policies": governance_policy.can_manage_policies(user),
+        "can_review_access": governance_policy.can_review_access(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

@@ -25,7 +25,8 @@ from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
-from governance import breaches, policies
+from governance import access_review, breaches, policies
+from governance import policy as governance_policy
 from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
 from records.models import RecordEntry
@@ -213,4 +214,12 @@ def lead_summary(
             reverse("lifecycle:transfers"),
         ),
     ]
+    if governance_policy.can_review_access(user):
+        counts.append(
+            Count(
+                "access review due this term",
+                int(access_review.is_due(today)),
+                reverse("governance:access_review"),
+            )
+        )
     return LeadSummary(counts=counts, bars=bars)

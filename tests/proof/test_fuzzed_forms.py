@@ -898,6 +898,13 @@ FORMS: list[Form] = [
     ),
     Form(
         "lead",
+        "governance:access_review",
+        lambda w: ([], {"confirmed": "on", "note": "Ended the Bluebell cover grant."}),
+        text=("note",),
+        shown_on=lambda w: [reverse("governance:access_review")],
+    ),
+    Form(
+        "lead",
         "records:terms",
         lambda w: ([], {"name": "Autumn 2030", "starts_on": "2030-09-02", "ends_on": "2030-12-18"}),
         text=("name",),

@@ -131,6 +131,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     # The policy register: the Lead and the Deputy keep it.
     ("governance:policies", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("governance:policy", "policy", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # The termly access review: the Lead.
+    ("governance:access_review", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).

@@ -452,6 +452,8 @@ def bundle_html(sar: SubjectAccessRequest, items: list[PdfItem] | None = None) -
             # How long it is kept: the schedule's lines, and each child's file's own date.
             "retention_rules": retention.rules(),
             "files_kept": [(child, retention.keep_child_file(child)) for child in children],
+            # The privacy notice's text (includes/privacy_notice_body.html), as in the file.
+            "in_the_file": True,
             "css": (Path(__file__).parent / "pdf.css").read_text(),
             # The figures behind every body map, given only when one is drawn.
             "figures_png": (

@@ -10,5 +10,7 @@ urlpatterns = [
     path("breaches/<uuid:breach_id>/", views.breach_detail, name="breach"),
     path("policies/", views.policy_list, name="policies"),
     path("access-review/", views.access_review_page, name="access_review"),
+    path("privacy-notice/", views.privacy_notice, name="privacy_notice"),
+    path("privacy-notice.pdf", views.privacy_notice_pdf, name="privacy_notice_pdf"),
     path("policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
 ]

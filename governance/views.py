@@ -11,9 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from core.http import AuthenticatedHttpRequest, apply_service, require
+from core.http import AuthenticatedHttpRequest, apply_service, pdf_response, require
 
-from . import access_review, breaches, policies, policy
+from . import access_review, breaches, policies, policy, privacy
 from .forms import (
     AccessReviewForm,
     AssessForm,
@@ -178,3 +178,18 @@ def access_review_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+# --- the privacy notice --------------------------------------------------------------------------
+
+
+@login_required
+def privacy_notice(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_report_breach(request.user))
+    return render(request, "governance/privacy_notice.html", privacy.context())
+
+
+@login_required
+def privacy_notice_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_report_breach(request.user))
+    return pdf_response(privacy.notice_pdf(), "privacy-notice.pdf")

@@ -1335,6 +1335,8 @@ NOT_A_FORM: dict[str, str] = {
         "lifecycle:transfer_copy",
         "lifecycle:rights_list",
         "governance:breaches",
+        "governance:privacy_notice",
+        "governance:privacy_notice_pdf",
     )
 }
 NOT_A_FORM.update(

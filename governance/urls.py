@@ -12,5 +12,7 @@ urlpatterns = [
     path("access-review/", views.access_review_page, name="access_review"),
     path("privacy-notice/", views.privacy_notice, name="privacy_notice"),
     path("privacy-notice.pdf", views.privacy_notice_pdf, name="privacy_notice_pdf"),
+    path("record-of-processing/", views.record_of_processing, name="record_of_processing"),
+    path("appropriate-policy/", views.appropriate_policy, name="appropriate_policy"),
     path("policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
 ]

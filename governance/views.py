@@ -193,3 +193,15 @@ def privacy_notice(request: AuthenticatedHttpRequest) -> HttpResponse:
 def privacy_notice_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
     require(policy.can_report_breach(request.user))
     return pdf_response(privacy.notice_pdf(), "privacy-notice.pdf")
+
+
+@login_required
+def record_of_processing(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_manage_policies(request.user))
+    return render(request, "governance/record_of_processing.html", privacy.record_context())
+
+
+@login_required
+def appropriate_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_manage_policies(request.user))
+    return render(request, "governance/appropriate_policy.html", privacy.record_context())

@@ -51,3 +51,22 @@ def test_the_same_text_is_in_a_subject_access_file(people):
 def test_anyone_without_a_post_gets_no_notice(people, client):
     sign_in(client, people.it_admin)
     assert client.get(reverse("governance:privacy_notice")).status_code == 404
+
+
+def test_the_record_of_processing_and_the_appropriate_policy_come_from_the_same_data(
+    people, client
+):
+    emergency(people.child, people.deputy)
+    sign_in(client, people.deputy.user)
+    record = client.get(reverse("governance:record_of_processing")).content.decode()
+    policy = client.get(reverse("governance:appropriate_policy")).content.decode()
+
+    for rule in retention.rules():
+        assert rule.applies_to.replace("'", "&#x27;") in record
+    assert "children&#x27;s social care (section 47, child protection)" in record
+    assert "Schedule 1 paragraph 18" in policy
+    assert "Safeguarding and child protection" in policy
+    assert "The register and the child&#x27;s file" not in policy  # not special-category
+    client.logout()
+    sign_in(client, people.keyperson1.user)
+    assert client.get(reverse("governance:record_of_processing")).status_code == 404

@@ -1337,6 +1337,8 @@ NOT_A_FORM: dict[str, str] = {
         "governance:breaches",
         "governance:privacy_notice",
         "governance:privacy_notice_pdf",
+        "governance:record_of_processing",
+        "governance:appropriate_policy",
     )
 }
 NOT_A_FORM.update(

@@ -134,6 +134,9 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     # The privacy notice: everyone with a post (to print, or give parents the PDF).
     ("governance:privacy_notice", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
     ("governance:privacy_notice_pdf", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
+    # Made from the same data, for the trustees: the Lead and the Deputy.
+    ("governance:record_of_processing", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("governance:appropriate_policy", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
     # The termly access review: the Lead.
     ("governance:access_review", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).

@@ -29,6 +29,8 @@ from governance import access_review, breaches, policies
 from governance import policy as governance_policy
 from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
+from records import policy as records_policy
+from records import selectors as records_selectors
 from records.models import RecordEntry
 
 # The chart's rows, in pixels: a line of text, then its bar.
@@ -214,6 +216,21 @@ def lead_summary(
             reverse("lifecycle:transfers"),
         ),
     ]
+    if records_policy.can_read_staff_records(user):
+        checks = records_selectors.staff_checks(today)
+        counts += [
+            Count(
+                "staff checks or training running out within 60 days",
+                checks.expiring,
+                reverse("records:staff_list"),
+                urgent=True,
+            ),
+            Count(
+                "staff with no supervision in three months",
+                checks.supervision_overdue,
+                reverse("records:staff_list"),
+            ),
+        ]
     if governance_policy.can_review_access(user):
         counts.append(
             Count(

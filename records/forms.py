@@ -308,6 +308,20 @@ class StaffRecordForm(forms.Form):
     kind = forms.ChoiceField(choices=StaffRecordKind.choices)
     occurred_on = DateField(label="Date", widget=DateInput(), initial=timezone.localdate)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    expires_on = DateField(
+        label="Runs out on (training, a check, right to work)",
+        widget=DateInput(),
+        required=False,
+    )
+    reference = forms.CharField(
+        label="Certificate or reference number", max_length=200, required=False
+    )
+    update_service = forms.BooleanField(label="On the DBS update service", required=False)
+    confidential = forms.BooleanField(
+        label="Confidential: the member of staff does not read it (supervision and training "
+        "records are theirs to read otherwise)",
+        required=False,
+    )
 
 
 class ActingLeadForm(forms.Form):

@@ -544,11 +544,19 @@ class BreakGlass(SettingOwned, SealedRowModel):
 
 
 class StaffRecordKind(models.TextChoices):
+    RECRUITMENT = "recruitment", "Recruitment and safer-recruitment check"
     SUPERVISION = "supervision", "Supervision notes"
+    TRAINING = "training", "Training (safeguarding, paediatric first aid...)"
     DBS = "dbs", "DBS check"
-    HEALTH = "health", "Health"
+    HEALTH = "health", "Health declaration"
+    ABSENCE = "absence", "Absence"
     CONCERN = "concern", "Concern"
+    CAPABILITY = "capability", "Capability"
     OTHER = "other", "Other"
+
+
+# What a member of staff reads of their own records (not the Lead's notes marked confidential).
+OWN_STAFF_RECORD_KINDS = (StaffRecordKind.SUPERVISION, StaffRecordKind.TRAINING)
 
 
 class StaffRecord(SettingOwned, UUIDModel):
@@ -567,6 +575,14 @@ class StaffRecord(SettingOwned, UUIDModel):
     recorded_at = models.DateTimeField(default=timezone.now)
     occurred_on = models.DateField()
     text = EncryptedTextField()
+    # A check or a certificate that runs out (first aid, right to work, a DBS update check).
+    expires_on = models.DateField(null=True, blank=True)
+    # A DBS certificate's number (kept on the personnel file after the copy goes, 6 months on),
+    # a reference's referee, a qualification's certificate.
+    reference = EncryptedTextField(blank=True)
+    update_service = models.BooleanField("on the DBS update service", default=False)
+    # The Lead's notes marked confidential: the member of staff does not read them.
+    confidential = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-occurred_on", "-recorded_at"]

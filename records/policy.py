@@ -22,6 +22,7 @@ from core.http import AnyUser
 from core.signals import row_tampered
 
 from .models import (
+    OWN_STAFF_RECORD_KINDS,
     ActingLead,
     BreakGlass,
     Child,
@@ -473,6 +474,17 @@ def visible_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
     if staff is None or not can_read_staff_records(user):
         return StaffRecord.objects.none()
     return StaffRecord.objects.filter(setting_id=staff.setting_id)
+
+
+def own_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
+    """A member of staff's own supervision and training records, not the Lead's notes marked
+    confidential."""
+    staff = staff_of(user)
+    if staff is None:
+        return StaffRecord.objects.none()
+    return StaffRecord.objects.filter(
+        staff=staff, kind__in=OWN_STAFF_RECORD_KINDS, confidential=False
+    )
 
 
 def can_view_audit(user: AnyUser) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -36,6 +36,7 @@ from .models import (
     Room,
     Staff,
     StaffRecord,
+    StaffRecordKind,
 )
 
 
@@ -311,6 +312,43 @@ def staff_records(
     )
     log_access(actor=user, objects=records, request=request, event=Event.STAFF_RECORD_READ)
     return records
+
+
+def my_staff_records(user: User, *, request: HttpRequest | None = None) -> list[StaffRecord]:
+    """A member of staff reads their own supervision and training records (audited as a read)."""
+    records = list(policy.own_staff_records(user).select_related("recorded_by"))
+    log_access(actor=user, objects=records, request=request, event=Event.STAFF_RECORD_READ)
+    return records
+
+
+@dataclass(frozen=True)
+class StaffChecks:
+    """For the Lead's dashboard: checks and training running out within 60 days (or run out),
+    and staff with no supervision in the last three months."""
+
+    expiring: int
+    supervision_overdue: int
+
+
+EXPIRING_DAYS = 60
+SUPERVISION_MONTHS_DAYS = 92
+
+
+def staff_checks(today: date | None = None) -> StaffChecks:
+    today = today or timezone.localdate()
+    expiring = StaffRecord.objects.filter(
+        expires_on__isnull=False,
+        expires_on__lte=today + timedelta(days=EXPIRING_DAYS),
+        staff__active=True,
+    ).count()
+    supervised = StaffRecord.objects.filter(
+        kind=StaffRecordKind.SUPERVISION,
+        occurred_on__gte=today - timedelta(days=SUPERVISION_MONTHS_DAYS),
+    ).values("staff_id")
+    overdue = (
+        policy.staff_working_with_children().filter(active=True).exclude(pk__in=supervised).count()
+    )
+    return StaffChecks(expiring, overdue)
 
 
 # --- the audit pages ----------------------------------------------------------------------------

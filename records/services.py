@@ -687,15 +687,34 @@ def issue_enrolment_code(*, staff: Staff, by: User) -> str:
 
 @transaction.atomic
 def record_staff_record(
-    *, staff: Staff, by: User, kind: str, occurred_on: date, text: str
+    *,
+    staff: Staff,
+    by: User,
+    kind: str,
+    occurred_on: date,
+    text: str,
+    expires_on: date | None = None,
+    reference: str = "",
+    update_service: bool = False,
+    confidential: bool = False,
 ) -> StaffRecord:
     lead = policy.staff_of(by)
     require(lead is not None and policy.can_read_staff_records(by))
     not_in_future(occurred_on, "occurred_on", "The date")
     if blank(text):
         raise ValidationError({"text": "Write the record."})
+    if expires_on is not None and expires_on <= occurred_on:
+        raise ValidationError({"expires_on": "It runs out after the day it was recorded."})
     record = StaffRecord(
-        staff=staff, kind=kind, recorded_by=lead, occurred_on=occurred_on, text=text
+        staff=staff,
+        kind=kind,
+        recorded_by=lead,
+        occurred_on=occurred_on,
+        text=text,
+        expires_on=expires_on,
+        reference=reference.strip(),
+        update_service=update_service,
+        confidential=confidential,
     )
     record.save()
     return record

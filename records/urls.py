@@ -25,6 +25,7 @@ urlpatterns = [
     path("children/<uuid:child_id>/leaving/", views.child_leaving, name="child_leaving"),
     path("terms/", views.terms, name="terms"),
     path("retention/", views.retention_page, name="retention"),
+    path("my-records/", views.my_records, name="my_records"),
     path("entries/<uuid:entry_id>/", views.entry_detail, name="entry_detail"),
     path("entries/<uuid:entry_id>/amend/", views.entry_amend, name="entry_amend"),
     path("entries/<uuid:entry_id>/attach/", views.attachment_add, name="attachment_add"),

@@ -668,13 +668,7 @@ def staff_records(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> Ht
         data = form.cleaned_data
         done = apply_service(
             form,
-            lambda: services.record_staff_record(
-                staff=staff,
-                by=request.user,
-                kind=data["kind"],
-                occurred_on=data["occurred_on"],
-                text=data["text"],
-            ),
+            lambda: services.record_staff_record(staff=staff, by=request.user, **data),
         )
         if done is not None:
             messages.success(request, "The record was added.")
@@ -683,6 +677,14 @@ def staff_records(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> Ht
     return render(
         request, "records/staff_records.html", {"staff": staff, "records": records, "form": form}
     )
+
+
+@login_required
+def my_records(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A member of staff's own supervision and training records."""
+    require(policy.staff_of(request.user) is not None)
+    records = selectors.my_staff_records(request.user, request=request)
+    return render(request, "records/my_records.html", {"records": records})
 
 
 @login_required

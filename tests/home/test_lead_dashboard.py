@@ -117,6 +117,8 @@ def test_the_lead_sees_every_count(people, waiting):
         "parents' requests to correct, erase or restrict, overdue": 0,
         "child-protection files not sent on by their day": 1,
         "child-protection files sent, receipt not yet confirmed": 0,
+        "staff checks or training running out within 60 days": 0,
+        "staff with no supervision in three months": 5,
         "access review due this term": 1,
     }
 

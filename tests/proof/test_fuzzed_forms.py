@@ -1339,6 +1339,7 @@ NOT_A_FORM: dict[str, str] = {
         "governance:privacy_notice_pdf",
         "governance:record_of_processing",
         "governance:appropriate_policy",
+        "records:my_records",
     )
 }
 NOT_A_FORM.update(

@@ -71,6 +71,8 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     # A child leaves, and the setting's terms: the Lead and the Deputy.
     ("records:child_leaving", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
     ("records:terms", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    # Everyone with a post reads their own supervision and training records.
+    ("records:my_records", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
     # The retention schedule and legal holds: the Lead.
     ("records:retention", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
     # A general entry written by keyperson1.

@@ -174,7 +174,9 @@ def _staff_due(rules: dict[str, Any], held: retention.Holds, today: date) -> Ite
         items = tuple(
             (_label(StaffRecord), str(record.pk))
             for record in StaffRecord.objects.filter(staff=staff, kind=StaffRecordKind.DBS)
-            if (kept := retention.keep_staff_record(record, rules)).until and kept.until < today
+            if record.text
+            and (kept := retention.keep_staff_record(record, rules)).until
+            and kept.until < today
         )
         if items:
             yield Due(SubjectKind.STAFF, staff.pk, reference, False, items)
@@ -575,6 +577,10 @@ def _destroy(destruction: Destruction, found: Due, tally: Tally) -> None:
         _destroy_staff(staff, destruction, tally)
         return
     approved = {tuple(item) for item in destruction.items} & set(found.items)
-    records = StaffRecord.objects.filter(staff=staff, pk__in=[pk for _, pk in approved])
-    tally.add(StaffRecord, records.count(), retention.DBS)
-    _delete(records)
+    # A DBS certificate's copy goes; its number and date stay on the personnel file.
+    copies = list(StaffRecord.objects.filter(staff=staff, pk__in=[pk for _, pk in approved]))
+    for record in copies:
+        record.text = ""
+        with disable_auditlog():
+            record.save(update_fields=["text"])
+    tally.add(StaffRecord, len(copies), retention.DBS)

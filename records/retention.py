@@ -245,8 +245,10 @@ def keep_staff(staff: Staff, rules: dict[str, RetentionRule] | None = None) -> K
 
 
 def keep_staff_record(record: StaffRecord, rules: dict[str, RetentionRule] | None = None) -> Kept:
+    """A DBS record's copy of the certificate (its text) is kept 6 months; its number and date
+    stay on the personnel file, as every other staff record does, once the copy is gone."""
     rules = rules or _rules()
-    if record.kind == StaffRecordKind.DBS:
+    if record.kind == StaffRecordKind.DBS and record.text:
         return _from(rules[DBS], timezone.localdate(record.recorded_at))
     return _from(rules[STAFF], record.staff.left_on)
 

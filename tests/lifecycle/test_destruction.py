@@ -398,3 +398,36 @@ def test_a_member_of_staffs_file_goes_their_post_keeps_a_reference_and_their_acc
     assert "FAILED" not in verify()
     # Nothing more to offer for them.
     assert not [d for d in destruction.due() if d.subject_id == leaver.pk]
+
+
+def test_a_dbs_copy_goes_after_six_months_and_its_number_and_date_stay(people):
+    from records.models import StaffRecord
+
+    record = StaffRecord(
+        staff=people.keyperson1,
+        recorded_by=people.lead,
+        kind="dbs",
+        occurred_on=date(2026, 1, 5),
+        text="Enhanced DBS certificate seen; a copy of both pages.",
+        reference="001234567890",
+        update_service=True,
+    )
+    record.save()
+    StaffRecord.objects.filter(pk=record.pk).update(
+        recorded_at=timezone.now() - timedelta(days=7 * 31)
+    )
+
+    [offer] = [d for d in destruction.review(by=people.lead.user) if d.kind == SubjectKind.STAFF]
+    assert (offer.whole, offer.items) == (False, [["records.staffrecord", str(record.pk)]])
+    destruction.approve(by=people.lead.user, destruction=offer)
+    destruction.confirm(by=people.deputy.user, destruction=offer)
+
+    kept = StaffRecord.objects.get(pk=record.pk)
+    assert kept.text == ""
+    assert (kept.reference, kept.occurred_on, kept.update_service) == (
+        "001234567890",
+        date(2026, 1, 5),
+        True,
+    )
+    assert "Enhanced DBS certificate seen" not in log_text()
+    assert not [d for d in destruction.due() if d.subject_id == people.keyperson1.pk]

@@ -7,7 +7,7 @@ Lead or the Deputy assesses it (what data, how many people, the risk); the Lead 
 to the ICO or not, with reasons (and records the report and its reference); the people affected are
 told when the risk to them is high, or the note says why not; the actions taken are kept; then it
 is closed. The clock is on the Lead's dashboard, and the Lead is emailed (no content: a link and
-the hours left) when 24 and then 6 hours are left.
+the hours left) when 24 and then 6 hours are left, as is the Deputy.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.utils import timezone
 from audit.log import log_event
 from core import tenancy
 from core.http import uuid_or_404
-from core.rules import raise_errors, require
+from core.rules import blank, in_future, raise_errors, require
 from records import policy as records_policy
 from records.models import Setting
 
@@ -45,9 +45,9 @@ REMINDERS = (24, 6)
 def report(*, by: User, aware_at: datetime, what_happened: str) -> Breach:
     require(policy.can_report_breach(by))
     errors: dict[str, str] = {}
-    if aware_at > timezone.now():
+    if in_future(aware_at):
         errors["aware_at"] = "When the setting became aware cannot be in the future."
-    if not what_happened.strip():
+    if blank(what_happened):
         errors["what_happened"] = "Say what happened (what was lost, sent or seen, and how)."
     raise_errors(errors)
     staff = records_policy.staff_of(by)
@@ -77,15 +77,21 @@ def assess(
     require(policy.can_manage_breaches(by))
     _open(breach)
     errors: dict[str, str] = {}
-    if not data_affected.strip():
+    if blank(data_affected):
         errors["data_affected"] = "Say what data it touched (names, health, safeguarding...)."
     if risk not in Risk.values:
         errors["risk"] = "Choose the risk to the people affected."
-    if not risk_reasoning.strip():
+    if blank(risk_reasoning):
         errors["risk_reasoning"] = "Say why you judge the risk so."
     raise_errors(errors)
     breach.data_affected = data_affected.strip()
     breach.people_affected = people_affected
+    if breach.decision == IcoDecision.NOT_REPORT and risk in (Risk.RISK, Risk.HIGH):
+        # Now a risk: the decision not to report no longer stands, and the clock runs again.
+        breach.decision, breach.decision_reason = "", ""
+        breach.decided_by, breach.decided_at = None, None
+    if breach.people_told == PeopleTold.NOT_NEEDED and risk == Risk.HIGH:
+        breach.people_told, breach.people_told_note = "", ""
     breach.risk = risk
     breach.risk_reasoning = risk_reasoning.strip()
     breach.assessed_by = records_policy.staff_of(by)
@@ -113,7 +119,7 @@ def decide(
         errors["decision"] = "Assess the risk first."
     if decision not in IcoDecision.values:
         errors["decision"] = "Choose to report to the ICO or not."
-    if not reason.strip():
+    if blank(reason):
         errors["reason"] = "Give the reasons: they are what the ICO would ask for."
     if decision == IcoDecision.NOT_REPORT and breach.risk in (Risk.RISK, Risk.HIGH):
         errors["decision"] = (
@@ -123,8 +129,10 @@ def decide(
     if decision == IcoDecision.REPORT:
         if ico_reported_at is None:
             errors["ico_reported_at"] = "Record when it was reported to the ICO."
-        elif ico_reported_at > timezone.now():
+        elif in_future(ico_reported_at):
             errors["ico_reported_at"] = "It cannot be reported in the future."
+        elif ico_reported_at < breach.aware_at:
+            errors["ico_reported_at"] = "It cannot be reported before the setting knew of it."
     raise_errors(errors)
     breach.decision = decision
     breach.decision_reason = reason.strip()
@@ -150,7 +158,7 @@ def people_told(*, by: User, breach: Breach, told: str, note: str) -> Breach:
     errors: dict[str, str] = {}
     if told not in PeopleTold.values:
         errors["told"] = "Say whether the people affected were told."
-    if not note.strip():
+    if blank(note):
         errors["note"] = "Say when and how they were told, or why they need not be."
     if told == PeopleTold.NOT_NEEDED and breach.risk == Risk.HIGH:
         errors["told"] = "The risk to them is high: the people affected must be told."
@@ -169,9 +177,13 @@ def close(*, by: User, breach: Breach, actions: str) -> Breach:
     errors: dict[str, str] = {}
     if not breach.decision:
         errors["actions"] = "Decide about the ICO first."
+    elif breach.decision == IcoDecision.NOT_REPORT and breach.risk in (Risk.RISK, Risk.HIGH):
+        errors["actions"] = "The breach is a risk to people: report it to the ICO first."
     elif not breach.people_told:
         errors["actions"] = "Record whether the people affected were told first."
-    if not actions.strip():
+    elif breach.people_told == PeopleTold.NOT_NEEDED and breach.risk == Risk.HIGH:
+        errors["actions"] = "The risk to them is high: tell the people affected first."
+    if blank(actions):
         errors["actions"] = "Say what was done, so it does not happen again."
     raise_errors(errors)
     breach.actions = actions.strip()
@@ -212,8 +224,10 @@ def remind(now: datetime | None = None) -> int:
     """Email the Lead once when 24 hours are left, and once when 6 are (no content)."""
     now = now or timezone.now()
     sent = 0
-    lead = records_policy.the_lead()
-    if lead is None or not lead.user.email:
+    to = leaders()
+    if not to:
+        if running(now):
+            logger.warning("A breach's clock is running and nobody has an email address to remind")
         return 0
     for breach, left in running(now):
         due = [h for h in REMINDERS if left <= h and h not in breach.reminders]
@@ -228,7 +242,7 @@ def remind(now: datetime | None = None) -> int:
                 "A data breach: the 72-hour clock is running",
                 body,
                 None,
-                [lead.user.email],
+                to,
                 fail_silently=False,
             )
         except (OSError, smtplib.SMTPException) as exc:
@@ -246,9 +260,18 @@ def remind(now: datetime | None = None) -> int:
     return sent
 
 
+def leaders() -> list[str]:
+    """Who is reminded: the Lead and the Deputy (a Deputy may be acting Lead), by email."""
+    return sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
+
+
 def remind_every_setting() -> str:
-    sent = 0
+    sent = failed = 0
     for setting_id in Setting.objects.values_list("pk", flat=True):
         with tenancy.working_in(setting_id):
-            sent += remind()
-    return f"{sent} breach reminders sent"
+            try:
+                sent += remind()
+            except Exception:  # one setting's failure never stops the others' reminders
+                logger.exception("Breach reminders for setting %s failed", setting_id)
+                failed += 1
+    return f"{sent} breach reminders sent" + (f", {failed} settings failed" if failed else "")

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from access_requests.deadlines import add_calendar_months
 from audit.log import log_event
 from core import tenancy
 from core.http import uuid_or_404
-from core.rules import raise_errors, require
+from core.rules import blank, raise_errors, require
 from records import policy as records_policy
 from records.models import Setting
 
@@ -35,11 +36,11 @@ SOON_DAYS = 30
 
 def _check(text: str, adopted_on: date, approved_by: str, review_due_on: date) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not text.strip():
+    if blank(text):
         errors["text"] = "Paste the policy's text as adopted."
     if adopted_on > timezone.localdate():
         errors["adopted_on"] = "The day it was adopted cannot be in the future."
-    if not approved_by.strip():
+    if blank(approved_by):
         errors["approved_by"] = "Say who approved it for the trustees (the chair, say)."
     if review_due_on <= adopted_on:
         errors["review_due_on"] = "The next review falls after the day it was adopted."
@@ -61,9 +62,9 @@ def add_policy(
     require(rules.can_manage_policies(by))
     due = review_due_on or add_calendar_months(adopted_on, review_every_months)
     errors = _check(text, adopted_on, approved_by, due)
-    if not number.strip():
+    if blank(number):
         errors["number"] = "Give the policy's number (10.9, say)."
-    if not title.strip():
+    if blank(title):
         errors["title"] = "Give the policy's title."
     raise_errors(errors)
     try:
@@ -152,7 +153,8 @@ class Row:
 def register(today: date | None = None) -> list[Row]:
     today = today or timezone.localdate()
     rows = []
-    for found in Policy.objects.prefetch_related("versions"):
+    versions_only = Prefetch("versions", queryset=PolicyVersion.objects.defer("text"))
+    for found in Policy.objects.prefetch_related(versions_only):
         versions = sorted(found.versions.all(), key=lambda v: (v.adopted_on, v.created_at))
         latest = versions[-1] if versions else None
         days = (latest.review_due_on - today).days if latest else None
@@ -177,8 +179,8 @@ def policy_by_id(value: Any) -> Policy | None:
 def remind(today: date | None = None) -> int:
     """Email the Lead once when a review is 30 days away, and once when it is due."""
     today = today or timezone.localdate()
-    lead = records_policy.the_lead()
-    if lead is None or not lead.user.email:
+    to = sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
+    if not to:
         return 0
     sent = 0
     for row in register(today):
@@ -186,7 +188,10 @@ def remind(today: date | None = None) -> int:
             continue
         due = [
             name
-            for name, reached in (("soon", row.due_in_days <= SOON_DAYS), ("due", row.overdue))
+            for name, reached in (
+                ("soon", row.due_in_days <= SOON_DAYS),
+                ("due", row.due_in_days <= 0),
+            )
             if reached and name not in row.version.reminders
         ]
         if not due:
@@ -196,12 +201,12 @@ def remind(today: date | None = None) -> int:
             {"row": row, "setting": Setting.current()},
         )
         try:
+            when = "overdue" if row.overdue else "due today" if row.due_in_days == 0 else "due soon"
             send_mail(
-                f"Policy {row.policy.number}: its review is "
-                + ("overdue" if row.overdue else "due soon"),
+                f"Policy {row.policy.number}: its review is {when}",
                 body,
                 None,
-                [lead.user.email],
+                to,
                 fail_silently=False,
             )
         except (OSError, smtplib.SMTPException) as exc:
@@ -215,8 +220,14 @@ def remind(today: date | None = None) -> int:
 
 
 def remind_every_setting() -> str:
-    sent = 0
+    sent = failed = 0
     for setting_id in Setting.objects.values_list("pk", flat=True):
         with tenancy.working_in(setting_id):
-            sent += remind()
-    return f"{sent} policy review reminders sent"
+            try:
+                sent += remind()
+            except Exception:  # one setting's failure never stops the others' reminders
+                logger.exception("Policy reminders for setting %s failed", setting_id)
+                failed += 1
+    return f"{sent} policy review reminders sent" + (
+        f", {failed} settings failed" if failed else ""
+    )

@@ -12,7 +12,7 @@ from uuid import UUID
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -336,11 +336,15 @@ SUPERVISION_MONTHS_DAYS = 92
 
 def staff_checks(today: date | None = None) -> StaffChecks:
     today = today or timezone.localdate()
-    expiring = StaffRecord.objects.filter(
-        expires_on__isnull=False,
-        expires_on__lte=today + timedelta(days=EXPIRING_DAYS),
-        staff__active=True,
-    ).count()
+    # The latest expiry of each kind of record for each member of staff: a renewal replaces
+    # the record it renews.
+    expiring = (
+        StaffRecord.objects.filter(expires_on__isnull=False, staff__active=True)
+        .values("staff_id", "kind")
+        .annotate(latest=Max("expires_on"))
+        .filter(latest__lte=today + timedelta(days=EXPIRING_DAYS))
+        .count()
+    )
     supervised = StaffRecord.objects.filter(
         kind=StaffRecordKind.SUPERVISION,
         occurred_on__gte=today - timedelta(days=SUPERVISION_MONTHS_DAYS),

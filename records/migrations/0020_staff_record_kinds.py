@@ -4,6 +4,12 @@ import core.fields
 from django.db import migrations, models
 
 
+def existing_are_confidential(apps, schema_editor):
+    """Records written when only the Lead read staff records stay the Lead's: a member of staff
+    reads only what is written from now on for them to read."""
+    apps.get_model("records", "StaffRecord")._base_manager.update(confidential=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -36,4 +42,5 @@ class Migration(migrations.Migration):
             name='kind',
             field=models.CharField(choices=[('recruitment', 'Recruitment and safer-recruitment check'), ('supervision', 'Supervision notes'), ('training', 'Training (safeguarding, paediatric first aid...)'), ('dbs', 'DBS check'), ('health', 'Health declaration'), ('absence', 'Absence'), ('concern', 'Concern'), ('capability', 'Capability'), ('other', 'Other')], max_length=20),
         ),
+        migrations.RunPython(existing_are_confidential, migrations.RunPython.noop),
     ]

@@ -55,6 +55,8 @@ def test_anyone_reports_and_the_clock_runs_through_the_weekend(people, monkeypat
 def test_the_lead_is_emailed_at_24_and_6_hours_left_and_never_twice(people, monkeypatch):
     people.lead.user.email = "lead@example.test"
     people.lead.user.save()
+    people.deputy.user.email = ""
+    people.deputy.user.save()
     breach = reported(people, monkeypatch)
 
     at(monkeypatch, FRIDAY + timedelta(hours=40))
@@ -149,3 +151,51 @@ def test_a_report_form_with_no_words_is_refused_and_records_nothing(people, clie
     )
     assert refused.status_code == 400 and b"error-summary" in refused.content
     assert not Breach.objects.exists()
+
+
+def test_the_deputy_is_reminded_too_when_the_lead_has_no_address(people, monkeypatch):
+    people.lead.user.email = ""
+    people.lead.user.save()
+    people.deputy.user.email = "deputy@example.test"
+    people.deputy.user.save()
+    reported(people, monkeypatch)
+    at(monkeypatch, FRIDAY + timedelta(hours=70))
+    assert breaches.remind() == 1
+    assert mail.outbox[0].to == ["deputy@example.test"]
+
+
+def test_a_new_assessment_as_a_risk_undoes_the_decision_not_to_report(people, monkeypatch):
+    breach = reported(people, monkeypatch)
+    breaches.assess(
+        by=people.lead.user,
+        breach=breach,
+        data_affected="One parent's email address.",
+        people_affected=1,
+        risk="unlikely",
+        risk_reasoning="Sent to the other parent of the same child.",
+    )
+    breaches.decide(by=people.lead.user, breach=breach, decision="not_report", reason="Low.")
+    breaches.people_told(by=people.lead.user, breach=breach, told="not_needed", note="Low.")
+    assert breaches.running() == []
+
+    breaches.assess(
+        by=people.lead.user,
+        breach=breach,
+        data_affected="The email held the child's safeguarding notes.",
+        people_affected=1,
+        risk="high",
+        risk_reasoning="Child-protection details went to a parent under a court order.",
+    )
+    breach.refresh_from_db()
+    assert (breach.decision, breach.people_told) == ("", "")
+    assert [b for b, _ in breaches.running()] == [breach]
+    with pytest.raises(ValidationError):
+        breaches.close(by=people.lead.user, breach=breach, actions="Checked the list.")
+    with pytest.raises(ValidationError):  # reported before anyone knew of it
+        breaches.decide(
+            by=people.lead.user,
+            breach=breach,
+            decision="report",
+            reason="High risk.",
+            ico_reported_at=FRIDAY - timedelta(hours=1),
+        )

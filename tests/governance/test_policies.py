@@ -44,6 +44,8 @@ def test_the_review_is_due_two_years_after_adoption_and_the_lead_is_reminded_onc
 ):
     people.lead.user.email = "lead@example.test"
     people.lead.user.save()
+    people.deputy.user.email = ""
+    people.deputy.user.save()
     found = a_policy(people)
     first = policies.current(found)
     assert first is not None and first.review_due_on == date(2025, 7, 21)
@@ -55,13 +57,15 @@ def test_the_review_is_due_two_years_after_adoption_and_the_lead_is_reminded_onc
     assert policies.due_counts() == (1, 0)
     assert policies.remind() == 1
     assert policies.remind() == 0
-    on(monkeypatch, date(2025, 7, 22))  # the day after: overdue
-    assert policies.due_counts() == (0, 1)
+    on(monkeypatch, date(2025, 7, 21))  # on the day
     assert policies.remind() == 1
+    assert policies.remind() == 0
+    on(monkeypatch, date(2025, 7, 22))  # the day after: overdue, and no third email
+    assert policies.due_counts() == (0, 1)
     assert policies.remind() == 0
     assert [m.subject for m in mail.outbox] == [
         "Policy 10.9: its review is due soon",
-        "Policy 10.9: its review is overdue",
+        "Policy 10.9: its review is due today",
     ]
 
 

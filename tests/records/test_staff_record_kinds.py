@@ -77,3 +77,22 @@ def test_a_record_that_runs_out_before_it_was_made_is_refused(people):
             occurred_on=date(2026, 1, 10),
             expires_on=date(2026, 1, 1),
         )
+
+
+def test_a_renewal_replaces_the_record_it_renews(people):
+    today = timezone.localdate()
+    add(
+        people,
+        StaffRecordKind.TRAINING,
+        "First aid, 2023.",
+        occurred_on=today - timedelta(days=1000),
+        expires_on=today - timedelta(days=10),
+    )
+    assert selectors.staff_checks(today).expiring == 1
+    add(
+        people,
+        StaffRecordKind.TRAINING,
+        "First aid, renewed.",
+        expires_on=today.replace(year=today.year + 3),
+    )
+    assert selectors.staff_checks(today).expiring == 0

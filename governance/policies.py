@@ -26,6 +26,7 @@ from records import policy as records_policy
 from records.models import Setting
 
 from . import policy as rules
+from .breaches import leaders
 from .events import Event
 from .models import Policy, PolicyVersion
 
@@ -179,7 +180,7 @@ def policy_by_id(value: Any) -> Policy | None:
 def remind(today: date | None = None) -> int:
     """Email the Lead once when a review is 30 days away, and once when it is due."""
     today = today or timezone.localdate()
-    to = sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
+    to = leaders()
     if not to:
         return 0
     sent = 0

@@ -50,7 +50,7 @@ from access_requests import compile as sar_compile
 from access_requests import third_parties
 from access_requests.pdf import Segment, encrypt_pdf, redact, render_html, segments_html
 from access_requests.services.delivery import LinkRefused as TooManyTries
-from access_requests.services.delivery import check_rate, new_password
+from access_requests.services.delivery import check_rate, link_token_hash, new_password
 from audit.log import log_event
 from consent.models import CP_RECIPIENTS, REFERRAL_RECIPIENTS, Disclosure, SharingDecision
 from consent.working_days import next_working_day
@@ -465,10 +465,6 @@ def approve(*, by: User, transfer: Transfer) -> tuple[Transfer, str]:
         },
     )
     return locked, password
-
-
-def link_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def send(

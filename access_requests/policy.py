@@ -6,9 +6,9 @@ Built on records.policy, never beside it:
 - Beyond that, only the Lead and the Deputy see or handle requests: review, compile, check, render,
   release and send.
 - A member of staff's request for their own records (they ask, or someone asks for them) is the
-  Lead's alone: the Deputy, even as acting Lead, does not see it. The Lead's own request waits for
-  the safeguarding trustee: until the trustee role exists it is on no one's list, and the dashboard
-  counts it as waiting for a trustee.
+  Lead's alone: the Deputy, even as acting Lead, does not see it. The Lead's own request is the
+  safeguarding trustee's, who handles it through the same workflow and approves it (the Lead's
+  dashboard counts it as waiting for a trustee); the trustee sees no other request.
 - Approving the bundle is a Lead's approval (``records.policy.has_lead_approval``: the Lead, or the
   Deputy while acting Lead).
 
@@ -44,11 +44,13 @@ def can_record_request(user: AnyUser) -> bool:
 
 
 def can_handle_requests(user: AnyUser) -> bool:
-    return records_policy.is_manager(user)
+    return records_policy.is_manager(user) or records_policy.is_safeguarding_trustee(user)
 
 
 def can_approve(user: AnyUser) -> bool:
-    return records_policy.has_lead_approval(user)
+    """The Lead's approval (the Lead, or the Deputy while acting Lead); for the Lead's own
+    request, the safeguarding trustee's (the only request the trustee sees)."""
+    return records_policy.has_lead_approval(user) or records_policy.is_safeguarding_trustee(user)
 
 
 # A request about a member of staff's own records: who asked, or whose records were asked for.
@@ -68,6 +70,15 @@ def visible_requests(user: AnyUser) -> QuerySet[SubjectAccessRequest]:
         return SubjectAccessRequest.objects.none()
     staff = records_policy.staff_of(user)
     assert staff is not None  # can_handle_requests
+    if records_policy.is_safeguarding_trustee(user):
+        lead = records_policy.the_lead()
+        if lead is None:
+            return SubjectAccessRequest.objects.none()
+        # Only the Lead's own records: never a request that also names a child (the trustee
+        # sees no child's record).
+        return SubjectAccessRequest.objects.filter(_about(lead)).exclude(
+            pk__in=SubjectAccessRequest.children.through.objects.values("subjectaccessrequest_id")
+        )
     if records_policy.is_lead(user):
         # Staff requests are the Lead's, except the Lead's own: it waits for a trustee.
         return SubjectAccessRequest.objects.exclude(_about(staff))
@@ -115,7 +126,9 @@ class Scope:
 def scope_for(*, children: list[Child], carers: list[Carer], staff: Staff | None = None) -> Scope:
     child_ids = [c.pk for c in children]
     carer_ids = [c.pk for c in carers]
-    entries = RecordEntry.objects.filter(child_id__in=child_ids)
+    # Not the placeholder for an allegation against a member of staff: it says nothing of the
+    # child, and the allegation's own handler answers for it (governance.allegations).
+    entries = RecordEntry.objects.filter(child_id__in=child_ids, hidden_from__isnull=True)
     disclosures = Disclosure.objects.filter(
         Q(child_id__in=child_ids)
         | Q(subjects__child_id__in=child_ids)

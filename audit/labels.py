@@ -103,6 +103,15 @@ LABELS: dict[str, str] = {
     "setting_exported": "The setting was exported to leave the group",
     "setting_imported": "The setting was imported from another deployment",
     "audit_exported": "Exported the audit log",
+    # allegations against staff (held apart: shown only on the allegation's own page)
+    "allegation_recorded": "Recorded an allegation or low-level concern",
+    "allegation_child_named": "Named a child (a placeholder was added)",
+    "allegation_read": "Read the allegation",
+    "allegation_lado_referred": "Recorded the referral to the LADO",
+    "allegation_strategy": "Recorded the strategy discussion and suspension",
+    "allegation_ofsted_told": "Recorded that Ofsted was told",
+    "allegation_concluded": "Recorded the outcome",
+    "allegation_removed": "Removed the allegation",
 }
 
 CHANGES = {0: "Created", 1: "Changed", 2: "Deleted", 3: "Read"}

@@ -36,6 +36,12 @@ REDACTED = "[encrypted]"
 PERSONAL = "[personal]"
 
 
+# An event that must not be listed on the setting's audit pages (an allegation against a member of
+# staff, and anything about its placeholders): it is in the chain like every event, and shown on
+# the allegation's own page to whoever handles it. Its value is the allegation's id.
+HELD_APART = "held_apart"
+
+
 def redact(value: str) -> str:
     return REDACTED
 

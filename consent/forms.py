@@ -189,7 +189,7 @@ class DisclosureForm(forms.Form):
             for name in ("what", "entries", "level"):
                 del self.fields[name]
         else:
-            self.fields["entries"].queryset = records_policy.visible_entries(user, child)  # type: ignore[attr-defined]
+            self.fields["entries"].queryset = records_policy.linkable_entries(user, child)  # type: ignore[attr-defined]
         _people_labels(self)
         _drop_empty_choices(self, ("entries", "subject_carers", "discloser_carer"))
 
@@ -394,7 +394,7 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["entries"].queryset = records_policy.visible_entries(user, child)  # type: ignore[attr-defined]
+        self.fields["entries"].queryset = records_policy.linkable_entries(user, child)  # type: ignore[attr-defined]
         self.fields["other_children"].queryset = family_children(user, child).exclude(pk=child.pk)  # type: ignore[attr-defined]
         self.fields["other_carers"].queryset = family_carers(user, child)  # type: ignore[attr-defined]
         self.fields["consent_record"].queryset = ConsentRecord.objects.filter(  # type: ignore[attr-defined]

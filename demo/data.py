@@ -56,6 +56,8 @@ STAFF_NAMES_B = {
     "keyperson4": "Idris Karim",
     "keyperson5": "Freya Lindqvist",
     "keyperson6": "Tobias Wren",
+    "chair": "Ewan Rossiter",
+    "trustee": "Kirsty Almond",
 }
 # Family names of the second setting, in the order of FAMILIES (the first setting's).
 FAMILY_NAMES_B = [
@@ -182,6 +184,11 @@ STAFF = [
         "SENCo and Early Years Practitioner",
         ("Kingfishers",),
         8,
+    ),
+    # The trustees (the setting is a charity run by its committee): governance, no children.
+    StaffSpec("chair", "Peter Lindgren", Role.CHAIR, "Chair of trustees", (), 4),
+    StaffSpec(
+        "trustee", "Fiona McAllister", Role.SAFEGUARDING_TRUSTEE, "Safeguarding trustee", (), 2
     ),
 ]
 IT_ADMIN_USERNAME = "itadmin"

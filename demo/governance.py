@@ -1,5 +1,6 @@
 """The setting as data controller, in the demo: a breach from last term, assessed, not reported
-(with reasons) and closed; and one found this morning, its 72-hour clock running (fictional)."""
+(with reasons) and closed; one found this morning, its 72-hour clock running; policy 10.9 overdue
+for review; and two allegations against staff, one of them against the Lead (all fictional)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import date, timedelta
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from governance import breaches, policies
-from governance.models import Breach, Policy
+from governance import allegations, breaches, policies
+from governance.models import Allegation, AllegationKind, Breach, Policy
+from records.models import Child, Staff
 
 
 def record_breaches(*, lead: User, practitioner: User) -> list[Breach]:
@@ -75,3 +77,62 @@ def register_policies(*, lead: User) -> Policy:
         approved_by="The chair, for the trustees",
         review_due_on=date(2025, 7, 21),
     )
+
+
+ALLEGATION_PRACTITIONER = (
+    "At lunch a child spilt water and I heard her say 'you stupid boy' and pull his chair away "
+    "from the table hard. Two other children were at the table. It was about 12:15."
+)
+ALLEGATION_LEAD = (
+    "A parent told me at collection that her daughter said the Lead smacked her hand in the "
+    "office this morning. I have written down the parent's words as she said them."
+)
+
+
+def record_allegations(
+    *, staff: dict[str, Staff], users: dict[str, User], children: list[Child]
+) -> list[Allegation]:
+    """An allegation against a practitioner, reported three days ago and referred to the LADO by
+    the Lead; and one against the Lead, reported this morning by the Deputy, of serious harm, for
+    the safeguarding trustee (the Lead sees nothing of it)."""
+    # A child the person recording may see (their own key child), and another for the Deputy.
+    mine = [c for c in children if c.key_person_id == staff["keyperson1"].pk][:1]
+    other = [c for c in children if c not in mine][:1]
+    first = allegations.record(
+        by=users["keyperson1"],
+        accused=staff["keyperson3"],
+        kind=AllegationKind.ALLEGATION,
+        what_alleged=ALLEGATION_PRACTITIONER,
+        occurred_on=timezone.localdate() - timedelta(days=3),
+        children=mine,
+    )
+    three_days_ago = timezone.now() - timedelta(days=3)
+    Allegation.objects.filter(pk=first.pk).update(reported_at=three_days_ago)
+    first.refresh_from_db()
+    allegations.refer_to_lado(
+        by=users["lead"],
+        allegation=first,
+        referred_at=three_days_ago + timedelta(hours=2),
+        reference="LADO-2026-0412",
+        advice="Not a referral to the police; the setting to investigate under its own "
+        "procedures and report back within 10 working days.",
+    )
+    allegations.record_strategy(
+        by=users["lead"],
+        allegation=first,
+        outcome="Internal investigation agreed with the LADO; statements from the two staff "
+        "present.",
+        suspension="not_suspended",
+        suspension_note="Moved to the Kingfishers room with another practitioner present, "
+        "pending the investigation.",
+    )
+    second = allegations.record(
+        by=users["deputy"],
+        accused=staff["lead"],
+        kind=AllegationKind.ALLEGATION,
+        what_alleged=ALLEGATION_LEAD,
+        occurred_on=timezone.localdate(),
+        serious_harm=True,
+        children=other,
+    )
+    return [first, second]

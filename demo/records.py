@@ -62,7 +62,7 @@ from records.models import (
 from . import data as demo
 from .access_requests import seed_access_requests
 from .consent import seed_consent_demo
-from .governance import record_breaches, register_policies
+from .governance import record_allegations, record_breaches, register_policies
 from .lifecycle import ask_for_a_correction, send_files_on
 
 RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
@@ -676,6 +676,9 @@ class DemoBuilder:
         ask_for_a_correction(deputy=self.users["deputy"], children=list(self.children.values()))
         record_breaches(lead=self.users["lead"], practitioner=self.users["keyperson1"])
         register_policies(lead=self.users["lead"])
+        record_allegations(
+            staff=self.staff, users=self.users, children=list(self.children.values())
+        )
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

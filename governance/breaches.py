@@ -261,8 +261,13 @@ def remind(now: datetime | None = None) -> int:
 
 
 def leaders() -> list[str]:
-    """Who is reminded: the Lead and the Deputy (a Deputy may be acting Lead), by email."""
-    return sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
+    """Who is reminded: the Lead and the Deputy (a Deputy may be acting Lead), and the chair of
+    trustees (who answers for the setting as data controller), by email."""
+    people = list(records_policy.managers().select_related("user"))
+    chair = records_policy.the_chair()
+    if chair is not None:
+        people.append(chair)
+    return sorted({s.user.email for s in people} - {""})
 
 
 def remind_every_setting() -> str:

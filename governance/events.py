@@ -12,3 +12,12 @@ class Event(StrEnum):
     BREACH_REMINDER = "breach_reminder_sent"
     POLICY_REVIEWED = "policy_reviewed"
     ACCESS_REVIEWED = "access_reviewed"
+    # Allegations against staff: held apart from the audit pages (audit.log.HELD_APART).
+    ALLEGATION_RECORDED = "allegation_recorded"
+    ALLEGATION_CHILD_NAMED = "allegation_child_named"
+    ALLEGATION_READ = "allegation_read"
+    ALLEGATION_LADO_REFERRED = "allegation_lado_referred"
+    ALLEGATION_STRATEGY = "allegation_strategy"
+    ALLEGATION_OFSTED_TOLD = "allegation_ofsted_told"
+    ALLEGATION_CONCLUDED = "allegation_concluded"
+    ALLEGATION_REMOVED = "allegation_removed"

@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from core.forms import DateField, DateTimeField
 from records.forms import DATETIME_FORMATS, DateInput, DateTimeLocalInput
+from records.models import Child, Staff
 
-from .models import IcoDecision, PeopleTold, Risk
+from .models import (
+    AllegationKind,
+    AllegationOutcome,
+    DbsReferral,
+    IcoDecision,
+    PeopleTold,
+    Risk,
+    Suspension,
+)
 
 
 class ReportForm(forms.Form):
@@ -111,3 +122,112 @@ class AccessReviewForm(forms.Form):
         error_messages={"required": "Tick the box to confirm the review."},
     )
     note = forms.CharField(label="Note (optional)", max_length=2000, required=False)
+
+
+# --- allegations against staff -----------------------------------------------------------------
+
+
+class ColleagueField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name} ({obj.get_role_display()})"
+
+
+class ChildrenField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name)
+
+
+class AllegationForm(forms.Form):
+    accused = ColleagueField(
+        label="Who it is about", queryset=Staff.objects.none(), empty_label="Choose…"
+    )
+    kind = forms.ChoiceField(
+        label="What it is", choices=AllegationKind.choices, widget=forms.RadioSelect
+    )
+    what_alleged = forms.CharField(
+        label="What happened or what was said (in the words you heard or saw, with who was there)",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=8000,
+    )
+    occurred_on = DateField(label="When it happened, if known", widget=DateInput(), required=False)
+    serious_harm = forms.BooleanField(
+        label="It is an allegation of serious harm or abuse of a child", required=False
+    )
+    children = ChildrenField(
+        label="Children it names (they get a placeholder that says nothing of this)",
+        queryset=Child.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, colleagues: Any, children: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        accused = self.fields["accused"]
+        assert isinstance(accused, forms.ModelChoiceField)
+        accused.queryset = colleagues
+        named = self.fields["children"]
+        assert isinstance(named, forms.ModelMultipleChoiceField)
+        named.queryset = children
+
+
+class LadoForm(forms.Form):
+    referred_at = DateTimeField(
+        label="When it was referred to the LADO",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+    )
+    reference = forms.CharField(label="The LADO's reference", max_length=60, required=False)
+    advice = forms.CharField(
+        label="The LADO's advice", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class StrategyForm(forms.Form):
+    outcome = forms.CharField(
+        label="What the strategy discussion decided",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+    )
+    suspension = forms.ChoiceField(
+        label="Suspension", choices=Suspension.choices, widget=forms.RadioSelect
+    )
+    suspension_note = forms.CharField(
+        label="If not suspended: what keeps the children safe meanwhile",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+
+
+class OfstedForm(forms.Form):
+    told_at = DateTimeField(
+        label="When Ofsted was told", widget=DateTimeLocalInput(), input_formats=DATETIME_FORMATS
+    )
+    reference = forms.CharField(label="Ofsted's reference", max_length=60, required=False)
+
+
+class ConcludeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="The outcome", choices=AllegationOutcome.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label="How it was reached", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    dbs_referral = forms.ChoiceField(
+        label="The DBS",
+        choices=[("", "Not applicable"), *DbsReferral.choices],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    dbs_referred_at = DateTimeField(
+        label="When the DBS referral was made",
+        widget=DateTimeLocalInput(),
+        input_formats=DATETIME_FORMATS,
+        required=False,
+    )
+    accused_pension_on = DateField(
+        label="The member of staff's normal pension age (date), if known: the record is kept until "
+        "then when that is later than 10 years from now",
+        widget=DateInput(),
+        required=False,
+    )

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from records import policy as records
+from records.models import Staff
+
+from .models import Allegation, Handler
 
 
 def can_report_breach(user: Any) -> bool:
@@ -19,6 +24,12 @@ def can_manage_breaches(user: Any) -> bool:
     return records.is_manager(user)
 
 
+def can_read_breaches(user: Any) -> bool:
+    """The breach log, to read: the Lead and the Deputy, and the trustees who govern the
+    setting (the chair is emailed as the clock nears its end)."""
+    return records.is_manager(user) or records.is_trustee(user)
+
+
 def can_decide_breach(user: Any) -> bool:
     """Reporting to the ICO or not: the Lead (or the Deputy while acting Lead)."""
     return records.has_lead_approval(user)
@@ -29,6 +40,72 @@ def can_manage_policies(user: Any) -> bool:
     return records.is_manager(user)
 
 
+def can_read_policies(user: Any) -> bool:
+    """The policy register, the record of processing and the appropriate policy document, to
+    read: the Lead and the Deputy, and the trustees, who approve the policies."""
+    return records.is_manager(user) or records.is_trustee(user)
+
+
 def can_review_access(user: Any) -> bool:
     """The termly access review: the Lead (or the Deputy while acting Lead)."""
     return records.has_lead_approval(user)
+
+
+# --- allegations against staff ---------------------------------------------------------------
+
+
+def can_record_allegation(user: Any) -> bool:
+    """Anyone who works here (or governs it) records an allegation or a low-level concern about a
+    colleague, and cannot read it back."""
+    return records.staff_of(user) is not None
+
+
+def handler_for(accused: Staff) -> str:
+    """The Lead handles an allegation, unless the Lead is accused: then the safeguarding trustee
+    (the chair, while there is none), and the Lead is treated as any other person accused."""
+    return Handler.TRUSTEE if records.is_lead_post(accused) else Handler.LEAD
+
+
+def handler_post(handler: str) -> Staff | None:
+    """Who acts on allegations of this handler now."""
+    if handler == Handler.LEAD:
+        return records.the_lead()
+    return records.the_safeguarding_trustee() or records.the_chair()
+
+
+def _handles(user: Any) -> list[str]:
+    """The handlers this person acts as, or reads for."""
+    staff = records.staff_of(user)
+    if staff is None:
+        return []
+    if records.is_lead(user):
+        return [Handler.LEAD]
+    if records.is_safeguarding_trustee(user) or records.is_chair(user):
+        return [Handler.TRUSTEE]
+    return []
+
+
+def visible_allegations(user: Any) -> QuerySet[Allegation]:
+    """The allegations this person handles (the Lead: those not against the Lead; the safeguarding
+    trustee and the chair: those against the Lead). Never one against the person themselves,
+    under any of their posts."""
+    handles = _handles(user)
+    if not handles:
+        return Allegation.objects.none()
+    staff = records.staff_of(user)
+    assert staff is not None  # _handles
+    return Allegation.objects.filter(handler__in=handles).exclude(accused__user_id=staff.user_id)
+
+
+def can_manage_allegations(user: Any) -> bool:
+    return bool(_handles(user))
+
+
+def can_act_on_allegation(user: Any, allegation: Allegation) -> bool:
+    """Who records the referrals, decisions and outcome: the handler's post (the chair reads an
+    allegation against the Lead; acts on it only while there is no safeguarding trustee)."""
+    if not visible_allegations(user).filter(pk=allegation.pk).exists():
+        return False
+    acting = handler_post(allegation.handler)
+    staff = records.staff_of(user)
+    return acting is not None and staff is not None and acting.pk == staff.pk

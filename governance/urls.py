@@ -15,4 +15,7 @@ urlpatterns = [
     path("record-of-processing/", views.record_of_processing, name="record_of_processing"),
     path("appropriate-policy/", views.appropriate_policy, name="appropriate_policy"),
     path("policies/<uuid:policy_id>/", views.policy_detail, name="policy"),
+    path("allegations/", views.allegation_list, name="allegations"),
+    path("allegations/new/", views.allegation_new, name="allegation_new"),
+    path("allegations/<uuid:allegation_id>/", views.allegation_detail, name="allegation"),
 ]

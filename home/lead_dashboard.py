@@ -21,11 +21,10 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from access_requests import policy as sar_policy
 from access_requests.models import SubjectAccessRequest
 from access_requests.selectors import DUE_SOON_DAYS, time_left
 from consent import policy as consent_policy
-from governance import access_review, breaches, policies
+from governance import access_review, allegations, breaches, policies
 from governance import policy as governance_policy
 from lifecycle import rights, transfer
 from lifecycle import selectors as lifecycle_selectors
@@ -109,7 +108,9 @@ def lead_summary(
     today: date | None = None,
 ) -> LeadSummary | None:
     """The summary for the Lead or the Deputy; None for everyone else."""
-    if not sar_policy.can_handle_requests(user) or sar_tasks is None:
+    # The Lead and the Deputy (the safeguarding trustee handles the Lead's own subject-access
+    # request, and sees it in the requests panel, not here).
+    if not records_policy.sees_lead_summary(user) or sar_tasks is None:
         return None
     today = today or timezone.localdate()
     dashboard = reverse("home:dashboard")
@@ -240,3 +241,43 @@ def lead_summary(
             )
         )
     return LeadSummary(counts=counts, bars=bars)
+
+
+def governance_summary(user: User, today: date | None = None) -> list[Count]:
+    """What waits for whoever handles allegations against staff (the Lead; the safeguarding
+    trustee for those against the Lead), and, for the trustees, the setting's governance: counts
+    of what the policy lets them see, each a link."""
+    today = today or timezone.localdate()
+    counts: list[Count] = []
+    if governance_policy.can_manage_allegations(user):
+        listed = reverse("governance:allegations")
+        clocks = allegations.open_clocks(user)
+        lado = [a for a in clocks if a.lado_due_at is not None and a.lado_referred_at is None]
+        ofsted = [a for a in clocks if a.ofsted_due_on is not None and a.ofsted_told_at is None]
+        counts += [
+            Count(
+                "allegations against staff still to refer to the LADO (one working day)",
+                len(lado),
+                listed,
+                urgent=any(a.lado_late for a in lado),
+            ),
+            Count(
+                "allegations of serious harm Ofsted must be told of (14 days)",
+                len(ofsted),
+                listed,
+                urgent=True,
+            ),
+        ]
+    if records_policy.is_trustee(user):
+        running = breaches.running()
+        _, reviews_overdue = policies.due_counts(today)
+        counts += [
+            Count(
+                "data breaches with the ICO's 72-hour clock running",
+                len(running),
+                reverse("governance:breaches"),
+                urgent=any(left < 24 for _, left in running),
+            ),
+            Count("policies overdue for review", reviews_overdue, reverse("governance:policies")),
+        ]
+    return counts

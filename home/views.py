@@ -9,10 +9,11 @@ from django.shortcuts import render
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
 from core.http import AuthenticatedHttpRequest
+from records import policy as records_policy
 from records import selectors
 
 from . import group
-from .lead_dashboard import lead_summary
+from .lead_dashboard import governance_summary, lead_summary
 
 
 @login_required
@@ -29,6 +30,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "break_glass_reviews": selectors.break_glass_to_review(user),
         "consent_tasks": consent_tasks,
         "sar_tasks": sar_tasks,
+        "governance_counts": governance_summary(user),
+        "works_with_children": not records_policy.is_trustee(user),
         "lead_summary": lead_summary(
             user, sar_tasks=sar_tasks, consent_tasks=consent_tasks, to_inform=to_inform
         ),

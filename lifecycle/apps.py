@@ -27,7 +27,7 @@ class LifecycleConfig(AppConfig):
         register_entry_notes(_statements)
 
 
-def _statements(entry: Any) -> Any:
+def _statements(entry: Any, user: Any) -> Any:
     """A parent's statement beside the entry it is about (rectification or restriction asked)."""
     from records.selectors import EntryNote  # models load after the app registry
 

@@ -56,6 +56,7 @@ from core.rules import raise_errors, require
 from records import policy as records_policy
 from records import retention
 from records.models import (
+    IN_THE_FILE,
     ActingLead,
     Amendment,
     Attachment,
@@ -138,8 +139,13 @@ def _request_due(sar: SubjectAccessRequest, rule: Any, today: date) -> bool:
 
 def _children_due(rules: dict[str, Any], held: retention.Holds, today: date) -> Iterable[Due]:
     waiting, _ = _kept_requests()
+    # A child named in an allegation against a member of staff keeps their file while the
+    # allegation is kept (its placeholder names them; governance.allegations removes both).
+    named = set(
+        RecordEntry.objects.exclude(IN_THE_FILE).values_list("child_id", flat=True).distinct()
+    )
     for child in Child.objects.filter(left_on__isnull=False):
-        if held.child(child) or child.pk in waiting:
+        if held.child(child) or child.pk in waiting or child.pk in named:
             continue
         reference = reference_of(SubjectKind.CHILD, child.pk)
         whole = retention.keep_child_file(child, rules)
@@ -150,7 +156,9 @@ def _children_due(rules: dict[str, Any], held: retention.Holds, today: date) -> 
             continue
         items = tuple(
             (_label(RecordEntry), str(entry.pk))
-            for entry in RecordEntry.objects.filter(child=child).only("pk", "level", "category")
+            for entry in RecordEntry.objects.filter(IN_THE_FILE, child=child).only(
+                "pk", "level", "category"
+            )
             if not held.entry(entry, child)
             and (kept := retention.longest(retention.entry_rules(entry, child, rules))).until
             and kept.until < today

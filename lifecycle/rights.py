@@ -85,7 +85,7 @@ def record_request(
     if not child.carers.filter(pk=requester.pk).exists():
         errors["requester"] = "Choose one of the child's parents or carers."
     readable = set(
-        records_policy.visible_entries(by, child)
+        records_policy.linkable_entries(by, child)
         .filter(pk__in=[e.pk for e in entries])
         .values_list("pk", flat=True)
     )

@@ -11,7 +11,7 @@ from django.db.models import Q
 from access_requests.models import SubjectAccessRequest
 from consent.models import ConsentRecord, Disclosure, SharingDecision
 from records import policy as records_policy
-from records.models import Child, RecordEntry, Staff, StaffRecord
+from records.models import IN_THE_FILE, Child, RecordEntry, Staff, StaffRecord
 
 from . import policy
 from .models import Destruction, DestructionState, SubjectKind
@@ -36,7 +36,10 @@ def offered(destruction: Destruction) -> Offered:
         if not destruction.whole:
             return Offered(who, [("Entries", len(ids))])
         counts = [
-            ("Entries", RecordEntry.objects.filter(child_id=destruction.subject_id).count()),
+            (
+                "Entries",
+                RecordEntry.objects.filter(IN_THE_FILE, child_id=destruction.subject_id).count(),
+            ),
             ("Disclosures", Disclosure.objects.filter(child_id=destruction.subject_id).count()),
             (
                 "Consent records",

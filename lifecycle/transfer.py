@@ -109,7 +109,9 @@ def clock(left_on: date) -> tuple[str, date]:
 
 
 def _cp_entries(child: Child) -> list[RecordEntry]:
-    among = RecordEntry.objects.filter(child=child).filter(
+    # A placeholder for an allegation against a member of staff is not part of the child's
+    # file: the allegation is kept, and shared, by whoever handles it.
+    among = RecordEntry.objects.filter(child=child, hidden_from__isnull=True).filter(
         Q(level=Level.CHILD_PROTECTION)
         | Q(category__in=[Category.CHILD_PROTECTION, Category.CONCERN])
     )

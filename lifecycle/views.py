@@ -374,7 +374,7 @@ def rights_new(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse
     form = RightsRequestForm(
         request.POST or None,
         child=child,
-        entries=records_policy.visible_entries(user, child),
+        entries=records_policy.linkable_entries(user, child),
         initial={"received_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():

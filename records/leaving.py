@@ -29,6 +29,7 @@ from core.rules import raise_errors, require
 from . import policy
 from .events import Event
 from .models import (
+    IN_THE_FILE,
     Child,
     Destination,
     FileHandOver,
@@ -88,7 +89,9 @@ def checklist(leaving: Leaving) -> Checklist:
     found = [_parents_to_tell(child), *(check(child) for check in _checks)]
     return Checklist(
         leaving=leaving,
-        cp_entries=RecordEntry.objects.filter(child=child, level=Level.CHILD_PROTECTION).count(),
+        cp_entries=RecordEntry.objects.filter(
+            IN_THE_FILE, child=child, level=Level.CHILD_PROTECTION
+        ).count(),
         open_items=[item for item in found if item is not None],
     )
 
@@ -136,7 +139,9 @@ def record_leaving(
     leaving.recorded_at = timezone.now()
     if (
         leaving.cp_file == FileHandOver.TO_DO
-        and not RecordEntry.objects.filter(child=child, level=Level.CHILD_PROTECTION).exists()
+        and not RecordEntry.objects.filter(
+            IN_THE_FILE, child=child, level=Level.CHILD_PROTECTION
+        ).exists()
     ):
         leaving.cp_file = FileHandOver.NONE_HELD
     leaving.save()
@@ -163,7 +168,9 @@ def update_checklist(
             raise ValidationError({name: "Choose one of the listed answers."})
     if (
         cp_file == FileHandOver.NONE_HELD
-        and RecordEntry.objects.filter(child=leaving.child, level=Level.CHILD_PROTECTION).exists()
+        and RecordEntry.objects.filter(
+            IN_THE_FILE, child=leaving.child, level=Level.CHILD_PROTECTION
+        ).exists()
     ):
         raise ValidationError(
             {"cp_file": "There are child-protection entries: say what became of the file."}

@@ -132,6 +132,13 @@ class Role(models.TextChoices):
     DEPUTY = "deputy", "Deputy Lead Practitioner"
     PRACTITIONER = "practitioner", "Practitioner"
     OFFICE = "office", "Office administrator"
+    # The setting's trustees (its committee): they see its governance, never a child's records.
+    CHAIR = "chair", "Chair of trustees"
+    SAFEGUARDING_TRUSTEE = "safeguarding_trustee", "Safeguarding trustee"
+    TRUSTEE = "trustee", "Trustee"
+
+
+TRUSTEES = (Role.CHAIR, Role.SAFEGUARDING_TRUSTEE, Role.TRUSTEE)
 
 
 class Staff(SettingOwned, SealedRowModel):
@@ -164,6 +171,13 @@ class Staff(SettingOwned, SealedRowModel):
                 fields=["setting", "role"],
                 condition=models.Q(role=Role.LEAD, active=True),
                 name="one_active_lead",
+            ),
+            # One chair and one safeguarding trustee at a time: the second handles an allegation
+            # against the Lead, so who holds it is never in doubt.
+            models.UniqueConstraint(
+                fields=["setting", "role"],
+                condition=models.Q(role__in=["chair", "safeguarding_trustee"], active=True),
+                name="one_active_chair_and_safeguarding_trustee",
             ),
             models.UniqueConstraint(fields=["user", "setting"], name="one_post_per_setting"),
         ]
@@ -372,6 +386,12 @@ class RecordEntry(SettingOwned, UUIDModel):
     # Restricted at a parent's request (Article 18, lifecycle.rights): from then only the Lead
     # reads it; others are told that restricted entries exist, not what they say.
     restricted_at = models.DateTimeField(null=True, blank=True)
+    # A placeholder for a child named in an allegation against a member of staff (governance):
+    # at child-protection level, saying only that something is held apart, and never shown to
+    # the person accused, whatever their role (records.policy.entry_q).
+    hidden_from = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-recorded_at"]
@@ -395,6 +415,10 @@ class RecordEntry(SettingOwned, UUIDModel):
         super().save(*args, **kwargs)
 
     @property
+    def is_placeholder(self) -> bool:
+        return self.hidden_from_id is not None
+
+    @property
     def category_label(self) -> str:
         """What get_category_display() gives, from a dict made once."""
         return CATEGORY_LABELS.get(self.category, self.category)
@@ -403,6 +427,11 @@ class RecordEntry(SettingOwned, UUIDModel):
     def level_label(self) -> str:
         """What get_level_display() gives, from a dict made once."""
         return LEVEL_LABELS.get(self.level, str(self.level))
+
+
+# The child's file: every entry but an allegation's placeholder, which belongs to the allegation
+# (governance) and is never counted, dated, linked, restricted, sent or destroyed with the file.
+IN_THE_FILE = models.Q(hidden_from__isnull=True)
 
 
 class Amendment(UUIDModel):

@@ -17,12 +17,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.events import Event as AccountEvent
+from audit.log import HELD_APART
 from core import tenancy
 from core.http import AnyUser
 from core.signals import row_tampered
 
 from .models import (
+    IN_THE_FILE,
     OWN_STAFF_RECORD_KINDS,
+    TRUSTEES,
     ActingLead,
     BreakGlass,
     Child,
@@ -129,8 +132,58 @@ def has_lead_approval(user: AnyUser) -> bool:
     return is_lead(user) or is_acting_lead(user)
 
 
+def sees_lead_summary(user: AnyUser) -> bool:
+    """The dashboard's summary of the setting's deadlines: the Lead and the Deputy."""
+    return is_manager(user)
+
+
 def is_practitioner(user: AnyUser) -> bool:
     return role_of(user) == Role.PRACTITIONER
+
+
+def is_trustee(user: AnyUser) -> bool:
+    """The chair, the safeguarding trustee or another trustee: the setting's governance, never a
+    child's records, a family or an entry."""
+    return role_of(user) in TRUSTEES
+
+
+def is_safeguarding_trustee(user: AnyUser) -> bool:
+    return role_of(user) == Role.SAFEGUARDING_TRUSTEE
+
+
+def is_chair(user: AnyUser) -> bool:
+    return role_of(user) == Role.CHAIR
+
+
+def is_lead_post(staff: Staff) -> bool:
+    return staff.role == Role.LEAD
+
+
+def is_trustee_role(role: str) -> bool:
+    return role in TRUSTEES
+
+
+def role_is_taken(role: str) -> bool:
+    """Whether a role held by one person at a time (the Lead, the chair, the safeguarding
+    trustee) is held here now."""
+    one_at_a_time = (Role.LEAD, Role.CHAIR, Role.SAFEGUARDING_TRUSTEE)
+    return role in one_at_a_time and Staff.objects.filter(role=role, active=True).exists()
+
+
+def is_trustee_post(staff: Staff) -> bool:
+    return staff.role in TRUSTEES
+
+
+def the_safeguarding_trustee() -> Staff | None:
+    return Staff.objects.filter(role=Role.SAFEGUARDING_TRUSTEE, active=True).first()
+
+
+def the_chair() -> Staff | None:
+    return Staff.objects.filter(role=Role.CHAIR, active=True).first()
+
+
+def trustees() -> QuerySet[Staff]:
+    return Staff.objects.filter(role__in=TRUSTEES, active=True)
 
 
 # --- who may hold which place ---------------------------------------------------------------
@@ -164,12 +217,13 @@ def enters_admin(role: str) -> bool:
 
 
 def works_with_children(staff: Staff) -> bool:
-    """Active staff other than the office: may be a key person, or be told a disclosure."""
-    return staff.active and staff.role != Role.OFFICE
+    """Active staff other than the office and the trustees: may be a key person, or be told a
+    disclosure."""
+    return staff.active and staff.role != Role.OFFICE and staff.role not in TRUSTEES
 
 
 def staff_working_with_children() -> QuerySet[Staff]:
-    return Staff.objects.filter(active=True).exclude(role=Role.OFFICE)
+    return Staff.objects.filter(active=True).exclude(role__in=(Role.OFFICE, *TRUSTEES))
 
 
 def may_hold_grant(staff: Staff) -> bool:
@@ -190,8 +244,14 @@ def possible_acting_leads() -> QuerySet[Staff]:
 
 
 def assignable_roles() -> list[tuple[str, str]]:
-    """The roles the Lead may give on the staff pages: there is one Lead, handed over in the admin."""
-    return [(value, label) for value, label in Role.choices if value != Role.LEAD]
+    """The roles the Lead may give on the staff pages: there is one Lead, handed over in the
+    admin; the trustees are appointed by their board and added in the admin, never by the Lead
+    (the safeguarding trustee handles an allegation against the Lead)."""
+    return [
+        (value, label)
+        for value, label in Role.choices
+        if value != Role.LEAD and value not in TRUSTEES
+    ]
 
 
 def role_change_refusal(staff: Staff | None, role: str) -> str | None:
@@ -288,6 +348,9 @@ def visible_children(user: AnyUser) -> QuerySet[Child]:
     here = Child.objects.filter(setting_id=staff.setting_id)
     if staff.role in (Role.LEAD, Role.DEPUTY, Role.OFFICE):
         return here
+    if staff.role in TRUSTEES:
+        # The trustees govern the setting; no child's name reaches them.
+        return Child.objects.none()
     return here.filter(
         _involved_q(staff)
         | Q(id__in=_granted_child_ids(staff))
@@ -299,6 +362,12 @@ def visible_children(user: AnyUser) -> QuerySet[Child]:
 
 def can_see_child(user: AnyUser, child: Child) -> bool:
     return visible_children(user).filter(pk=child.pk).exists()
+
+
+def can_list_children(user: AnyUser) -> bool:
+    """The children's list and search: everyone who works with the children or keeps the
+    register; not the trustees (and not someone with no post here, who sees an empty list)."""
+    return not is_trustee(user)
 
 
 def can_manage_register(user: AnyUser) -> bool:
@@ -313,7 +382,7 @@ def can_see_contacts(user: AnyUser, child: Child) -> bool:
 
 def can_write_entry(user: AnyUser, child: Child) -> bool:
     staff = staff_of(user)
-    if staff is None or staff.role == Role.OFFICE:
+    if staff is None or staff.role == Role.OFFICE or staff.role in TRUSTEES:
         return False
     if staff.role in MANAGERS:
         return True
@@ -334,7 +403,7 @@ def can_break_glass(user: AnyUser, child: Child) -> bool:
 def entry_q(user: AnyUser, prefix: str = "") -> Q | None:
     """A filter for the entries this user may read; None when they may read none at all."""
     staff = staff_of(user)
-    if staff is None or staff.role == Role.OFFICE:
+    if staff is None or staff.role == Role.OFFICE or staff.role in TRUSTEES:
         return None
     p = prefix
     here = Q(**{f"{p}setting_id": staff.setting_id})
@@ -369,10 +438,21 @@ def visible_entries(user: AnyUser, child: Child | None = None) -> QuerySet[Recor
     if not reads_restricted(user):
         # Restricted at a parent's request (Article 18): the Lead's alone.
         q &= Q(restricted_at__isnull=True)
+    staff = staff_of(user)
+    # A placeholder for a child named in an allegation against a member of staff is never
+    # shown to the person accused, whatever their role (the Lead included).
+    q &= ~Q(hidden_from=staff)
     qs = RecordEntry.objects.filter(q)
     if child is not None:
         qs = qs.filter(child=child)
     return qs
+
+
+def linkable_entries(user: AnyUser, child: Child | None = None) -> QuerySet[RecordEntry]:
+    """The entries a person may link to a disclosure, a sharing decision or a parent's request:
+    those they may read, but never an allegation's placeholder, which is not part of the child's
+    file (records.models.IN_THE_FILE)."""
+    return visible_entries(user, child).filter(IN_THE_FILE)
 
 
 def can_read_entry(user: AnyUser, entry: RecordEntry) -> bool:
@@ -381,7 +461,10 @@ def can_read_entry(user: AnyUser, entry: RecordEntry) -> bool:
 
 def can_amend_entry(user: AnyUser, entry: RecordEntry) -> bool:
     staff = staff_of(user)
-    if staff is None or staff.role == Role.OFFICE:
+    if staff is None or staff.role == Role.OFFICE or staff.role in TRUSTEES:
+        return False
+    if entry.is_placeholder:
+        # A placeholder says nothing to amend: the allegation is kept apart.
         return False
     if staff.role in MANAGERS:
         return True
@@ -461,8 +544,16 @@ def group_colleague(user: AnyUser, username: str) -> User | None:
     return found[0].user if found else None
 
 
+def staff_the_lead_manages() -> QuerySet[Staff]:
+    """The posts on the Lead's staff pages: everyone but the trustees, whose accounts the Lead
+    does not hold (they are added in the admin)."""
+    return Staff.objects.exclude(role__in=TRUSTEES)
+
+
 def can_appoint_acting_lead(user: AnyUser) -> bool:
-    return is_lead(user)
+    """The Lead; and the safeguarding trustee, who appoints an acting Lead while the Lead is
+    away or accused."""
+    return is_lead(user) or is_safeguarding_trustee(user)
 
 
 def can_read_staff_records(user: AnyUser) -> bool:
@@ -474,6 +565,12 @@ def visible_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
     if staff is None or not can_read_staff_records(user):
         return StaffRecord.objects.none()
     return StaffRecord.objects.filter(setting_id=staff.setting_id)
+
+
+def has_own_staff_records(user: AnyUser) -> bool:
+    """Everyone employed here reads their own supervision and training; the trustees are not
+    employed, and have none."""
+    return staff_of(user) is not None and not is_trustee(user)
 
 
 def own_staff_records(user: AnyUser) -> QuerySet[StaffRecord]:
@@ -506,6 +603,16 @@ def audit_rows_q(user: AnyUser) -> Q:
     staff = staff_of(user)
     if staff is None:
         return Q(pk__in=[])
+    return _audit_rows_here_q(staff) & _not_held_apart_q()
+
+
+def _not_held_apart_q() -> Q:
+    """Events held apart (an allegation against a member of staff, its placeholders) are on no
+    audit page: their handler reads them on the allegation's own page."""
+    return Q(additional_data__isnull=True) | ~Q(additional_data__has_key=HELD_APART)
+
+
+def _audit_rows_here_q(staff: Staff) -> Q:
     here = staff.setting_id
     untagged = Q(additional_data__setting__isnull=True)
     q = Q(additional_data__setting=str(here))

@@ -37,6 +37,7 @@ from core.rules import raise_errors, require
 from . import policy
 from .events import Event
 from .models import (
+    IN_THE_FILE,
     Category,
     Child,
     Family,
@@ -234,7 +235,11 @@ def keep_child_file(child: Child, rules: dict[str, RetentionRule] | None = None)
     """The child's file as a whole: the register row and every entry (so the longest of them)."""
     rules = rules or _rules()
     found = [_from(rules[GENERAL], child.left_on)]
-    kinds = RecordEntry.objects.filter(child=child).values_list("level", "category").distinct()
+    kinds = (
+        RecordEntry.objects.filter(IN_THE_FILE, child=child)
+        .values_list("level", "category")
+        .distinct()
+    )
     for level, category in kinds:
         found += entry_rules(RecordEntry(level=level, category=category), child, rules)
     return longest(found)

@@ -17,13 +17,14 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.events import Event as AuditEvent
-from audit.log import log_access, log_event
+from audit.log import HELD_APART, log_access, log_event
 from core.fields import decrypt_fields
 from core.http import uuid_or_404
 
 from . import policy
 from .events import Event
 from .models import (
+    IN_THE_FILE,
     ActingLead,
     Amendment,
     Attachment,
@@ -49,12 +50,16 @@ def log_reads(
 ) -> None:
     """Write to the audit log the reads of these items (anything with a ``level``) that the policy
     says are audited: one insert for a page, whatever its size."""
-    log_access(
-        actor=user,
-        objects=[o for o in objects if policy.read_is_audited(o.level)],
-        request=request,
-        event=event,
-    )
+    audited = [o for o in objects if policy.read_is_audited(o.level)]
+    apart = [o for o in audited if getattr(o, "is_placeholder", False)]
+    if apart:
+        # A placeholder's reads are held apart from the audit pages, where the person accused
+        # would read that it exists.
+        audited = [o for o in audited if not getattr(o, "is_placeholder", False)]
+        log_access(
+            actor=user, objects=apart, request=request, event=event, detail={HELD_APART: "entry"}
+        )
+    log_access(actor=user, objects=audited, request=request, event=event)
 
 
 def audit_refusal(
@@ -64,7 +69,17 @@ def audit_refusal(
     setting but is not theirs to see. An id that names nothing here (a random one, or another
     setting's) leaves no trace, as it would for anyone."""
     if model._default_manager.filter(pk=pk).exists():
-        log_event(actor=user, event=AuditEvent.REFUSED, obj=model(pk=pk), request=request)
+        # A refusal to open a placeholder is held apart too: its row would name it.
+        apart = model is RecordEntry and RecordEntry.objects.filter(
+            pk=pk, hidden_from__isnull=False
+        )
+        log_event(
+            actor=user,
+            event=AuditEvent.REFUSED,
+            obj=model(pk=pk),
+            request=request,
+            detail={HELD_APART: "entry"} if apart and apart.exists() else None,
+        )
 
 
 def get_child_for_user(user: User, child_id: UUID | str) -> Child:
@@ -121,6 +136,8 @@ CHRONOLOGY_FIELDS = (
     "has_body_map",
     # Its key must hang from its setting's (core.keys.decrypt).
     "setting",
+    # An allegation's placeholder: its reads are held apart (log_reads).
+    "hidden_from",
 )
 
 
@@ -178,8 +195,7 @@ def get_entry_for_user(
         "child", "author", "informed_by", "not_informed_decided_by"
     ).first()
     if entry is None:
-        if RecordEntry.objects.filter(pk=pk).exists():
-            log_event(actor=user, event=AuditEvent.REFUSED, obj=RecordEntry(pk=pk), request=request)
+        audit_refusal(user, RecordEntry, pk, request)
         raise Http404("No such entry")
     _with_history([entry], visible)
     log_reads(user, [entry], request=request)
@@ -267,7 +283,7 @@ def get_break_glass_for_reviewer(user: User, access_id: UUID | str) -> BreakGlas
 def staff_for_manager(user: User) -> QuerySet[Staff]:
     if not policy.can_manage_staff(user):
         return Staff.objects.none()
-    return Staff.objects.select_related("user").prefetch_related("rooms")
+    return policy.staff_the_lead_manages().select_related("user").prefetch_related("rooms")
 
 
 def get_staff_for_manager(user: User, staff_id: UUID | str) -> Staff:
@@ -393,21 +409,22 @@ class EntryNote:
     url: str = ""
 
 
-_entry_notes: list[Callable[[RecordEntry], list[EntryNote]]] = []
+_entry_notes: list[Callable[[RecordEntry, User], list[EntryNote]]] = []
 
 
-def register_entry_notes(notes: Callable[[RecordEntry], list[EntryNote]]) -> None:
-    """An app above records shows something beside an entry (lifecycle: a parent's statement
-    asking for it to be corrected or restricted)."""
+def register_entry_notes(notes: Callable[[RecordEntry, User], list[EntryNote]]) -> None:
+    """An app above records shows something beside an entry, to the person reading it
+    (lifecycle: a parent's statement asking for it to be corrected or restricted; governance: the
+    allegation a placeholder stands for, to whoever handles it)."""
     if notes not in _entry_notes:
         _entry_notes.append(notes)
 
 
-def entry_notes(entry: RecordEntry) -> list[EntryNote]:
-    return [note for notes in _entry_notes for note in notes(entry)]
+def entry_notes(entry: RecordEntry, user: User) -> list[EntryNote]:
+    return [note for notes in _entry_notes for note in notes(entry, user)]
 
 
 def restricted_count(child: Child) -> int:
     """How many of the child's entries are restricted at a parent's request (shown to everyone
     who reads the child's entries; only the Lead reads them)."""
-    return RecordEntry.objects.filter(child=child, restricted_at__isnull=False).count()
+    return RecordEntry.objects.filter(IN_THE_FILE, child=child, restricted_at__isnull=False).count()

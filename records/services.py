@@ -583,6 +583,39 @@ def create_first_lead(
 
 
 @transaction.atomic
+def create_trustee(
+    *, username: str, full_name: str, email: str, password: str, role: str, setting_name: str = ""
+) -> tuple[Staff, str]:
+    """A trustee's account (the chair, the safeguarding trustee or another trustee), from the
+    console: the IT administrator's, never the Lead's, as the safeguarding trustee handles an
+    allegation against the Lead. Returns the post and a one-time two-factor enrolment code."""
+    if not policy.is_trustee_role(role):
+        raise ValidationError("Choose chair, safeguarding_trustee or trustee.")
+    known = list(
+        Setting.objects.filter(name=setting_name) if setting_name else Setting.objects.all()
+    )
+    if len(known) != 1:
+        raise ValidationError(
+            f"There is no setting named {setting_name!r}."
+            if setting_name
+            else "Name the setting (--setting): there is none, or several."
+        )
+    setting = known[0]
+    with tenancy.working_in(setting.pk):
+        if policy.role_is_taken(role):
+            raise ValidationError("The setting already has one: turn off their account first.")
+        user = accounts.new_account(username=username, email=email, password=password)
+        staff = Staff.objects.create(
+            user=user,
+            full_name=full_name,
+            role=role,
+            started_on=timezone.localdate(),
+            setting=setting,
+        )
+        return staff, accounts.new_enrolment_code(user, None)
+
+
+@transaction.atomic
 def create_staff(
     *,
     created_by: User,

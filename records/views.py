@@ -62,6 +62,7 @@ from .timeline import build_timeline
 
 @login_required
 def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    require(policy.can_list_children(request.user))
     form = ChildSearchForm(request.GET or None)
     search, leavers = "", False
     if form.is_valid():
@@ -356,7 +357,7 @@ def _entry_page(
         "attachment_form": AttachmentForm(),
         "retention": retention.entry_retention(entry),
         "can_hold": policy.can_manage_holds(user),
-        "notes": selectors.entry_notes(entry),
+        "notes": selectors.entry_notes(entry, user),
     }
     context.update(forms)
     context["page_errors"] = page_errors(*forms.values())
@@ -682,7 +683,7 @@ def staff_records(request: AuthenticatedHttpRequest, staff_id: UUID | str) -> Ht
 @login_required
 def my_records(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A member of staff's own supervision and training records."""
-    require(policy.staff_of(request.user) is not None)
+    require(policy.has_own_staff_records(request.user))
     records = selectors.my_staff_records(request.user, request=request)
     return render(request, "records/my_records.html", {"records": records})
 

@@ -6,6 +6,8 @@
 - keyperson2: key person to `other_child`, works in the Bluebell room
 - practitioner: works in the Sunflower room, key person to nobody
 - office: the office administrator
+- trustee: the safeguarding trustee (handles an allegation against the Lead)
+- chair: the chair of trustees
 - it_admin: a Django superuser with no staff profile
 """
 
@@ -99,6 +101,15 @@ def make_people(setting: Any = None, suffix: str = "") -> SimpleNamespace:
     office = make_staff(
         f"office{s}", Role.OFFICE, full_name=f"Olly Office{tag}", setting=sunflower.setting
     )
+    trustee = make_staff(
+        f"trustee{s}",
+        Role.SAFEGUARDING_TRUSTEE,
+        full_name=f"Tess Trustee{tag}",
+        setting=sunflower.setting,
+    )
+    chair = make_staff(
+        f"chair{s}", Role.CHAIR, full_name=f"Chris Chair{tag}", setting=sunflower.setting
+    )
     User = get_user_model()
     it_admin = User.objects.filter(username="it_admin").first() or User.objects.create_superuser(
         "it_admin", "it@example.test", TEST_PASSWORD
@@ -115,6 +126,8 @@ def make_people(setting: Any = None, suffix: str = "") -> SimpleNamespace:
         keyperson2=keyperson2,
         practitioner=practitioner,
         office=office,
+        trustee=trustee,
+        chair=chair,
         it_admin=it_admin,
         child=child,
         other_child=other_child,

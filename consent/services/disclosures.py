@@ -125,7 +125,7 @@ def record_disclosure(
             "Say whether the people it concerns regard it as confidential."
         )
     allowed_children = {child.pk} | {c.pk for c in subject_children}
-    readable = records_policy.visible_entries(author).filter(pk__in=[e.pk for e in entries])
+    readable = records_policy.linkable_entries(author).filter(pk__in=[e.pk for e in entries])
     if entries and (
         readable.count() != len({e.pk for e in entries})
         or any(e.child_id not in allowed_children for e in entries)

@@ -175,7 +175,9 @@ def _check_decision(
     if not details.entries and blank(details.summary):
         errors["entries"] = "Choose the entries to share, or write a summary of the information."
     allowed_children = {child.pk} | {c.pk for c in details.other_children}
-    readable = records_policy.visible_entries(author).filter(pk__in=[e.pk for e in details.entries])
+    readable = records_policy.linkable_entries(author).filter(
+        pk__in=[e.pk for e in details.entries]
+    )
     if details.entries and (
         readable.count() != len({e.pk for e in details.entries})
         or any(e.child_id not in allowed_children for e in details.entries)

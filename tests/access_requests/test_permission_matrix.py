@@ -22,7 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from access_requests import services
-from access_requests.models import BundleItem, DownloadLink, Letter, ThirdPartyConsent
+from access_requests.models import (
+    BundleItem,
+    DownloadLink,
+    Letter,
+    RequesterKind,
+    ThirdPartyConsent,
+)
 from access_requests.urls import URL_NAMES
 
 from ..conftest import sign_in
@@ -30,52 +36,135 @@ from ..records.test_permission_matrix import ROLES, L, row
 from .conftest import approved, checked, record, reviewed
 
 MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("access_requests:list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:new", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
-    ("access_requests:detail", "received", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:ask_identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:identity", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:join", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:ask_consent", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    # The safeguarding trustee handles the Lead's own request (and sees no other).
+    ("access_requests:list", "", "get", row(200, 200, 404, 404, 404, 404, 200, 404, 404)),
+    (
+        "access_requests:detail",
+        "leads_own",
+        "get",
+        row(404, 404, 404, 404, 404, 404, 200, 404, 404),
+    ),
+    # A request can reach anyone here, a trustee included: they record its arrival.
+    ("access_requests:new", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 404)),
+    ("access_requests:detail", "received", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:ask_identity",
+        "received",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:identity",
+        "received",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("access_requests:join", "received", "post", row(400, 400, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:ask_consent",
+        "in_review",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
     (
         "access_requests:consent_reply",
         "consent_ask",
         "post",
-        row(400, 400, 404, 404, 404, 404, 404),
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
     ),
-    ("access_requests:pause", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:resume", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:extend", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
+    ("access_requests:pause", "received", "post", row(400, 400, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:resume",
+        "received",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:extend",
+        "received",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # Refusing is the Lead's decision; the Deputy only while acting Lead.
-    ("access_requests:refuse", "received", "post", row(400, 404, 404, 404, 404, 404, 404)),
-    ("access_requests:compile", "received", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:item", "item", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:refuse",
+        "received",
+        "post",
+        row(400, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:compile",
+        "received",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("access_requests:item", "item", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     (
         "access_requests:disclose_professionals",
         "in_review",
         "post",
-        row(302, 302, 404, 404, 404, 404, 404),
+        row(302, 302, 404, 404, 404, 404, 404, 404, 404),
     ),
     (
         "access_requests:disclose_general",
         "in_review",
         "post",
-        row(200, 200, 404, 404, 404, 404, 404),
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
     ),
-    ("access_requests:submit", "in_review", "post", row(302, 302, 404, 404, 404, 404, 404)),
-    ("access_requests:check", "in_review", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404)),
-    ("access_requests:progress", "checked", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:draft", "approved", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:approve", "checked", "post", row(302, 404, 404, 404, 404, 404, 404)),
-    ("access_requests:release", "approved", "post", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:download", "released", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("access_requests:send_link", "released", "post", row(302, 302, 404, 404, 404, 404, 404)),
-    ("access_requests:mark_sent", "released", "post", row(400, 400, 404, 404, 404, 404, 404)),
-    ("access_requests:close", "released", "post", row(302, 302, 404, 404, 404, 404, 404)),
-    ("access_requests:letter", "letter", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:submit",
+        "in_review",
+        "post",
+        row(302, 302, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:check",
+        "in_review",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("access_requests:render", "checked", "post", row(302, 302, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:progress",
+        "checked",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("access_requests:draft", "approved", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "access_requests:approve",
+        "checked",
+        "post",
+        row(302, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:release",
+        "approved",
+        "post",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:download",
+        "released",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:send_link",
+        "released",
+        "post",
+        row(302, 302, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "access_requests:mark_sent",
+        "released",
+        "post",
+        row(400, 400, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("access_requests:close", "released", "post", row(302, 302, 404, 404, 404, 404, 404, 404, 404)),
+    ("access_requests:letter", "letter", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # The requester's link: a page for anyone holding it, signed in or not.
-    ("access_requests:link", "link", "get", row(200, 200, 200, 200, 200, 200, 200, 200)),
+    ("access_requests:link", "link", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200, 200)),
 ]
 
 # Every URL name with a row here; tests/records/test_permission_matrix.py's meta-test imports it.
@@ -104,8 +193,17 @@ def objects(people, entries) -> dict[str, Any]:
         created_by=people.lead,
         expires_at=released.releases.get().created_at + timedelta(days=7),
     )
+    leads_own = record(
+        people,
+        requester_kind=RequesterKind.STAFF,
+        requester_carer=None,
+        requester_staff=people.lead,
+        child=None,
+        asked_for="Everything you hold about me.",
+    )
     return {
         "": None,
+        "leads_own": leads_own,
         "received": received,
         "in_review": in_review,
         "item": item,

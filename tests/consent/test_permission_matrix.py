@@ -28,38 +28,98 @@ from . import factories
 # `child` is keyperson1's key child in the Sunflower room (the practitioner's room too);
 # keyperson2 works in the Bluebell room and is not involved.
 MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("consent:child", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("consent:disclosure_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("consent:entry_with_disclosure", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("consent:decision_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("consent:emergency_share", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("consent:child", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
+    ("consent:disclosure_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
+    (
+        "consent:entry_with_disclosure",
+        "child",
+        "get",
+        row(200, 200, 200, 404, 200, 404, 404, 404, 404),
+    ),
+    ("consent:decision_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
+    ("consent:emergency_share", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # A sensitive disclosure recorded (and received) by keyperson1.
-    ("consent:disclosure_detail", "disclosure", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    (
+        "consent:disclosure_detail",
+        "disclosure",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
     (
         "consent:disclosure_confidentiality",
         "disclosure",
         "get",
-        row(200, 200, 200, 404, 404, 404, 404),
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
     ),
     # The child's carer: consent pages for whoever may see the child, office and IT excepted.
-    ("consent:carer", "carer", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("consent:consent_create", "carer", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    ("consent:carer", "carer", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
+    ("consent:consent_create", "carer", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
     # A sensitive consent record, with evidence, recorded by the Lead.
-    ("consent:consent_evidence", "consent", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    (
+        "consent:consent_evidence",
+        "consent",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
     # A sensitive decision proposed by the room practitioner: the proposer sees their own.
-    ("consent:decision_detail", "decision", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    (
+        "consent:decision_detail",
+        "decision",
+        "get",
+        row(200, 200, 200, 404, 200, 404, 404, 404, 404),
+    ),
     # A child-protection decision proposed by keyperson1: Lead, Deputy and the proposer.
-    ("consent:decision_detail", "cp_decision", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    (
+        "consent:decision_detail",
+        "cp_decision",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
     # A child-protection decision proposed by the Lead: Lead and Deputy only, not the key person.
-    ("consent:decision_detail", "lead_cp_decision", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    (
+        "consent:decision_detail",
+        "lead_cp_decision",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # An approved decision to share, proposed by keyperson1: the proposer or a manager shares.
-    ("consent:decision_shared", "approved", "post", row(400, 400, 400, 404, 404, 404, 404)),
-    ("consent:decision_shared", "approved", "get", row(405, 405, 405, 405, 405, 405, 405)),
+    (
+        "consent:decision_shared",
+        "approved",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "consent:decision_shared",
+        "approved",
+        "get",
+        row(405, 405, 405, 405, 405, 405, 405, 405, 405),
+    ),
     # A section 17 referral proposed by keyperson1, approved and shared.
-    ("consent:family_informed", "referral", "post", row(400, 400, 400, 404, 404, 404, 404)),
-    ("consent:family_not_informed", "referral", "post", row(400, 404, 404, 404, 404, 404, 404)),
-    ("consent:referral_acknowledged", "referral", "post", row(400, 400, 400, 404, 404, 404, 404)),
-    ("consent:referral_outcome", "referral", "post", row(400, 400, 400, 404, 404, 404, 404)),
+    (
+        "consent:family_informed",
+        "referral",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "consent:family_not_informed",
+        "referral",
+        "post",
+        row(400, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "consent:referral_acknowledged",
+        "referral",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "consent:referral_outcome",
+        "referral",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
 ]
 
 URL_NAMES = {name for name, *_ in MATRIX}

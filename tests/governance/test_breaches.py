@@ -52,7 +52,9 @@ def test_anyone_reports_and_the_clock_runs_through_the_weekend(people, monkeypat
     assert page.status_code == 200 and "hours left to tell the ICO" in page.content.decode()
 
 
-def test_the_lead_is_emailed_at_24_and_6_hours_left_and_never_twice(people, monkeypatch):
+def test_the_lead_and_the_chair_are_emailed_at_24_and_6_hours_left_and_never_twice(
+    people, monkeypatch
+):
     people.lead.user.email = "lead@example.test"
     people.lead.user.save()
     people.deputy.user.email = ""
@@ -66,7 +68,8 @@ def test_the_lead_is_emailed_at_24_and_6_hours_left_and_never_twice(people, monk
     assert breaches.remind() == 0
     at(monkeypatch, FRIDAY + timedelta(hours=66, minutes=5))  # Monday, 6 hours left
     assert breaches.remind() == 1
-    assert [m.to for m in mail.outbox] == [["lead@example.test"], ["lead@example.test"]]
+    both = ["chair@example.test", "lead@example.test"]
+    assert [m.to for m in mail.outbox] == [both, both]
     for message in mail.outbox:
         assert "register" not in message.body and "allergies" not in message.body
         assert breach.reference in message.body
@@ -161,7 +164,7 @@ def test_the_deputy_is_reminded_too_when_the_lead_has_no_address(people, monkeyp
     reported(people, monkeypatch)
     at(monkeypatch, FRIDAY + timedelta(hours=70))
     assert breaches.remind() == 1
-    assert mail.outbox[0].to == ["deputy@example.test"]
+    assert mail.outbox[0].to == ["chair@example.test", "deputy@example.test"]
 
 
 def test_a_new_assessment_as_a_risk_undoes_the_decision_not_to_report(people, monkeypatch):

@@ -36,8 +36,8 @@ from access_requests.models import (
     ThirdPartyConsent,
 )
 from consent import services as consent_services
-from governance import policies
-from governance.models import Breach
+from governance import allegations, policies
+from governance.models import AllegationKind, Breach
 from lifecycle.models import (
     Destruction,
     DestructionState,
@@ -69,7 +69,9 @@ from ..consent import factories as consent_factories
 from ..factories import a_pdf, a_png, make_child, make_entry
 
 PRACTITIONERS = ("keyperson1", "keyperson2", "practitioner")
-ROLES = ("lead", "deputy", *PRACTITIONERS, "office", "it_admin")
+ROLES = ("lead", "deputy", *PRACTITIONERS, "office", "trustee", "chair", "it_admin")
+# The trustees' roles (records.models.Role): the staff pages are not theirs to be on.
+TRUSTEE_ROLES = ("chair", "safeguarding_trustee", "trustee")
 # The rooms each named person works in, as tests/conftest.py makes them.
 ROOMS = {"keyperson1": "Sunflower", "keyperson2": "Bluebell", "practitioner": "Sunflower"}
 LEVELS = {"general": Level.GENERAL, "sensitive": Level.SENSITIVE, "cp": Level.CHILD_PROTECTION}
@@ -221,7 +223,7 @@ def _access_rows(world: World) -> None:
     )
     acting.save()
     world.objects["acting:deputy_tomorrow"] = acting
-    for role in ("lead", "deputy", *PRACTITIONERS, "office"):
+    for role in ("lead", "deputy", *PRACTITIONERS, "office", "trustee"):
         world.objects[f"staff:{role}"] = getattr(p, role)
     for role in ("keyperson1", "keyperson2", "deputy"):
         record_ = StaffRecord(
@@ -458,7 +460,41 @@ def _destructions(world: World) -> None:
     )
 
 
-def build_world(people: SimpleNamespace) -> World:
+def add_allegation(world: World, name: str, children: list[Child] | None = None) -> None:
+    """One of the world's allegations, by name ("against_keyperson1", "against_lead"), naming
+    its usual child or ``children``."""
+    p = world.people
+    if name == "against_keyperson1":
+        made = allegations.record(
+            by=p.practitioner.user,
+            accused=p.keyperson1,
+            kind=AllegationKind.ALLEGATION,
+            what_alleged="Was seen shaking a child by the shoulders.",
+            children=children or [p.child],
+            serious_harm=True,
+        )
+        world.objects["entry:child:placeholder"] = made.placeholders.first()
+    else:
+        made = allegations.record(
+            by=p.deputy.user,
+            accused=p.lead,
+            kind=AllegationKind.LOW_LEVEL,
+            what_alleged="Shouts at children at lunch.",
+            children=children or [p.other_child],
+        )
+        world.objects["entry:other_child:placeholder"] = made.placeholders.first()
+    world.objects[f"allegation:{name}"] = made
+
+
+def _allegations(world: World) -> None:
+    """An allegation against a key person (the Lead handles it) and one against the Lead (the
+    safeguarding trustee does), each naming a child, whose placeholder is an entry like any other
+    but hidden from the person accused."""
+    add_allegation(world, "against_keyperson1")
+    add_allegation(world, "against_lead")
+
+
+def build_world(people: SimpleNamespace, *, with_allegations: bool = True) -> World:
     world = World(people=people)
     _entries(world)
     _access_rows(world)
@@ -467,6 +503,8 @@ def build_world(people: SimpleNamespace) -> World:
     _destructions(world)
     _transfers(world)
     _breaches(world)
+    if with_allegations:
+        _allegations(world)
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world

@@ -897,6 +897,41 @@ FORMS: list[Form] = [
         shown_on=lambda w: [reverse("governance:policy", args=[w["policy:10.9"].pk])],
     ),
     Form(
+        "practitioner",
+        "governance:allegation_new",
+        lambda w: (
+            [],
+            {
+                "accused": _pk(w.people.keyperson2),
+                "kind": "low_level",
+                "what_alleged": "Swore at a colleague in front of the children.",
+                "occurred_on": _today(),
+                "children": _pk(w.people.child),
+            },
+        ),
+        text=("what_alleged",),
+        dates=("occurred_on",),
+    ),
+    Form(
+        "lead",
+        "governance:allegation",
+        lambda w: (
+            [w["allegation:against_keyperson1"].pk],
+            {
+                "step": "lado",
+                "referred_at": _now(-1),
+                "reference": "LADO-1",
+                "advice": "Investigate under the setting's procedures.",
+            },
+        ),
+        text=("reference", "advice"),
+        datetimes=("referred_at",),
+        shown_on=lambda w: [
+            reverse("governance:allegation", args=[w["allegation:against_keyperson1"].pk])
+        ],
+        name="governance:allegation (lado)",
+    ),
+    Form(
         "lead",
         "governance:access_review",
         lambda w: ([], {"confirmed": "on", "note": "Ended the Bluebell cover grant."}),
@@ -1335,6 +1370,7 @@ NOT_A_FORM: dict[str, str] = {
         "lifecycle:transfer_copy",
         "lifecycle:rights_list",
         "governance:breaches",
+        "governance:allegations",
         "governance:privacy_notice",
         "governance:privacy_notice_pdf",
         "governance:record_of_processing",

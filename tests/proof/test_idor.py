@@ -56,7 +56,16 @@ from records.models import Child, Level
 
 from ..conftest import sign_in
 from . import EXAMPLES
-from .objects import PRACTITIONERS, ROLES, ROOMS, World, build_world, decision_body, emergency_body
+from .objects import (
+    PRACTITIONERS,
+    ROLES,
+    ROOMS,
+    TRUSTEE_ROLES,
+    World,
+    build_world,
+    decision_body,
+    emergency_body,
+)
 
 pytestmark = pytest.mark.heavy
 
@@ -122,6 +131,12 @@ def reads(world: World, role: str, obj: Any) -> bool:
     the Lead alone."""
     if getattr(obj, "restricted_at", None) is not None:
         return role == "lead"
+    staff = world.staff(role)
+    if getattr(obj, "hidden_from_id", None) is not None and (
+        staff is None or obj.hidden_from_id == staff.pk
+    ):
+        # An allegation's placeholder: never the person accused, whatever their role.
+        return False
     if role in ("lead", "deputy"):
         return True
     if role not in PRACTITIONERS:
@@ -162,13 +177,26 @@ def sees_carer_consent(world: World, role: str, carer: Any) -> bool:
 
 def sees_request(world: World, role: str, sar: Any) -> bool:
     """Subject access beyond its arrival: Lead and Deputy; a member of staff's request is the
-    Lead's alone; the Lead's own waits for the safeguarding trustee."""
+    Lead's alone; the Lead's own is the safeguarding trustee's (who sees no other)."""
     about = {sar.requester_staff_id, sar.staff_subject_id} - {None}
+    if role == "trustee":
+        return world.people.lead.pk in about
     if role == "lead":
         return world.people.lead.pk not in about
     if role == "deputy":
         return not about
     return False
+
+
+def sees_allegation(world: World, role: str, allegation: Any) -> bool:
+    """Only whoever handles it: the Lead, unless the Lead is accused; then the safeguarding
+    trustee and the chair. Never the person accused, nor the person who recorded it."""
+    staff = world.staff(role)
+    if staff is None or allegation.accused_id == staff.pk:
+        return False
+    if allegation.accused_id == world.people.lead.pk:
+        return role in ("trustee", "chair")
+    return role == "lead"
 
 
 def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
@@ -185,11 +213,22 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return sees_carer_consent(world, role, obj)
     if kind in ("grant", "break_glass"):
         return role in ("lead", "deputy")  # "give / revoke grants"; break-glass reviewed by them
-    if kind in ("staff", "staff_record", "acting"):
-        return role == "lead"  # "staff accounts and roles"; "confidential staff records: all"
+    if kind == "staff":
+        # "staff accounts and roles": the Lead's, except the trustees' (added by the IT
+        # administrator: the safeguarding trustee handles an allegation against the Lead).
+        return role == "lead" and obj.role not in TRUSTEE_ROLES
+    if kind == "staff_record":
+        return role == "lead"  # "confidential staff records: all"
+    if kind == "acting":
+        return role in ("lead", "trustee")  # the Lead, or the safeguarding trustee, appoints
+    if kind == "allegation":
+        return sees_allegation(world, role, obj)
     if kind == "sar":
         return sees_request(world, role, obj)
-    if kind in ("destruction", "transfer", "rights", "breach", "policy"):
+    if kind in ("breach", "policy"):
+        # The breach log and the policy register: kept by the Lead and Deputy, read by trustees.
+        return role in ("lead", "deputy", "trustee", "chair")
+    if kind in ("destruction", "transfer", "rights"):
         # "the destruction queue and its certificates"; "transfers: their list and clock"
         return role in ("lead", "deputy")
     raise AssertionError(f"no rule for {kind}")
@@ -471,6 +510,10 @@ TARGETS: dict[str, Target] = {
         ("breach",), body=lambda w: {"step": "close", "actions": "Registers are locked away."}
     ),
     "lifecycle:rights": Target(("rights",), body=lambda w: {"step": "letter", "sent_on": _today()}),
+    "governance:allegation": Target(
+        ("allegation",),
+        body=lambda w: {"step": "lado", "referred_at": _now(), "advice": "Investigate."},
+    ),
     # The Lead's approval in the admin screen (uuid ids), and the decision's own admin pages
     # (Django's `path` converter, which takes a uuid too).
     "otpadmin:consent_sharingdecision_approve": Target(

@@ -20,7 +20,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from governance.models import Breach, Policy
+from governance import allegations
+from governance.models import AllegationKind, Breach, Policy
 from lifecycle.models import (
     Destruction,
     DestructionState,
@@ -41,13 +42,29 @@ from records.models import (
 from ..conftest import sign_in
 from ..factories import make_entry
 
-ROLES = ["lead", "deputy", "keyperson1", "keyperson2", "practitioner", "office", "it_admin", "anon"]
+ROLES = [
+    "lead",
+    "deputy",
+    "keyperson1",
+    "keyperson2",
+    "practitioner",
+    "office",
+    "trustee",
+    "chair",
+    "it_admin",
+    "anon",
+]
 L = "login"
 
 
-def row(lead, deputy, kp1, kp2, practitioner, office, it_admin, anon=L):  # noqa: PLR0913
+# trustee: the safeguarding trustee; chair: the chair of trustees (DESIGN.md's trustee column).
+def row(lead, deputy, kp1, kp2, practitioner, office, trustee, chair, it_admin, anon=L):  # noqa: PLR0913
     return dict(
-        zip(ROLES, [lead, deputy, kp1, kp2, practitioner, office, it_admin, anon], strict=True)
+        zip(
+            ROLES,
+            [lead, deputy, kp1, kp2, practitioner, office, trustee, chair, it_admin, anon],
+            strict=True,
+        )
     )
 
 
@@ -55,96 +72,182 @@ def row(lead, deputy, kp1, kp2, practitioner, office, it_admin, anon=L):  # noqa
 # `child` is keyperson1's key child in the Sunflower room (practitioner's room too);
 # keyperson2 works in the Bluebell room and is not involved.
 MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
-    ("home:dashboard", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
-    ("records:child_list", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
-    ("records:child_create", "", "get", row(200, 200, 404, 404, 404, 200, 404)),
-    ("records:child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
-    ("records:child_edit", "child", "get", row(200, 200, 404, 404, 404, 200, 404)),
-    ("records:child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404)),
-    ("records:carer_create", "child", "get", row(200, 200, 404, 404, 404, 200, 404)),
-    ("records:carer_edit", "carer", "get", row(200, 200, 404, 404, 404, 200, 404)),
-    ("records:family_create", "", "get", row(200, 200, 404, 404, 404, 200, 404)),
-    ("records:entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("records:grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404)),
-    ("records:audit_child", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("home:dashboard", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("records:child_list", "", "get", row(200, 200, 200, 200, 200, 200, 404, 404, 200)),
+    ("records:child_create", "", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    ("records:child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404, 404, 404)),
+    ("records:child_edit", "child", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    ("records:child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404, 404, 404)),
+    ("records:carer_create", "child", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    ("records:carer_edit", "carer", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    ("records:family_create", "", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    ("records:entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
+    ("records:grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404, 404, 404)),
+    ("records:audit_child", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # A child leaves, and the setting's terms: the Lead and the Deputy.
-    ("records:child_leaving", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:terms", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("records:child_leaving", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:terms", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # Everyone with a post reads their own supervision and training records.
-    ("records:my_records", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
+    ("records:my_records", "", "get", row(200, 200, 200, 200, 200, 200, 404, 404, 404)),
     # The retention schedule and legal holds: the Lead.
-    ("records:retention", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("records:retention", "", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
     # A general entry written by keyperson1.
-    ("records:entry_detail", "general_entry", "get", row(200, 200, 200, 404, 200, 404, 404)),
+    (
+        "records:entry_detail",
+        "general_entry",
+        "get",
+        row(200, 200, 200, 404, 200, 404, 404, 404, 404),
+    ),
     # A sensitive entry written by the Lead: key person yes, room practitioner no.
-    ("records:entry_detail", "sensitive_entry", "get", row(200, 200, 200, 404, 404, 404, 404)),
+    (
+        "records:entry_detail",
+        "sensitive_entry",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
     # A child protection entry written by the Lead: Lead and Deputy only.
-    ("records:entry_detail", "cp_entry", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:entry_amend", "general_entry", "get", row(200, 200, 200, 404, 404, 404, 404)),
-    ("records:entry_amend", "sensitive_entry", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:attachment_add", "general_entry", "post", row(400, 400, 400, 404, 404, 404, 404)),
-    ("records:entry_informed", "sensitive_entry", "post", row(400, 400, 400, 404, 404, 404, 404)),
+    ("records:entry_detail", "cp_entry", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "records:entry_amend",
+        "general_entry",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "records:entry_amend",
+        "sensitive_entry",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "records:attachment_add",
+        "general_entry",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "records:entry_informed",
+        "sensitive_entry",
+        "post",
+        row(400, 400, 400, 404, 404, 404, 404, 404, 404),
+    ),
     (
         "records:entry_not_informed",
         "sensitive_entry",
         "post",
-        row(400, 404, 404, 404, 404, 404, 404),
+        row(400, 404, 404, 404, 404, 404, 404, 404, 404),
     ),
-    ("records:attachment_download", "attachment", "get", row(200, 200, 200, 404, 200, 404, 404)),
-    ("records:grant_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:grant_revoke", "grant", "post", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:break_glass_review", "break_glass", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:staff_list", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:staff_create", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    (
+        "records:attachment_download",
+        "attachment",
+        "get",
+        row(200, 200, 200, 404, 200, 404, 404, 404, 404),
+    ),
+    ("records:grant_list", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:grant_revoke", "grant", "post", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "records:break_glass_review",
+        "break_glass",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("records:staff_list", "", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:staff_create", "", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
     # Only in a setting of a group: the matrix's setting belongs to none, so nobody.
-    ("records:staff_from_group", "", "get", row(404, 404, 404, 404, 404, 404, 404)),
-    ("records:staff_edit", "staff", "get", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:staff_deactivate", "staff", "post", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:staff_enrolment_code", "staff", "post", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:staff_records", "staff", "get", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:acting_lead", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:acting_lead_end", "acting", "post", row(200, 404, 404, 404, 404, 404, 404)),
-    ("records:audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("records:audit_export", "", "post", row(200, 200, 404, 404, 404, 404, 404)),
-    ("accounts:password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    ("records:staff_from_group", "", "get", row(404, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:staff_edit", "staff", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:staff_deactivate", "staff", "post", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "records:staff_enrolment_code",
+        "staff",
+        "post",
+        row(200, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    ("records:staff_records", "staff", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:acting_lead", "", "get", row(200, 404, 404, 404, 404, 404, 200, 404, 404)),
+    ("records:acting_lead_end", "acting", "post", row(200, 404, 404, 404, 404, 404, 200, 404, 404)),
+    ("records:audit_log", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("records:audit_export", "", "post", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("accounts:password_change", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     # A record's end (lifecycle): the destruction queue and its certificates are the Lead's and
     # the Deputy's; "review now" is the Lead's (who approves); confirming is a second person's.
-    ("lifecycle:queue", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:review_now", "", "post", row(302, 404, 404, 404, 404, 404, 404)),
-    ("lifecycle:detail", "destruction", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:certificate", "destroyed", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:queue", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:review_now", "", "post", row(302, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:detail", "destruction", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:certificate", "destroyed", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # The child-protection file sent on: the Lead (the DSL) does it; the Deputy sees the list
     # and each transfer's clock. The DSL's link is public: its token is the key.
     # (The child's file is on its way already: the Lead is taken to it.)
-    ("lifecycle:transfer_start", "child", "get", row(302, 404, 404, 404, 404, 404, 404)),
-    ("lifecycle:transfers", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:transfer", "transfer", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:transfer_copy", "transfer", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfer_start", "child", "get", row(302, 404, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfers", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:transfer", "transfer", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    (
+        "lifecycle:transfer_copy",
+        "transfer",
+        "get",
+        row(200, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # A parent's requests to correct, erase, restrict or object: recorded and answered by the
     # Lead and the Deputy (the Lead decides).
-    ("lifecycle:rights_new", "child", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:rights_list", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("lifecycle:rights", "rights", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("lifecycle:rights_new", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:rights_list", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("lifecycle:rights", "rights", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     # A data breach: anyone who works here reports one; the log is the Lead's and the Deputy's.
-    ("governance:breach_new", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
-    ("governance:breaches", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("governance:breach", "breach", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("governance:breach_new", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 404)),
+    ("governance:breaches", "", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
+    ("governance:breach", "breach", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
     # The policy register: the Lead and the Deputy keep it.
-    ("governance:policies", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("governance:policy", "policy", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    ("governance:policies", "", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
+    ("governance:policy", "policy", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
     # The privacy notice: everyone with a post (to print, or give parents the PDF).
-    ("governance:privacy_notice", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
-    ("governance:privacy_notice_pdf", "", "get", row(200, 200, 200, 200, 200, 200, 404)),
+    ("governance:privacy_notice", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 404)),
+    ("governance:privacy_notice_pdf", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 404)),
     # Made from the same data, for the trustees: the Lead and the Deputy.
-    ("governance:record_of_processing", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
-    ("governance:appropriate_policy", "", "get", row(200, 200, 404, 404, 404, 404, 404)),
+    (
+        "governance:record_of_processing",
+        "",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 200, 200, 404),
+    ),
+    ("governance:appropriate_policy", "", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
     # The termly access review: the Lead.
-    ("governance:access_review", "", "get", row(200, 404, 404, 404, 404, 404, 404)),
+    ("governance:access_review", "", "get", row(200, 404, 404, 404, 404, 404, 404, 404, 404)),
+    # Allegations against staff: anyone with a post records one; the list is the handler's (the
+    # Lead; the safeguarding trustee and the chair for those against the Lead). One against a key
+    # person is the Lead's alone; one against the Lead is the trustees', never the Lead's.
+    ("governance:allegation_new", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 404)),
+    ("governance:allegations", "", "get", row(200, 404, 404, 404, 404, 404, 200, 200, 404)),
+    (
+        "governance:allegation",
+        "allegation",
+        "get",
+        row(200, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "governance:allegation",
+        "allegation_against_lead",
+        "get",
+        row(404, 404, 404, 404, 404, 404, 200, 200, 404),
+    ),
+    # The placeholder a named child gets: hidden from the person accused (keyperson1), whatever
+    # their role; otherwise read as any child-protection entry.
+    (
+        "records:entry_detail",
+        "placeholder",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "records:entry_detail",
+        "placeholder_lead",
+        "get",
+        row(404, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
-    ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200)),
+    ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
-    ("home:group_overview", "", "get", row(404, 404, 404, 404, 404, 404, 404)),
+    ("home:group_overview", "", "get", row(404, 404, 404, 404, 404, 404, 404, 404, 404)),
 ]
 
 # URL names reached by their own tests (sign-in flow, the admin), listed so the meta-test knows
@@ -273,7 +376,25 @@ def objects(people) -> dict[str, Any]:
         what_happened="A register was left on the bus.",
     )
     written = Policy.objects.create(number="10.9", title="Confidentiality")
+    alleged = allegations.record(
+        by=people.practitioner.user,
+        accused=people.keyperson1,
+        kind=AllegationKind.ALLEGATION,
+        what_alleged="Shouted at a child in the garden.",
+        children=[child],
+    )
+    against_lead = allegations.record(
+        by=people.deputy.user,
+        accused=people.lead,
+        kind=AllegationKind.ALLEGATION,
+        what_alleged="Grabbed a child's arm.",
+        children=[child],
+    )
     return {
+        "allegation": alleged,
+        "allegation_against_lead": against_lead,
+        "placeholder": alleged.placeholders.get(),
+        "placeholder_lead": against_lead.placeholders.get(),
         "": None,
         "policy": written,
         "breach": lost,

@@ -21,7 +21,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from demo import data as demo
 from records.models import GroupRole, NeedToKnowGrant, Role, Setting, Staff
 
-ROLE_ORDER = [Role.LEAD, Role.DEPUTY, Role.PRACTITIONER, Role.OFFICE]
+ROLE_ORDER = [
+    Role.LEAD,
+    Role.DEPUTY,
+    Role.PRACTITIONER,
+    Role.OFFICE,
+    Role.CHAIR,
+    Role.SAFEGUARDING_TRUSTEE,
+    Role.TRUSTEE,
+]
 
 
 def base32_secret(device: TOTPDevice) -> str:
@@ -42,6 +50,12 @@ def describe(staff: Staff) -> str:
         return "Deputy Lead: sees every child's records; approves only when acting Lead"
     if staff.role == Role.OFFICE:
         return "Office: register and contact details, no record content"
+    if staff.role == Role.CHAIR:
+        return "Chair of trustees: governance (breaches, policies), no children's records"
+    if staff.role == Role.SAFEGUARDING_TRUSTEE:
+        return "Safeguarding trustee: handles an allegation against the Lead; no children's records"
+    if staff.role == Role.TRUSTEE:
+        return "Trustee: governance, no children's records"
     rooms = ", ".join(r.name for r in staff.rooms.all()) or "no room"
     key_children = staff.key_children.count()
     text = (

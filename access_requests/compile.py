@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -74,6 +75,32 @@ class _ThirdParties:
             if len(found) >= 4:
                 self.names.add(found)
         self.why.setdefault(source_id, why)
+
+
+@dataclass(frozen=True)
+class StaffItem:
+    """Something an app above keeps about a member of staff, for their own request's file."""
+
+    source_id: Any
+    occurred_at: datetime
+    title: str
+    body: str
+    level: int = Level.CHILD_PROTECTION
+
+    @property
+    def pk(self) -> Any:
+        return self.source_id
+
+
+# Sources of items about a member of staff that access_requests cannot import (governance: the
+# allegations about them). Each is reviewed item by item, with the exemptions, by whoever handles
+# the request — the handler of the allegations too.
+_staff_item_sources: list[Callable[[Staff], list[StaffItem]]] = []
+
+
+def register_staff_items(source: Callable[[Staff], list[StaffItem]]) -> None:
+    if source not in _staff_item_sources:
+        _staff_item_sources.append(source)
 
 
 def subjects_of(request: SubjectAccessRequest) -> tuple[list[Child], list[Carer], Staff | None]:
@@ -350,6 +377,21 @@ def build_items(
             ],
             body=r.text,
         )
+
+    staff_subject = request.staff_subject
+    sources = _staff_item_sources if staff_subject is not None else []
+    for source in sources:
+        assert staff_subject is not None
+        for held in source(staff_subject):
+            add(
+                ItemKind.HELD_APART,
+                held,
+                occurred_at=held.occurred_at,
+                level=held.level,
+                title=held.title,
+                meta=_when(held.occurred_at),
+                body=held.body,
+            )
 
     mentions = find_mentions(request, items, found)
     counts = {

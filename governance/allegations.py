@@ -36,6 +36,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from access_requests.compile import StaffItem
 from audit.labels import describe
 from audit.log import HELD_APART, log_event
 from core import tenancy
@@ -361,6 +362,28 @@ def placeholder_note(entry: RecordEntry, user: Any) -> list[EntryNote]:
             reverse("governance:allegation", args=[found.pk]),
         )
     ]
+
+
+def staff_items(staff: Staff) -> list[StaffItem]:
+    """For a member of staff's own subject-access request: each allegation about them that is
+    kept, as an item for whoever handles the request (the allegation's handler too) to review
+    with the exemptions — never who recorded it, which is a third party's."""
+    items = []
+    for found in Allegation.objects.filter(accused=staff).order_by("reported_at"):
+        outcome = (
+            f"Outcome: {found.get_outcome_display()} ({found.concluded_at:%d %B %Y})."
+            if found.concluded_at
+            else "Not yet concluded."
+        )
+        items.append(
+            StaffItem(
+                source_id=found.pk,
+                occurred_at=found.reported_at,
+                title=f"{found.get_kind_display().split(':')[0]} ({found.reference})",
+                body=f"{found.what_alleged}\n\n{outcome}",
+            )
+        )
+    return items
 
 
 def children_named(allegation: Allegation) -> list[Child]:

@@ -19,6 +19,9 @@ class GovernanceConfig(AppConfig):
         from records.selectors import register_entry_notes  # it imports records' models
 
         register_entry_notes(allegations.placeholder_note)
+        from access_requests.compile import register_staff_items  # likewise
+
+        register_staff_items(allegations.staff_items)
         schedules.register("breach_clock", timedelta(minutes=15), breaches.remind_every_setting)
         schedules.register(
             "allegation_retention", timedelta(days=1), allegations.remove_past_keeping_every_setting

@@ -17,6 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from access_requests import policy as sar_policy
+from access_requests import services as sar_services
+from access_requests.models import Decision, ItemKind, RequesterKind
 from access_requests.policy import scope_for
 from audit.log import HELD_APART
 from governance import allegations
@@ -25,6 +28,7 @@ from lifecycle import destruction
 from records import leaving, policy
 from records.models import Destination, LeavingReason, RecordEntry
 
+from ..access_requests.conftest import record
 from ..conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -314,3 +318,63 @@ def test_the_placeholder_is_not_part_of_the_childs_file(people):
         by=people.lead.user, allegation=made, outcome="malicious", note="Made up, and admitted."
     )
     assert child.pk in {d.subject_id for d in destruction.due(date(2080, 1, 1))}
+
+
+def test_the_accuseds_own_request_holds_it_for_the_handler_to_decide(people):
+    """A member of staff's request for their own records: the allegation is an item of the file,
+    reviewed with the exemptions by whoever handles the request — the Lead, who handles the
+    allegation too — and released only as decided."""
+    made = against(people, people.keyperson2)
+    sar = record(
+        people,
+        requester_kind=RequesterKind.STAFF,
+        requester_carer=None,
+        requester_staff=people.keyperson2,
+        child=None,
+        asked_for="Everything you hold about me.",
+    )
+    assert not sar_policy.can_handle_request(people.keyperson2.user, sar)
+    sar_services.confirm_identity(
+        sar=sar,
+        by=people.lead.user,
+        method="photo_id",
+        confirmed_on=timezone.localdate(),
+        evidence_received_on=timezone.localdate(),
+    )
+    sar_services.compile_bundle(sar=sar, by=people.lead.user)
+    item = sar.items.get(kind=ItemKind.HELD_APART)
+    assert item.source_id == made.pk and item.decision == Decision.PENDING
+    assert WORDS in item.body and people.practitioner.full_name not in item.body
+
+
+def test_its_item_is_reviewed_on_the_request_page_like_any_other(people, client):
+    against(people, people.keyperson2)
+    sar = record(
+        people,
+        requester_kind=RequesterKind.STAFF,
+        requester_carer=None,
+        requester_staff=people.keyperson2,
+        child=None,
+        asked_for="Everything you hold about me.",
+    )
+    sar_services.confirm_identity(
+        sar=sar,
+        by=people.lead.user,
+        method="photo_id",
+        confirmed_on=timezone.localdate(),
+        evidence_received_on=timezone.localdate(),
+    )
+    sar_services.compile_bundle(sar=sar, by=people.lead.user)
+    item = sar.items.get(kind=ItemKind.HELD_APART)
+    url = reverse("access_requests:item", args=[sar.pk, item.pk])
+    shown = page(client, people.lead, url)
+    assert shown.status_code == 200 and WORDS in shown.content.decode()
+    sar_services.review_item(
+        item=item,
+        by=people.lead.user,
+        decision="withhold",
+        exemption="crime",
+        note="The LADO's enquiries continue.",
+    )
+    item.refresh_from_db()
+    assert item.decision == Decision.WITHHOLD and item.exemption == "crime"

@@ -31,7 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from access_requests.compile import build_items
-from access_requests.models import RequesterKind
+from access_requests.models import ItemKind, RequesterKind
 from governance.models import Allegation
 
 from ..access_requests.conftest import record
@@ -232,7 +232,8 @@ def test_a_crawl_as_the_accused_finds_nothing_of_the_allegation(people, accused,
     changed = changed_pages(before, as_accused, secrets)
     assert not changed, "\n".join(changed)
 
-    # Their own subject-access file: nothing of it either.
+    # Their own subject-access file: the allegation is one item, for whoever handles the request
+    # (the allegation's handler too) to decide on with the exemptions; nothing else of it.
     sar = record(
         people,
         requester_kind=RequesterKind.STAFF,
@@ -242,7 +243,9 @@ def test_a_crawl_as_the_accused_finds_nothing_of_the_allegation(people, accused,
         asked_for="Everything you hold about me.",
     )
     items, mentions, _ = build_items(sar)
-    held = " ".join(str(vars(item)) for item in items) + " ".join(str(vars(m)) for m in mentions)
+    assert [i.source_id for i in items if i.kind == ItemKind.HELD_APART] == [allegation.pk]
+    rest = [str(vars(i)) for i in items if i.kind != ItemKind.HELD_APART]
+    held = " ".join(rest) + " ".join(str(vars(m)) for m in mentions)
     assert not [s for s in secrets if s in held]
 
     # The same crawl as the handler reaches the allegation's words.

@@ -151,6 +151,8 @@ def _decision_third_parties(
 
 def entry_body(entry: RecordEntry) -> str:
     parts = [entry.text]
+    if entry.parent_said:
+        parts.append(f"What the parent said: {entry.parent_said}")
     marks = body_map.marks_of(entry.body_map)
     if marks:
         parts.append(

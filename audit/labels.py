@@ -103,6 +103,10 @@ LABELS: dict[str, str] = {
     "setting_exported": "The setting was exported to leave the group",
     "setting_imported": "The setting was imported from another deployment",
     "audit_exported": "Exported the audit log",
+    "alert_acknowledged": "Acknowledged a concern on the triage queue",
+    "action_set": "Set a follow-up action",
+    "action_done": "Recorded a follow-up action as done",
+    "ofsted_notice_recorded": "Recorded telling Ofsted (or the agencies) of a serious incident",
     # allegations against staff (held apart: shown only on the allegation's own page)
     "allegation_recorded": "Recorded an allegation or low-level concern",
     "allegation_child_named": "Named a child (a placeholder was added)",

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "access_requests",
     "lifecycle",
     "governance",
+    "safeguarding",
     "home",
     "demo",
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("", include("lifecycle.urls")),
     path("", include("governance.urls")),
+    path("", include("safeguarding.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -64,6 +64,7 @@ from .access_requests import seed_access_requests
 from .consent import seed_consent_demo
 from .governance import record_allegations, record_breaches, register_policies
 from .lifecycle import ask_for_a_correction, send_files_on
+from .safeguarding import settle_alerts
 
 RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
 TOTP_DEVICE_NAME = "Demo authenticator"
@@ -293,6 +294,7 @@ class DemoBuilder:
         at: str = "",
         told_after_days: int = 0,
         body_map: Iterable[tuple[str, str]] = (),
+        **extra: Any,
     ) -> RecordEntry:
         user = self.users[author]
         occurred_at = self.moment(days_ago, at)
@@ -305,6 +307,7 @@ class DemoBuilder:
                 occurred_at=occurred_at,
                 text=self.words(text, child),
                 body_map_marks=[{"region": region, "note": note} for region, note in body_map],
+                **extra,
             )
         self.entries.append(entry)
         if category in CATEGORIES_PARENTS_ARE_TOLD:
@@ -655,6 +658,29 @@ class DemoBuilder:
             ):
                 leaving.add_term(by=lead, name=name, starts_on=starts, ends_on=ends)
 
+    def record_injuries(self) -> None:
+        """An injury seen on arrival yesterday (with what the parent said), and a serious accident
+        four days ago whose notice to Ofsted is still due."""
+        injured, hurt = list(self.children.values())[2:4]
+        self.record(
+            injured,
+            author="lead",
+            category=Category.EXISTING_INJURY,
+            text="A bruise about 3 cm across on the left forearm, seen at drop-off.",
+            days_ago=1,
+            body_map=[("front:left_forearm", "Bruise, 3 cm")],
+            parent_said="Banged it on the car door on Sunday, Dad said.",
+        )
+        self.record(
+            hurt,
+            author="lead",
+            category=Category.ACCIDENT,
+            text="Fell from the top of the climbing frame; the arm at an odd angle. Ambulance "
+            "called; the parent met us at A&E: a broken wrist.",
+            days_ago=4,
+            serious=True,
+        )
+
     def build(self) -> dict[str, Any]:
         self.make_people()
         self.make_families()
@@ -679,6 +705,8 @@ class DemoBuilder:
         record_allegations(
             staff=self.staff, users=self.users, children=list(self.children.values())
         )
+        self.record_injuries()
+        settle_alerts(lead=self.staff["lead"])
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

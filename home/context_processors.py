@@ -14,6 +14,7 @@ from core import tenancy
 from governance import policy as governance_policy
 from lifecycle import policy as lifecycle_policy
 from records import policy
+from safeguarding import policy as safeguarding_policy
 
 
 def confide(request: HttpRequest) -> dict[str, Any]:
@@ -50,6 +51,8 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_manage_policies": governance_policy.can_manage_policies(user),
         "can_review_access": governance_policy.can_review_access(user),
         "can_view_audit": policy.can_view_audit(user),
+        "can_triage": safeguarding_policy.can_triage(user),
+        "has_actions_page": safeguarding_policy.has_actions_page(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),
     }

@@ -31,6 +31,7 @@ from lifecycle import selectors as lifecycle_selectors
 from records import policy as records_policy
 from records import selectors as records_selectors
 from records.models import RecordEntry
+from safeguarding import actions, alerts, notices
 
 # The chart's rows, in pixels: a line of text, then its bar.
 CHART_ROW = 40
@@ -117,7 +118,24 @@ def lead_summary(
     requests = reverse("access_requests:list")
     bars = sar_bars(sar_tasks["requests"], today)
     by_key = {bar.key: bar.count for bar in bars}
+    waiting, late, undelivered = alerts.counts(user)
+    triage = reverse("safeguarding:triage")
     counts = [
+        Count("concerns waiting for triage", waiting, triage),
+        Count("concerns not acknowledged a working day on", late, triage, urgent=True),
+        Count("concern alerts that could not be emailed", undelivered, triage, urgent=True),
+        Count(
+            "serious incidents Ofsted (or the agencies) must still be told of",
+            len(open_notices := notices.open_notices(user)),
+            reverse("safeguarding:notices"),
+            urgent=any(n.late(today) for n in open_notices),
+        ),
+        Count(
+            "follow-up actions overdue",
+            len(actions.overdue(user, today)),
+            reverse("safeguarding:actions"),
+            urgent=True,
+        ),
         Count("subject-access requests open", len(sar_tasks["requests"]), requests + "?show=open"),
         Count(
             f"subject-access requests due within {DUE_SOON_DAYS} days",

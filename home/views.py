@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from access_requests.selectors import dashboard_tasks as sar_dashboard_tasks
 from consent import selectors as consent_selectors
 from core.http import AuthenticatedHttpRequest
 from records import policy as records_policy
 from records import selectors
+from safeguarding import actions
 
 from . import group
 from .lead_dashboard import governance_summary, lead_summary
@@ -24,6 +26,8 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     sar_tasks = sar_dashboard_tasks(user)
     context = {
         "key_children": selectors.my_key_children(user),
+        "my_actions": actions.my_actions(user),
+        "today": timezone.localdate(),
         "to_inform": to_inform[:50],
         "grants_expiring": selectors.grants_expiring_soon(user),
         "my_grants": selectors.my_grants(user),

@@ -28,7 +28,7 @@ MAX_MARKS = 20
 MAX_NOTE = 300
 
 # The categories of entry a body map belongs to.
-BODY_MAP_CATEGORIES = frozenset({"accident", "concern", "child_protection"})
+BODY_MAP_CATEGORIES = frozenset({"accident", "existing_injury", "concern", "child_protection"})
 
 VIEWS = {"front": "Front", "back": "Back"}
 

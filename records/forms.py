@@ -124,6 +124,22 @@ class EntryForm(forms.Form):
         choices=[("", "—")] + list(InformedHow.choices),
         required=False,
     )
+    parent_said = forms.CharField(
+        label="An injury seen on arrival: what the parent said of it (in their words)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=4000,
+    )
+    serious = forms.BooleanField(
+        label="A serious accident, injury or illness, or a death: Ofsted must be told within 14 "
+        "days",
+        required=False,
+    )
+    urgent = forms.BooleanField(
+        label="Urgent: the Lead must know now (a concern or child protection: also sent by the "
+        "setting's urgent channel)",
+        required=False,
+    )
     attachment = forms.FileField(
         label="Attachment (PDF, JPEG or PNG, optional)",
         required=False,

@@ -37,6 +37,10 @@ class Setting(UUIDModel):
     data_protection_contact = models.CharField(max_length=200)
     data_protection_email = models.EmailField(blank=True)
     data_protection_phone = models.CharField(max_length=40, blank=True)
+    # The channel the setting chose for urgent safeguarding alerts, beside the Lead's and Deputy's
+    # email: an address that reaches someone at once (a phone provider's email-to-text gateway,
+    # a shared safeguarding inbox watched all day). Empty: email only.
+    urgent_alert_address = models.EmailField(blank=True)
     # Nothing can have happened at the setting before it opened: earlier dates are refused.
     opened_on = models.DateField(null=True, blank=True)
     # When the setting was recorded here: the audit history from before a second setting joined
@@ -312,6 +316,8 @@ class ChildGroupObjectPermission(GroupObjectPermissionBase):
 class Category(models.TextChoices):
     GENERAL = "general", "General progress and well-being"
     ACCIDENT = "accident", "Accident or injury"
+    # Seen when the child arrives: kept apart from accidents in the setting.
+    EXISTING_INJURY = "existing_injury", "Injury seen on arrival (existing injury)"
     CONCERN = "concern", "Concern"
     FAMILY_CHANGE = "family_change", "Change in family circumstances"
     SENSITIVE_DISCUSSION = "sensitive_discussion", "Sensitive discussion with a parent"
@@ -322,6 +328,7 @@ class Category(models.TextChoices):
 DEFAULT_LEVEL: dict[str, int] = {
     Category.GENERAL: Level.GENERAL,
     Category.ACCIDENT: Level.GENERAL,
+    Category.EXISTING_INJURY: Level.SENSITIVE,
     Category.CONCERN: Level.SENSITIVE,
     Category.FAMILY_CHANGE: Level.SENSITIVE,
     Category.SENSITIVE_DISCUSSION: Level.SENSITIVE,
@@ -386,6 +393,8 @@ class RecordEntry(SettingOwned, UUIDModel):
     # Restricted at a parent's request (Article 18, lifecycle.rights): from then only the Lead
     # reads it; others are told that restricted entries exist, not what they say.
     restricted_at = models.DateTimeField(null=True, blank=True)
+    # An existing injury: what the parent said of it when asked.
+    parent_said = EncryptedTextField("what the parent said", blank=True)
     # A placeholder for a child named in an allegation against a member of staff (governance):
     # at child-protection level, saying only that something is held apart, and never shown to
     # the person accused, whatever their role (records.policy.entry_q).

@@ -42,6 +42,7 @@ from .models import (
     Attachment,
     BreakGlass,
     Carer,
+    Category,
     Child,
     Family,
     Level,
@@ -55,6 +56,7 @@ from .models import (
     Staff,
     StaffRecord,
 )
+from .signals import entry_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +190,9 @@ def record_entry(
     informed_how: str = "",
     attachments: Iterable[UploadedFile] = (),
     body_map_marks: Iterable[dict[str, Any]] = (),
+    urgent: bool = False,
+    parent_said: str = "",
+    serious: bool = False,
 ) -> RecordEntry:
     staff = policy.staff_of(author)
     require(staff is not None and policy.can_write_entry(author, child))
@@ -219,6 +224,13 @@ def record_entry(
         raise ValidationError(
             {"text": "Write what happened: spaces or invisible characters alone say nothing."}
         )
+    if category == Category.EXISTING_INJURY and blank(parent_said):
+        raise ValidationError(
+            {
+                "parent_said": "Ask the parent how it happened and write down what they said "
+                "(or that they would not say)."
+            }
+        )
     if category in CATEGORIES_PARENTS_ARE_TOLD:
         informed = ParentInformed.INFORMED if parent_informed_now else ParentInformed.TO_INFORM
     else:
@@ -242,6 +254,7 @@ def record_entry(
         text=text,
         body_map=marks,
         parent_informed=informed,
+        parent_said=parent_said.strip(),
     )
     if informed == ParentInformed.INFORMED:
         entry.informed_at = timezone.now()
@@ -250,6 +263,7 @@ def record_entry(
     entry.save()
     for upload in attachments:
         _attach(entry, staff, upload)
+    entry_recorded.send(sender=RecordEntry, entry=entry, urgent=urgent, serious=serious)
     return entry
 
 

@@ -234,6 +234,9 @@ def entry_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
                 parent_informed_now=data["parent_informed_now"],
                 informed_how=data["informed_how"],
                 attachments=[data["attachment"]] if data["attachment"] else [],
+                urgent=data["urgent"],
+                parent_said=data["parent_said"],
+                serious=data["serious"],
                 body_map_marks=marks.marks() if has_marks else [],
             ),
         )

@@ -162,7 +162,9 @@ def test_dashboard_queries_stay_flat_as_tasks_grow(
     client.get(reverse("home:dashboard"))
     for _ in range(2):
         propose(people.child, people.keyperson1)
-    with django_assert_max_num_queries(40) as few:
+    # The dashboard asks each app once: 40 until the triage queue, follow-up actions, Ofsted
+    # notices and allegations against staff each added one query (issue 16, issue 15).
+    with django_assert_max_num_queries(45) as few:
         client.get(reverse("home:dashboard"))
     for _ in range(6):
         propose(people.child, people.keyperson1)

@@ -43,6 +43,8 @@ from records.models import (
     StaffRecord,
     StaffRecordKind,
 )
+from safeguarding import alerts
+from safeguarding.models import Action, Alert, OfstedNotice
 
 pytestmark = pytest.mark.django_db
 
@@ -384,6 +386,17 @@ class TestTheDemo:
         # allegation against the reader), tests/proof/test_accused_cannot_see.py.
         assert " entries." not in page
         assert f"its {sum(c.anchors_checked for c in shown)} anchor" in page
+
+    def test_the_last_weeks_concerns_wait_for_triage_and_an_ofsted_notice_is_due(self):
+        lead = get_user_model().objects.get(username="lead")
+        waiting, late, undelivered = alerts.counts(lead)
+        assert 1 <= waiting < 10 and undelivered == 0
+        assert Alert.objects.filter(acknowledged_at__isnull=False).count() > waiting
+        assert Action.objects.filter(done_at__isnull=True).count() == 1
+        notice = OfstedNotice.objects.get()
+        assert notice.entry.category == Category.ACCIDENT and not notice.done
+        injury = RecordEntry.objects.get(category=Category.EXISTING_INJURY)
+        assert injury.parent_said and injury.body_map
 
     def test_the_trustees_and_two_allegations_one_against_the_lead(self):
         roles = dict(Staff.objects.values_list("user__username", "role"))

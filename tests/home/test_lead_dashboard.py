@@ -101,6 +101,11 @@ def counts(user) -> dict[str, int]:
 
 def test_the_lead_sees_every_count(people, waiting):
     assert counts(people.lead.user) == {
+        "concerns waiting for triage": 0,
+        "concerns not acknowledged a working day on": 0,
+        "concern alerts that could not be emailed": 0,
+        "serious incidents Ofsted (or the agencies) must still be told of": 0,
+        "follow-up actions overdue": 0,
         "subject-access requests open": 2,
         "subject-access requests due within 7 days": 0,
         "subject-access requests overdue": 1,
@@ -127,6 +132,11 @@ def test_the_deputy_sees_the_counts_but_not_the_leads_approvals(people, waiting)
     # The Deputy handles requests and sees every decision, but approves nothing unless acting
     # Lead: the approval rows are the Lead's.
     assert counts(people.deputy.user) == {
+        "concerns waiting for triage": 0,
+        "concerns not acknowledged a working day on": 0,
+        "concern alerts that could not be emailed": 0,
+        "serious incidents Ofsted (or the agencies) must still be told of": 0,
+        "follow-up actions overdue": 0,
         "subject-access requests open": 2,
         "subject-access requests due within 7 days": 0,
         "subject-access requests overdue": 1,

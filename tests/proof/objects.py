@@ -63,6 +63,7 @@ from records.models import (
     Staff,
     StaffRecord,
 )
+from safeguarding.models import Action, Alert, OfstedNotice
 
 from ..access_requests.conftest import record
 from ..consent import factories as consent_factories
@@ -505,6 +506,20 @@ def build_world(people: SimpleNamespace, *, with_allegations: bool = True) -> Wo
     _breaches(world)
     if with_allegations:
         _allegations(world)
+    for name in ("child", "other_child"):
+        world.objects[f"alert:{name}"] = Alert.objects.create(entry=world[f"entry:{name}:cp"])
+        world.objects[f"notice:{name}"] = OfstedNotice.objects.create(
+            entry=world[f"entry:{name}:general"], due_on=timezone.localdate()
+        )
+        # A follow-up on the sensitive entry, given to the child's key person.
+        key_person = world[f"entry:{name}:sensitive"].child.key_person
+        world.objects[f"action:{name}"] = Action.objects.create(
+            entry=world[f"entry:{name}:sensitive"],
+            what="Talk to the parent at collection.",
+            assignee=key_person,
+            due_on=timezone.localdate(),
+            set_by=people.lead,
+        )
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"
     return world

@@ -897,6 +897,49 @@ FORMS: list[Form] = [
         shown_on=lambda w: [reverse("governance:policy", args=[w["policy:10.9"].pk])],
     ),
     Form(
+        "deputy",
+        "safeguarding:triage_item",
+        lambda w: ([w["alert:child"].pk], {"next_step": "nfa", "reason": "Fell at the park."}),
+        text=("reason",),
+        shown_on=lambda w: [reverse("safeguarding:triage_item", args=[w["alert:child"].pk])],
+    ),
+    Form(
+        "lead",
+        "safeguarding:triage_item",
+        lambda w: (
+            [w["alert:child"].pk],
+            {
+                "step": "action",
+                "what": "Talk to mum at collection.",
+                # A child-protection entry: the Deputy may read it (a key person may not).
+                "assignee": _pk(w.people.deputy),
+                "due_on": _today(3),
+            },
+        ),
+        text=("what",),
+        dates=("due_on",),
+        shown_on=lambda w: [reverse("safeguarding:triage_item", args=[w["alert:child"].pk])],
+        name="safeguarding:triage_item (action)",
+    ),
+    Form(
+        "deputy",
+        "safeguarding:notice",
+        lambda w: (
+            [w["notice:child"].pk],
+            {"ofsted_told_at": _now(), "ofsted_reference": "OF-1", "agencies_apply": "no"},
+        ),
+        text=("ofsted_reference",),
+        datetimes=("ofsted_told_at",),
+        shown_on=lambda w: [reverse("safeguarding:notice", args=[w["notice:child"].pk])],
+    ),
+    Form(
+        "keyperson1",
+        "safeguarding:action",
+        lambda w: ([w["action:child"].pk], {"note": "Spoke to mum: all well."}),
+        text=("note",),
+        shown_on=lambda w: [reverse("safeguarding:action", args=[w["action:child"].pk])],
+    ),
+    Form(
         "practitioner",
         "governance:allegation_new",
         lambda w: (
@@ -1371,6 +1414,9 @@ NOT_A_FORM: dict[str, str] = {
         "lifecycle:rights_list",
         "governance:breaches",
         "governance:allegations",
+        "safeguarding:triage",
+        "safeguarding:actions",
+        "safeguarding:notices",
         "governance:privacy_notice",
         "governance:privacy_notice_pdf",
         "governance:record_of_processing",

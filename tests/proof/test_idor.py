@@ -223,6 +223,18 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
         return role in ("lead", "trustee")  # the Lead, or the safeguarding trustee, appoints
     if kind == "allegation":
         return sees_allegation(world, role, obj)
+    if kind == "action":
+        # Follow-up actions: the Lead and the Deputy; anyone else their own, while they may read
+        # the entry it hangs on.
+        staff = world.staff(role)
+        own = staff is not None and obj.assignee_id == staff.pk
+        return (role in ("lead", "deputy") or own) and reads(world, role, obj.entry)
+    if kind == "notice":
+        # What Ofsted must hear: the Lead and the Deputy.
+        return role in ("lead", "deputy") and reads(world, role, obj.entry)
+    if kind == "alert":
+        # The triage queue: the Lead and the Deputy, for entries they read.
+        return role in ("lead", "deputy") and reads(world, role, obj.entry)
     if kind == "sar":
         return sees_request(world, role, obj)
     if kind in ("breach", "policy"):
@@ -510,6 +522,11 @@ TARGETS: dict[str, Target] = {
         ("breach",), body=lambda w: {"step": "close", "actions": "Registers are locked away."}
     ),
     "lifecycle:rights": Target(("rights",), body=lambda w: {"step": "letter", "sent_on": _today()}),
+    "safeguarding:notice": Target(("notice",), body=lambda w: {"agencies_apply": "no"}),
+    "safeguarding:action": Target(("action",), body=lambda w: {"note": "Spoke to mum."}),
+    "safeguarding:triage_item": Target(
+        ("alert",), body=lambda w: {"next_step": "monitor", "reason": "Watch at drop-off."}
+    ),
     "governance:allegation": Target(
         ("allegation",),
         body=lambda w: {"step": "lado", "referred_at": _now(), "advice": "Investigate."},

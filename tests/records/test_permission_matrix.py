@@ -38,6 +38,7 @@ from records.models import (
     Level,
     NeedToKnowGrant,
 )
+from safeguarding.models import Action, Alert, OfstedNotice
 
 from ..conftest import sign_in
 from ..factories import make_entry
@@ -244,6 +245,16 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
         "get",
         row(404, 200, 404, 404, 404, 404, 404, 404, 404),
     ),
+    # The triage queue: the Lead and the Deputy (an alert on a child-protection entry).
+    ("safeguarding:triage", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("safeguarding:triage_item", "alert", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    # What Ofsted must hear (a serious accident on a general entry): the Lead and the Deputy.
+    ("safeguarding:notices", "", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    ("safeguarding:notice", "notice", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
+    # Follow-up actions: everyone who works with the children has "my actions"; an action on a
+    # sensitive entry, given to keyperson1: theirs, and the Lead's and the Deputy's.
+    ("safeguarding:actions", "", "get", row(200, 200, 200, 200, 200, 200, 404, 404, 404)),
+    ("safeguarding:action", "action", "get", row(200, 200, 200, 404, 404, 404, 404, 404, 404)),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -391,6 +402,15 @@ def objects(people) -> dict[str, Any]:
         children=[child],
     )
     return {
+        "alert": Alert.objects.create(entry=cp),
+        "notice": OfstedNotice.objects.create(entry=general, due_on=timezone.localdate()),
+        "action": Action.objects.create(
+            entry=sensitive,
+            what="Talk to mum.",
+            assignee=people.keyperson1,
+            due_on=timezone.localdate(),
+            set_by=people.lead,
+        ),
         "allegation": alleged,
         "allegation_against_lead": against_lead,
         "placeholder": alleged.placeholders.get(),

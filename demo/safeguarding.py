@@ -1,0 +1,43 @@
+"""The safeguarding lead's loop in the demo: the year's concerns were each emailed when they were
+written and triaged then (monitor), but for the last week's, which wait on the triage queue; one
+of those has a follow-up action for the key person (all fictional)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from records.models import Staff
+from safeguarding.models import Action, Alert, NextStep
+
+
+def settle_alerts(*, lead: Staff) -> int:
+    now = timezone.now()
+    waiting = 0
+    for alert in Alert.objects.select_related("entry__child"):
+        alert.raised_at = alert.entry.recorded_at
+        alert.sent_at = alert.raised_at
+        alert.attempts = 1
+        if alert.entry.occurred_at < now - timedelta(days=7):
+            alert.acknowledged_at = alert.raised_at + timedelta(hours=3)
+            alert.acknowledged_by = lead
+            alert.next_step = NextStep.MONITOR
+            alert.reason = "Discussed with the key person; watching at drop-off."
+        else:
+            waiting += 1
+        alert.save()
+    recent = (
+        Alert.objects.filter(acknowledged_at__isnull=True, entry__child__key_person__isnull=False)
+        .select_related("entry__child__key_person")
+        .first()
+    )
+    if recent is not None:
+        Action.objects.create(
+            entry=recent.entry,
+            what="Ask the parent at collection how the child has been at home this week.",
+            assignee=recent.entry.child.key_person,
+            due_on=timezone.localdate() + timedelta(days=2),
+            set_by=lead,
+        )
+    return waiting

@@ -1,0 +1,142 @@
+"""The safeguarding lead's daily loop: a concern raises an alert, which the Lead (or the Deputy)
+triages with a next step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from core.fields import EncryptedTextField
+from core.models import UUIDModel
+from records.models import RecordEntry, Staff
+from records.owned import SettingOwned
+
+# A failed alert email is tried again this many times (every five minutes), then shown as failed.
+MAX_ATTEMPTS = 5
+
+
+class NextStep(models.TextChoices):
+    NO_FURTHER_ACTION = "nfa", "No further action (say why)"
+    MONITOR = "monitor", "Monitor"
+    EARLY_HELP = "early_help", "Early help"
+    CONSULT = "consult", "Consult (children's social care, the LADO, a colleague)"
+    REFER = "refer", "Refer (opens a sharing decision)"
+
+
+class Alert(SettingOwned, UUIDModel):
+    """A concern or child-protection entry, waiting for the Lead's triage: raised when it is
+    written, emailed to the Lead and the Deputy (no name, no content), acknowledged with a next
+    step."""
+
+    confide_setting_from = "entry"
+    confide_access = ("entry_id",)
+
+    entry = models.OneToOneField(RecordEntry, on_delete=models.CASCADE, related_name="alert")
+    urgent = models.BooleanField(default=False)
+    raised_at = models.DateTimeField(default=timezone.now)
+    # The email: sent, or how often it failed and why (shown on the triage queue).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    next_step = models.CharField(max_length=12, choices=NextStep.choices, blank=True)
+    reason = EncryptedTextField("why, or what next", blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["setting", "acknowledged_at", "raised_at"])]
+
+    def __str__(self) -> str:
+        return f"alert {str(self.pk)[:8]}"
+
+    @property
+    def send_failed(self) -> bool:
+        return self.sent_at is None and self.attempts >= MAX_ATTEMPTS
+
+
+class TriageVisit(SettingOwned, UUIDModel):
+    """When a member of staff last looked at the triage queue: what came since is marked new."""
+
+    confide_setting_from = "staff"
+
+    staff = models.OneToOneField(Staff, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"triage visit {str(self.pk)[:8]}"
+
+
+class Action(SettingOwned, UUIDModel):
+    """A follow-up on an entry (a concern's next step): what, who, by when; done with a note. It
+    has the level of the entry it hangs on: whoever may not read the entry does not see it."""
+
+    confide_setting_from = "entry"
+    confide_access = ("entry_id", "assignee_id")
+
+    entry = models.ForeignKey(RecordEntry, on_delete=models.CASCADE, related_name="actions")
+    what = EncryptedTextField("what is to be done")
+    assignee = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField("due by")
+    set_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_note = EncryptedTextField("what was done", blank=True)
+
+    class Meta:
+        ordering = ["due_on", "set_at"]
+        indexes = [models.Index(fields=["setting", "done_at", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"action {str(self.pk)[:8]}"
+
+    @property
+    def level(self) -> int:
+        return self.entry.level
+
+    def overdue(self, today: Any = None) -> bool:
+        return self.done_at is None and self.due_on < (today or timezone.localdate())
+
+
+# EYFS 3.52: Ofsted is told of a serious accident, illness or injury to, or the death of, a child
+# in the setting's care as soon as reasonably practicable and within 14 days.
+OFSTED_DAYS = 14
+
+
+class OfstedNotice(SettingOwned, UUIDModel):
+    """A serious accident, injury or illness, or a death: Ofsted is told within 14 days, and the
+    local child protection agencies where it applies. On the dashboard until both are done."""
+
+    confide_setting_from = "entry"
+
+    entry = models.OneToOneField(RecordEntry, on_delete=models.CASCADE, related_name="ofsted")
+    due_on = models.DateField()
+    ofsted_told_at = models.DateTimeField(null=True, blank=True)
+    ofsted_reference = models.CharField(max_length=60, blank=True)
+    # Whether the local child protection agencies must be told too: decided by the Lead.
+    agencies_apply = models.BooleanField(null=True, blank=True)
+    agencies_told_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on"]
+
+    def __str__(self) -> str:
+        return f"Ofsted notice {str(self.pk)[:8]}"
+
+    @property
+    def done(self) -> bool:
+        agencies_done = self.agencies_apply is False or self.agencies_told_at is not None
+        return self.ofsted_told_at is not None and self.agencies_apply is not None and agencies_done
+
+    def late(self, today: Any = None) -> bool:
+        return self.ofsted_told_at is None and (today or timezone.localdate()) > self.due_on

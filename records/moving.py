@@ -80,7 +80,7 @@ _INFO = b"confide setting transfer v1"
 NONCE = 12
 FORMAT = 1
 # The apps whose rows belong to a setting; and the accounts' apps whose rows follow a person.
-SETTING_APPS = ("records", "consent", "access_requests")
+SETTING_APPS = ("records", "consent", "access_requests", "lifecycle", "governance", "safeguarding")
 ACCOUNT_APPS = ("otp_totp", "otp_static")
 # Rows of the group, not of a setting: they stay behind.
 STAYS = {

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -36,6 +37,7 @@ from core import keys, tenancy
 from core.crypto import new_key_spec
 from records import moving
 from records.models import Child, Family, Level, RecordEntry, Setting
+from records.owned import SettingOwned
 
 from ..conftest import make_people
 from ..factories import make_setting
@@ -447,3 +449,9 @@ def test_an_export_refused_leaves_no_trace_of_an_export(two_settings):
     with pytest.raises(moving.MoveRefused, match="run `manage.py reencrypt` first"):
         moving.export(setting_b, public)
     assert not LogEntry.objects.filter(additional_data__event="setting_exported").exists()
+
+
+def test_every_app_with_rows_of_a_setting_moves_with_it():
+    """A new app whose rows belong to a setting is exported with it: no list to forget."""
+    owning = {m._meta.app_label for m in django_apps.get_models() if issubclass(m, SettingOwned)}
+    assert owning <= set(moving.SETTING_APPS)

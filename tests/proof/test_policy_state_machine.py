@@ -97,6 +97,8 @@ LEVEL_NAMES = {GENERAL: "general", SENSITIVE: "sensitive", CHILD_PROTECTION: "ch
 LOWEST_LEVEL: dict[str, int] = {
     Category.GENERAL: GENERAL,
     Category.ACCIDENT: GENERAL,
+    # An injury seen on arrival (issue 16): sensitive, as a concern.
+    Category.EXISTING_INJURY: SENSITIVE,
     Category.CONCERN: SENSITIVE,
     Category.FAMILY_CHANGE: SENSITIVE,
     Category.SENSITIVE_DISCUSSION: SENSITIVE,
@@ -427,6 +429,8 @@ def write(child: Child, author: Any, category: str, level: int, now: datetime) -
         level=level,
         occurred_at=now - timedelta(hours=1),
         text="Played in the sand tray and talked about the weekend.",
+        # An injury seen on arrival records what the parent said of it.
+        parent_said="Fell over in the park, mum said." if category == "existing_injury" else "",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from records import policy as records
 from records.models import Staff
@@ -85,16 +85,36 @@ def _handles(user: Any) -> list[str]:
     return []
 
 
+def current_handler(allegation: Allegation) -> str:
+    """Who handles it now: as recorded, except that one against whoever is the Lead today is the
+    trustees' (someone accused who later becomes the Lead never handles their own)."""
+    lead = records.the_lead()
+    if lead is not None and allegation.accused_id == lead.pk:
+        return Handler.TRUSTEE
+    return allegation.handler
+
+
+def _handled_by_q(handler: str) -> Q:
+    lead = records.the_lead()
+    against_the_lead = Q(accused=lead) if lead is not None else Q(pk__in=[])
+    if handler == Handler.LEAD:
+        return Q(handler=Handler.LEAD) & ~against_the_lead
+    return Q(handler=Handler.TRUSTEE) | against_the_lead
+
+
 def visible_allegations(user: Any) -> QuerySet[Allegation]:
     """The allegations this person handles (the Lead: those not against the Lead; the safeguarding
-    trustee and the chair: those against the Lead). Never one against the person themselves,
-    under any of their posts."""
+    trustee and the chair: those against the Lead, whenever they were recorded). Never one against
+    the person themselves, under any of their posts."""
     handles = _handles(user)
     if not handles:
         return Allegation.objects.none()
     staff = records.staff_of(user)
     assert staff is not None  # _handles
-    return Allegation.objects.filter(handler__in=handles).exclude(accused__user_id=staff.user_id)
+    q = Q(pk__in=[])
+    for handler in handles:
+        q |= _handled_by_q(handler)
+    return Allegation.objects.filter(q).exclude(accused__user_id=staff.user_id)
 
 
 def can_manage_allegations(user: Any) -> bool:
@@ -106,6 +126,6 @@ def can_act_on_allegation(user: Any, allegation: Allegation) -> bool:
     allegation against the Lead; acts on it only while there is no safeguarding trustee)."""
     if not visible_allegations(user).filter(pk=allegation.pk).exists():
         return False
-    acting = handler_post(allegation.handler)
+    acting = handler_post(current_handler(allegation))
     staff = records.staff_of(user)
     return acting is not None and staff is not None and acting.pk == staff.pk

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -23,10 +24,11 @@ from access_requests.models import Decision, ItemKind, RequesterKind
 from access_requests.policy import scope_for
 from audit.log import HELD_APART
 from governance import allegations
+from governance import policy as governance_policy
 from governance.models import Allegation, AllegationKind, Handler
 from lifecycle import destruction
 from records import leaving, policy
-from records.models import Destination, LeavingReason, RecordEntry
+from records.models import Destination, LeavingReason, RecordEntry, Role
 
 from ..access_requests.conftest import record
 from ..conftest import sign_in
@@ -378,3 +380,18 @@ def test_its_item_is_reviewed_on_the_request_page_like_any_other(people, client)
     )
     item.refresh_from_db()
     assert item.decision == Decision.WITHHOLD and item.exemption == "crime"
+
+
+def test_one_against_someone_who_becomes_the_lead_goes_to_the_trustee(people):
+    made = against(people, people.keyperson2)
+    assert made.handler == Handler.LEAD
+    # The Lead leaves; the person accused becomes the Lead.
+    people.lead.active = False
+    people.lead.save()
+    people.keyperson2.role = Role.LEAD
+    people.keyperson2.save()
+    new_lead = User.objects.get(pk=people.keyperson2.user_id)
+    trustee = User.objects.get(pk=people.trustee.user_id)
+    assert not governance_policy.visible_allegations(new_lead).filter(pk=made.pk).exists()
+    assert governance_policy.visible_allegations(trustee).filter(pk=made.pk).exists()
+    assert governance_policy.can_act_on_allegation(trustee, made)

@@ -129,6 +129,7 @@ def entry_with_disclosure(request: AuthenticatedHttpRequest, child_id: UUID | st
                         "urgent": e["urgent"],
                         "parent_said": e["parent_said"],
                         "serious": e["serious"],
+                        "significant": e["significant"],
                     },
                     disclosure=disclosure_args,
                 ),

@@ -130,6 +130,10 @@ class EntryForm(forms.Form):
         required=False,
         max_length=4000,
     )
+    significant = forms.BooleanField(
+        label="A significant event (it goes in the chronology for a child-protection conference)",
+        required=False,
+    )
     serious = forms.BooleanField(
         label="A serious accident, injury or illness, or a death: Ofsted must be told within 14 "
         "days",

@@ -393,6 +393,8 @@ class RecordEntry(SettingOwned, UUIDModel):
     # Restricted at a parent's request (Article 18, lifecycle.rights): from then only the Lead
     # reads it; others are told that restricted entries exist, not what they say.
     restricted_at = models.DateTimeField(null=True, blank=True)
+    # A significant event: what a child-protection conference's chronology lists.
+    significant = models.BooleanField(default=False)
     # An existing injury: what the parent said of it when asked.
     parent_said = EncryptedTextField("what the parent said", blank=True)
     # A placeholder for a child named in an allegation against a member of staff (governance):

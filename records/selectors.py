@@ -22,6 +22,7 @@ from core.fields import decrypt_fields
 from core.http import uuid_or_404
 
 from . import policy
+from .chronology_filter import ChronologyFilter
 from .events import Event
 from .models import (
     IN_THE_FILE,
@@ -138,6 +139,7 @@ CHRONOLOGY_FIELDS = (
     "setting",
     # An allegation's placeholder: its reads are held apart (log_reads).
     "hidden_from",
+    "significant",
 )
 
 
@@ -170,12 +172,26 @@ def _with_history(entries: list[RecordEntry], among: QuerySet[RecordEntry]) -> l
     return with_amendments(entries, among)
 
 
+def chronology_filter(user: User, child: Child, params: Any = None) -> ChronologyFilter:
+    """The chronology's filter, over what the person may read of the child (never more)."""
+    return ChronologyFilter(
+        params or None, queryset=policy.visible_entries(user, child), child=child
+    )
+
+
 def chronology(
-    user: User, child: Child, *, request: HttpRequest | None = None
+    user: User,
+    child: Child,
+    *,
+    request: HttpRequest | None = None,
+    filtered: ChronologyFilter | None = None,
 ) -> list[RecordEntry]:
-    """The entries of a child this user may read, newest first; sensitive and child-protection
-    entries shown are written to the audit log in one insert."""
+    """The entries of a child this user may read, newest first (narrowed by ``filtered``, made
+    over the same entries); sensitive and child-protection entries shown are written to the
+    audit log in one insert."""
     visible = policy.visible_entries(user, child)
+    if filtered is not None and filtered.is_bound and filtered.is_valid():
+        visible = filtered.qs
     # Only what the page shows: the author's name rather than a Staff object per entry, and not
     # the columns of the entry page. Reading another field would cost a query per entry
     # (tests/records/test_query_counts.py would notice).

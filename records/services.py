@@ -193,6 +193,7 @@ def record_entry(
     urgent: bool = False,
     parent_said: str = "",
     serious: bool = False,
+    significant: bool = False,
 ) -> RecordEntry:
     staff = policy.staff_of(author)
     require(staff is not None and policy.can_write_entry(author, child))
@@ -255,6 +256,7 @@ def record_entry(
         body_map=marks,
         parent_informed=informed,
         parent_said=parent_said.strip(),
+        significant=significant,
     )
     if informed == ParentInformed.INFORMED:
         entry.informed_at = timezone.now()

@@ -87,13 +87,16 @@ def child_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
-    entries = selectors.chronology(user, child, request=request)
+    filtered = selectors.chronology_filter(user, child, request.GET)
+    entries = selectors.chronology(user, child, request=request, filtered=filtered)
     return render(
         request,
         "records/child_detail.html",
         {
             "child": child,
             "entries": entries,
+            "filter": filtered,
+            "filtering": filtered.is_bound,
             # From the same list, so the strip shows nothing the list does not.
             "timeline": build_timeline(entries, now=timezone.now()),
             "can_write": policy.can_write_entry(user, child),
@@ -237,6 +240,7 @@ def entry_create(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
                 urgent=data["urgent"],
                 parent_said=data["parent_said"],
                 serious=data["serious"],
+                significant=data["significant"],
                 body_map_marks=marks.marks() if has_marks else [],
             ),
         )

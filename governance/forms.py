@@ -5,7 +5,12 @@ from typing import Any
 from django import forms
 
 from core.forms import DateField, DateTimeField
-from records.forms import DATETIME_FORMATS, DateInput, DateTimeLocalInput
+from records.forms import (
+    DATETIME_FORMATS,
+    ByNameMultipleChoiceField,
+    DateInput,
+    DateTimeLocalInput,
+)
 from records.models import Child, Staff
 
 from .models import (
@@ -132,11 +137,6 @@ class ColleagueField(forms.ModelChoiceField):
         return f"{obj.full_name} ({obj.get_role_display()})"
 
 
-class ChildrenField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.full_name)
-
-
 class AllegationForm(forms.Form):
     accused = ColleagueField(
         label="Who it is about", queryset=Staff.objects.none(), empty_label="Choose…"
@@ -153,7 +153,7 @@ class AllegationForm(forms.Form):
     serious_harm = forms.BooleanField(
         label="It is an allegation of serious harm or abuse of a child", required=False
     )
-    children = ChildrenField(
+    children = ByNameMultipleChoiceField(
         label="Children it names (they get a placeholder that says nothing of this)",
         queryset=Child.objects.none(),
         required=False,

@@ -12,16 +12,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .forms import ByNameChoiceField
 from .models import Category, Child, Level, RecordEntry, Staff
 
 
-class StaffNameField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.full_name)
-
-
 class AuthorFilter(django_filters.ModelChoiceFilter):
-    field_class = StaffNameField
+    field_class = ByNameChoiceField
 
 
 class ChronologyFilter(django_filters.FilterSet):

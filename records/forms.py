@@ -30,6 +30,20 @@ from .models import (
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
 
+class ByNameChoiceField(forms.ModelChoiceField):
+    """A choice of a person or a child, each shown by their full name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name)
+
+
+class ByNameMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Choices of people or children, each shown by their full name."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.full_name)
+
+
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from core.forms import DateField, DateTimeField
-from records.forms import DATETIME_FORMATS, DateInput, DateTimeLocalInput
+from records.forms import DATETIME_FORMATS, ByNameChoiceField, DateInput, DateTimeLocalInput
 from records.models import Staff
 
 from .models import NextStep
@@ -23,16 +23,11 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-class StaffChoice(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.full_name)
-
-
 class ActionForm(forms.Form):
     what = forms.CharField(
         label="What is to be done", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
-    assignee = StaffChoice(
+    assignee = ByNameChoiceField(
         label="Who does it", queryset=Staff.objects.none(), empty_label="Choose…"
     )
     due_on = DateField(label="Due by", widget=DateInput())

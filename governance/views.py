@@ -75,7 +75,7 @@ def breach_detail(request: AuthenticatedHttpRequest, breach_id: str) -> HttpResp
     # The trustees read the log; the Lead and the Deputy keep it.
     require(step is None or policy.can_manage_breaches(user))
     unknown = step is not None and step not in STEPS
-    post = request.POST if step else None
+    post = request.POST if step is not None else None
     forms: dict[str, Any] = {
         "assess": AssessForm(post if step == "assess" or unknown else None),
         "decide": DecideForm(post if step == "decide" else None),
@@ -110,7 +110,7 @@ def breach_detail(request: AuthenticatedHttpRequest, breach_id: str) -> HttpResp
             "can_decide": policy.can_decide_breach(user),
             "can_manage": policy.can_manage_breaches(user),
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )
 
 
@@ -291,7 +291,7 @@ def allegation_detail(request: AuthenticatedHttpRequest, allegation_id: str) -> 
     step = request.POST.get("step") if request.method == "POST" else None
     require(step is None or can_act)
     unknown = step is not None and step not in ALLEGATION_STEPS
-    post = request.POST if step else None
+    post = request.POST if step is not None else None
     forms: dict[str, Any] = {
         "lado": LadoForm(post if step == "lado" or unknown else None),
         "strategy": StrategyForm(post if step == "strategy" else None),
@@ -331,5 +331,5 @@ def allegation_detail(request: AuthenticatedHttpRequest, allegation_id: str) -> 
             "can_act": can_act,
             "handler": policy.handler_post(shown.handler),
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )

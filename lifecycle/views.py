@@ -114,7 +114,7 @@ def detail(request: AuthenticatedHttpRequest, destruction_id: str) -> HttpRespon
             "approved_by_me": found.state == DestructionState.APPROVED
             and not policy.can_confirm(user, found),
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )
 
 
@@ -230,7 +230,7 @@ def transfer_detail(request: AuthenticatedHttpRequest, transfer_id: str) -> Http
             "can_transfer": policy.can_transfer(user),
             "reads_restricted": records_policy.reads_restricted(user),
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )
 
 
@@ -242,7 +242,8 @@ def _transfer_step(
     if step == "item" and forms["item"].is_valid():
         item = transfer.item_by_id(found, request.POST.get("target", ""))
         if item is None:
-            raise Http404("No such record in this file.")
+            forms["item"].add_error(None, "Choose one of the records of this file.")
+            return None
         data = forms["item"].cleaned_data
         if apply_service(
             forms["item"],
@@ -254,7 +255,8 @@ def _transfer_step(
     elif step == "person" and forms["person"].is_valid():
         person = transfer.person_by_id(found, request.POST.get("target", ""))
         if person is None:
-            raise Http404("No such person in this file.")
+            forms["person"].add_error(None, "Choose one of the people named in this file.")
+            return None
         data = forms["person"].cleaned_data
         if apply_service(
             forms["person"],
@@ -410,7 +412,7 @@ def rights_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpRes
     if found is None:
         raise Http404("No such request.")
     step = request.POST.get("step") if request.method == "POST" else None
-    post = request.POST if step else None
+    post = request.POST if step is not None else None
     unknown = step is not None and step not in ("decide", "letter", "tell")
     decision_form = RightsDecisionForm(post if step == "decide" else None)
     letter_form = LetterSentForm(post if step == "letter" or unknown else None)
@@ -434,10 +436,10 @@ def rights_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpRes
             return back
     elif step == "tell" and tell_form.is_valid():
         decision = rights.decision_by_id(found, request.POST.get("target", ""))
-        if decision is None:
-            raise Http404("Not one of the recipients.")
         data = tell_form.cleaned_data
-        if apply_service(
+        if decision is None:
+            tell_form.add_error(None, "Choose one of the recipients listed.")
+        elif apply_service(
             tell_form,
             lambda: rights.tell_recipient(
                 by=user, request=found, decision=decision, told_on=data["told_on"], how=data["how"]
@@ -463,5 +465,5 @@ def rights_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpRes
             "can_decide": policy.can_decide_rights(user) and not found.outcome,
             "today": timezone.localdate(),
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )

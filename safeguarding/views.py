@@ -41,7 +41,7 @@ def triage_item(request: AuthenticatedHttpRequest, alert_id: str) -> HttpRespons
         raise Http404("Not found.")
     step = request.POST.get("step", "acknowledge") if request.method == "POST" else None
     unknown = step is not None and step not in TRIAGE_STEPS
-    post = request.POST if step else None
+    post = request.POST if step is not None else None
     ack = AcknowledgeForm(post if step == "acknowledge" or unknown else None)
     action = ActionForm(
         post if step == "action" else None, assignees=actions.possible_assignees(found.entry)
@@ -80,7 +80,7 @@ def triage_item(request: AuthenticatedHttpRequest, alert_id: str) -> HttpRespons
             "late": alerts.is_late(found),
             "errors": [f for f in (ack, action) if f.errors],
         },
-        status=400 if step else 200,
+        status=400 if step is not None else 200,
     )
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from records.models import Staff
+from safeguarding import actions
 from safeguarding.models import Action, Alert, NextStep
 
 
@@ -27,17 +28,22 @@ def settle_alerts(*, lead: Staff) -> int:
         else:
             waiting += 1
         alert.save()
-    recent = (
-        Alert.objects.filter(acknowledged_at__isnull=True, entry__child__key_person__isnull=False)
-        .select_related("entry__child__key_person")
-        .first()
-    )
-    if recent is not None:
-        Action.objects.create(
-            entry=recent.entry,
-            what="Ask the parent at collection how the child has been at home this week.",
-            assignee=recent.entry.child.key_person,
-            due_on=timezone.localdate() + timedelta(days=2),
-            set_by=lead,
-        )
+    for recent in Alert.objects.filter(acknowledged_at__isnull=True).select_related(
+        "entry__child__key_person"
+    ):
+        key_person = recent.entry.child.key_person
+        # Given only to someone who may read the entry (the key person reads a concern, not a
+        # child-protection action).
+        if (
+            key_person is not None
+            and actions.possible_assignees(recent.entry).filter(pk=key_person.pk).exists()
+        ):
+            Action.objects.create(
+                entry=recent.entry,
+                what="Ask the parent at collection how the child has been at home this week.",
+                assignee=key_person,
+                due_on=timezone.localdate() + timedelta(days=2),
+                set_by=lead,
+            )
+            break
     return waiting

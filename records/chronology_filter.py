@@ -47,6 +47,15 @@ class ChronologyFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, child: Child, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         readable = self.queryset
+        # Only the categories and levels of entries the person may read: a practitioner is not
+        # offered "child protection", which they never see.
+        kinds = set(readable.values_list("category", "level").distinct())
+        self.filters["category"].extra["choices"] = [
+            (value, label) for value, label in Category.choices if value in {c for c, _ in kinds}
+        ]
+        self.filters["level"].extra["choices"] = [
+            (value, label) for value, label in Level.choices if value in {lv for _, lv in kinds}
+        ]
         # Only the authors of entries the person may read: a name is not offered for entries
         # they cannot see.
         self.filters["author"].queryset = Staff.objects.filter(

@@ -18,14 +18,13 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -65,19 +64,26 @@ def _enqueue(alert: Alert) -> None:
         logger.exception("The alert %s could not be queued", alert.pk)
 
 
-def recipients(alert: Alert) -> list[str]:
-    people = {s.user.email for s in records_policy.managers().select_related("user")}
-    if alert.urgent and alert.entry.setting.urgent_alert_address:
-        people.add(alert.entry.setting.urgent_alert_address)
-    return sorted(people - {""})
+def leaders(alert: Alert) -> list[str]:
+    """The Lead and the Deputy (a Deputy may be acting Lead)."""
+    return sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
 
 
 def send(alert_id: Any) -> bool:
-    """Email the alert (in the alert's setting); record the attempt. True when sent."""
+    """Email the alert, once: the Lead and the Deputy, and for an urgent one the setting's urgent
+    channel, as a message of its own (the gateway sees no one's address but its own). Each try is
+    claimed first by a conditional update of the attempt count, so the task and the retry job
+    never both send it; each part, once sent, is not sent again. True when every part is sent."""
     alert = Alert.objects.select_related("entry__setting").filter(pk=alert_id).first()
-    if alert is None or alert.sent_at is not None:
-        return alert is not None
-    to = recipients(alert)
+    if alert is None:
+        return False
+    if alert.sent_at is not None:
+        return True
+    claimed = Alert.objects.filter(
+        pk=alert.pk, sent_at__isnull=True, attempts=alert.attempts
+    ).update(attempts=F("attempts") + 1)
+    if not claimed:
+        return False  # another worker is sending it now
     subject = (
         "Confide: URGENT — a new concern needs you now"
         if alert.urgent
@@ -86,27 +92,57 @@ def send(alert_id: Any) -> bool:
     body = render_to_string(
         "safeguarding/emails/alert.txt", {"alert": alert, "setting": Setting.current()}
     )
-    try:
-        if not to:
-            raise smtplib.SMTPRecipientsRefused({})
-        send_mail(subject, body, None, to, fail_silently=False)
-    except (OSError, smtplib.SMTPException) as exc:
-        Alert.objects.filter(pk=alert.pk).update(
-            attempts=alert.attempts + 1,
-            last_error=("nobody to send it to" if not to else type(exc).__name__)[:200],
-        )
-        logger.warning("Alert %s not sent: %s", alert.pk, exc)
-        return False
-    Alert.objects.filter(pk=alert.pk).update(
-        sent_at=timezone.now(), attempts=alert.attempts + 1, last_error=""
-    )
-    return True
+    now = timezone.now()
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    if alert.leaders_sent_at is None:
+        to = leaders(alert)
+        try:
+            if not to:
+                raise ValueError("nobody to send it to")
+            send_mail(subject, body, None, to, fail_silently=False)
+            changes["leaders_sent_at"] = now
+        except Exception as exc:  # any failure is recorded and tried again, never lost
+            errors.append("nobody to send it to" if not to else type(exc).__name__)
+            logger.warning("Alert %s not sent: %s", alert.pk, exc)
+    channel = alert.entry.setting.urgent_alert_address if alert.urgent else ""
+    if channel and alert.urgent_sent_at is None:
+        try:
+            send_mail(subject, body, None, [channel], fail_silently=False)
+            changes["urgent_sent_at"] = now
+        except Exception as exc:  # likewise, for the urgent channel on its own
+            errors.append(f"urgent channel: {type(exc).__name__}")
+            logger.warning("Alert %s not sent to the urgent channel: %s", alert.pk, exc)
+    leaders_done = alert.leaders_sent_at is not None or "leaders_sent_at" in changes
+    urgent_done = not channel or alert.urgent_sent_at is not None or "urgent_sent_at" in changes
+    done = leaders_done and urgent_done
+    changes["last_error"] = "" if done else "; ".join(errors)[:200]
+    if done:
+        changes["sent_at"] = now
+    Alert.objects.filter(pk=alert.pk).update(**changes)
+    return done
+
+
+# A retry leaves an alert alone this long after it was raised: its own task is sending it.
+RETRY_AFTER = timedelta(minutes=2)
 
 
 def retry() -> int:
-    """Send the alerts still unsent (fewer than MAX_ATTEMPTS tries)."""
-    unsent = Alert.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-    return sum(1 for pk in unsent.values_list("pk", flat=True) if send(pk))
+    """Send the alerts still unsent (fewer than MAX_ATTEMPTS tries, not yet acknowledged: the
+    Lead who triaged it from the queue needs no email), each on its own."""
+    unsent = Alert.objects.filter(
+        sent_at__isnull=True,
+        attempts__lt=MAX_ATTEMPTS,
+        acknowledged_at__isnull=True,
+        raised_at__lt=timezone.now() - RETRY_AFTER,
+    )
+    sent = 0
+    for pk in unsent.values_list("pk", flat=True):
+        try:
+            sent += send(pk)
+        except Exception:  # one alert's failure never stops the others
+            logger.exception("Alert %s could not be retried", pk)
+    return sent
 
 
 def retry_every_setting() -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from core import keys
 from core.fields import EncryptedTextField
 from core.models import UUIDModel
 from records.models import RecordEntry, Staff
@@ -33,11 +34,17 @@ class Alert(SettingOwned, UUIDModel):
     confide_setting_from = "entry"
     confide_access = ("entry_id",)
 
+    def confide_owner(self) -> keys.Owner:
+        # About a child: under the child's key, shredded with their file.
+        return keys.Owner.child(self.entry.child_id)
+
     entry = models.OneToOneField(RecordEntry, on_delete=models.CASCADE, related_name="alert")
     urgent = models.BooleanField(default=False)
     raised_at = models.DateTimeField(default=timezone.now)
-    # The email: sent, or how often it failed and why (shown on the triage queue).
+    # The email: sent (every part), or how often it failed and why (shown on the triage queue).
     sent_at = models.DateTimeField(null=True, blank=True)
+    leaders_sent_at = models.DateTimeField(null=True, blank=True)
+    urgent_sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -77,6 +84,9 @@ class Action(SettingOwned, UUIDModel):
 
     confide_setting_from = "entry"
     confide_access = ("entry_id", "assignee_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.entry.child_id)
 
     entry = models.ForeignKey(RecordEntry, on_delete=models.CASCADE, related_name="actions")
     what = EncryptedTextField("what is to be done")

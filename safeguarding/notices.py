@@ -56,11 +56,16 @@ def record(
 ) -> OfstedNotice:
     staff = records_policy.staff_of(by)
     require(staff is not None and visible(by).filter(pk=notice.pk).exists())
+    # As it is now (another person may have saved since the page was drawn): only what this form
+    # says changes.
+    notice = OfstedNotice.objects.select_for_update().get(pk=notice.pk)
     errors: dict[str, str] = {}
     now = timezone.now()
     if ofsted_told_at is not None and ofsted_told_at > now:
         errors["ofsted_told_at"] = "The time cannot be in the future."
     applies = {"yes": True, "no": False}.get(agencies_apply)
+    if applies is None:
+        applies = notice.agencies_apply
     if applies is not True and agencies_told_at is not None:
         errors["agencies_told_at"] = "Say first that the agencies must be told."
     elif agencies_told_at is not None and agencies_told_at > now:
@@ -68,9 +73,8 @@ def record(
     raise_errors(errors)
     notice.ofsted_told_at = ofsted_told_at or notice.ofsted_told_at
     notice.ofsted_reference = ofsted_reference.strip() or notice.ofsted_reference
-    if applies is not None:
-        notice.agencies_apply = applies
-    notice.agencies_told_at = agencies_told_at or notice.agencies_told_at
+    notice.agencies_apply = applies
+    notice.agencies_told_at = (agencies_told_at or notice.agencies_told_at) if applies else None
     notice.recorded_by = staff
     notice.save()
     log_event(actor=by, event=Event.OFSTED_NOTICE_RECORDED, obj=notice)

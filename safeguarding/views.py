@@ -136,7 +136,11 @@ def notice_detail(request: AuthenticatedHttpRequest, notice_id: str) -> HttpResp
     found = notices.notice_for(user, notice_id)
     if found is None:
         raise Http404("Not found.")
-    form = OfstedNoticeForm(request.POST or None)
+    saved = "" if found.agencies_apply is None else ("yes" if found.agencies_apply else "no")
+    form = OfstedNoticeForm(
+        request.POST or None,
+        initial={"ofsted_reference": found.ofsted_reference, "agencies_apply": saved},
+    )
     if request.method == "POST" and form.is_valid():
         done = apply_service(
             form, lambda: notices.record(by=user, notice=found, **form.cleaned_data)

@@ -78,9 +78,11 @@ def test_an_urgent_concern_goes_by_the_settings_urgent_channel_too(
     people.setting.save()
     with django_capture_on_commit_callbacks(execute=True):
         concern(people, urgent=True)
-    message = mail.outbox[0]
-    assert "URGENT" in message.subject
-    assert "dsl-phone@example.test" in message.to
+    leaders, channel = mail.outbox
+    assert "URGENT" in leaders.subject and "URGENT" in channel.subject
+    assert "dsl-phone@example.test" not in leaders.to
+    # A message of its own: the gateway sees no one's address but its own.
+    assert channel.to == ["dsl-phone@example.test"]
 
 
 def test_a_failed_send_is_tried_again_and_then_shown_as_failed(
@@ -94,6 +96,11 @@ def test_a_failed_send_is_tried_again_and_then_shown_as_failed(
     alert = Alert.objects.get(entry=entry)
     assert alert.sent_at is None and alert.attempts == 1
     assert alert.last_error == "SMTPServerDisconnected"
+    # The retry leaves it to its own task for two minutes; then tries it again.
+    assert alerts.retry() == 0
+    alert.refresh_from_db()
+    assert alert.attempts == 1
+    Alert.objects.filter(pk=alert.pk).update(raised_at=timezone.now() - timedelta(minutes=5))
     with mock.patch("safeguarding.alerts.send_mail", side_effect=OSError("refused")):
         for _ in range(MAX_ATTEMPTS):
             alerts.retry()
@@ -221,3 +228,31 @@ def test_overdue_actions_reach_the_lead(people, client):
     later = timezone.localdate() + timedelta(days=2)
     assert actions.overdue(people.lead.user, later) == [action]
     assert actions.overdue(people.keyperson1.user, later) == []
+
+
+def test_the_task_and_the_retry_never_both_send_it(people, django_capture_on_commit_callbacks):
+    entry = concern(people)  # no commit: its task has not run
+    alert = Alert.objects.get(entry=entry)
+    Alert.objects.filter(pk=alert.pk).update(raised_at=timezone.now() - timedelta(minutes=5))
+    # The task claims it (attempts 0 -> 1) between the retry's read and its own claim.
+    stale = Alert.objects.get(pk=alert.pk)
+    Alert.objects.filter(pk=alert.pk).update(attempts=1)
+    with mock.patch("safeguarding.alerts.Alert.objects.select_related") as read:
+        read.return_value.filter.return_value.first.return_value = stale
+        assert alerts.send(alert.pk) is False
+    assert not mail.outbox
+
+
+def test_an_acknowledged_alert_is_not_emailed_late_and_a_broken_one_stops_no_other(people):
+    first, second = concern(people), concern(people)
+    Alert.objects.update(raised_at=timezone.now() - timedelta(minutes=5))
+    Alert.objects.filter(entry=first).update(acknowledged_at=timezone.now())
+    with mock.patch("safeguarding.alerts.send_mail", side_effect=ValueError("bad header")):
+        assert alerts.retry() == 0
+    broken = Alert.objects.get(entry=second)
+    assert broken.attempts == 1 and broken.last_error == "ValueError"
+    assert Alert.objects.get(entry=first).attempts == 0
+    assert alerts.retry() == 1
+    assert [m.to for m in mail.outbox] == [
+        sorted([people.lead.user.email, people.deputy.user.email])
+    ]

@@ -101,3 +101,19 @@ def test_the_notices_are_the_lead_and_deputys(people, client):
     assert response.status_code == 404
     notice.refresh_from_db()
     assert notice.agencies_apply is None
+
+
+def test_the_agencies_answer_is_kept_between_saves(people):
+    entry = injury(people, category=Category.ACCIDENT, serious=True)
+    notice = OfstedNotice.objects.get(entry=entry)
+    lead = people.lead.user
+    notices.record(by=lead, notice=notice, ofsted_told_at=None, agencies_apply="yes")
+    # Later, only the time the agencies were told: the earlier "yes" stands.
+    told = timezone.now() - timedelta(hours=1)
+    notices.record(by=lead, notice=notice, ofsted_told_at=None, agencies_told_at=told)
+    notice.refresh_from_db()
+    assert notice.agencies_apply is True and notice.agencies_told_at == told
+    # A save from a page drawn before keeps what another person saved since.
+    notices.record(by=people.deputy.user, notice=notice, ofsted_told_at=told)
+    notice.refresh_from_db()
+    assert notice.done and notice.agencies_told_at == told

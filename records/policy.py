@@ -257,6 +257,11 @@ def assignable_roles() -> list[tuple[str, str]]:
 def role_change_refusal(staff: Staff | None, role: str) -> str | None:
     """Why this role may not be given to this person (None for a new account), or None."""
     current = staff.role if staff is not None else None
+    if role in TRUSTEES or current in TRUSTEES:
+        return (
+            "The trustees are added by the IT administrator (create_trustee), not on the staff "
+            "pages: the safeguarding trustee handles an allegation against the Lead."
+        )
     if role == Role.LEAD and current != Role.LEAD:
         return "There is one Lead; hand over the role in the admin."
     if current == Role.LEAD and role != Role.LEAD:

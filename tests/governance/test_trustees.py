@@ -10,6 +10,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -20,6 +21,7 @@ from access_requests import services as sar_services
 from access_requests.models import RequesterKind, Status
 from governance.models import Breach
 from records import policy
+from records import services as records_services
 from records.models import Staff, StaffRecord
 
 from ..access_requests.conftest import record
@@ -144,3 +146,16 @@ def test_the_it_administrator_adds_a_trustee_from_the_console(people, monkeypatc
             stdout=StringIO(),
         )
     assert not Staff.objects.filter(user__username="trustee3").exists()
+
+
+def test_the_lead_cannot_make_anyone_a_trustee_through_the_staff_service(people):
+    with pytest.raises(ValidationError, match="IT administrator"):
+        records_services.update_staff(
+            staff=people.deputy,
+            by=people.lead.user,
+            full_name=people.deputy.full_name,
+            role="chair",
+            rooms=[],
+        )
+    people.deputy.refresh_from_db()
+    assert people.deputy.role == "deputy"

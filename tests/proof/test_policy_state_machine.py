@@ -124,6 +124,8 @@ LEAVER_GRACE_DAYS = 3
 ROOM = st.sampled_from(ROOM_NAMES)
 ROOMS = st.frozensets(ROOM, max_size=2)
 ROLES = [role.value for role in Role]
+# DESIGN.md's trustees: never given on the staff pages.
+TRUSTEE_ROLES = ("chair", "safeguarding_trustee", "trustee")
 CATEGORY = st.sampled_from([category.value for category in Category])
 LEVEL = st.sampled_from([GENERAL, SENSITIVE, CHILD_PROTECTION])
 GRANT_LENGTHS = [
@@ -575,7 +577,8 @@ class PolicyMachine(RuleBasedStateMachine):
             return
         name = f"{role}{len(self.model.people) + 1}"
         made = self._attempt(
-            role != Role.LEAD,  # one Lead, handed over in the admin
+            # One Lead, handed over in the admin; trustees added by the IT administrator.
+            role != Role.LEAD and role not in TRUSTEE_ROLES,
             lambda: services.create_staff(
                 created_by=self._lead(),
                 username=name,
@@ -601,8 +604,9 @@ class PolicyMachine(RuleBasedStateMachine):
             role = current
         staff = Staff.objects.get(pk=person)
         done = self._attempt(
-            # There is one Lead: nobody becomes Lead here, and the Lead stays Lead.
-            (role == Role.LEAD) == (current == Role.LEAD),
+            # There is one Lead: nobody becomes Lead here, and the Lead stays Lead. Nobody is
+            # made a trustee here either (the IT administrator adds them).
+            (role == Role.LEAD) == (current == Role.LEAD) and role not in TRUSTEE_ROLES,
             lambda: services.update_staff(
                 staff=staff,
                 by=self._lead(),

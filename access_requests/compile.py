@@ -380,6 +380,22 @@ def build_items(
             body=r.text,
         )
 
+    for f in scope.flags.select_related("child", "author"):
+        add(
+            ItemKind.FLAG,
+            f,
+            child=f.child,
+            occurred_at=timezone.make_aware(datetime.combine(f.started_on, time(12))),
+            level=f.level,
+            title=f"Flag: {f.label}",
+            meta=f"{f.child.full_name} · from {f.started_on:%-d %B %Y}"
+            + (f" until {f.ended_on:%-d %B %Y}" if f.ended_on else ""),
+            fields=[
+                _field("recorded_by", "Recorded by", f.author.full_name, f"staff:{f.author_id}")
+            ],
+            body=f.detail,
+        )
+
     staff_subject = request.staff_subject
     sources = _staff_item_sources if staff_subject is not None else []
     for source in sources:
@@ -404,6 +420,7 @@ def build_items(
         "consent_records": len(consents),
         "sharing_decisions": len(decisions),
         "staff_records": sum(1 for i in items if i.kind == ItemKind.STAFF_RECORD),
+        "flags": sum(1 for i in items if i.kind == ItemKind.FLAG),
         "third_party": sum(1 for i in items if i.third_party),
         "mentions": len(mentions),
     }
@@ -501,6 +518,7 @@ def counts_sent(request: SubjectAccessRequest) -> dict[str, int]:
         "consent_records": kinds[ItemKind.CONSENT],
         "sharing_decisions": kinds[ItemKind.SHARING],
         "staff_records": kinds[ItemKind.STAFF_RECORD],
+        "flags": kinds[ItemKind.FLAG],
     }
 
 
@@ -531,6 +549,10 @@ def searches_note(
         f"Consent records: {counts['consent_records']}.",
         f"Information-sharing decisions: {counts['sharing_decisions']}.",
     ]
+    if counts.get("flags"):
+        lines.append(
+            f"Flags on a child's file (plans, professionals, SEND, EAL): {counts['flags']}."
+        )
     if staff is not None:
         lines.append(f"Staff records: {counts['staff_records']}.")
     if other.strip():

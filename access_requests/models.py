@@ -360,6 +360,7 @@ class ItemKind(models.TextChoices):
     CONSENT = "consent", "Consent record"
     SHARING = "sharing", "Information-sharing decision"
     STAFF_RECORD = "staff_record", "Staff record"
+    FLAG = "flag", "Flag on the child's file"
     # An allegation (or low-level concern) about the member of staff asking: added by governance,
     # reviewed by whoever handles both (the Lead; the safeguarding trustee when it is the Lead's).
     HELD_APART = "held_apart", "Allegation or concern about the member of staff"

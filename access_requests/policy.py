@@ -34,7 +34,7 @@ from django.db.models import Q, QuerySet
 from consent.models import ConsentRecord, Disclosure, SharingDecision
 from core.http import AnyUser
 from records import policy as records_policy
-from records.models import Attachment, Carer, Child, RecordEntry, Staff, StaffRecord
+from records.models import Attachment, Carer, Child, ChildFlag, RecordEntry, Staff, StaffRecord
 
 from .models import OPEN_STATUSES, SubjectAccessRequest
 
@@ -121,6 +121,7 @@ class Scope:
     consent_records: QuerySet[ConsentRecord]
     sharing_decisions: QuerySet[SharingDecision]
     staff_records: QuerySet[StaffRecord]
+    flags: QuerySet[ChildFlag]
 
 
 def scope_for(*, children: list[Child], carers: list[Carer], staff: Staff | None = None) -> Scope:
@@ -149,4 +150,5 @@ def scope_for(*, children: list[Child], carers: list[Carer], staff: Staff | None
         consent_records=consents,
         sharing_decisions=decisions,
         staff_records=staff_records,
+        flags=ChildFlag.objects.filter(child_id__in=child_ids),
     )

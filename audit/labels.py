@@ -33,6 +33,7 @@ LABELS: dict[str, str] = {
     "acting_lead_ended": "Ended an acting-Lead period",
     "staff_deactivated": "Deactivated a member of staff",
     "post_added": "Was given a post in this setting (a person who works in several)",
+    "children_imported": "Imported children, families and carers from a CSV file (counts only)",
     # a child leaves; the calendar
     "leaving_recorded": "Recorded that a child leaves",
     "leaving_changed": "Changed a child's leaving",
@@ -106,7 +107,12 @@ LABELS: dict[str, str] = {
     "alert_acknowledged": "Acknowledged a concern on the triage queue",
     "action_set": "Set a follow-up action",
     "action_done": "Recorded a follow-up action as done",
+    "chronology_print_asked": "Asked for a child's chronology as a PDF (for a conference)",
+    "chronology_printed": "A child's chronology PDF was made (the entries in it read)",
+    "chronology_print_downloaded": "Downloaded a child's chronology PDF",
     "ofsted_notice_recorded": "Recorded telling Ofsted (or the agencies) of a serious incident",
+    "report_read": "Read the reports (counts only, for a period)",
+    "evidence_pack_downloaded": "Downloaded the policy evidence pack (PDF, counts only)",
     # allegations against staff (held apart: shown only on the allegation's own page)
     "allegation_recorded": "Recorded an allegation or low-level concern",
     "allegation_child_named": "Named a child (a placeholder was added)",

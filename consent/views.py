@@ -366,6 +366,8 @@ def _decision_page(
         and policy.can_approve(user, decision),
         "can_supersede": decision.is_decided and policy.can_propose_sharing(user, decision.child),
         "admin_url": reverse("admin:consent_sharingdecision_change", args=[decision.pk]),
+        # Follow-up actions (safeguarding) are set by the Lead and the Deputy.
+        "can_follow_up": policy.can_use_decisions_admin(user),
         "shared_form": SharedForm(),
         "informed_form": FamilyInformedForm(),
         "not_informed_form": FamilyNotInformedForm(),

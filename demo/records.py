@@ -64,7 +64,7 @@ from .access_requests import seed_access_requests
 from .consent import seed_consent_demo
 from .governance import record_allegations, record_breaches, register_policies
 from .lifecycle import ask_for_a_correction, send_files_on
-from .safeguarding import settle_alerts
+from .safeguarding import flag_children, settle_alerts
 
 RECENT_DAYS = 14  # entries newer than this may still be waiting for the parent to be told
 TOTP_DEVICE_NAME = "Demo authenticator"
@@ -707,6 +707,7 @@ class DemoBuilder:
         )
         self.record_injuries()
         settle_alerts(lead=self.staff["lead"])
+        flag_children(lead=self.users["lead"], children=self.children)
         return {
             "staff": len(self.staff),
             "families": Family.objects.count(),

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
-from records.models import Staff
+from records import services as records_services
+from records.models import Child, FlagKind, Staff
 from safeguarding import actions
 from safeguarding.models import Action, Alert, NextStep
 
@@ -47,3 +49,49 @@ def settle_alerts(*, lead: Staff) -> int:
             )
             break
     return waiting
+
+
+# The flags on the demo's children (all fictional): first name, kind, details, days ago, EHCP.
+FLAGS = (
+    ("Leo", FlagKind.CP_PLAN, "Category: physical abuse. The setting is in the core group.", 70),
+    (
+        "Leo",
+        FlagKind.SOCIAL_WORKER,
+        "Jordan Example, Exampleshire Children's Services, assessment team; 01632 960300",
+        100,
+    ),
+    ("Jayden", FlagKind.LOOKED_AFTER, "In foster care with Mr and Mrs Cole (kinship).", 340),
+    (
+        "Jayden",
+        FlagKind.SOCIAL_WORKER,
+        "Priya Example, Exampleshire Children's Services, looked-after children team; 01632 960301",
+        340,
+    ),
+    ("Max", FlagKind.SEND, "Autism; EHC plan issued in the spring.", 300),
+    ("Chidi", FlagKind.EAL, "English and Igbo at home.", 360),
+    (
+        "Chidi",
+        FlagKind.PROFESSIONAL,
+        "Sam Example, speech and language therapist; 01632 960302",
+        120,
+    ),
+)
+
+
+def flag_children(*, lead: User, children: dict[str, Child]) -> int:
+    today = timezone.localdate()
+    made = 0
+    for name, kind, detail, days_ago in FLAGS:
+        child = children.get(name)
+        if child is None:
+            continue
+        records_services.add_flag(
+            child=child,
+            by=lead,
+            kind=kind,
+            detail=detail,
+            ehcp=kind == FlagKind.SEND,
+            started_on=max(child.started_on, today - timedelta(days=days_ago)),
+        )
+        made += 1
+    return made

@@ -39,10 +39,10 @@ from django.utils import timezone
 from access_requests.compile import StaffItem
 from audit.labels import describe
 from audit.log import HELD_APART, log_event
-from core import tenancy
 from core.http import uuid_or_404
 from core.rules import blank, raise_errors, require
 from records import policy as records_policy
+from records.jobs import for_each_setting
 from records.models import (
     Category,
     Child,
@@ -434,17 +434,15 @@ def past_keeping(today: date | None = None) -> list[Allegation]:
     ]
 
 
+def remove_past_keeping() -> int:
+    removed = 0
+    for allegation in past_keeping():
+        remove(allegation, by=None, why="its keeping time ended")
+        removed += 1
+    return removed
+
+
 def remove_past_keeping_every_setting() -> str:
-    removed = failed = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            try:
-                for allegation in past_keeping():
-                    remove(allegation, by=None, why="its keeping time ended")
-                    removed += 1
-            except Exception:  # one setting's failure never stops the others
-                logger.exception("Allegation retention for setting %s failed", setting_id)
-                failed += 1
-    return f"{removed} allegations past keeping removed" + (
-        f", {failed} settings failed" if failed else ""
+    return for_each_setting(
+        remove_past_keeping, name="Allegation retention", done="allegations past keeping removed"
     )

@@ -25,10 +25,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.log import log_event
-from core import tenancy
 from core.http import uuid_or_404
 from core.rules import blank, in_future, raise_errors, require
 from records import policy as records_policy
+from records.jobs import for_each_setting
 from records.models import Setting
 
 from . import policy
@@ -263,20 +263,8 @@ def remind(now: datetime | None = None) -> int:
 def leaders() -> list[str]:
     """Who is reminded: the Lead and the Deputy (a Deputy may be acting Lead), and the chair of
     trustees (who answers for the setting as data controller), by email."""
-    people = list(records_policy.managers().select_related("user"))
-    chair = records_policy.the_chair()
-    if chair is not None:
-        people.append(chair)
-    return sorted({s.user.email for s in people} - {""})
+    return records_policy.manager_emails(with_chair=True)
 
 
 def remind_every_setting() -> str:
-    sent = failed = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            try:
-                sent += remind()
-            except Exception:  # one setting's failure never stops the others' reminders
-                logger.exception("Breach reminders for setting %s failed", setting_id)
-                failed += 1
-    return f"{sent} breach reminders sent" + (f", {failed} settings failed" if failed else "")
+    return for_each_setting(remind, name="Breach reminders", done="breach reminders sent")

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from access_requests.deadlines import add_calendar_months
 from audit.log import log_event
-from core import tenancy
 from core.http import uuid_or_404
 from core.rules import blank, raise_errors, require
 from records import policy as records_policy
+from records.jobs import for_each_setting
 from records.models import Setting
 
 from . import policy as rules
@@ -221,14 +221,4 @@ def remind(today: date | None = None) -> int:
 
 
 def remind_every_setting() -> str:
-    sent = failed = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            try:
-                sent += remind()
-            except Exception:  # one setting's failure never stops the others' reminders
-                logger.exception("Policy reminders for setting %s failed", setting_id)
-                failed += 1
-    return f"{sent} policy review reminders sent" + (
-        f", {failed} settings failed" if failed else ""
-    )
+    return for_each_setting(remind, name="Policy reminders", done="policy review reminders sent")

@@ -52,6 +52,7 @@ def confide(request: HttpRequest) -> dict[str, Any]:
         "can_review_access": governance_policy.can_review_access(user),
         "can_view_audit": policy.can_view_audit(user),
         "can_triage": safeguarding_policy.can_triage(user),
+        "can_read_reports": safeguarding_policy.can_read_reports(user),
         "has_actions_page": safeguarding_policy.has_actions_page(user),
         "can_manage_staff": policy.can_manage_staff(user),
         "can_handle_requests": sar_policy.can_handle_requests(user),

@@ -50,11 +50,12 @@ from access_requests.models import (
 )
 from audit.log import log_event
 from consent.models import ConsentRecord, Disclosure, DisclosureSubject, SharingDecision
-from core import keys, tenancy
+from core import keys
 from core.http import uuid_or_404
 from core.rules import raise_errors, require
 from records import policy as records_policy
 from records import retention
+from records.jobs import for_each_setting
 from records.models import (
     IN_THE_FILE,
     ActingLead,
@@ -63,12 +64,12 @@ from records.models import (
     BreakGlass,
     Carer,
     Child,
+    ChildFlag,
     Family,
     Leaving,
     LegalHold,
     NeedToKnowGrant,
     RecordEntry,
-    Setting,
     Staff,
     StaffRecord,
     StaffRecordKind,
@@ -260,19 +261,14 @@ def review(*, by: User | None = None, today: date | None = None) -> list[Destruc
 def monthly_review() -> str:
     """The scheduled task (run daily): each setting's review, once in each calendar month."""
     today = timezone.localdate()
-    offered = 0
-    failed = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            if Review.objects.filter(month=today.replace(day=1)).exists():
-                continue
-            try:
-                with transaction.atomic():
-                    offered += len(review(today=today))
-            except Exception:  # one setting's failure never stops the others' reviews
-                logger.exception("The retention review of setting %s failed", setting_id)
-                failed += 1
-    return f"{offered} destructions offered" + (f", {failed} reviews failed" if failed else "")
+
+    def review_once() -> int:
+        if Review.objects.filter(month=today.replace(day=1)).exists():
+            return 0
+        with transaction.atomic():
+            return len(review(today=today))
+
+    return for_each_setting(review_once, name="The retention review", done="destructions offered")
 
 
 def last_review() -> Review | None:
@@ -407,6 +403,9 @@ def _destroy_child(child: Child, destruction: Destruction, tally: Tally) -> None
     transfers = Transfer._base_manager.filter(child=child)
     tally.add(Transfer, transfers.count(), retention.CHILD_PROTECTION)
     _delete(TransferLink._base_manager.filter(transfer__child=child))
+    flags = ChildFlag._base_manager.filter(child=child)
+    tally.add(ChildFlag, flags.count(), file_rule)
+    _delete(flags)
     for model in (NeedToKnowGrant, BreakGlass, Leaving, Transfer):
         _delete(model._base_manager.filter(child=child))
     _delete(LegalHold._base_manager.filter(child=child, lifted_at__isnull=False))

@@ -192,6 +192,7 @@ class ItemKind(models.TextChoices):
     ENTRY = "entry", "Record entry"
     DISCLOSURE = "disclosure", "Disclosure"
     DECISION = "decision", "Sharing decision or referral"
+    FLAG = "flag", "Flag on the child's file (a plan, a social worker)"
 
 
 class TransferItem(UUIDModel):

@@ -32,7 +32,7 @@ import secrets
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,17 @@ from core.http import uuid_or_404
 from core.rules import raise_errors, require
 from records import leaving
 from records import policy as records_policy
-from records.models import Category, Child, FileHandOver, Leaving, Level, RecordEntry, Setting
+from records.jobs import for_each_setting
+from records.models import (
+    Category,
+    Child,
+    ChildFlag,
+    FileHandOver,
+    Leaving,
+    Level,
+    RecordEntry,
+    Setting,
+)
 from records.selectors import with_amendments
 
 from . import policy
@@ -175,6 +185,20 @@ def _items(transfer: Transfer, child: Child) -> list[TransferItem]:
             text=sar_compile.decision_body(d),
         )
         for d in decisions
+    ]
+    items += [
+        TransferItem(
+            transfer=transfer,
+            kind=ItemKind.FLAG,
+            source_id=f.pk,
+            occurred_at=timezone.make_aware(datetime.combine(f.started_on, time(12))),
+            title=f"Flag: {f.label}",
+            byline=f"From {f.started_on:%-d %B %Y}"
+            + (f" until {f.ended_on:%-d %B %Y}" if f.ended_on else " (current)")
+            + f"; recorded by {f.author.full_name}",
+            text=f.detail,
+        )
+        for f in ChildFlag.objects.filter(child=child).select_related("author")
     ]
     return sorted(items, key=lambda item: item.occurred_at)
 
@@ -757,11 +781,7 @@ def chase(today: date | None = None) -> int:
 
 def chase_every_setting() -> str:
     """The scheduled task: each setting's unconfirmed transfers."""
-    chased = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            chased += chase()
-    return f"{chased} transfers chased"
+    return for_each_setting(chase, name="Transfer chasing", done="transfers chased")
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ class Event(StrEnum):
     ACTING_LEAD_ENDED = "acting_lead_ended"
     ATTACHMENT_OPENED = "attachment_opened"
     BREAK_GLASS_OPENED = "break_glass_opened"
+    CHILDREN_IMPORTED = "children_imported"
     GRANT_REVOKED = "grant_revoked"
     HOLD_LIFTED = "hold_lifted"
     HOLD_PLACED = "hold_placed"

@@ -12,6 +12,7 @@ from core.forms import DateField, DateTimeField
 
 from . import body_map, policy
 from .models import (
+    FLAG_LABELS,
     Category,
     Child,
     Destination,
@@ -91,6 +92,21 @@ class FamilyForm(forms.Form):
     name = forms.CharField(label="Family name", max_length=150)
     address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     home_language = forms.CharField(max_length=60, required=False)
+
+
+class ImportFileForm(forms.Form):
+    """The register's CSV file, to be checked (records.importing reads it)."""
+
+    file = forms.FileField(
+        label="The CSV file",
+        help_text="Saved as “CSV UTF-8 (comma delimited)”, at most 1 MB and 2,000 rows.",
+    )
+
+
+class ImportConfirmForm(forms.Form):
+    """The file checked on the previous page is named, never sent again."""
+
+    token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
 
 class CarerForm(forms.Form):
@@ -440,3 +456,36 @@ class RuleChangeForm(forms.Form):
     def __init__(self, *args: Any, rules: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rule"].choices = [(r.code, r.applies_to) for r in rules or []]  # type: ignore[attr-defined]
+
+
+class FlagForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind of flag", choices=())
+    ehcp = forms.BooleanField(
+        label="With an education, health and care plan (EHCP)",
+        required=False,
+        help_text="For SEND only.",
+    )
+    detail = forms.CharField(
+        label="Details",
+        help_text=(
+            "For a social worker or another professional: their name, role and how to reach "
+            "them. For a plan: its date and what it asks of the setting."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+    started_on = DateField(label="From", widget=DateInput())
+    ended_on = DateField(
+        label="Until (leave empty while it lasts)", widget=DateInput(), required=False
+    )
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["kind"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose…")] + [(k, FLAG_LABELS[k]) for k in kinds]
+
+
+class EndFlagForm(forms.Form):
+    ended_on = DateField(label="Ended on", widget=DateInput())

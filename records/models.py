@@ -445,6 +445,87 @@ class RecordEntry(SettingOwned, UUIDModel):
 IN_THE_FILE = models.Q(hidden_from__isnull=True)
 
 
+class FlagKind(models.TextChoices):
+    CP_PLAN = "cp_plan", "Child protection plan"
+    CHILD_IN_NEED = "cin", "Child in need"
+    LOOKED_AFTER = "lac", "Looked-after child"
+    EARLY_HELP = "early_help", "Early help"
+    SEND = "send", "Special educational needs (SEND)"
+    EAL = "eal", "English as an additional language"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    PROFESSIONAL = "professional", "Other professional involved"
+
+
+# Who may know of a flag: those who may read an entry of its level about the child (a
+# child-protection plan is at child-protection level; what the child's care needs every day, at
+# general level). Fixed by kind, so nobody lowers one by mistake.
+FLAG_LEVEL: dict[str, int] = {
+    FlagKind.CP_PLAN: Level.CHILD_PROTECTION,
+    FlagKind.CHILD_IN_NEED: Level.SENSITIVE,
+    FlagKind.LOOKED_AFTER: Level.SENSITIVE,
+    FlagKind.EARLY_HELP: Level.SENSITIVE,
+    FlagKind.SOCIAL_WORKER: Level.SENSITIVE,
+    FlagKind.SEND: Level.GENERAL,
+    FlagKind.EAL: Level.GENERAL,
+    FlagKind.PROFESSIONAL: Level.GENERAL,
+}
+FLAG_LABELS: dict[str, str] = dict(FlagKind.choices)
+
+
+class ChildFlag(SettingOwned, UUIDModel):
+    """A fact about the child the whole team (or only those who may know) keeps in mind: a
+    child-protection plan, child in need, looked after, early help, SEND (with an EHC plan),
+    English as an additional language, a named social worker or another professional. Dated; an
+    ended flag is kept, with its end date. Seen by whoever may read an entry of its level about
+    the child (records.policy.entry_q applies to it as to an entry)."""
+
+    confide_setting_from = "child"
+    confide_access = ("child_id", "level", "kind", "author_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(max_length=20, choices=FlagKind.choices)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    # For SEND: whether the child has an education, health and care plan.
+    ehcp = models.BooleanField("with an EHC plan", default=False)
+    # The social worker's or professional's name and how to reach them; the plan's details.
+    detail = EncryptedTextField("details", blank=True)
+    started_on = models.DateField("from")
+    ended_on = models.DateField("until", null=True, blank=True)
+    author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    ended_by = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-level", "kind", "-started_on"]
+        verbose_name = "flag on the child"
+        verbose_name_plural = "flags on children"
+        indexes = [models.Index(fields=["child", "ended_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="flag_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"flag {str(self.pk)[:8]}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == FlagKind.SEND and self.ehcp:
+            return "SEND (EHC plan)"
+        return FLAG_LABELS.get(self.kind, self.kind)
+
+    def is_current(self, today: date | None = None) -> bool:
+        return self.ended_on is None or self.ended_on > (today or timezone.localdate())
+
+
 class Amendment(UUIDModel):
     # The columns that decide who may read this row: its ciphertexts are bound to them.
     confide_access = ("entry_id", "author_id")

@@ -23,12 +23,14 @@ from core.http import AnyUser
 from core.signals import row_tampered
 
 from .models import (
+    FLAG_LEVEL,
     IN_THE_FILE,
     OWN_STAFF_RECORD_KINDS,
     TRUSTEES,
     ActingLead,
     BreakGlass,
     Child,
+    ChildFlag,
     GroupRole,
     Level,
     NeedToKnowGrant,
@@ -192,6 +194,17 @@ def trustees() -> QuerySet[Staff]:
 def managers() -> QuerySet[Staff]:
     """The active Lead and Deputy: told of a break-glass opening, and of what waits for them."""
     return Staff.objects.filter(role__in=MANAGERS, active=True)
+
+
+def manager_emails(*, with_chair: bool = False) -> list[str]:
+    """The addresses of the Lead and the Deputy (a Deputy may be acting Lead), and the chair of
+    trustees' when asked, sorted, once each, the empty left out: who is emailed about the
+    setting's deadlines and concerns."""
+    people = list(managers().select_related("user"))
+    chair = the_chair() if with_chair else None
+    if chair is not None:
+        people.append(chair)
+    return sorted({s.user.email for s in people} - {""})
 
 
 def the_lead() -> Staff | None:
@@ -400,6 +413,43 @@ def can_write_entry(user: AnyUser, child: Child) -> bool:
 def can_break_glass(user: AnyUser, child: Child) -> bool:
     """A practitioner who can see the child may open its records in an emergency."""
     return is_practitioner(user) and can_see_child(user, child)
+
+
+# --- flags on the child ----------------------------------------------------------------------
+
+
+def flag_kinds_for(user: AnyUser, child: Child) -> list[str]:
+    """The flags this person may add to (or end on) the child's file: the Lead and the Deputy
+    any; the child's key person those at general level (SEND, EAL, another professional), which
+    the child's everyday care needs."""
+    staff = staff_of(user)
+    if staff is None or not can_see_child(user, child):
+        return []
+    if staff.role in MANAGERS:
+        return list(FLAG_LEVEL)
+    if staff.role == Role.OFFICE or staff.role in TRUSTEES or child.key_person_id != staff.pk:
+        return []
+    return [kind for kind, level in FLAG_LEVEL.items() if level == Level.GENERAL]
+
+
+def visible_flags(user: AnyUser, child: Child) -> QuerySet[ChildFlag]:
+    """The flags on the child this person may know of: those of a level they may read entries
+    of (a child-protection plan is seen by whoever reads child-protection entries, and nobody
+    else learns that it exists)."""
+    q = entry_q(user)
+    if q is None:
+        return ChildFlag.objects.none()
+    return ChildFlag.objects.filter(q, child=child)
+
+
+def can_print_chronology(user: AnyUser, child: Child) -> bool:
+    """A chronology for a child-protection conference, as a PDF: the Lead and the Deputy, and
+    the child's key person (who may be asked to the conference); each prints only what they may
+    read."""
+    staff = staff_of(user)
+    if staff is None or entry_q(user) is None or not can_see_child(user, child):
+        return False
+    return staff.role in MANAGERS or child.key_person_id == staff.pk
 
 
 # --- entries --------------------------------------------------------------------------------

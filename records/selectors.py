@@ -32,6 +32,7 @@ from .models import (
     BreakGlass,
     Carer,
     Child,
+    ChildFlag,
     NeedToKnowGrant,
     ParentInformed,
     RecordEntry,
@@ -444,3 +445,29 @@ def restricted_count(child: Child) -> int:
     """How many of the child's entries are restricted at a parent's request (shown to everyone
     who reads the child's entries; only the Lead reads them)."""
     return RecordEntry.objects.filter(IN_THE_FILE, child=child, restricted_at__isnull=False).count()
+
+
+def child_flags(
+    user: User, child: Child, *, request: HttpRequest | None = None, current_only: bool = False
+) -> list[ChildFlag]:
+    """The flags on the child this person may know of (records.policy.visible_flags), current
+    first; those at sensitive level and above are written to the audit log as read, in one
+    insert."""
+    qs = policy.visible_flags(user, child).select_related("author", "ended_by")
+    today = timezone.localdate()
+    if current_only:
+        qs = qs.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+    flags = sorted(qs, key=lambda f: (not f.is_current(today), -f.level, f.kind))
+    decrypt_fields(flags, "detail")
+    log_reads(user, flags, request=request)
+    return flags
+
+
+def get_flag_for_user(user: User, child: Child, flag_id: str) -> ChildFlag | None:
+    """One of the child's flags this person may know of; None for anything else (a posted id
+    that names nothing, or a flag they may not see: answered as a mistake on the page)."""
+    try:
+        pk = UUID(flag_id)
+    except ValueError:
+        return None
+    return policy.visible_flags(user, child).filter(pk=pk).first()

@@ -37,6 +37,7 @@ from .events import Event
 from .models import (
     CATEGORIES_PARENTS_ARE_TOLD,
     DEFAULT_LEVEL,
+    FLAG_LEVEL,
     ActingLead,
     Amendment,
     Attachment,
@@ -44,7 +45,9 @@ from .models import (
     Carer,
     Category,
     Child,
+    ChildFlag,
     Family,
+    FlagKind,
     Level,
     NeedToKnowGrant,
     ParentInformed,
@@ -395,6 +398,64 @@ def save_carer(*, by: User, child: Child, carer: Carer | None = None, **fields: 
 
 
 @transaction.atomic
+@transaction.atomic
+def add_flag(
+    *,
+    child: Child,
+    by: User,
+    kind: str,
+    started_on: date,
+    detail: str = "",
+    ehcp: bool = False,
+    ended_on: date | None = None,
+) -> ChildFlag:
+    """A flag on the child's file, at the level its kind fixes (records.models.FLAG_LEVEL)."""
+    staff = policy.staff_of(by)
+    kinds = policy.flag_kinds_for(by, child)
+    require(staff is not None and bool(kinds))
+    assert staff is not None
+    errors: dict[str, str] = {}
+    if kind not in kinds:
+        errors["kind"] = "Choose a kind of flag you may add."
+    if kind in (FlagKind.SOCIAL_WORKER, FlagKind.PROFESSIONAL) and blank(detail):
+        errors["detail"] = "Give their name, role and how to reach them."
+    if started_on > timezone.localdate():
+        errors["started_on"] = "The start cannot be in the future."
+    if ended_on is not None and ended_on < started_on:
+        errors["ended_on"] = "The end cannot be before the start."
+    if errors:
+        raise ValidationError(errors)
+    return ChildFlag.objects.create(
+        child=child,
+        kind=kind,
+        level=FLAG_LEVEL[kind],
+        ehcp=ehcp and kind == FlagKind.SEND,
+        detail=detail.strip(),
+        started_on=started_on,
+        ended_on=ended_on,
+        author=staff,
+        ended_by=staff if ended_on is not None else None,
+    )
+
+
+@transaction.atomic
+def end_flag(*, flag: ChildFlag, by: User, ended_on: date) -> ChildFlag:
+    """The flag ends (the plan closed, the social worker changed): kept, with its end date."""
+    staff = policy.staff_of(by)
+    require(staff is not None and flag.kind in policy.flag_kinds_for(by, flag.child))
+    locked = ChildFlag.objects.select_for_update().get(pk=flag.pk)
+    if locked.ended_on is not None and locked.ended_on <= timezone.localdate():
+        raise ValidationError("This flag has already ended.")
+    if ended_on < locked.started_on:
+        raise ValidationError({"ended_on": "The end cannot be before the start."})
+    if ended_on > timezone.localdate():
+        raise ValidationError({"ended_on": "The end cannot be in the future."})
+    locked.ended_on = ended_on
+    locked.ended_by = staff
+    locked.save(update_fields=["ended_on", "ended_by"])
+    return locked
+
+
 def give_grant(
     *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: User
 ) -> NeedToKnowGrant:
@@ -526,8 +587,7 @@ def open_break_glass(
     )
     access.save()
     log_event(actor=by, event=Event.BREAK_GLASS_OPENED, obj=access, request=request)
-    managers = policy.managers().select_related("user")
-    recipients = [m.user.email for m in managers if m.user.email]
+    recipients = policy.manager_emails()
     if recipients:
         transaction.on_commit(lambda: _tell_managers_of_break_glass(access, recipients))
     return access

@@ -27,7 +27,7 @@ from core.http import (
     require,
 )
 
-from . import audit_page, body_map, leaving, policy, retention, selectors, services
+from . import audit_page, body_map, importing, leaving, policy, retention, selectors, services
 from .forms import (
     ActingLeadForm,
     AmendmentForm,
@@ -38,11 +38,15 @@ from .forms import (
     ChildForm,
     ChildSearchForm,
     ChooseSettingForm,
+    EndFlagForm,
     EntryForm,
     FamilyForm,
+    FlagForm,
     GrantForm,
     GroupColleagueForm,
     HoldForm,
+    ImportConfirmForm,
+    ImportFileForm,
     InformedForm,
     LeavingChecklistForm,
     LeavingForm,
@@ -96,12 +100,14 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             "child": child,
             "entries": entries,
             "filter": filtered,
-            "filtering": filtered.is_bound,
+            # Filtered only when a filter has a value (not for any query string at all).
+            "filtering": any(request.GET.get(name) for name in filtered.filters),
             # From the same list, so the strip shows nothing the list does not.
             "timeline": build_timeline(entries, now=timezone.now()),
             "can_write": policy.can_write_entry(user, child),
             "can_grant": policy.can_manage_grants(user),
             "can_break_glass": policy.can_break_glass(user, child),
+            "can_print": policy.can_print_chronology(user, child),
             "can_audit": policy.can_view_audit(user),
             "can_edit_register": policy.can_manage_register(user),
             "can_record_leaving": policy.can_record_leaving(user),
@@ -110,6 +116,7 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             if policy.can_record_leaving(user)
             else None,
             "reads_entries": policy.entry_q(user) is not None,
+            "flags": selectors.child_flags(user, child, request=request, current_only=True),
             "restricted": selectors.restricted_count(child),
         },
     )
@@ -141,6 +148,72 @@ def _child_form(request: AuthenticatedHttpRequest, child: Child | None) -> HttpR
             messages.success(request, "The register was updated.")
             return redirect("records:child_detail", child_id=saved.pk)
     return render(request, "records/child_form.html", {"form": form, "child": child})
+
+
+@login_required
+def import_children(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Children, families and carers from a CSV file (records.importing): checked and shown row
+    by row first; imported whole, from the file kept at the check, once confirmed."""
+    user = request.user
+    require(policy.can_manage_register(user))
+    step = request.POST.get("step", "") if request.method == "POST" else None
+    form = ImportFileForm(*((request.POST, request.FILES) if step == "check" else ()))
+    if step is None:
+        return _import_page(request, form)
+    if step == "check" and form.is_valid():
+        try:
+            text = importing.read_upload(form.cleaned_data["file"])
+        except ValidationError as exc:
+            form.add_error("file", exc)
+            return _import_page(request, form, status=400)
+        plan = importing.plan_import(text, by=user)
+        if not plan.problems:
+            token = importing.keep_draft(request.session, user, text)
+            confirm = ImportConfirmForm(initial={"token": token})
+            return _import_page(request, ImportFileForm(), plan=plan, confirm=confirm)
+        return _import_page(request, form, plan=plan, status=400)
+    if step == "confirm":
+        confirm = ImportConfirmForm(request.POST)
+        token = confirm.cleaned_data["token"] if confirm.is_valid() else ""
+        kept = importing.draft_text(request.session, user, token)
+        if kept is None:
+            return _import_page(request, form, errors=[IMPORT_NOT_WAITING], status=400)
+        plan = importing.plan_import(kept, by=user)
+        if plan.problems:
+            return _import_page(request, form, plan=plan, status=400)
+        try:
+            done = importing.import_register(by=user, plan=plan)
+        except ValidationError as exc:
+            return _import_page(request, form, errors=exc.messages, status=400)
+        importing.drop_draft(request.session)
+        messages.success(
+            request,
+            f"{done.children} children in {done.families} families, with {done.carers} carers, "
+            "were added to the register.",
+        )
+        return redirect("records:child_list")
+    errors = [] if step == "check" else ["Choose the CSV file, then press “Check the file”."]
+    return _import_page(request, form, errors=errors, status=400)
+
+
+IMPORT_NOT_WAITING = (
+    "No checked file is waiting to be imported (it was imported already, or another file was "
+    "checked since): check the file again."
+)
+
+
+def _import_page(
+    request: AuthenticatedHttpRequest,
+    form: Form,
+    *,
+    plan: importing.Plan | None = None,
+    confirm: Form | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, Any] = {"form": form, "plan": plan, "confirm": confirm}
+    context.update(page_errors=errors or [], columns=importing.SPEC)
+    return render(request, "records/import_children.html", context, status=status)
 
 
 @login_required
@@ -194,6 +267,60 @@ def _carer_form(
             return redirect("records:child_contacts", child_id=child.pk)
     return render(
         request, "records/carer_form.html", {"form": form, "child": child, "carer": carer}
+    )
+
+
+FLAG_STEPS = ("add", "end")
+
+
+@login_required
+def child_flags(request: AuthenticatedHttpRequest, child_id: UUID | str) -> HttpResponse:
+    """The flags on the child (a plan, a social worker, SEND, EAL…): those this person may know
+    of, and, for whoever may, adding one or ending one."""
+    user = request.user
+    child = selectors.get_child_for_user(user, child_id)
+    require(policy.entry_q(user) is not None)
+    kinds = policy.flag_kinds_for(user, child)
+    step = request.POST.get("step", "") if request.method == "POST" else None
+    require(step is None or bool(kinds))
+    unknown = step is not None and step not in FLAG_STEPS
+    post = request.POST if step is not None else None
+    add = FlagForm(post if step == "add" or unknown else None, kinds=kinds)
+    end = EndFlagForm(post if step == "end" else None)
+    if unknown:
+        add.is_valid()
+        add.add_error(None, "Choose one of the steps on this page.")
+    elif step == "add" and add.is_valid():
+        made = apply_service(
+            add, lambda: services.add_flag(child=child, by=user, **add.cleaned_data)
+        )
+        if made is not None:
+            messages.success(request, f"Flag added: {made.label}.")
+            return redirect("records:child_flags", child_id=child.pk)
+    elif step == "end" and end.is_valid():
+        flag = selectors.get_flag_for_user(user, child, request.POST.get("flag", ""))
+        if flag is None:
+            end.add_error(None, "That flag is not on this child's file: choose one below.")
+        else:
+            ended = apply_service(
+                end, lambda: services.end_flag(flag=flag, by=user, **end.cleaned_data)
+            )
+            if ended is not None:
+                messages.success(request, f"Flag ended: {ended.label}.")
+                return redirect("records:child_flags", child_id=child.pk)
+    return render(
+        request,
+        "records/child_flags.html",
+        {
+            "child": child,
+            "flags": selectors.child_flags(user, child, request=request),
+            "form": add,
+            "end_form": end,
+            "kinds": kinds,
+            "today": timezone.localdate(),
+            "errors": [f for f in (add, end) if f.errors],
+        },
+        status=400 if step is not None else 200,
     )
 
 

@@ -1,7 +1,7 @@
-"""Follow-up actions: what, who (a member of staff who may read the entry it hangs on), by when.
-The assignee sees them on their dashboard ("My actions") and at ``/actions/``; overdue ones reach
-the Lead and the Deputy; completion is recorded with a note. An action has the level of its entry:
-only those who may read the entry see it."""
+"""Follow-up actions: what, who (a member of staff who may read what it hangs on: an entry, or a
+sharing decision or referral), by when. The assignee sees them on their dashboard ("My actions")
+and at ``/actions/``; overdue ones reach the Lead and the Deputy; completion is recorded with a
+note. An action has the level of what it hangs on: only those who may read that see it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.log import log_event
+from consent import policy as consent_policy
+from consent.models import SharingDecision
 from core.http import uuid_or_404
 from core.rules import blank, raise_errors, require
 from records import policy as records_policy
@@ -22,43 +24,76 @@ from . import policy
 from .events import Event
 from .models import Action
 
+Subject = RecordEntry | SharingDecision
 
-def possible_assignees(entry: RecordEntry) -> QuerySet[Staff]:
-    """Active staff who work with children and may read the entry (so may see the action)."""
+
+def _reads(user: Any, subject: Subject) -> bool:
+    if isinstance(subject, SharingDecision):
+        return consent_policy.visible_decisions(user).filter(pk=subject.pk).exists()
+    return records_policy.visible_entries(user).filter(pk=subject.pk).exists()
+
+
+def possible_assignees(subject: Subject) -> QuerySet[Staff]:
+    """Active staff who work with children and may read the entry or decision (so may see the
+    action)."""
     readers = [
         staff.pk
         for staff in records_policy.staff_working_with_children().select_related("user")
-        if records_policy.visible_entries(staff.user).filter(pk=entry.pk).exists()
+        if _reads(staff.user, subject)
     ]
     return Staff.objects.filter(pk__in=readers)
 
 
 @transaction.atomic
-def set_action(*, by: Any, entry: RecordEntry, what: str, assignee: Staff, due_on: date) -> Action:
+def set_action(
+    *,
+    by: Any,
+    what: str,
+    assignee: Staff,
+    due_on: date,
+    entry: RecordEntry | None = None,
+    decision: SharingDecision | None = None,
+) -> Action:
     staff = records_policy.staff_of(by)
-    require(staff is not None and policy.can_set_actions(by))
-    require(records_policy.visible_entries(by).filter(pk=entry.pk).exists())
+    subject = entry if entry is not None else decision
+    require(staff is not None and subject is not None and policy.can_set_actions(by))
+    assert subject is not None
+    require(_reads(by, subject))
     errors: dict[str, str] = {}
     if blank(what):
         errors["what"] = "Say what is to be done."
-    if not possible_assignees(entry).filter(pk=assignee.pk).exists():
-        errors["assignee"] = "Choose someone who may read this entry."
+    if not possible_assignees(subject).filter(pk=assignee.pk).exists():
+        errors["assignee"] = f"Choose someone who may read this {_name(subject)}."
     if due_on < timezone.localdate():
         errors["due_on"] = "The date it is due cannot be in the past."
     raise_errors(errors)
-    action = Action(entry=entry, what=what.strip(), assignee=assignee, due_on=due_on, set_by=staff)
+    action = Action(
+        entry=entry,
+        decision=decision if entry is None else None,
+        what=what.strip(),
+        assignee=assignee,
+        due_on=due_on,
+        set_by=staff,
+    )
     action.save()
     log_event(actor=by, event=Event.ACTION_SET, obj=action)
     return action
 
 
+def _name(subject: Subject) -> str:
+    return "decision" if isinstance(subject, SharingDecision) else "entry"
+
+
 def visible_actions(user: Any) -> QuerySet[Action]:
-    """The actions on entries the person may read: all of them for the Lead and the Deputy, their
-    own for anyone else."""
+    """The actions on entries and decisions the person may read: all of them for the Lead and the
+    Deputy, their own for anyone else."""
     staff = records_policy.staff_of(user)
     if staff is None:
         return Action.objects.none()
-    readable = Action.objects.filter(entry__in=records_policy.visible_entries(user))
+    readable = Action.objects.filter(
+        Q(entry__in=records_policy.visible_entries(user))
+        | Q(decision__in=consent_policy.visible_decisions(user))
+    )
     if policy.can_set_actions(user):
         return readable
     return readable.filter(assignee=staff)
@@ -71,7 +106,7 @@ def my_actions(user: Any) -> list[Action]:
     return list(
         visible_actions(user)
         .filter(assignee=staff, done_at__isnull=True)
-        .select_related("entry__child")
+        .select_related("entry__child", "decision__child")
     )
 
 
@@ -83,14 +118,14 @@ def overdue(user: Any, today: date | None = None) -> list[Action]:
     return list(
         visible_actions(user)
         .filter(done_at__isnull=True, due_on__lt=today)
-        .select_related("entry__child", "assignee")
+        .select_related("entry__child", "decision__child", "assignee")
     )
 
 
 def action_for(user: Any, value: Any) -> Action | None:
     return (
         visible_actions(user)
-        .select_related("entry__child", "assignee", "set_by", "done_by")
+        .select_related("entry__child", "decision__child", "assignee", "set_by", "done_by")
         .filter(pk=uuid_or_404(value))
         .first()
     )
@@ -98,6 +133,10 @@ def action_for(user: Any, value: Any) -> Action | None:
 
 def on_entry(user: Any, entry: RecordEntry) -> list[Action]:
     return list(visible_actions(user).filter(entry=entry).select_related("assignee"))
+
+
+def on_decision(user: Any, decision: SharingDecision) -> list[Action]:
+    return list(visible_actions(user).filter(decision=decision).select_related("assignee"))
 
 
 @transaction.atomic

@@ -30,10 +30,10 @@ from django.utils import timezone
 
 from audit.log import log_event
 from consent.working_days import one_working_day_after
-from core import tenancy
 from core.http import uuid_or_404
 from core.rules import blank, raise_errors, require
 from records import policy as records_policy
+from records.jobs import for_each_setting
 from records.models import Category, Level, RecordEntry, Setting
 
 from . import policy, tasks
@@ -66,7 +66,7 @@ def _enqueue(alert: Alert) -> None:
 
 def leaders(alert: Alert) -> list[str]:
     """The Lead and the Deputy (a Deputy may be acting Lead)."""
-    return sorted({s.user.email for s in records_policy.managers().select_related("user")} - {""})
+    return records_policy.manager_emails()
 
 
 def send(alert_id: Any) -> bool:
@@ -146,15 +146,7 @@ def retry() -> int:
 
 
 def retry_every_setting() -> str:
-    sent = failed = 0
-    for setting_id in Setting.objects.values_list("pk", flat=True):
-        with tenancy.working_in(setting_id):
-            try:
-                sent += retry()
-            except Exception:  # one setting's failure never stops the others
-                logger.exception("Alert retries for setting %s failed", setting_id)
-                failed += 1
-    return f"{sent} alerts sent again" + (f", {failed} settings failed" if failed else "")
+    return for_each_setting(retry, name="Alert retries", done="alerts sent again")
 
 
 # --- the triage queue ---------------------------------------------------------------------------

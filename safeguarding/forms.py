@@ -65,3 +65,16 @@ class OfstedNoticeForm(forms.Form):
         input_formats=DATETIME_FORMATS,
         required=False,
     )
+
+
+class PeriodForm(forms.Form):
+    """The period of a report: an academic year (term by term) or one of its terms. The choices
+    are the setting's own (safeguarding.reports.calendar)."""
+
+    period = forms.ChoiceField(label="Period")
+
+    def __init__(self, *args: Any, choices: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["period"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices

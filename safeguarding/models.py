@@ -8,10 +8,11 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from consent.models import SharingDecision
 from core import keys
-from core.fields import EncryptedTextField
+from core.fields import EncryptedBinaryField, EncryptedTextField
 from core.models import UUIDModel
-from records.models import RecordEntry, Staff
+from records.models import Child, RecordEntry, Staff
 from records.owned import SettingOwned
 
 # A failed alert email is tried again this many times (every five minutes), then shown as failed.
@@ -79,16 +80,24 @@ class TriageVisit(SettingOwned, UUIDModel):
 
 
 class Action(SettingOwned, UUIDModel):
-    """A follow-up on an entry (a concern's next step): what, who, by when; done with a note. It
-    has the level of the entry it hangs on: whoever may not read the entry does not see it."""
+    """A follow-up on an entry (a concern's next step) or on a sharing decision or referral:
+    what, who, by when; done with a note. It has the level of what it hangs on: whoever may not
+    read that does not see it."""
 
-    confide_setting_from = "entry"
+    confide_setting_from = "subject"
+    # Bound to the entry (an action on a decision has none): the columns were fixed before
+    # actions could hang on decisions, and changing them would make the stored text unreadable.
     confide_access = ("entry_id", "assignee_id")
 
     def confide_owner(self) -> keys.Owner:
-        return keys.Owner.child(self.entry.child_id)
+        return keys.Owner.child(self.subject.child_id)
 
-    entry = models.ForeignKey(RecordEntry, on_delete=models.CASCADE, related_name="actions")
+    entry = models.ForeignKey(
+        RecordEntry, null=True, blank=True, on_delete=models.CASCADE, related_name="actions"
+    )
+    decision = models.ForeignKey(
+        SharingDecision, null=True, blank=True, on_delete=models.CASCADE, related_name="actions"
+    )
     what = EncryptedTextField("what is to be done")
     assignee = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     due_on = models.DateField("due by")
@@ -103,13 +112,31 @@ class Action(SettingOwned, UUIDModel):
     class Meta:
         ordering = ["due_on", "set_at"]
         indexes = [models.Index(fields=["setting", "done_at", "due_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(entry__isnull=True, decision__isnull=False)
+                | models.Q(entry__isnull=False, decision__isnull=True),
+                name="action_hangs_on_one_thing",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"action {str(self.pk)[:8]}"
 
     @property
+    def subject(self) -> RecordEntry | SharingDecision:
+        """The entry or the decision it hangs on."""
+        found = self.entry if self.entry_id is not None else self.decision
+        assert found is not None
+        return found
+
+    @property
+    def child(self) -> Child:
+        return self.subject.child
+
+    @property
     def level(self) -> int:
-        return self.entry.level
+        return self.subject.level
 
     def overdue(self, today: Any = None) -> bool:
         return self.done_at is None and self.due_on < (today or timezone.localdate())
@@ -150,3 +177,45 @@ class OfstedNotice(SettingOwned, UUIDModel):
 
     def late(self, today: Any = None) -> bool:
         return self.ofsted_told_at is None and (today or timezone.localdate()) > self.due_on
+
+
+class PrintState(models.TextChoices):
+    QUEUED = "queued", "Being made"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ChronologyPrint(SettingOwned, UUIDModel):
+    """A child's chronology as a PDF for a child-protection conference: what the person asking
+    may read (filtered as they chose), made in the background, dated, with their name and
+    "confidential" on every page; only they download it, and each step is audited."""
+
+    confide_setting_from = "child"
+    confide_access = ("child_id", "requested_by_id")
+
+    def confide_owner(self) -> keys.Owner:
+        return keys.Owner.child(self.child_id)
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # The chronology filter's values as chosen (records.chronology_filter), applied again at the
+    # render over what the person may read then.
+    filters = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=PrintState.choices, default=PrintState.QUEUED)
+    error = models.CharField(max_length=300, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    entries = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    pdf = EncryptedBinaryField(blank=True, default=b"")
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"chronology print {str(self.pk)[:8]}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == PrintState.READY

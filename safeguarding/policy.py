@@ -22,3 +22,9 @@ def can_set_actions(user: Any) -> bool:
     """Follow-up actions are set (and overdue ones seen) by the Lead and the Deputy; anyone they
     are given to sees and completes their own."""
     return records.is_manager(user)
+
+
+def can_read_reports(user: Any) -> bool:
+    """The reports (counts only, by term and year) and the policy evidence pack: the Lead and the
+    Deputy (an acting Lead is a Deputy), and the trustees, who govern the setting."""
+    return records.is_manager(user) or records.is_trustee(user)

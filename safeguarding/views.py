@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from core.http import AuthenticatedHttpRequest, apply_service, require
+from consent import selectors as consent_selectors
+from core.http import AuthenticatedHttpRequest, apply_service, page_errors, pdf_response, require
+from records import policy as records_policy
+from records import selectors as records_selectors
 
-from . import actions, alerts, notices, policy
-from .forms import AcknowledgeForm, ActionForm, CompleteForm, OfstedNoticeForm
+from . import actions, alerts, evidence, notices, policy, printing, reports
+from .forms import AcknowledgeForm, ActionForm, CompleteForm, OfstedNoticeForm, PeriodForm
 from .models import NextStep
 
 
@@ -122,6 +126,28 @@ def action_detail(request: AuthenticatedHttpRequest, action_id: str) -> HttpResp
 
 
 @login_required
+def decision_actions(request: AuthenticatedHttpRequest, decision_id: str) -> HttpResponse:
+    """Follow-up actions on a sharing decision or a referral: set by the Lead and the Deputy."""
+    user = request.user
+    require(policy.can_set_actions(user))
+    decision = consent_selectors.get_decision_for_user(user, decision_id, request=request)
+    form = ActionForm(request.POST or None, assignees=actions.possible_assignees(decision))
+    if request.method == "POST" and form.is_valid():
+        made = apply_service(
+            form, lambda: actions.set_action(by=user, decision=decision, **form.cleaned_data)
+        )
+        if made is not None:
+            messages.success(request, f"The action is {made.assignee.full_name}'s.")
+            return redirect("safeguarding:decision_actions", decision_id=decision.pk)
+    return render(
+        request,
+        "safeguarding/decision_actions.html",
+        {"decision": decision, "form": form, "actions": actions.on_decision(user, decision)},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
 def notice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     require(policy.can_triage(user))
@@ -153,4 +179,117 @@ def notice_detail(request: AuthenticatedHttpRequest, notice_id: str) -> HttpResp
         "safeguarding/notice_detail.html",
         {"notice": found, "form": form, "late": found.late()},
         status=400 if form.errors else 200,
+    )
+
+
+# --- the chronology for a conference ----------------------------------------------------------
+
+
+@login_required
+def print_chronology(request: AuthenticatedHttpRequest, child_id: str) -> HttpResponse:
+    """The chronology as a PDF for a child-protection conference: the filter chosen on the
+    child's page (GET), made in the background once asked (POST)."""
+    user = request.user
+    child = records_selectors.get_child_for_user(user, child_id)
+    require(records_policy.can_print_chronology(user, child))
+    params = request.POST if request.method == "POST" else request.GET
+    chosen = printing.chosen_words(user, child, params)
+    error = ""
+    if request.method == "POST":
+        try:
+            made = printing.ask(by=user, child=child, params=params)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, "The PDF is being made: it is ready in a moment.")
+            return redirect("safeguarding:chronology_print", print_id=made.pk)
+    return render(
+        request,
+        "safeguarding/print_chronology.html",
+        {
+            "child": child,
+            "chosen": chosen,
+            "hidden": printing.hidden_fields(params),
+            "prints": printing.prints_of(user, child),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def chronology_print(request: AuthenticatedHttpRequest, print_id: str) -> HttpResponse:
+    found = printing.print_for(request.user, print_id)
+    if found is None:
+        raise Http404("Not found.")
+    return render(request, "safeguarding/chronology_print.html", {"made": found})
+
+
+@login_required
+def chronology_print_download(request: AuthenticatedHttpRequest, print_id: str) -> HttpResponse:
+    found = printing.print_for(request.user, print_id)
+    if found is None or not found.is_ready:
+        raise Http404("Not found.")
+    pdf = printing.download(by=request.user, made=found, request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    stamp = timezone.localtime(found.requested_at).strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="chronology-{stamp}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- reports and the policy evidence pack ---------------------------------------------------
+
+
+def _chosen_period(
+    request: AuthenticatedHttpRequest,
+) -> tuple[PeriodForm, reports.Period | None]:
+    """The period asked for (by default this academic year), or None, with the form's errors,
+    when the choice is not one of the setting's."""
+    known = reports.calendar(request.user)
+    asked = request.GET if "period" in request.GET else None
+    form = PeriodForm(asked, choices=known.choices, initial={"period": known.default})
+    if asked is None:
+        return form, known.periods[known.default]
+    if form.is_valid():
+        return form, known.periods[form.cleaned_data["period"]]
+    return form, None
+
+
+@login_required
+def report_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Counts for the Lead, the Deputy and the trustees, by term and academic year."""
+    user = request.user
+    require(policy.can_read_reports(user))
+    form, period = _chosen_period(request)
+    report = None
+    if period is not None:
+        report = reports.report_for(user, period)
+        reports.record_reading(by=user, period=period, page="reports", request=request)
+    return render(
+        request,
+        "safeguarding/reports.html",
+        {"form": form, "report": report, "page_errors": page_errors(form)},
+        status=400 if period is None else 200,
+    )
+
+
+@login_required
+def evidence_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The policy evidence pack: the page (GET), or its PDF (GET with ?format=pdf)."""
+    user = request.user
+    require(policy.can_read_reports(user))
+    form, period = _chosen_period(request)
+    if period is not None and request.GET.get("format") == "pdf":
+        pdf = evidence.pack_pdf(by=user, period=period, request=request)
+        return pdf_response(pdf, evidence.filename(period))
+    pack = None
+    if period is not None:
+        pack = evidence.pack_for(user, period)
+        reports.record_reading(by=user, period=period, page="evidence", request=request)
+    return render(
+        request,
+        "safeguarding/evidence.html",
+        {"form": form, "pack": pack, "page_errors": page_errors(form)},
+        status=400 if period is None else 200,
     )

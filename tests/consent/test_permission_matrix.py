@@ -68,6 +68,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
         "get",
         row(200, 200, 200, 404, 200, 404, 404, 404, 404),
     ),
+    # Follow-up actions on a decision: the Lead and the Deputy set them.
+    (
+        "safeguarding:decision_actions",
+        "decision",
+        "get",
+        row(200, 200, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # A child-protection decision proposed by keyperson1: Lead, Deputy and the proposer.
     (
         "consent:decision_detail",

@@ -30,7 +30,9 @@ from records.models import (
     Carer,
     Category,
     Child,
+    ChildFlag,
     Family,
+    FlagKind,
     GroupRole,
     Level,
     NeedToKnowGrant,
@@ -455,3 +457,13 @@ class TestTheDemo:
     def test_the_load_is_summarised(self, demo_output):
         assert "Brambleford" in demo_output
         assert "demo_signins" in demo_output
+
+    def test_flags_show_the_plan_to_the_lead_and_not_to_the_room(self):
+        leo = Child.objects.get(first_name="Leo")
+        kinds = set(ChildFlag.objects.filter(child=leo).values_list("kind", flat=True))
+        assert kinds == {FlagKind.CP_PLAN, FlagKind.SOCIAL_WORKER}
+        lead = Staff.objects.get(user__username="lead").user
+        room = Staff.objects.get(user__username="practitioner").user
+        assert FlagKind.CP_PLAN in {f.kind for f in policy.visible_flags(lead, leo)}
+        assert not policy.visible_flags(room, leo).filter(kind=FlagKind.CP_PLAN).exists()
+        assert ChildFlag.objects.filter(kind=FlagKind.SEND, ehcp=True).exists()

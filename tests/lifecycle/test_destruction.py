@@ -24,12 +24,15 @@ from core.models import DataKey
 from lifecycle import destruction
 from lifecycle.models import Destruction, DestructionState, Review, SubjectKind
 from records import retention
+from records import services as records_services
 from records.models import (
     Attachment,
     Carer,
     Category,
     Child,
+    ChildFlag,
     Family,
+    FlagKind,
     RecordEntry,
 )
 
@@ -80,6 +83,13 @@ def a_full_file(people: Any) -> Child:
     disclosure(child, people.keyperson1)
     consent(child, people.keyperson1)
     propose(child, people.keyperson1)
+    records_services.add_flag(
+        child=child,
+        by=people.lead.user,
+        kind=FlagKind.SOCIAL_WORKER,
+        started_on=child.started_on,
+        detail="Sam Socialworker, Exampleshire Children's Services",
+    )
     return leave(child)
 
 
@@ -168,6 +178,8 @@ def test_a_destruction_end_to_end_leaves_no_row_no_key_and_no_name(people):
     assert counts["record entries"] == 2
     assert counts["attachments"] == 1
     assert counts["children"] == 1
+    assert counts["flags on children"] == 1
+    assert not ChildFlag._base_manager.filter(child_id=child.pk).exists()
     assert counts["disclosures"] == counts["consent records"] == counts["sharing decisions"] == 1
     assert tombstone["key_destroyed"] is True
     # No name of the child is left in the log, in any row.

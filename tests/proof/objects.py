@@ -63,7 +63,7 @@ from records.models import (
     Staff,
     StaffRecord,
 )
-from safeguarding.models import Action, Alert, OfstedNotice
+from safeguarding.models import Action, Alert, ChronologyPrint, OfstedNotice, PrintState
 
 from ..access_requests.conftest import record
 from ..consent import factories as consent_factories
@@ -519,6 +519,13 @@ def build_world(people: SimpleNamespace, *, with_allegations: bool = True) -> Wo
             assignee=key_person,
             due_on=timezone.localdate(),
             set_by=people.lead,
+        )
+        # A chronology PDF the child's key person asked for: theirs alone.
+        world.objects[f"print:{name}"] = ChronologyPrint.objects.create(
+            child=world[f"entry:{name}:general"].child,
+            requested_by=key_person,
+            state=PrintState.READY,
+            pdf=b"%PDF-1.7 a made-up file",
         )
     missing = [name for name, obj in world.objects.items() if obj is None]
     assert not missing, f"the world lacks {missing}"

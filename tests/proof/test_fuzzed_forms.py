@@ -530,6 +530,26 @@ def _leaver_checklist(w: World) -> tuple[list[Any], dict[str, Any]]:
     return [child.pk], body
 
 
+IMPORT_CSV = (
+    "family_reference,child_first_name,child_last_name,date_of_birth,started_on,room,carer_name,"
+    "carer_relationship,carer_parental_responsibility,carer_phone\n"
+    "F1,Robin,Importedchild,2022-05-01,2025-09-01,Sunflower,Alex Example,mother,yes,01632 960001\n"
+)
+
+
+def _import_file() -> SimpleUploadedFile:
+    return SimpleUploadedFile("register.csv", IMPORT_CSV.encode(), content_type="text/csv")
+
+
+def _import_checked(w: World) -> tuple[list[Any], dict[str, Any]]:
+    """The office has checked a file: the confirmation names the copy kept, by its token."""
+    response = w["_clients"]["office"].post(
+        reverse("records:import_children"), {"step": "check", "file": _import_file()}
+    )
+    assert response.status_code == 200, response
+    return [], {"step": "confirm", "token": response.context["confirm"].initial["token"]}
+
+
 FORMS: list[Form] = [
     # records
     Form(
@@ -553,6 +573,20 @@ FORMS: list[Form] = [
         "records:family_create",
         lambda w: ([], {"name": "Example", "address": "3 Example Lane", "home_language": ""}),
         text=("name", "address", "home_language"),
+    ),
+    Form(
+        "office",
+        "records:import_children",
+        lambda w: ([], {"step": "check", "file": _import_file()}),
+        files=("file",),
+        ok=(200,),
+    ),
+    Form(
+        "office",
+        "records:import_children",
+        _import_checked,
+        shown_on=lambda w: [reverse("records:child_list")],
+        name="records:import_children (confirm)",
     ),
     Form(
         "office",
@@ -641,6 +675,22 @@ FORMS: list[Form] = [
         "records:break_glass_review",
         lambda w: ([w["break_glass:keyperson1_other_child_ended"].pk], {"note": "Justified."}),
         text=("note",),
+    ),
+    Form(
+        "lead",
+        "records:child_flags",
+        lambda w: (
+            [w["child:child"].pk],
+            {
+                "step": "add",
+                "kind": "social_worker",
+                "detail": "Sam Socialworker, Exampleshire Children's Services",
+                "started_on": _today(),
+            },
+        ),
+        text=("detail",),
+        dates=("started_on",),
+        shown_on=lambda w: [reverse("records:child_flags", args=[w["child:child"].pk])],
     ),
     Form(
         "lead",
@@ -931,6 +981,29 @@ FORMS: list[Form] = [
         text=("ofsted_reference",),
         datetimes=("ofsted_told_at",),
         shown_on=lambda w: [reverse("safeguarding:notice", args=[w["notice:child"].pk])],
+    ),
+    Form(
+        "lead",
+        "safeguarding:decision_actions",
+        lambda w: (
+            [w["decision:child:practitioner"].pk],
+            {
+                "what": "Tell mum what was shared.",
+                "assignee": w.people.deputy.pk,
+                "due_on": _today(),
+            },
+        ),
+        text=("what",),
+        dates=("due_on",),
+        shown_on=lambda w: [
+            reverse("safeguarding:decision_actions", args=[w["decision:child:practitioner"].pk])
+        ],
+    ),
+    Form(
+        "lead",
+        "safeguarding:print_chronology",
+        lambda w: ([w["child:child"].pk], {"since": "2025-09-01", "until": _today()}),
+        dates=("since", "until"),
     ),
     Form(
         "keyperson1",
@@ -1417,6 +1490,10 @@ NOT_A_FORM: dict[str, str] = {
         "safeguarding:triage",
         "safeguarding:actions",
         "safeguarding:notices",
+        "safeguarding:reports",
+        "safeguarding:evidence",
+        "safeguarding:chronology_print",
+        "safeguarding:chronology_print_download",
         "governance:privacy_notice",
         "governance:privacy_notice_pdf",
         "governance:record_of_processing",
@@ -1779,6 +1856,8 @@ SEARCH_PAGES: list[tuple[str, str, Callable[[World], list[Any]], tuple[str, ...]
     ("lead", "records:audit_log", lambda w: [], ("page",)),
     ("lead", "records:audit_child", lambda w: [w["child:child"].pk], ("page",)),
     ("keyperson1", "consent:decision_create", lambda w: [w["child:child"].pk], ("supersedes",)),
+    ("trustee", "safeguarding:reports", lambda w: [], ()),
+    ("lead", "safeguarding:evidence", lambda w: [], ()),
 ]
 
 

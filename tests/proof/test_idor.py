@@ -235,6 +235,13 @@ def may_see(world: World, role: str, kind: str, obj: Any) -> bool:
     if kind == "alert":
         # The triage queue: the Lead and the Deputy, for entries they read.
         return role in ("lead", "deputy") and reads(world, role, obj.entry)
+    if kind == "print":
+        # A chronology PDF: only the person who asked for it, while they may print the child's
+        # chronology (the Lead, the Deputy, the child's key person).
+        staff = world.staff(role)
+        if staff is None or obj.requested_by_id != staff.pk:
+            return False
+        return role in ("lead", "deputy") or obj.child.key_person_id == staff.pk
     if kind == "sar":
         return sees_request(world, role, obj)
     if kind in ("breach", "policy"):
@@ -354,6 +361,15 @@ TARGETS: dict[str, Target] = {
     "records:child_detail": Target(CHILD_PAGE),
     "records:child_edit": Target(CHILD_PAGE, body=_child_body),
     "records:child_contacts": Target(CHILD_PAGE),
+    "records:child_flags": Target(
+        CHILD_PAGE,
+        body=lambda w: {
+            "step": "add",
+            "kind": "eal",
+            "detail": "Polish at home.",
+            "started_on": timezone.localdate().isoformat(),
+        },
+    ),
     "records:carer_create": Target(CHILD_PAGE, body=lambda w: dict(CARER)),
     "records:carer_edit": Target(("child", "carer_of_child"), body=lambda w: dict(CARER)),
     "records:entry_create": Target(CHILD_PAGE, body=_entry_body),
@@ -524,6 +540,17 @@ TARGETS: dict[str, Target] = {
     "lifecycle:rights": Target(("rights",), body=lambda w: {"step": "letter", "sent_on": _today()}),
     "safeguarding:notice": Target(("notice",), body=lambda w: {"agencies_apply": "no"}),
     "safeguarding:action": Target(("action",), body=lambda w: {"note": "Spoke to mum."}),
+    "safeguarding:decision_actions": Target(
+        ("decision",),
+        body=lambda w: {
+            "what": "Chase the duty team.",
+            "assignee": w.people.deputy.pk,
+            "due_on": _today(),
+        },
+    ),
+    "safeguarding:print_chronology": Target(CHILD_PAGE, body=lambda w: {"significant": "on"}),
+    "safeguarding:chronology_print": Target(("print",)),
+    "safeguarding:chronology_print_download": Target(("print",)),
     "safeguarding:triage_item": Target(
         ("alert",), body=lambda w: {"next_step": "monitor", "reason": "Watch at drop-off."}
     ),

@@ -116,3 +116,10 @@ def test_a_bad_date_is_said_and_the_chronology_stays_whole(people, entries, clie
     assert response.status_code == 200
     assert 'class="error-summary"' in response.content.decode()
     assert shown(client, people.child, since="not-a-date") == ids(*entries.values())
+
+
+def test_a_query_string_without_a_filter_is_not_called_filtered(people, entries, client):
+    sign_in(client, people.lead.user)
+    url = reverse("records:child_detail", args=[people.child.pk])
+    assert "(filtered)" not in client.get(url, {"from": "dashboard"}).content.decode()
+    assert "(filtered)" in client.get(url, {"category": "concern"}).content.decode()

@@ -38,7 +38,7 @@ from records.models import (
     Level,
     NeedToKnowGrant,
 )
-from safeguarding.models import Action, Alert, OfstedNotice
+from safeguarding.models import Action, Alert, ChronologyPrint, OfstedNotice, PrintState
 
 from ..conftest import sign_in
 from ..factories import make_entry
@@ -79,9 +79,12 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     ("records:child_detail", "child", "get", row(200, 200, 200, 404, 200, 200, 404, 404, 404)),
     ("records:child_edit", "child", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
     ("records:child_contacts", "child", "get", row(200, 200, 200, 404, 200, 200, 404, 404, 404)),
+    ("records:child_flags", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
     ("records:carer_create", "child", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
     ("records:carer_edit", "carer", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
     ("records:family_create", "", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
+    # Whoever may add a child may import children from a CSV file.
+    ("records:import_children", "", "get", row(200, 200, 404, 404, 404, 200, 404, 404, 404)),
     ("records:entry_create", "child", "get", row(200, 200, 200, 404, 200, 404, 404, 404, 404)),
     ("records:grant_create", "child", "get", row(200, 200, 404, 404, 404, 404, 404, 404, 404)),
     ("records:break_glass_open", "child", "get", row(404, 404, 200, 404, 200, 404, 404, 404, 404)),
@@ -255,6 +258,27 @@ MATRIX: list[tuple[str, str, str, dict[str, Any]]] = [
     # sensitive entry, given to keyperson1: theirs, and the Lead's and the Deputy's.
     ("safeguarding:actions", "", "get", row(200, 200, 200, 200, 200, 200, 404, 404, 404)),
     ("safeguarding:action", "action", "get", row(200, 200, 200, 404, 404, 404, 404, 404, 404)),
+    # Reports and the policy evidence pack (counts only): the Lead, the Deputy and the trustees.
+    ("safeguarding:reports", "", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
+    ("safeguarding:evidence", "", "get", row(200, 200, 404, 404, 404, 404, 200, 200, 404)),
+    (
+        "safeguarding:print_chronology",
+        "child",
+        "get",
+        row(200, 200, 200, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "safeguarding:chronology_print",
+        "print",
+        "get",
+        row(200, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
+    (
+        "safeguarding:chronology_print_download",
+        "print",
+        "get",
+        row(200, 404, 404, 404, 404, 404, 404, 404, 404),
+    ),
     # Everyone may reach the chooser; it lists their posts (none, for the IT admin).
     ("records:choose_setting", "", "get", row(200, 200, 200, 200, 200, 200, 200, 200, 200)),
     # Counts across the group's settings: the group role only (tests/records/test_group_and_posts).
@@ -410,6 +434,13 @@ def objects(people) -> dict[str, Any]:
             assignee=people.keyperson1,
             due_on=timezone.localdate(),
             set_by=people.lead,
+        ),
+        # A chronology PDF the Lead asked for, ready: theirs alone.
+        "print": ChronologyPrint.objects.create(
+            child=child,
+            requested_by=people.lead,
+            state=PrintState.READY,
+            pdf=b"%PDF-1.7 a made-up file",
         ),
         "allegation": alleged,
         "allegation_against_lead": against_lead,

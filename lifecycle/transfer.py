@@ -198,7 +198,11 @@ def _items(transfer: Transfer, child: Child) -> list[TransferItem]:
             + f"; recorded by {f.author.full_name}",
             text=f.detail,
         )
-        for f in ChildFlag.objects.filter(child=child).select_related("author")
+        # The welfare flags (a plan, child in need, looked after, early help, a social worker);
+        # SEND and EAL go with the general file.
+        for f in ChildFlag.objects.filter(child=child, level__gte=Level.SENSITIVE).select_related(
+            "author"
+        )
     ]
     return sorted(items, key=lambda item: item.occurred_at)
 

@@ -32,7 +32,7 @@ from audit.labels import describe
 from core import tenancy
 
 from . import policy, selectors
-from .models import Amendment, Attachment, Category, Child, Level, RecordEntry, Staff
+from .models import Amendment, Attachment, Category, Child, ChildFlag, Level, RecordEntry, Staff
 
 PAGE_SIZE = 100
 
@@ -68,6 +68,9 @@ def child_q(child: Child, level: int | None = None) -> Q:
     )
     if level is None:
         q |= about_objects(Child, [child.pk])
+        q |= about_objects(
+            ChildFlag, ChildFlag.objects.filter(child=child).values_list("id", flat=True)
+        )
         for source in _child_sources:
             q |= source(child)
     return q

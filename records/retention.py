@@ -40,6 +40,7 @@ from .models import (
     IN_THE_FILE,
     Category,
     Child,
+    ChildFlag,
     Family,
     LegalHold,
     Level,
@@ -242,6 +243,14 @@ def keep_child_file(child: Child, rules: dict[str, RetentionRule] | None = None)
     )
     for level, category in kinds:
         found += entry_rules(RecordEntry(level=level, category=category), child, rules)
+    # A flag at child-protection level (a child protection plan) keeps the file as a
+    # child-protection entry would.
+    if ChildFlag.objects.filter(child=child, level=Level.CHILD_PROTECTION).exists():
+        found += entry_rules(
+            RecordEntry(level=Level.CHILD_PROTECTION, category=Category.CHILD_PROTECTION),
+            child,
+            rules,
+        )
     return longest(found)
 
 

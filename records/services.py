@@ -398,7 +398,6 @@ def save_carer(*, by: User, child: Child, carer: Carer | None = None, **fields: 
 
 
 @transaction.atomic
-@transaction.atomic
 def add_flag(
     *,
     child: Child,
@@ -456,6 +455,7 @@ def end_flag(*, flag: ChildFlag, by: User, ended_on: date) -> ChildFlag:
     return locked
 
 
+@transaction.atomic
 def give_grant(
     *, child: Child, grantee: Staff, level: int, reason: str, ends_at: datetime, granted_by: User
 ) -> NeedToKnowGrant:

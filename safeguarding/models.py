@@ -183,6 +183,11 @@ class PrintState(models.TextChoices):
     QUEUED = "queued", "Being made"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    # Its PDF removed after PRINT_KEPT_DAYS: a print is for a conference, not a second file.
+    EXPIRED = "expired", "Removed (make it again if needed)"
+
+
+PRINT_KEPT_DAYS = 14
 
 
 class ChronologyPrint(SettingOwned, UUIDModel):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,12 +31,13 @@ from core.fields import decrypt_fields
 from core.rules import require
 from records import policy as records_policy
 from records import selectors as records_selectors
+from records.jobs import for_each_setting
 from records.models import CATEGORY_LABELS, LEVEL_LABELS, Child, RecordEntry, Staff
 from records.selectors import log_reads, with_amendments
 
 from . import tasks
 from .events import Event
-from .models import ChronologyPrint, PrintState
+from .models import PRINT_KEPT_DAYS, ChronologyPrint, PrintState
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,11 @@ def entries_for(made: ChronologyPrint) -> list[RecordEntry]:
     the filter they chose, oldest first (a conference chronology reads forwards)."""
     user = made.requested_by.user
     filtered = records_selectors.chronology_filter(user, made.child, _as_query(made.filters))
-    qs = filtered.qs if filtered.is_bound and filtered.is_valid() else filtered.queryset
+    if filtered.is_bound and not filtered.is_valid():
+        # A choice that no longer exists for this person (their access changed since they
+        # asked): nothing rather than more than the print says it holds.
+        raise RenderError("the filter no longer applies to what you may read: print again")
+    qs = filtered.qs if filtered.is_bound else filtered.queryset
     qs = qs.filter(hidden_from__isnull=True).select_related("author").order_by("occurred_at")
     entries = with_amendments(list(qs), qs)
     decrypt_fields(entries, "text")
@@ -227,3 +233,20 @@ def download(*, by: User, made: ChronologyPrint, request: HttpRequest | None = N
     full = ChronologyPrint.objects.get(pk=made.pk)
     log_event(actor=by, event=Event.CHRONOLOGY_PRINT_DOWNLOADED, obj=made, request=request)
     return bytes(full.pdf)
+
+
+def expire_old_prints(now: Any = None) -> int:
+    """Remove the PDFs of prints older than PRINT_KEPT_DAYS (the row stays, for the audit
+    trail): a print is made for a conference; the records stay in Confide."""
+    cutoff = (now or timezone.now()) - timedelta(days=PRINT_KEPT_DAYS)
+    old = ChronologyPrint.objects.filter(requested_at__lt=cutoff).exclude(state=PrintState.EXPIRED)
+    removed = 0
+    for made in old.defer("pdf"):
+        made.state, made.pdf, made.sha256 = PrintState.EXPIRED, b"", ""
+        made.save(update_fields=["state", "pdf", "sha256"])
+        removed += 1
+    return removed
+
+
+def expire_every_setting() -> str:
+    return for_each_setting(expire_old_prints, name="Chronology prints", done="prints removed")

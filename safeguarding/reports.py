@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from access_requests.models import Status, SubjectAccessRequest
+from access_requests.policy import STAFF_REQUEST
 from accounts.events import Event as AccountEvent
 from audit import checks as audit_checks
 from audit.events import Event as AuditEvent
@@ -268,8 +269,9 @@ SPECS = [
     TableSpec(
         "requests",
         "Subject-access requests and the deadline",
-        "Requests for the records held, by the day they were received, and whether they were "
-        "answered within the deadline (one calendar month, or three when extended).",
+        "Parents' requests for the records held, by the day they were received, and whether "
+        "they were answered within the deadline (one calendar month, or three when extended). "
+        "A member of staff's own request is the Lead's alone and is not counted here.",
     ),
     TableSpec(
         "grants",
@@ -377,9 +379,13 @@ def _request_row(sar: SubjectAccessRequest, today: date) -> str:
 
 
 def _count_requests(setting_id: UUID, segment: Segment, today: date) -> Counter[str]:
-    rows = SubjectAccessRequest.objects.filter(
-        days_q("received_on", segment), setting_id=setting_id
-    ).prefetch_related("pauses")
+    # Not a member of staff's own request: only the Lead knows one exists (the Deputy's list
+    # leaves them out, and a count would tell).
+    rows = (
+        SubjectAccessRequest.objects.filter(days_q("received_on", segment), setting_id=setting_id)
+        .exclude(STAFF_REQUEST)
+        .prefetch_related("pauses")
+    )
     return Counter(_request_row(sar, today) for sar in rows)
 
 

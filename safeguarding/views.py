@@ -16,7 +16,7 @@ from records import selectors as records_selectors
 
 from . import actions, alerts, evidence, notices, policy, printing, reports
 from .forms import AcknowledgeForm, ActionForm, CompleteForm, OfstedNoticeForm, PeriodForm
-from .models import NextStep
+from .models import PRINT_KEPT_DAYS, NextStep
 
 
 @login_required
@@ -109,6 +109,8 @@ def action_detail(request: AuthenticatedHttpRequest, action_id: str) -> HttpResp
     found = actions.action_for(user, action_id)
     if found is None:
         raise Http404("Not found.")
+    # An action has the level of what it hangs on: a sensitive one's reading is audited.
+    records_selectors.log_reads(user, [found], request=request)
     form = CompleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = apply_service(
@@ -129,8 +131,9 @@ def action_detail(request: AuthenticatedHttpRequest, action_id: str) -> HttpResp
 def decision_actions(request: AuthenticatedHttpRequest, decision_id: str) -> HttpResponse:
     """Follow-up actions on a sharing decision or a referral: set by the Lead and the Deputy."""
     user = request.user
-    require(policy.can_set_actions(user))
+    # The decision first: asking for one the person may not see is a refusal, audited.
     decision = consent_selectors.get_decision_for_user(user, decision_id, request=request)
+    require(policy.can_set_actions(user))
     form = ActionForm(request.POST or None, assignees=actions.possible_assignees(decision))
     if request.method == "POST" and form.is_valid():
         made = apply_service(
@@ -222,7 +225,11 @@ def chronology_print(request: AuthenticatedHttpRequest, print_id: str) -> HttpRe
     found = printing.print_for(request.user, print_id)
     if found is None:
         raise Http404("Not found.")
-    return render(request, "safeguarding/chronology_print.html", {"made": found})
+    return render(
+        request,
+        "safeguarding/chronology_print.html",
+        {"made": found, "kept_days": PRINT_KEPT_DAYS},
+    )
 
 
 @login_required

@@ -187,3 +187,15 @@ def test_flags_are_in_the_subject_access_and_transfer_files(people):
     kinds = {i.source_id: i for i in started.items.all() if i.kind == TransferKind.FLAG}
     assert set(kinds) == {worker.pk, plan.pk}
     assert kinds[worker.pk].text == SOCIAL_WORKER
+
+
+def test_a_child_protection_plan_keeps_the_file_as_a_child_protection_entry_does(people):
+    from records import retention  # only this test asks the schedule
+
+    people.child.left_on = timezone.localdate() - timedelta(days=1)
+    people.child.save()
+    before = retention.keep_child_file(people.child)
+    flag(people, FlagKind.CP_PLAN)
+    after = retention.keep_child_file(people.child)
+    assert before.rule == retention.GENERAL
+    assert after.rule == retention.CHILD_PROTECTION

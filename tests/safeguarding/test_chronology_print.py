@@ -6,6 +6,7 @@ and the entries in it are recorded as read."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from pypdf import PdfReader
 
 from records.models import Category, Child
 from safeguarding import printing
-from safeguarding.models import ChronologyPrint, PrintState
+from safeguarding.models import PRINT_KEPT_DAYS, ChronologyPrint, PrintState
 
 from ..factories import make_entry
 
@@ -157,3 +158,23 @@ def test_the_render_reads_as_the_person_at_that_moment(
     assert printed.state == PrintState.FAILED and not printed.pdf
     assert "no longer" in printed.error
     assert printing.print_for(people.keyperson1.user, printed.pk) is None
+
+
+def test_a_print_is_removed_after_its_days_and_the_row_kept(
+    people, client_for, django_capture_on_commit_callbacks
+):
+    a_file(people)
+    lead = client_for("lead")
+    ask(lead, people, {}, django_capture_on_commit_callbacks)
+    printed = ChronologyPrint.objects.get()
+    assert printing.expire_old_prints() == 0
+    later = printed.requested_at + timedelta(days=PRINT_KEPT_DAYS, minutes=1)
+    assert printing.expire_old_prints(now=later) == 1
+    printed.refresh_from_db()
+    assert printed.state == PrintState.EXPIRED and not printed.pdf
+    url = reverse("safeguarding:chronology_print_download", args=[printed.pk])
+    assert lead.get(url).status_code == 404
+    assert (
+        "Removed"
+        in lead.get(reverse("safeguarding:chronology_print", args=[printed.pk])).content.decode()
+    )

@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from .sessions import LAST_SEEN, STARTED, session_end_reason
+from .sessions import LAST_SEEN, STARTED, needs_last_seen, session_end_reason
 from .signin import is_verified
 
 # Pages a signed-in user may reach before completing two-factor sign-in.
@@ -54,7 +54,8 @@ class SessionLimitsMiddleware:
                 if request.method == "GET":
                     query["next"] = request.get_full_path()
                 return _no_store(redirect(f"{reverse('accounts:login')}?{urlencode(query)}"))
-            session[LAST_SEEN] = now
+            if needs_last_seen(session, now):
+                session[LAST_SEEN] = now
         return self.get_response(request)
 
 

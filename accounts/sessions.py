@@ -9,6 +9,14 @@ from django.conf import settings
 
 STARTED = "confide_started"
 LAST_SEEN = "confide_last_seen"
+# The last-seen time is written at most this often (seconds): writing it on every request
+# rewrote the session row on every page (DESIGN.md, "Measured at scale"); the idle limit is then
+# kept to within a minute.
+LAST_SEEN_EVERY = 60
+
+
+def needs_last_seen(session: Any, now: float) -> bool:
+    return bool(now - session.get(LAST_SEEN, 0) >= LAST_SEEN_EVERY)
 
 
 def session_end_reason(session: Any, now: float) -> str | None:

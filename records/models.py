@@ -408,7 +408,16 @@ class RecordEntry(SettingOwned, UUIDModel):
         ordering = ["-occurred_at", "-recorded_at"]
         verbose_name = "record entry"
         verbose_name_plural = "record entries"
-        indexes = [models.Index(fields=["child", "level", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["child", "level", "occurred_at"]),
+            # "Parents to be told": a few rows among a setting's many (DESIGN.md, "Measured at
+            # scale").
+            models.Index(
+                fields=["setting", "occurred_at"],
+                condition=models.Q(parent_informed="to_inform"),
+                name="records_entry_to_inform",
+            ),
+        ]
 
     # Set by records.selectors on the entries of the chronology and the entry page.
     amendment_list: list[Amendment]

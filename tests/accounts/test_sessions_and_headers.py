@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from accounts.models import UserSession
-from accounts.sessions import LAST_SEEN, STARTED
+from accounts.sessions import LAST_SEEN, LAST_SEEN_EVERY, STARTED
 
 from ..factories import TEST_PASSWORD
 
@@ -71,6 +71,23 @@ def test_every_request_counts_as_activity(people, client_for):
     session[LAST_SEEN] -= 20 * 60
     session.save()
     assert client.get(reverse("home:dashboard")).status_code == 200
+
+
+def test_the_session_row_is_written_at_most_once_a_minute(people, client_for):
+    client = client_for("keyperson1")
+    assert client.get(reverse("home:dashboard")).status_code == 200
+    key = client.session.session_key
+    stored = Session.objects.get(session_key=key).session_data
+    seen = client.session[LAST_SEEN]
+    # Within the minute: the page is served and the session row is not written again.
+    assert client.get(reverse("home:dashboard")).status_code == 200
+    assert Session.objects.get(session_key=key).session_data == stored
+    # A minute on, the last-seen time moves.
+    session = client.session
+    session[LAST_SEEN] -= LAST_SEEN_EVERY
+    session.save()
+    assert client.get(reverse("home:dashboard")).status_code == 200
+    assert client.session[LAST_SEEN] > seen - LAST_SEEN_EVERY
 
 
 def test_session_ends_12_hours_after_sign_in_even_when_in_use(people, client_for):

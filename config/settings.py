@@ -157,6 +157,22 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+# A group's deployment (docs/deployment.md): a read replica for the reports (core.replica), and
+# PgBouncer in transaction mode, which cannot keep a prepared statement or a server-side cursor
+# from one transaction to the next.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=60
+    )
+    # Tests read the primary's test database through it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    CONFIDE_READ_REPLICA = True
+if env_bool("DATABASE_PGBOUNCER", False):
+    for _database in DATABASES.values():
+        if "postgresql" in _database["ENGINE"]:
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Children who leave: room staff, the key person and authors keep access for this many days after

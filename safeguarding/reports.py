@@ -40,6 +40,7 @@ from consent.models import (
     SharingDecision,
     SubjectConfidentiality,
 )
+from core.replica import reports_from_replica
 from core.rules import require
 from records import policy as records_policy
 from records.models import (
@@ -559,7 +560,9 @@ def _chain(setting_id: UUID) -> ChainStatus | None:
 def report_for(user: User, period: Period) -> Report:
     """The period's figures, each by the small-number rule, with a chart for each table."""
     setting_id = _setting_id(user)
-    counts = _counts(user, setting_id, period)
+    # Counted on the group's read replica where there is one (core.replica).
+    with reports_from_replica():
+        counts = _counts(user, setting_id, period)
     held = held_back(counts, period.segments, LINKS)
     tables: dict[str, Table] = {}
     for spec in SPECS:

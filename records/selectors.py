@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -180,19 +180,72 @@ def chronology_filter(user: User, child: Child, params: Any = None) -> Chronolog
     )
 
 
+# A long chronology is shown a year at a time: the twelve months up to its latest entry, then
+# each earlier calendar year by link, or everything when asked; a filter shows all it finds.
+CHRONOLOGY_WINDOW = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class ChronologySpan:
+    """Which part of a child's chronology a page shows, and the links to the rest."""
+
+    within: Q | None  # None: everything
+    label: str
+    year: int | None
+    earlier_years: list[int]
+    everything: bool
+
+    @property
+    def has_more(self) -> bool:
+        return bool(self.earlier_years) or self.year is not None or self.everything
+
+
+def chronology_span(user: User, child: Child, params: Any, *, filtering: bool) -> ChronologySpan:
+    """The part of the chronology to show (three queries, whatever the file's length)."""
+    everything = ChronologySpan(None, "everything", None, [], True)
+    if filtering:
+        return ChronologySpan(None, "what the filter found", None, [], False)
+    visible = policy.visible_entries(user, child)
+    years = [d.year for d in visible.dates("occurred_at", "year", order="DESC")]
+    if params.get("all"):
+        return everything if len(years) > 1 else ChronologySpan(None, "", None, [], False)
+    asked = str(params.get("year", ""))
+    if asked.isdigit() and int(asked) in years:
+        year = int(asked)
+        zone = timezone.get_current_timezone()
+        start = datetime(year, 1, 1, tzinfo=zone)
+        end = datetime(year + 1, 1, 1, tzinfo=zone)
+        others = [y for y in years if y != year]
+        within = Q(occurred_at__gte=start, occurred_at__lt=end)
+        return ChronologySpan(within, str(year), year, others, False)
+    latest = visible.aggregate(latest=Max("occurred_at"))["latest"]
+    if latest is None:
+        return ChronologySpan(None, "", None, [], False)
+    start = latest - CHRONOLOGY_WINDOW
+    if not visible.filter(occurred_at__lt=start).exists():
+        return ChronologySpan(None, "", None, [], False)
+    earlier = [y for y in years if y <= timezone.localtime(start).year]
+    return ChronologySpan(
+        Q(occurred_at__gte=start), "the twelve months to the latest entry", None, earlier, False
+    )
+
+
 def chronology(
     user: User,
     child: Child,
     *,
     request: HttpRequest | None = None,
     filtered: ChronologyFilter | None = None,
+    span: ChronologySpan | None = None,
 ) -> list[RecordEntry]:
     """The entries of a child this user may read, newest first (narrowed by ``filtered``, made
-    over the same entries); sensitive and child-protection entries shown are written to the
+    over the same entries, and to ``span``'s part of a long file); sensitive and child-protection entries shown are written to the
     audit log in one insert."""
     visible = policy.visible_entries(user, child)
     if filtered is not None and filtered.is_bound and filtered.is_valid():
         visible = filtered.qs
+    if span is not None and span.within is not None:
+        visible = visible.filter(span.within)
     # Only what the page shows: the author's name rather than a Staff object per entry, and not
     # the columns of the entry page. Reading another field would cost a query per entry
     # (tests/records/test_query_counts.py would notice).

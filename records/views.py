@@ -92,7 +92,10 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
     user = request.user
     child = selectors.get_child_for_user(user, child_id)
     filtered = selectors.chronology_filter(user, child, request.GET)
-    entries = selectors.chronology(user, child, request=request, filtered=filtered)
+    # Filtered only when a filter has a value (not for any query string at all).
+    filtering = any(request.GET.get(name) for name in filtered.filters)
+    span = selectors.chronology_span(user, child, request.GET, filtering=filtering)
+    entries = selectors.chronology(user, child, request=request, filtered=filtered, span=span)
     return render(
         request,
         "records/child_detail.html",
@@ -100,8 +103,8 @@ def child_detail(request: AuthenticatedHttpRequest, child_id: UUID | str) -> Htt
             "child": child,
             "entries": entries,
             "filter": filtered,
-            # Filtered only when a filter has a value (not for any query string at all).
-            "filtering": any(request.GET.get(name) for name in filtered.filters),
+            "filtering": filtering,
+            "span": span,
             # From the same list, so the strip shows nothing the list does not.
             "timeline": build_timeline(entries, now=timezone.now()),
             "can_write": policy.can_write_entry(user, child),

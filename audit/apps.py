@@ -31,3 +31,8 @@ class AuditConfig(AppConfig):
 
         schedules.register("audit_anchor", timedelta(minutes=5), anchors.write)
         schedules.register("audit_check", timedelta(minutes=5), checks.scheduled_check)
+
+        from core import statistics
+
+        # Here rather than in core, whose app registers no jobs: the planner's statistics.
+        schedules.register("database_statistics", timedelta(days=1), statistics.refresh)

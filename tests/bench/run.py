@@ -19,7 +19,7 @@ from statistics import median
 
 # Each is a module of tests/bench with a main() that prints its BENCH line and returns 1 above its
 # target. A benchmark whose module is not there (yet) is skipped with a note.
-BENCHMARKS = ("chronology", "sar_pdf")
+BENCHMARKS = ("chronology", "sar_pdf", "growth")
 
 
 def setup_django(database_path: str) -> None:

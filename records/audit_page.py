@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
+from uuid import UUID
 
 import django_filters
 from auditlog.models import LogEntry
@@ -138,10 +139,20 @@ class AuditFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.filters["child"].queryset = policy.visible_children(user).order_by(
-            "first_name", "last_name"
+        # Offered: the children on roll and the staff in post (a list that grows with the
+        # setting's years would grow the page: make bench's audit_search_10y). A child who has
+        # left, or someone who has gone, is asked for from their own page (the child's "Who viewed
+        # or changed this record"), and is accepted when named.
+        asked_child = _uuid(self.data.get("child")) if self.data else None
+        asked_person = _uuid(self.data.get("person")) if self.data else None
+        self.filters["child"].queryset = (
+            policy.visible_children(user)
+            .filter(policy.on_roll_q() | Q(pk=asked_child))
+            .order_by("first_name", "last_name")
         )
-        self.filters["person"].queryset = Staff.objects.order_by("full_name")
+        self.filters["person"].queryset = Staff.objects.filter(
+            Q(active=True) | Q(pk=asked_person)
+        ).order_by("full_name")
 
     def filter_child(self, queryset: QuerySet, name: str, child: Child | None) -> QuerySet:
         if child is None:
@@ -299,6 +310,13 @@ def page_for(user: User, data: Any, *, child: Child | None = None) -> tuple[Audi
         queryset.select_related("content_type"), before=before, after=after
     )
     return audit_filter, Page(present(user, entries), older, newer)
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _int(value: Any) -> int | None:

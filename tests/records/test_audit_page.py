@@ -196,3 +196,21 @@ def test_every_event_code_has_plain_english():
             if isinstance(value, EnumMeta):
                 codes |= {str(member) for member in value}  # type: ignore[var-annotated]
     assert codes - set(LABELS) == set()
+
+
+def test_the_filter_offers_children_on_roll_and_still_takes_a_leaver(people, client_for):
+    """The page does not grow with the setting's years (make bench, audit_search_10y): the child
+    and person lists are those on roll and in post; one who has left is accepted when named (as
+    their own page names them)."""
+    leaver = make_entry(people.other_child, people.keyperson2).child
+    leaver.left_on = timezone.localdate() - timedelta(days=30)
+    leaver.save()
+    log_access(actor=people.lead.user, objects=[leaver])
+    lead = client_for("lead")
+    page = lead.get(reverse("records:audit_log")).content.decode()
+    assert f'value="{people.child.pk}"' in page
+    assert f'value="{leaver.pk}"' not in page
+    named = lead.get(reverse("records:audit_log"), {"child": str(leaver.pk)})
+    assert named.status_code == 200
+    assert f'value="{leaver.pk}" selected' in named.content.decode()
+    assert lead.get(reverse("records:audit_child", args=[leaver.pk])).status_code == 200

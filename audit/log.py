@@ -10,7 +10,7 @@ because auditlog logs reads only when told to. Every entry is sealed into the ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from auditlog.models import LogEntry
@@ -19,6 +19,7 @@ from django.apps import AppConfig
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from core.fields import encrypted_fields
 
 from .chain import SETTING_STAMP, bulk_insert, seal_entries
 from .events import Event
+from .models import ReadItem
 
 REDACTED = "[encrypted]"
 # A personal field kept in clear in its table (a child's name, a carer's telephone number) is
@@ -220,6 +222,73 @@ def log_access(
             user = actor if getattr(actor, "is_authenticated", False) else None
             seal_entries(rows, usernames={user.pk: user.get_username()} if user else None)
     return len(rows)
+
+
+# The key of a page read event's additional_data that lists the ids of the items it showed.
+READ_ITEMS = "items"
+
+
+def log_page_read(
+    *,
+    actor: Any,
+    objects: Sequence[models.Model],
+    request: HttpRequest | None = None,
+    event: str = Event.READ,
+    detail: dict[str, Any] | None = None,
+) -> LogEntry | None:
+    """One read event for a page of items of one model (DESIGN.md allows one event per page):
+    its LogEntry names the model and lists the items' ids in its sealed data, so every item read
+    stays attributable to who read it, when and from where; the index rows (ReadItem) answer
+    "who read this item" without reading every event's list. One row and one seal in place of
+    one of each per item: on a 500-entry chronology the audit trail's share of the page fell
+    from about a fifth to a twentieth (make bench, chronology)."""
+    if not objects:
+        return None
+    model = type(objects[0])
+    assert all(type(o) is model for o in objects), "a page read event covers one model"
+    items = [str(o.pk) for o in objects]
+    entry = _entry(
+        actor=actor,
+        obj=None,
+        event=event,
+        request=request,
+        detail={READ_ITEMS: items} | (detail or {}),
+    )
+    entry.content_type = ContentType.objects.get_for_model(model)
+    if len(items) == 1:
+        # Read alone: named as any row about one object (with its index row too, so a page
+        # costs the same queries whatever it shows).
+        entry.object_pk, entry.object_repr = items[0], str(objects[0])
+    else:
+        entry.object_repr = f"{len(items)} {model._meta.verbose_name_plural}"
+    # The event, its seal (post_save) and its index rows commit together.
+    with transaction.atomic(savepoint=False):
+        entry.save()
+        bulk_insert([ReadItem(entry_id=entry.pk, object_pk=pk) for pk in items])
+    return entry
+
+
+def rows_about(model: type[models.Model], pks: Iterable[Any]) -> Q:
+    """A filter of the LogEntry rows about these objects of ``model``: each one's own rows, and
+    the page read events that listed one of them."""
+    keys = [str(pk) for pk in pks]
+    if not keys:
+        return Q(pk__in=[])
+    content_type = ContentType.objects.get_for_model(model)
+    on_a_page = ReadItem.objects.filter(object_pk__in=keys).values("entry_id")
+    return Q(content_type=content_type) & (Q(object_pk__in=keys) | Q(pk__in=on_a_page))
+
+
+def listed_items(entry: LogEntry) -> list[str]:
+    """The ids a read event (log_page_read) listed: what its index rows (ReadItem) repeat."""
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    items = data.get(READ_ITEMS)
+    return [str(pk) for pk in items] if isinstance(items, list) else []
+
+
+def items_of(entry: LogEntry) -> list[str]:
+    """The ids a row is about: its object's, or the items its page read event listed."""
+    return [entry.object_pk] if entry.object_pk else listed_items(entry)
 
 
 def log_event(

@@ -109,3 +109,26 @@ class ChainCheck(models.Model):
     @property
     def intact(self) -> bool:
         return not self.problem
+
+
+class ReadItem(models.Model):
+    """One item a page's read event covers: the index that answers "who read this entry".
+
+    A page of a chronology (or of a ledger) is one read event, not one row per item shown: its
+    LogEntry names the model (``content_type``) and lists the items' ids in its sealed
+    ``additional_data`` (audit.log.READ_ITEMS), so the chain covers what was read. These rows
+    repeat that list, one row per item, so a record's own audit page finds the page events that
+    showed it by an index rather than by reading every event's list. They are derived: a moved
+    setting's rows are made again from the sealed lists (records.moving), and ``verify_audit``
+    compares them with the lists (audit.readindex). Append-only like the rest of the log."""
+
+    entry = models.ForeignKey(
+        "auditlog.LogEntry", on_delete=models.PROTECT, related_name="confide_read_items"
+    )
+    object_pk = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_pk", "entry"], name="audit_readitem_object")]
+
+    def __str__(self) -> str:
+        return f"{self.object_pk} in log entry {self.entry_id}"

@@ -10,6 +10,7 @@ import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -126,6 +127,7 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
     "core.middleware.IntegrityFailureMiddleware",
+    "core.middleware.FileStorageFailureMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -266,7 +268,7 @@ FORMAT_MODULE_PATH = ["config.formats"]
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -277,7 +279,45 @@ STORAGES = {
     },
 }
 
-# Attachments are kept encrypted in the database, so uploads stay in memory up to this size.
+# Attachments and PDFs (every EncryptedBinaryField): encrypted in the database (the default), or
+# encrypted here and then uploaded to S3-compatible object storage, the column keeping a reference
+# (core.filestore; docs/deployment.md, "Object storage"). The credentials are boto3's own: the
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables, a profile, or the machine's role.
+CONFIDE_FILE_STORAGE = (os.environ.get("CONFIDE_FILE_STORAGE") or "database").strip().lower()
+if CONFIDE_FILE_STORAGE not in ("database", "s3"):
+    raise ImproperlyConfigured(
+        f"CONFIDE_FILE_STORAGE is {CONFIDE_FILE_STORAGE!r}: it must be database (the default) or s3."
+    )
+if CONFIDE_FILE_STORAGE == "s3" and not os.environ.get("CONFIDE_S3_BUCKET"):
+    raise ImproperlyConfigured(
+        "CONFIDE_FILE_STORAGE=s3 needs CONFIDE_S3_BUCKET (and CONFIDE_S3_ENDPOINT_URL for a "
+        "store other than Amazon's, CONFIDE_S3_REGION where it asks for one)."
+    )
+# Named, the bucket is read even with CONFIDE_FILE_STORAGE back at database: the files written
+# while it was s3 stay there.
+if os.environ.get("CONFIDE_S3_BUCKET"):
+    # Loaded only when there is object storage.
+    from botocore.config import Config as _S3Config
+
+    STORAGES["confide_files"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["CONFIDE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("CONFIDE_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CONFIDE_S3_REGION") or None,
+            # Object names are random: no check for an existing one before each upload.
+            "file_overwrite": True,
+            # The bucket's own policy decides access (private: Confide never hands out its URLs).
+            "default_acl": None,
+            # A store that does not answer fails the page in seconds, not minutes.
+            "client_config": _S3Config(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+        },
+    }
+
+# Attachments are kept encrypted (in the database, or in memory until uploaded), so uploads stay in
+# memory up to this size.
 CONFIDE_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIDE_MAX_ATTACHMENT_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = CONFIDE_MAX_ATTACHMENT_BYTES + 1024 * 1024

@@ -15,6 +15,9 @@ like any other, so a column emptied behind the application's back is refused, no
 
 Values of the first format (core.crypto: model, field and key only) are still read, until
 ``manage.py reencrypt`` has converted them and ``CONFIDE_REFUSE_LEGACY_CIPHERTEXT`` is set.
+
+An EncryptedBinaryField's ciphertext (an attachment, a PDF) may be kept in object storage instead
+of its column, which then holds a reference to it (core.filestore, ``CONFIDE_FILE_STORAGE``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
-from . import crypto, keys
+from . import crypto, filestore, keys
 from .access import access_of, owner_function
 from .signals import decryption_failed
 
@@ -71,14 +74,41 @@ class _EncryptedDescriptor:
         instance.__dict__[self.field.attname] = value
 
 
+_ABSENT = object()
+# What an EncryptedBinaryField remembers on its instance about the objects it may leave behind.
+REPLACED, UNREAD, DOOMED = (
+    "_confide_replaced_files",
+    "_confide_unread_files",
+    "_confide_doomed_files",
+)
+
+
+class _FileDescriptor(_EncryptedDescriptor):
+    """An EncryptedBinaryField's: a value stored as an object and then replaced leaves its object
+    to be deleted once the row is saved with the new one."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        attname = self.field.attname
+        values = instance.__dict__
+        before = values.get(attname, _ABSENT)
+        if before is _ABSENT:
+            if not instance._state.adding:
+                # A deferred value replaced unread: what the column holds is asked at the save.
+                values.setdefault(UNREAD, set()).add(attname)
+        elif filestore.is_reference(before) and before != value:
+            values.setdefault(REPLACED, {}).setdefault(attname, []).append(before)
+        values[attname] = value
+
+
 class EncryptedMixin:
     attname: str
     name: str
     empty_plain: Any
+    descriptor_class: type[_EncryptedDescriptor] = _EncryptedDescriptor
 
     def contribute_to_class(self, cls: Any, name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)  # type: ignore[misc]
-        setattr(cls, self.attname, _EncryptedDescriptor(self))
+        setattr(cls, self.attname, self.descriptor_class(self))
 
     def aad(self, instance: Any) -> bytes:
         """The first format's associated data: model, field and primary key."""
@@ -195,12 +225,17 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
 
 
 class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[type-arg]
-    """Bytes, stored as base64 ciphertext text (attachments are size-limited)."""
+    """Bytes, stored as base64 ciphertext text (attachments are size-limited): in the column, or,
+    with ``CONFIDE_FILE_STORAGE=s3``, as an object whose reference the column holds
+    (core.filestore). The ciphertext is the same either way, bound to its row."""
 
     _pyi_private_set_type: bytes  # type: ignore[assignment]
     _pyi_private_get_type: bytes  # type: ignore[assignment]
 
     empty_plain = b""
+    descriptor_class = _FileDescriptor
+    # core.filestore finds the columns that may hold a reference by this.
+    holds_files = True
 
     def get_prep_value(self, value: Any) -> Any:
         return value if value is None else str(value)
@@ -210,6 +245,53 @@ class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[ty
 
     def from_bytes(self, data: bytes) -> bytes:
         return data
+
+    def seal(self, instance: Any, plain: Any) -> Sealed:
+        sealed = super().seal(instance, plain)
+        if plain and filestore.enabled() and keys.is_sealed_v2(sealed):
+            # The same ciphertext, as an object: the column keeps a reference to it. An empty
+            # value (and one sealed in the first format, by a migration) stays in the column.
+            return Sealed(filestore.put(sealed, model=type(instance), attname=self.attname))
+        return sealed
+
+    def unseal(self, instance: Any, token: str, access: tuple[tuple[str, str], ...]) -> Any:
+        if filestore.is_reference(token):
+            token = filestore.fetch(token)
+        return super().unseal(instance, token, access)
+
+    def needs_reseal(self, instance: Any) -> bool:
+        # An object is only ever written in the current format.
+        value = instance.__dict__.get(self.attname)
+        return not filestore.is_reference(value) and super().needs_reseal(instance)
+
+    def pre_save(self, model_instance: Any, add: bool) -> Any:
+        values = model_instance.__dict__
+        before = values.get(self.attname)
+        value = super().pre_save(model_instance, add)
+        if filestore.is_reference(value) and value is not before:
+            # Uploaded now: kept, since Django asks for an INSERT's values twice (once to look
+            # for expressions) and the second time must not upload another object. The
+            # plaintext stays readable without fetching it back.
+            values[self.attname] = value
+            if before is not None and not isinstance(before, Sealed):
+                values["_plain_" + self.attname] = (value, self.to_bytes(before))
+        # The objects the row stops referring to, deleted once it is saved (delete_doomed_files).
+        doomed = list(values.get(REPLACED, {}).pop(self.attname, ()))
+        if filestore.is_reference(before):
+            doomed.append(before)  # sealed again, bound to access columns that changed
+        unread = values.get(UNREAD)
+        if unread and self.attname in unread:
+            unread.discard(self.attname)
+            if not add and filestore.configured():
+                stored = filestore.stored_reference(
+                    type(model_instance), model_instance.pk, self.attname
+                )
+                if stored is not None:
+                    doomed.append(stored)
+        doomed = [reference for reference in doomed if reference != value]
+        if doomed:
+            values.setdefault(DOOMED, []).extend(doomed)
+        return value
 
 
 class EncryptedJSONField(EncryptedMixin, models.TextField):  # type: ignore[type-arg]
@@ -243,6 +325,31 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):  # type: ignore[type
 
 def encrypted_fields(model: type[models.Model]) -> list[EncryptedMixin]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedMixin)]
+
+
+def binary_fields(model: type[models.Model]) -> list[EncryptedBinaryField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedBinaryField)]
+
+
+def delete_doomed_files(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    """post_save of a model with an EncryptedBinaryField: the objects its saved values replaced
+    are deleted once the save commits (core.filestore)."""
+    for reference in instance.__dict__.pop(DOOMED, ()):
+        filestore.delete_after_commit(reference)
+
+
+def delete_files_with_row(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    """pre_delete of a model with an EncryptedBinaryField (a queryset's delete sends it for each
+    row): the row's objects are deleted once the deletion commits (core.filestore)."""
+    for model_field in binary_fields(sender):
+        value = instance.__dict__.get(model_field.attname, _ABSENT)
+        if value is _ABSENT and filestore.configured():
+            value = filestore.stored_reference(sender, instance.pk, model_field.attname)
+        found = list(instance.__dict__.get(REPLACED, {}).get(model_field.attname, ()))
+        if filestore.is_reference(value):
+            found.append(value)
+        for reference in found:
+            filestore.delete_after_commit(reference)
 
 
 def decrypt_fields(instances: Iterable[models.Model], *names: str) -> None:

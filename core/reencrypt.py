@@ -18,7 +18,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Q
 
-from . import crypto, keys
+from . import crypto, filestore, keys
 from .fields import EncryptedBinaryField, encrypted_fields
 
 BATCH_SIZE = 200
@@ -32,10 +32,14 @@ def encrypted_models() -> list[type[models.Model]]:
 
 
 def _not_current(model: type[models.Model]) -> Q:
-    """Rows with at least one value in the old format, or empty (NULL or '')."""
+    """Rows with at least one value in the old format, or empty (NULL or ''). A reference to an
+    object (core.filestore) is current: an object is only ever written in the current format."""
     q = Q()
     for f in encrypted_fields(model):
-        q |= Q(**{f"{f.name}__isnull": True}) | ~Q(**{f"{f.name}__startswith": keys.PREFIX})
+        stale = Q(**{f"{f.name}__isnull": True}) | ~Q(**{f"{f.name}__startswith": keys.PREFIX})
+        if isinstance(f, EncryptedBinaryField):
+            stale &= ~Q(**{f"{f.name}__startswith": filestore.PREFIX})
+        q |= stale
     return q
 
 

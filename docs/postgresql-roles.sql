@@ -22,5 +22,5 @@ ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public
   GRANT USAGE, SELECT ON SEQUENCES TO :"app";
 
 -- The audit log: the application writes to it and reads it, never changes or removes a row.
-REVOKE UPDATE, DELETE, TRUNCATE ON auditlog_logentry, records_auditseal, records_sealedentry
-  FROM :"app";
+REVOKE UPDATE, DELETE, TRUNCATE
+  ON auditlog_logentry, records_auditseal, records_sealedentry, audit_readitem FROM :"app";

@@ -15,9 +15,10 @@ Destroying is one transaction: the rows are deleted with auditlog's automatic lo
 deleted child would otherwise write every field of every row into the log), one tombstone event
 says what went (kinds, counts, rules, a reference — never a name or content), and when a whole
 file goes its owner's data key is destroyed with it (crypto-shredding, core.keys.destroy): what
-any live copy still holds can never be opened again. Confide keeps no record on disk (attachments
-and PDFs are encrypted database columns), so there is no file to delete after the commit. The
-certificate (lifecycle.certificate) is made from the destruction's row, which keeps no content.
+any live copy still holds can never be opened again. Confide keeps no record on disk: attachments
+and PDFs are encrypted database columns or, with object storage, encrypted objects deleted with
+their rows once the transaction commits (core.filestore). The certificate
+(lifecycle.certificate) is made from the destruction's row, which keeps no content.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.labels import describe
+from audit.log import READ_ITEMS, rows_about
 from core import tenancy
 
 from . import policy, selectors
@@ -49,10 +50,8 @@ def register_child_objects(source: Callable[[Child], Q]) -> None:
 
 def about_objects(model: type, pks: Iterable[Any]) -> Q:
     """LogEntry rows about these objects of ``model``."""
-    keys = [str(pk) for pk in pks]
-    if not keys:
-        return Q(pk__in=[])
-    return Q(content_type=ContentType.objects.get_for_model(model), object_pk__in=keys)
+    # A row of its own, or a page's read event that listed one of them (audit.log.log_page_read).
+    return rows_about(model, pks)
 
 
 def child_q(child: Child, level: int | None = None) -> Q:
@@ -232,12 +231,19 @@ def _names(entries: list[LogEntry]) -> dict[Any, str]:
     return names
 
 
+# The key of a title for the child whose entries a page read event lists (by its first item).
+PAGE_OF = "page:"
+
+
 def _titles(user: User, entries: list[LogEntry]) -> dict[tuple[int, str], str]:
     """The record each row is about, named where this viewer may see it."""
     wanted: dict[int, set[str]] = defaultdict(set)
+    pages: dict[int, set[str]] = defaultdict(set)  # the first item of each page's read event
     for e in entries:
         if e.object_pk:
             wanted[e.content_type_id].add(e.object_pk)
+        elif isinstance(e.additional_data, dict) and e.additional_data.get(READ_ITEMS):
+            pages[e.content_type_id].add(str(e.additional_data[READ_ITEMS][0]))
     types = ContentType.objects.get_for_models(RecordEntry, Child, Amendment, Attachment)
     titles: dict[tuple[int, str], str] = {}
 
@@ -254,6 +260,11 @@ def _titles(user: User, entries: list[LogEntry]) -> dict[tuple[int, str], str]:
             policy.visible_entries(user).filter(pk__in=wanted[entry_type]).select_related("child")
         ):
             titles[(entry_type, str(entry.pk))] = entry_title(entry)
+    if pages.get(entry_type):
+        for entry in (
+            policy.visible_entries(user).filter(pk__in=pages[entry_type]).select_related("child")
+        ):
+            titles[(entry_type, PAGE_OF + str(entry.pk))] = entry.child.full_name
     child_type = types[Child].pk
     if wanted.get(child_type):
         for child in policy.visible_children(user).filter(pk__in=wanted[child_type]):
@@ -285,6 +296,11 @@ def present(user: User, entries: list[LogEntry]) -> list[Row]:
         title = titles.get((e.content_type_id, e.object_pk), "")
         if not title and e.content_type_id and e.object_pk:
             title = f"{e.content_type.name} {e.object_pk.split('-')[0]}"
+        if not e.object_pk and isinstance(data.get(READ_ITEMS), list):
+            # A page's read event: how many, and whose, where the viewer may see the first.
+            items = data[READ_ITEMS]
+            whose = titles.get((e.content_type_id, PAGE_OF + str(items[0] if items else "")))
+            title = f"{e.object_repr} on one page" + (f" — {whose}" if whose else "")
         rows.append(
             Row(
                 id=e.pk,

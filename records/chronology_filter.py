@@ -49,7 +49,7 @@ class ChronologyFilter(django_filters.FilterSet):
         readable = self.queryset
         # Only the categories and levels of entries the person may read: a practitioner is not
         # offered "child protection", which they never see.
-        kinds = set(readable.values_list("category", "level").distinct())
+        kinds = set(readable.order_by().values_list("category", "level").distinct())
         self.filters["category"].extra["choices"] = [
             (value, label) for value, label in Category.choices if value in {c for c, _ in kinds}
         ]

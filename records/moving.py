@@ -8,7 +8,8 @@ with the private half. What moves:
 - every row of the setting (every model with a ``setting``, and the rows that hang from them:
   amendments, attachments, a request's items, letters, releases, many-to-many links), **with its
   ciphertexts as they are**: they are bound to their row's id and the columns that decide access
-  (core.fields), all of which are UUIDs or values that move unchanged;
+  (core.fields), all of which are UUIDs or values that move unchanged. A file kept in object
+  storage (core.filestore) moves as its ciphertext, read from the store, and lands in its column;
 - the data keys those ciphertexts and the rows' seals were made with (core.keys): the setting's
   key, and each child's and member of staff's, in the clear *inside* the file, which is encrypted
   for the receiver alone (X25519 with the receiver's public key, then AES-256-GCM). On import the
@@ -66,9 +67,9 @@ from django.utils.duration import duration_string
 from audit import anchors
 from audit.chain import bulk_insert, verify_chain
 from audit.events import Event
-from audit.log import log_event
-from audit.models import AuditSeal, SealedEntry
-from core import integrity, keys, tenancy
+from audit.log import listed_items, log_event
+from audit.models import AuditSeal, ReadItem, SealedEntry
+from core import filestore, integrity, keys, tenancy
 from core.crypto import DecryptionError
 from core.fields import EncryptedMixin, Sealed, encrypted_fields
 from core.models import DataKey, SealedRowModel
@@ -214,7 +215,9 @@ def _dump(model_field: models.Field, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(model_field, EncryptedMixin):
-        return value if isinstance(value, str) else ""  # the ciphertext, as stored
+        # The ciphertext, as stored: in its column, or in the object its column names
+        # (core.filestore), which the receiving deployment may not reach.
+        return filestore.inline(value) if isinstance(value, str) else ""
     if isinstance(model_field, models.JSONField):
         return value
     if isinstance(value, datetime | date | time):
@@ -958,6 +961,8 @@ def _import_audit(
         old_ids.append(row["id"])
     bulk_insert(entries)
     entry_map = dict(zip(old_ids, [e.pk for e in entries], strict=True))
+    # The index of what each read event covered is made again from the sealed lists.
+    bulk_insert([ReadItem(entry_id=e.pk, object_pk=pk) for e in entries for pk in listed_items(e)])
     seals = []
     seal_ids = []
     for row in audit["seals"]:

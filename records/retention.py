@@ -238,6 +238,7 @@ def keep_child_file(child: Child, rules: dict[str, RetentionRule] | None = None)
     found = [_from(rules[GENERAL], child.left_on)]
     kinds = (
         RecordEntry.objects.filter(IN_THE_FILE, child=child)
+        .order_by()  # the model's ordering would make every entry distinct
         .values_list("level", "category")
         .distinct()
     )

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from audit.events import Event as AuditEvent
-from audit.log import HELD_APART, log_access, log_event
+from audit.log import HELD_APART, log_access, log_event, log_page_read
 from core.fields import decrypt_fields
 from core.http import uuid_or_404
 
@@ -51,17 +51,18 @@ def log_reads(
     event: str = AuditEvent.READ,
 ) -> None:
     """Write to the audit log the reads of these items (anything with a ``level``) that the policy
-    says are audited: one insert for a page, whatever its size."""
+    says are audited: one read event per page and kind of item (audit.log.log_page_read)."""
     audited = [o for o in objects if policy.read_is_audited(o.level)]
+    # A placeholder's reads are held apart from the audit pages, where the person accused would
+    # read that it exists.
     apart = [o for o in audited if getattr(o, "is_placeholder", False)]
-    if apart:
-        # A placeholder's reads are held apart from the audit pages, where the person accused
-        # would read that it exists.
-        audited = [o for o in audited if not getattr(o, "is_placeholder", False)]
-        log_access(
-            actor=user, objects=apart, request=request, event=event, detail={HELD_APART: "entry"}
-        )
-    log_access(actor=user, objects=audited, request=request, event=event)
+    shown = [o for o in audited if not getattr(o, "is_placeholder", False)]
+    for items, detail in ((shown, None), (apart, {HELD_APART: "entry"})):
+        by_model: dict[type, list[Any]] = defaultdict(list)
+        for item in items:
+            by_model[type(item)].append(item)
+        for group in by_model.values():
+            log_page_read(actor=user, objects=group, request=request, event=event, detail=detail)
 
 
 def audit_refusal(

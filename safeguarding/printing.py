@@ -28,6 +28,7 @@ from django.utils import timezone
 from access_requests.pdf import RenderError, render_html
 from audit.log import log_event
 from core.fields import decrypt_fields
+from core.filestore import FileStorageError
 from core.rules import require
 from records import policy as records_policy
 from records import selectors as records_selectors
@@ -184,22 +185,33 @@ def render(print_id: Any) -> str:
         )
         logger.exception("Chronology print %s failed", made.pk)
         return PrintState.FAILED
-    with transaction.atomic():
-        made.pdf = pdf
-        made.sha256 = hashlib.sha256(pdf).hexdigest()
-        made.pages = pages
-        made.entries = len(entries)
-        made.state = PrintState.READY
-        made.finished_at = timezone.now()
-        made.save(update_fields=["pdf", "sha256", "pages", "entries", "state", "finished_at"])
-        # The person who asked has read every entry in the print.
-        log_reads(user, entries)
-        log_event(
-            actor=user,
-            event=Event.CHRONOLOGY_PRINTED,
-            obj=made,
-            detail={"entries": len(entries), "pages": pages, "sha256": made.sha256},
+    try:
+        with transaction.atomic():
+            made.pdf = pdf
+            made.sha256 = hashlib.sha256(pdf).hexdigest()
+            made.pages = pages
+            made.entries = len(entries)
+            made.state = PrintState.READY
+            made.finished_at = timezone.now()
+            made.save(update_fields=["pdf", "sha256", "pages", "entries", "state", "finished_at"])
+            # The person who asked has read every entry in the print.
+            log_reads(user, entries)
+            log_event(
+                actor=user,
+                event=Event.CHRONOLOGY_PRINTED,
+                obj=made,
+                detail={"entries": len(entries), "pages": pages, "sha256": made.sha256},
+            )
+    except FileStorageError:
+        # The object store (core.filestore) refused the PDF: nothing was kept, and the print
+        # says so rather than waiting for ever.
+        ChronologyPrint.objects.filter(pk=made.pk).update(
+            state=PrintState.FAILED,
+            error="The PDF could not be stored (the file store did not answer). Ask again later.",
+            finished_at=timezone.now(),
         )
+        logger.exception("Chronology print %s could not be stored", made.pk)
+        return PrintState.FAILED
     return PrintState.READY
 
 

@@ -27,8 +27,8 @@ from access_requests.policy import STAFF_REQUEST
 from accounts.events import Event as AccountEvent
 from audit import checks as audit_checks
 from audit.events import Event as AuditEvent
-from audit.log import log_event
-from audit.models import DEPLOYMENT_CHAIN
+from audit.log import READ_ITEMS, log_event
+from audit.models import DEPLOYMENT_CHAIN, ReadItem
 from consent.models import (
     REFERRAL_RECIPIENTS,
     Confidentiality,
@@ -454,6 +454,12 @@ def _count_audit(user: User, segment: Segment) -> Counter[str]:
     found: Counter[str] = Counter()
     for row in rows:
         found[events[str(row["additional_data__event"])]] += row["n"]
+    # A page's read event lists what it showed (audit.log.log_page_read): each item is a read.
+    reads = LogEntry.objects.filter(records_policy.audit_rows_q(user)).filter(
+        moments_q("timestamp", segment), additional_data__event=AuditEvent.READ
+    )
+    pages = reads.filter(additional_data__has_key=READ_ITEMS)
+    found["reads"] += ReadItem.objects.filter(entry__in=pages.values("pk")).count() - pages.count()
     return found
 
 

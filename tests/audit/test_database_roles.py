@@ -90,6 +90,7 @@ def test_the_documented_app_role_cannot_touch_the_audit_log(people):
                 ("auditlog_logentry", "id"),
                 ("records_auditseal", "id"),
                 ("records_sealedentry", "entry_id"),
+                ("audit_readitem", "entry_id"),
             ):
                 # Table and column names from the list above, no input: an intruder's statements.
                 update = f"UPDATE {table} SET {column} = {column}"  # noqa: S608

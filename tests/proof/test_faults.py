@@ -65,7 +65,12 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 # The application's own bookkeeping of a signed-in session, written by every request.
 SESSION_TABLES = {"django_session", "accounts_usersession"}
 # The audit log, which records a page's reads before anything is written.
-AUDIT_TABLES = {"auditlog_logentry", "records_auditseal", "records_sealedentry"}
+AUDIT_TABLES = {
+    "auditlog_logentry",
+    "records_auditseal",
+    "records_sealedentry",
+    "audit_readitem",
+}
 
 
 # --- what the database holds, read from outside ---------------------------------------------------

@@ -751,6 +751,7 @@ AUDIT_TABLES = {
     "auditlog_logentry": "id",
     "records_sealedentry": "entry_id",
     "records_auditseal": "id",
+    "audit_readitem": "entry_id",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from audit import anchors
+from audit import anchors, readindex
 from audit.chain import chain_name, verify_chain
 from audit.checks import all_chains
 
@@ -18,12 +18,14 @@ TRIGGERS = {
         "confide_logentry_no_update",
         "confide_auditseal_no_change",
         "confide_sealedentry_no_change",
+        "confide_readitem_no_change",
     ),
     "postgresql": (
         "confide_logentry_no_update",
         "confide_logentry_no_delete",
         "confide_auditseal_no_change",
         "confide_sealedentry_no_change",
+        "confide_readitem_no_change",
     ),
 }
 
@@ -78,6 +80,12 @@ class Command(BaseCommand):
                     f"{name[0].upper()}{name[1:]}: {report.entries} entries intact to seal "
                     f"#{report.head_sequence}, digest {report.head_digest}"
                 )
+        index = readindex.problems()
+        if index:
+            failures.append(
+                "The index of what read events covered disagrees with the sealed lists: "
+                + "; ".join(index)
+            )
         if failures:
             raise CommandError("\n".join(failures))
         chains_word = "chain" if len(every) == 1 else "chains"

@@ -1,0 +1,306 @@
+"""Attachments and PDFs in object storage (S3 or its like), when the deployment says so.
+
+``CONFIDE_FILE_STORAGE`` is ``database`` (the default: an EncryptedBinaryField's ciphertext is its
+column, as it always was) or ``s3``. With ``s3``, the ciphertext the field would have written to
+its column — already encrypted under its owner's data key and bound to its row and the columns
+that decide who reads it (core.fields) — is uploaded instead, as one object of the storage
+``STORAGES["confide_files"]`` (django-storages' S3Storage, config/settings.py) under a random name
+that says nothing (``files/<32 hex digits>``); the column keeps only a reference to it,
+``obj$files/<32 hex digits>$<SHA-256 of the object>``. No plaintext leaves the process, and an
+object opens only with its row and the keys, as a column's ciphertext does.
+
+- **Reading** fetches the object, checks it against the SHA-256 in the reference and decrypts it
+  as the column's value would be. An object that is missing, or is not the one the row was saved
+  with, fails as a tampered column does (DecryptionError: audited, the integrity page); a store
+  that cannot be reached raises FileStorageError (a page that says so) and changes nothing.
+- **Mixed**: values written before the switch stay in their columns and read as before; values
+  written while it was on stay in the store. Switched back to ``database`` with the bucket still
+  named, new values go to their columns and the objects still read: keep the bucket named while
+  any reference is left (``manage.py check_file_storage`` counts them).
+- **A failed upload** raises FileStorageError before the row is written: the row is not saved and
+  the service's transaction rolls back. An object uploaded for a row that then was not saved (its
+  transaction rolled back, its INSERT failed) is deleted at the end of the request or task
+  (``discard_unsaved``), once no transaction is open and no row refers to it.
+- **A row deleted** (``delete()``, or a queryset's, as destruction does), or given a new value,
+  has its old object deleted once its transaction commits, never before: a deletion rolled back
+  keeps it.
+- What those miss (a process killed between an upload and its commit, a delete the store refused)
+  the daily job ``file_storage_sweep`` removes: objects no row refers to, older than a day. A
+  bucket therefore belongs to one deployment: another deployment's objects, or a newer copy's seen
+  from a restored one, would look unreferenced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from asgiref.local import Local
+from django.apps import apps
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import InvalidStorageError, Storage, storages
+from django.db import DatabaseError, models, transaction
+from django.utils import timezone
+
+from .crypto import DecryptionError
+
+logger = logging.getLogger(__name__)
+
+DATABASE, S3 = "database", "s3"
+STORAGE = "confide_files"
+PREFIX = "obj$"
+DIRECTORY = "files"
+# An object no row refers to is deleted by the sweep only when older than any transaction lasts.
+SWEEP_GRACE = timedelta(days=1)
+
+
+class FileStorageError(Exception):
+    """The object store could not be reached, or refused: nothing was saved, or shown."""
+
+
+def enabled() -> bool:
+    """Whether new values go to the object store (CONFIDE_FILE_STORAGE=s3)."""
+    return getattr(settings, "CONFIDE_FILE_STORAGE", DATABASE) == S3
+
+
+def configured() -> bool:
+    """Whether there is a store to read, delete and sweep: with CONFIDE_FILE_STORAGE=s3, or
+    back at ``database`` with the bucket still named (its objects still read)."""
+    return STORAGE in getattr(settings, "STORAGES", {})
+
+
+def is_reference(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def name_of(reference: str) -> str:
+    return reference[len(PREFIX) :].rpartition("$")[0]
+
+
+def _storage() -> Storage:
+    try:
+        return storages[STORAGE]
+    except InvalidStorageError:
+        raise FileStorageError(
+            "A file is in object storage, but none is configured (CONFIDE_FILE_STORAGE=s3 with "
+            "CONFIDE_S3_BUCKET): configure the store the files were written to."
+        ) from None
+
+
+def _failed(action: str, error: Exception) -> FileStorageError:
+    return FileStorageError(f"The object store could not {action}: {type(error).__name__}: {error}")
+
+
+# --- writing, reading, deleting --------------------------------------------------------------
+
+
+def put(token: str, *, model: type[models.Model], attname: str) -> str:
+    """Upload a ciphertext (a field's sealed value) as a new object; return the reference its
+    column keeps instead. Raises FileStorageError, having saved nothing that a row refers to."""
+    data = token.encode("ascii")
+    name = f"{DIRECTORY}/{uuid.uuid4().hex}"
+    storage = _storage()
+    try:
+        saved = storage.save(name, ContentFile(data))
+    except Exception as error:  # the network's, botocore's or the store's: one clear failure
+        raise _failed("store a file", error) from error
+    reference = f"{PREFIX}{saved}${hashlib.sha256(data).hexdigest()}"
+    _uploads().append((model, attname, reference))
+    return reference
+
+
+def fetch(reference: str) -> str:
+    """The ciphertext an object holds, checked against its reference."""
+    name, _, digest = reference[len(PREFIX) :].rpartition("$")
+    storage = _storage()
+    try:
+        with storage.open(name, "rb") as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        _check_bucket(storage)
+        raise DecryptionError("its file is missing from the object store") from None
+    except Exception as error:  # the network's, botocore's or the store's: one clear failure
+        raise _failed("read a file", error) from error
+    if not hmac.compare_digest(hashlib.sha256(data).hexdigest(), digest):
+        raise DecryptionError("its file in the object store is not the one it was saved with")
+    return data.decode("ascii")
+
+
+def _check_bucket(storage: Storage) -> None:
+    """A 404 is a missing object only if the bucket itself answers (S3 says 404 for both)."""
+    client = getattr(getattr(getattr(storage, "connection", None), "meta", None), "client", None)
+    bucket = getattr(storage, "bucket_name", None)
+    if client is None or not bucket:
+        return
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception as error:  # the network's, botocore's or the store's: one clear failure
+        raise _failed(f"find its bucket {bucket!r}", error) from error
+
+
+def inline(value: str) -> str:
+    """The ciphertext a column holds, or the one its reference names (records.moving carries the
+    bytes themselves to another deployment)."""
+    return fetch(value) if is_reference(value) else value
+
+
+def _delete(name: str) -> bool:
+    try:
+        _storage().delete(name)
+    except Exception:  # logged; the daily sweep deletes it later
+        logger.exception("The object store could not delete %s; the daily sweep will", name)
+        return False
+    return True
+
+
+def delete_after_commit(reference: str) -> None:
+    """Delete a row's object once the transaction that deleted or replaced its value commits
+    (at once outside a transaction); a rollback keeps it."""
+    name = name_of(reference)
+    transaction.on_commit(lambda: _delete(name))
+
+
+def stored_reference(model: type[models.Model], pk: Any, attname: str) -> str | None:
+    """The reference a row's column holds now, if it holds one (its value was not loaded)."""
+    found = (
+        model._base_manager.filter(pk=pk, **{f"{attname}__startswith": PREFIX})
+        .values_list(attname, flat=True)
+        .first()
+    )
+    return str(found) if found else None
+
+
+# --- uploads whose row was never saved ------------------------------------------------------
+
+# This thread's (or context's) uploads, as Django keeps its database connections.
+_local = Local()
+
+
+def _uploads() -> list[tuple[type[models.Model], str, str]]:
+    found: list[tuple[type[models.Model], str, str]] | None = getattr(_local, "uploads", None)
+    if found is None:
+        found = _local.uploads = []
+    return found
+
+
+def discard_unsaved(**_signal: Any) -> int:
+    """Delete the objects uploaded here for rows that were not saved after all (a transaction
+    rolled back, an INSERT refused). Run when a request or a task ends; it waits while a
+    transaction is still open, since the rows may yet be committed."""
+    uploads = getattr(_local, "uploads", None)
+    if not uploads or transaction.get_connection().in_atomic_block:
+        return 0
+    _local.uploads = []
+    removed = 0
+    for model, attname, reference in uploads:
+        try:
+            saved = model._base_manager.filter(**{attname: reference}).exists()
+        except DatabaseError:
+            logger.exception("Could not look for the row of %s; the sweep will", name_of(reference))
+            continue
+        if not saved and _delete(name_of(reference)):
+            removed += 1
+    return removed
+
+
+def forget_unsaved() -> None:
+    """Forget this thread's uploads without deleting them (a test's bucket goes with the test)."""
+    _local.uploads = []
+
+
+# --- the whole store: checked, and swept ------------------------------------------------------
+
+
+def file_fields() -> Iterator[tuple[type[models.Model], str]]:
+    """Every column that may hold a reference (core.fields marks them ``holds_files``)."""
+    for model in apps.get_models():
+        for model_field in model._meta.concrete_fields:
+            if getattr(model_field, "holds_files", False):
+                yield model, model_field.attname
+
+
+def _references() -> Iterator[tuple[str, Any, str]]:
+    """(model label, primary key, reference) of every value kept in the store."""
+    for model, attname in file_fields():
+        rows = model._base_manager.filter(**{f"{attname}__startswith": PREFIX}).values_list(
+            "pk", attname
+        )
+        for pk, reference in rows.iterator():
+            yield model._meta.label, pk, str(reference)
+
+
+def _listed(storage: Storage) -> set[str]:
+    try:
+        _directories, names = storage.listdir(DIRECTORY)
+    except Exception as error:  # the network's, botocore's or the store's: one clear failure
+        raise _failed("list its files", error) from error
+    return {f"{DIRECTORY}/{name}" for name in names}
+
+
+@dataclass
+class Report:
+    in_columns: int = 0
+    in_store: int = 0
+    unreferenced: int = 0
+    missing: list[str] = field(default_factory=list)
+
+
+def check() -> Report:
+    """How many values are in their columns and in the store, and which rows' objects are
+    missing (a restored database whose bucket was not restored with it, say)."""
+    report = Report()
+    for model, attname in file_fields():
+        report.in_columns += model._base_manager.exclude(
+            **{f"{attname}__startswith": PREFIX}
+        ).count()
+    references = list(_references())
+    report.in_store = len(references)
+    if not references and not configured():
+        return report
+    listed = _listed(_storage())
+    named = set()
+    for label, pk, reference in references:
+        name = name_of(reference)
+        named.add(name)
+        if name not in listed:
+            report.missing.append(f"{label} {pk}")
+    report.unreferenced = len(listed - named)
+    return report
+
+
+def sweep(*, older_than: timedelta = SWEEP_GRACE) -> str:
+    """The daily job: delete the objects no row refers to, older than ``older_than`` (younger
+    ones may belong to a transaction not yet committed)."""
+    if not configured():
+        return "files are kept in the database: nothing to sweep"
+    storage = _storage()
+    # Listed before the rows are read: an object uploaded in between is not listed, or is young.
+    listed = _listed(storage)
+    named = {name_of(reference) for _label, _pk, reference in _references()}
+    cutoff = timezone.now() - older_than
+    removed, refused = 0, 0
+    for name in sorted(listed - named):
+        try:
+            young = storage.get_modified_time(name) > cutoff
+        except FileNotFoundError:
+            continue  # deleted meanwhile
+        except Exception as error:  # the network's, botocore's or the store's
+            raise _failed("date a file", error) from error
+        if young:
+            continue
+        if _delete(name):
+            removed += 1
+        else:
+            refused += 1
+    if refused:
+        raise FileStorageError(
+            f"{refused} objects no record refers to could not be deleted ({removed} were)."
+        )
+    return f"{removed} objects no record refers to removed"

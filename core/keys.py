@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import uuid
 from collections.abc import Callable
@@ -297,6 +298,13 @@ def key_of(token: str) -> UUID:
     return UUID(hex=token[len(PREFIX) :].partition("$")[0])
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_id(head: str) -> UUID:
+    """A ciphertext's key id, parsed once for the many values made under one key (a page of a
+    child's entries); ValueError when it is not one."""
+    return UUID(hex=head)
+
+
 def decrypt(token: str, aad: bytes, *, setting: UUID | None = None) -> bytes:
     """Open a ciphertext; with ``setting`` (the row's setting), also refuse one whose key hangs
     from another setting's: a row moved to another setting behind the application's back."""
@@ -304,7 +312,7 @@ def decrypt(token: str, aad: bytes, *, setting: UUID | None = None) -> bytes:
     if not sep:
         raise DecryptionError("stored value is not a Confide ciphertext")
     try:
-        key_id = UUID(hex=head)
+        key_id = _key_id(head)
         raw = base64.b64decode(encoded, validate=True)
     except (ValueError, binascii.Error):
         raise DecryptionError("stored ciphertext is malformed") from None
@@ -317,7 +325,10 @@ def decrypt(token: str, aad: bytes, *, setting: UUID | None = None) -> bytes:
             "stored ciphertext failed its integrity check: tampered, copied from another "
             "record, or a column that decides who may read it was changed"
         ) from None
-    if setting is not None and setting_of_key(key_id) not in (UUID(str(setting)), NO_SETTING):
+    if setting is not None and setting_of_key(key_id) not in (
+        setting if isinstance(setting, UUID) else UUID(str(setting)),
+        NO_SETTING,
+    ):
         raise DecryptionError(
             "stored ciphertext was made under another setting's key: the row was moved to "
             "another setting outside the application"

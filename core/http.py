@@ -39,6 +39,17 @@ def uuid_or_404(value: Any) -> UUID:
         raise Http404("No such record") from None
 
 
+def uuid_or_none(value: Any) -> UUID | None:
+    """A record's id from a query string or a form, or None for anything that is not one (empty
+    included): for a choice the page answers as a mistake, not a 404."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def require(allowed: bool) -> None:
     """In a view: pages for a role someone does not have are not confirmed to exist (404)."""
     if not allowed:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
-from uuid import UUID
 
 import django_filters
 from auditlog.models import LogEntry
@@ -30,8 +29,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.labels import describe
-from audit.log import READ_ITEMS, rows_about
+from audit.log import READ_ITEMS, listed_items, rows_about
 from core import tenancy
+from core.http import uuid_or_none
 
 from . import policy, selectors
 from .models import Amendment, Attachment, Category, Child, ChildFlag, Level, RecordEntry, Staff
@@ -142,8 +142,8 @@ class AuditFilter(django_filters.FilterSet):
         # setting's years would grow the page: make bench's audit_search_10y). A child who has
         # left, or someone who has gone, is asked for from their own page (the child's "Who viewed
         # or changed this record"), and is accepted when named.
-        asked_child = _uuid(self.data.get("child")) if self.data else None
-        asked_person = _uuid(self.data.get("person")) if self.data else None
+        asked_child = uuid_or_none(self.data.get("child")) if self.data else None
+        asked_person = uuid_or_none(self.data.get("person")) if self.data else None
         self.filters["child"].queryset = (
             policy.visible_children(user)
             .filter(policy.on_roll_q() | Q(pk=asked_child))
@@ -196,6 +196,9 @@ class Row:
     what: str
     record: str
     address: str
+    # A page's read event: the items it showed that the viewer may see (and, on a child's page or
+    # with a level, those of that child and level), each named.
+    items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,28 +234,48 @@ def _names(entries: list[LogEntry]) -> dict[Any, str]:
     return names
 
 
-# The key of a title for the child whose entries a page read event lists (by its first item).
-PAGE_OF = "page:"
+def entry_title(entry: RecordEntry) -> str:
+    when = timezone.localtime(entry.occurred_at)
+    return (
+        f"{Category(entry.category).label}, {when:%-d %B %Y} — {entry.child.full_name} "
+        f"({Level(entry.level).label.lower()})"
+    )
+
+
+# The ids asked for at once when naming a page's items (well under SQLite's limit on values).
+NAMING_BATCH = 5000
+
+
+def _page_items(
+    user: User, entries: list[LogEntry], *, child: Child | None, level: int | None
+) -> dict[str, str]:
+    """The entries the pages' read events listed that this viewer may read (of ``child`` and at
+    ``level`` when given), named, by id: in batches, whatever the pages' sizes."""
+    entry_type = ContentType.objects.get_for_model(RecordEntry).pk
+    wanted = sorted(
+        {pk for e in entries if e.content_type_id == entry_type for pk in listed_items(e)}
+    )
+    visible = policy.visible_entries(user)
+    if child is not None:
+        visible = visible.filter(child=child)
+    if level is not None:
+        visible = visible.filter(level=level)
+    named: dict[str, str] = {}
+    for start in range(0, len(wanted), NAMING_BATCH):
+        batch = wanted[start : start + NAMING_BATCH]
+        for entry in visible.filter(pk__in=batch).select_related("child"):
+            named[str(entry.pk)] = entry_title(entry)
+    return named
 
 
 def _titles(user: User, entries: list[LogEntry]) -> dict[tuple[int, str], str]:
     """The record each row is about, named where this viewer may see it."""
     wanted: dict[int, set[str]] = defaultdict(set)
-    pages: dict[int, set[str]] = defaultdict(set)  # the first item of each page's read event
     for e in entries:
         if e.object_pk:
             wanted[e.content_type_id].add(e.object_pk)
-        elif isinstance(e.additional_data, dict) and e.additional_data.get(READ_ITEMS):
-            pages[e.content_type_id].add(str(e.additional_data[READ_ITEMS][0]))
     types = ContentType.objects.get_for_models(RecordEntry, Child, Amendment, Attachment)
     titles: dict[tuple[int, str], str] = {}
-
-    def entry_title(entry: RecordEntry) -> str:
-        when = timezone.localtime(entry.occurred_at)
-        return (
-            f"{Category(entry.category).label}, {when:%-d %B %Y} — {entry.child.full_name} "
-            f"({Level(entry.level).label.lower()})"
-        )
 
     entry_type = types[RecordEntry].pk
     if wanted.get(entry_type):
@@ -260,11 +283,6 @@ def _titles(user: User, entries: list[LogEntry]) -> dict[tuple[int, str], str]:
             policy.visible_entries(user).filter(pk__in=wanted[entry_type]).select_related("child")
         ):
             titles[(entry_type, str(entry.pk))] = entry_title(entry)
-    if pages.get(entry_type):
-        for entry in (
-            policy.visible_entries(user).filter(pk__in=pages[entry_type]).select_related("child")
-        ):
-            titles[(entry_type, PAGE_OF + str(entry.pk))] = entry.child.full_name
     child_type = types[Child].pk
     if wanted.get(child_type):
         for child in policy.visible_children(user).filter(pk__in=wanted[child_type]):
@@ -283,9 +301,16 @@ def _titles(user: User, entries: list[LogEntry]) -> dict[tuple[int, str], str]:
     return titles
 
 
-def present(user: User, entries: list[LogEntry]) -> list[Row]:
+def present(
+    user: User,
+    entries: list[LogEntry],
+    *,
+    child: Child | None = None,
+    level: int | None = None,
+) -> list[Row]:
     names = _names(entries)
     titles = _titles(user, entries)
+    items = _page_items(user, entries, child=child, level=level)
     rows = []
     for e in entries:
         data = e.additional_data if isinstance(e.additional_data, dict) else {}
@@ -296,11 +321,11 @@ def present(user: User, entries: list[LogEntry]) -> list[Row]:
         title = titles.get((e.content_type_id, e.object_pk), "")
         if not title and e.content_type_id and e.object_pk:
             title = f"{e.content_type.name} {e.object_pk.split('-')[0]}"
-        if not e.object_pk and isinstance(data.get(READ_ITEMS), list):
-            # A page's read event: how many, and whose, where the viewer may see the first.
-            items = data[READ_ITEMS]
-            whose = titles.get((e.content_type_id, PAGE_OF + str(items[0] if items else "")))
-            title = f"{e.object_repr} on one page" + (f" — {whose}" if whose else "")
+        named: tuple[str, ...] = ()
+        if not e.object_pk and data.get(READ_ITEMS):
+            # A page's read event: how many, and each item the viewer may see, named.
+            named = tuple(items[pk] for pk in listed_items(e) if pk in items)
+            title = f"{e.object_repr} on one page"
         rows.append(
             Row(
                 id=e.pk,
@@ -309,6 +334,7 @@ def present(user: User, entries: list[LogEntry]) -> list[Row]:
                 what=what,
                 record=title,
                 address=e.remote_addr or "—",
+                items=named,
             )
         )
     return rows
@@ -325,14 +351,18 @@ def page_for(user: User, data: Any, *, child: Child | None = None) -> tuple[Audi
     entries, older, newer = keyset_page(
         queryset.select_related("content_type"), before=before, after=after
     )
-    return audit_filter, Page(present(user, entries), older, newer)
+    return audit_filter, Page(present(user, entries, **_narrowed(audit_filter)), older, newer)
 
 
-def _uuid(value: Any) -> UUID | None:
-    try:
-        return UUID(str(value)) if value else None
-    except ValueError:
-        return None
+def _narrowed(audit_filter: AuditFilter) -> dict[str, Any]:
+    """The child and level the filter asks about: a page's items are named for those alone."""
+    if not audit_filter.is_valid():
+        return {"child": None, "level": None}
+    level = audit_filter.form.cleaned_data.get("level")
+    return {
+        "child": audit_filter.form.cleaned_data.get("child"),
+        "level": int(level) if level else None,
+    }
 
 
 def _int(value: Any) -> int | None:
@@ -381,6 +411,8 @@ def export_rows(user: User, data: Any) -> tuple[AuditFilter, Iterator[str]]:
         with tenancy.request_scope(setting, whole_deployment=not closed):
             yield from _lines()
 
+    narrowed = _narrowed(audit_filter)
+
     def _lines() -> Iterator[str]:
         writer = csv.writer(_Echo())
         yield writer.writerow(["When", "Who", "What", "Record", "Address"])
@@ -392,16 +424,18 @@ def export_rows(user: User, data: Any) -> tuple[AuditFilter, Iterator[str]]:
             )
             if not entries:
                 return
-            for row in present(user, entries):
-                yield writer.writerow(
-                    [
-                        guard(timezone.localtime(row.when).strftime("%Y-%m-%d %H:%M:%S")),
-                        guard(row.who),
-                        guard(row.what),
-                        guard(row.record),
-                        guard(row.address),
-                    ]
-                )
+            for row in present(user, entries, **narrowed):
+                # A page's read event: a line for each item it showed (that the viewer may see).
+                for record in row.items or (row.record,):
+                    yield writer.writerow(
+                        [
+                            guard(timezone.localtime(row.when).strftime("%Y-%m-%d %H:%M:%S")),
+                            guard(row.who),
+                            guard(row.what),
+                            guard(record),
+                            guard(row.address),
+                        ]
+                    )
             sent += len(entries)
             last = entries[-1].pk
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit.events import Event as AuditEvent
 from audit.log import HELD_APART, log_access, log_event, log_page_read
 from core.fields import decrypt_fields
-from core.http import uuid_or_404
+from core.http import uuid_or_404, uuid_or_none
 
 from . import policy
 from .chronology_filter import ChronologyFilter
@@ -520,8 +520,5 @@ def child_flags(
 def get_flag_for_user(user: User, child: Child, flag_id: str) -> ChildFlag | None:
     """One of the child's flags this person may know of; None for anything else (a posted id
     that names nothing, or a flag they may not see: answered as a mistake on the page)."""
-    try:
-        pk = UUID(flag_id)
-    except ValueError:
-        return None
-    return policy.visible_flags(user, child).filter(pk=pk).first()
+    pk = uuid_or_none(flag_id)
+    return None if pk is None else policy.visible_flags(user, child).filter(pk=pk).first()

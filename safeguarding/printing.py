@@ -16,7 +16,6 @@ import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -29,6 +28,7 @@ from access_requests.pdf import RenderError, render_html
 from audit.log import log_event
 from core.fields import decrypt_fields
 from core.filestore import FileStorageError
+from core.http import uuid_or_none
 from core.rules import require
 from records import policy as records_policy
 from records import selectors as records_selectors
@@ -122,7 +122,7 @@ def _words(chosen: dict[str, str]) -> list[str]:
             continue
         shown = value
         if key == "author":
-            staff = Staff.objects.filter(pk=value).first() if _is_uuid(value) else None
+            staff = Staff.objects.filter(pk=value).first() if uuid_or_none(value) else None
             shown = staff.full_name if staff else value
         elif key == "category":
             shown = CATEGORY_LABELS.get(value, value)
@@ -130,14 +130,6 @@ def _words(chosen: dict[str, str]) -> list[str]:
             shown = LEVEL_LABELS.get(int(value), value) if value.isdigit() else value
         words.append(f"{LABELS[key]}: {shown}")
     return words
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def chosen_words(user: User, child: Child, params: Any) -> list[str]:

@@ -5,6 +5,7 @@ the Lead's audit search, in the reports' counts, and proved by the chain and ver
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
 from io import StringIO
 
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from audit.log import READ_ITEMS, items_of, listed_items, rows_about
 from audit.models import ReadItem
+from records.audit_page import entry_title
 from records.models import Category, Level, RecordEntry
 from safeguarding.periods import Segment
 from safeguarding.reports import _count_audit
@@ -89,15 +91,26 @@ def test_the_childs_audit_page_and_the_lead_s_search_show_who_read_the_page(peop
     lead = client_for("lead")
     page = lead.get(reverse("records:audit_child", args=[people.child.pk])).content.decode()
     assert "3 record entries on one page" in page
-    assert people.child.full_name in page
     assert people.keyperson1.full_name in page
+    # Each entry the page showed is named in the row: which item, not only how many.
+    for entry in shown:
+        assert entry_title(entry) in page
     # The Lead's search by child and level finds the page through any of its entries' levels.
     search = lead.get(
         reverse("records:audit_log"),
         {"child": people.child.pk, "level": Level.CHILD_PROTECTION, "action": "read"},
     ).content.decode()
     assert "3 record entries on one page" in search
-    assert len(shown) == 3
+    # With a level, only the entries at that level are named.
+    for entry in shown:
+        assert (entry_title(entry) in search) == (entry.level == Level.CHILD_PROTECTION)
+    # The export has a line for each entry read.
+    export = lead.post(
+        reverse("records:audit_export"), {"child": people.child.pk, "action": "read"}
+    )
+    rows = list(csv.reader(b"".join(export.streaming_content).decode().splitlines()))
+    reads = [row for row in rows[1:] if row[1] == people.keyperson1.full_name]
+    assert sorted(row[3] for row in reads) == sorted(entry_title(e) for e in shown)
 
 
 def test_another_child_s_audit_page_does_not_show_the_page(people, client_for):
@@ -129,6 +142,16 @@ def test_verify_audit_finds_an_index_row_taken_away(people, client_for):
         without_trigger("audit_readitem", "confide_readitem_no_change")
     sql("DELETE FROM audit_readitem WHERE id = %s", [victim.pk])
     with pytest.raises(CommandError, match="index of what read events covered"):
+        call_command("verify_audit", stdout=StringIO(), stderr=StringIO())
+
+
+def test_verify_audit_finds_an_index_row_forged_onto_another_event(people, client_for):
+    [entry] = _sensitive(people, 1)
+    client_for("lead").get(reverse("records:entry_detail", args=[entry.pk]))
+    # A row that lists nothing (a change), given an index row: a read that never happened.
+    change = LogEntry.objects.exclude(additional_data__has_key=READ_ITEMS).latest("pk")
+    ReadItem.objects.create(entry=change, object_pk=str(entry.pk))
+    with pytest.raises(CommandError, match="lists no items read"):
         call_command("verify_audit", stdout=StringIO(), stderr=StringIO())
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 from auditlog.models import LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -202,29 +202,34 @@ class ChronologySpan:
 
 
 def chronology_span(user: User, child: Child, params: Any, *, filtering: bool) -> ChronologySpan:
-    """The part of the chronology to show (three queries, whatever the file's length)."""
+    """The part of the chronology to show: one query for a file shorter than the window (most),
+    three for a longer one, whatever its length."""
     everything = ChronologySpan(None, "everything", None, [], True)
+    whole = ChronologySpan(None, "", None, [], False)
     if filtering:
         return ChronologySpan(None, "what the filter found", None, [], False)
     visible = policy.visible_entries(user, child)
+    bounds = visible.aggregate(first=Min("occurred_at"), latest=Max("occurred_at"))
+    first, latest = bounds["first"], bounds["latest"]
+    if latest is None:
+        return whole
+    start = latest - CHRONOLOGY_WINDOW
+    if first >= start and not params.get("year"):
+        return whole  # it all fits in the window
     years = [d.year for d in visible.dates("occurred_at", "year", order="DESC")]
     if params.get("all"):
-        return everything if len(years) > 1 else ChronologySpan(None, "", None, [], False)
+        return everything if len(years) > 1 else whole
     asked = str(params.get("year", ""))
     if asked.isdigit() and int(asked) in years:
         year = int(asked)
         zone = timezone.get_current_timezone()
-        start = datetime(year, 1, 1, tzinfo=zone)
+        begin = datetime(year, 1, 1, tzinfo=zone)
         end = datetime(year + 1, 1, 1, tzinfo=zone)
         others = [y for y in years if y != year]
-        within = Q(occurred_at__gte=start, occurred_at__lt=end)
+        within = Q(occurred_at__gte=begin, occurred_at__lt=end)
         return ChronologySpan(within, str(year), year, others, False)
-    latest = visible.aggregate(latest=Max("occurred_at"))["latest"]
-    if latest is None:
-        return ChronologySpan(None, "", None, [], False)
-    start = latest - CHRONOLOGY_WINDOW
-    if not visible.filter(occurred_at__lt=start).exists():
-        return ChronologySpan(None, "", None, [], False)
+    if first >= start:
+        return whole
     earlier = [y for y in years if y <= timezone.localtime(start).year]
     return ChronologySpan(
         Q(occurred_at__gte=start), "the twelve months to the latest entry", None, earlier, False

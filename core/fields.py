@@ -74,41 +74,14 @@ class _EncryptedDescriptor:
         instance.__dict__[self.field.attname] = value
 
 
-_ABSENT = object()
-# What an EncryptedBinaryField remembers on its instance about the objects it may leave behind.
-REPLACED, UNREAD, DOOMED = (
-    "_confide_replaced_files",
-    "_confide_unread_files",
-    "_confide_doomed_files",
-)
-
-
-class _FileDescriptor(_EncryptedDescriptor):
-    """An EncryptedBinaryField's: a value stored as an object and then replaced leaves its object
-    to be deleted once the row is saved with the new one."""
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        attname = self.field.attname
-        values = instance.__dict__
-        before = values.get(attname, _ABSENT)
-        if before is _ABSENT:
-            if not instance._state.adding:
-                # A deferred value replaced unread: what the column holds is asked at the save.
-                values.setdefault(UNREAD, set()).add(attname)
-        elif filestore.is_reference(before) and before != value:
-            values.setdefault(REPLACED, {}).setdefault(attname, []).append(before)
-        values[attname] = value
-
-
 class EncryptedMixin:
     attname: str
     name: str
     empty_plain: Any
-    descriptor_class: type[_EncryptedDescriptor] = _EncryptedDescriptor
 
     def contribute_to_class(self, cls: Any, name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only)  # type: ignore[misc]
-        setattr(cls, self.attname, self.descriptor_class(self))
+        setattr(cls, self.attname, _EncryptedDescriptor(self))
 
     def aad(self, instance: Any) -> bytes:
         """The first format's associated data: model, field and primary key."""
@@ -233,7 +206,6 @@ class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[ty
     _pyi_private_get_type: bytes  # type: ignore[assignment]
 
     empty_plain = b""
-    descriptor_class = _FileDescriptor
     # core.filestore finds the columns that may hold a reference by this.
     holds_files = True
 
@@ -251,7 +223,9 @@ class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[ty
         if plain and filestore.enabled() and keys.is_sealed_v2(sealed):
             # The same ciphertext, as an object: the column keeps a reference to it. An empty
             # value (and one sealed in the first format, by a migration) stays in the column.
-            return Sealed(filestore.put(sealed, model=type(instance), attname=self.attname))
+            return Sealed(
+                filestore.put(sealed, model=type(instance), attname=self.attname, pk=instance.pk)
+            )
         return sealed
 
     def unseal(self, instance: Any, token: str, access: tuple[tuple[str, str], ...]) -> Any:
@@ -265,6 +239,8 @@ class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[ty
         return not filestore.is_reference(value) and super().needs_reseal(instance)
 
     def pre_save(self, model_instance: Any, add: bool) -> Any:
+        # An object replaced is not deleted here: the save may yet fail, or a copy of the row
+        # loaded before may write it back. The daily sweep deletes it once no row refers to it.
         values = model_instance.__dict__
         before = values.get(self.attname)
         value = super().pre_save(model_instance, add)
@@ -275,22 +251,6 @@ class EncryptedBinaryField(EncryptedMixin, models.TextField):  # type: ignore[ty
             values[self.attname] = value
             if before is not None and not isinstance(before, Sealed):
                 values["_plain_" + self.attname] = (value, self.to_bytes(before))
-        # The objects the row stops referring to, deleted once it is saved (delete_doomed_files).
-        doomed = list(values.get(REPLACED, {}).pop(self.attname, ()))
-        if filestore.is_reference(before):
-            doomed.append(before)  # sealed again, bound to access columns that changed
-        unread = values.get(UNREAD)
-        if unread and self.attname in unread:
-            unread.discard(self.attname)
-            if not add and filestore.configured():
-                stored = filestore.stored_reference(
-                    type(model_instance), model_instance.pk, self.attname
-                )
-                if stored is not None:
-                    doomed.append(stored)
-        doomed = [reference for reference in doomed if reference != value]
-        if doomed:
-            values.setdefault(DOOMED, []).extend(doomed)
         return value
 
 
@@ -331,25 +291,17 @@ def binary_fields(model: type[models.Model]) -> list[EncryptedBinaryField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedBinaryField)]
 
 
-def delete_doomed_files(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-    """post_save of a model with an EncryptedBinaryField: the objects its saved values replaced
-    are deleted once the save commits (core.filestore)."""
-    for reference in instance.__dict__.pop(DOOMED, ()):
-        filestore.delete_after_commit(reference)
-
-
 def delete_files_with_row(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     """pre_delete of a model with an EncryptedBinaryField (a queryset's delete sends it for each
-    row): the row's objects are deleted once the deletion commits (core.filestore)."""
+    row): the row's objects are deleted once the deletion commits, if no row refers to them then
+    (core.filestore)."""
     for model_field in binary_fields(sender):
-        value = instance.__dict__.get(model_field.attname, _ABSENT)
-        if value is _ABSENT and filestore.configured():
+        value = instance.__dict__.get(model_field.attname)
+        if not isinstance(value, Sealed) and filestore.configured():
+            # Not loaded, or given a new value not saved: what the row holds is asked.
             value = filestore.stored_reference(sender, instance.pk, model_field.attname)
-        found = list(instance.__dict__.get(REPLACED, {}).get(model_field.attname, ()))
         if filestore.is_reference(value):
-            found.append(value)
-        for reference in found:
-            filestore.delete_after_commit(reference)
+            filestore.delete_after_commit(value)
 
 
 def decrypt_fields(instances: Iterable[models.Model], *names: str) -> None:

@@ -19,15 +19,21 @@ object opens only with its row and the keys, as a column's ciphertext does.
   any reference is left (``manage.py check_file_storage`` counts them).
 - **A failed upload** raises FileStorageError before the row is written: the row is not saved and
   the service's transaction rolls back. An object uploaded for a row that then was not saved (its
-  transaction rolled back, its INSERT failed) is deleted at the end of the request or task
-  (``discard_unsaved``), once no transaction is open and no row refers to it.
-- **A row deleted** (``delete()``, or a queryset's, as destruction does), or given a new value,
-  has its old object deleted once its transaction commits, never before: a deletion rolled back
-  keeps it.
-- What those miss (a process killed between an upload and its commit, a delete the store refused)
-  the daily job ``file_storage_sweep`` removes: objects no row refers to, older than a day. A
-  bucket therefore belongs to one deployment: another deployment's objects, or a newer copy's seen
-  from a restored one, would look unreferenced.
+  transaction rolled back, its INSERT or UPDATE failed) is deleted at the end of the request or
+  task (``discard_unsaved``), once no transaction is open and its row does not refer to it.
+- **A row deleted** (``delete()``, or a queryset's, as destruction does) has its object deleted
+  once its transaction commits, never before (a deletion rolled back keeps it), and only if no
+  row refers to it then.
+- **A value replaced** is not deleted with the save: a copy of the row loaded before may still
+  write it back (a save that failed after the upload left the row as it was; a stale copy saves
+  every field). The daily job ``file_storage_sweep`` removes it, with anything else left behind
+  (a process killed between an upload and its commit, a delete the store refused): objects no
+  row refers to when it runs, older than a day. A bucket therefore belongs to one deployment:
+  another deployment's objects, or a newer copy's seen from a restored one, would look
+  unreferenced.
+- **A reference** is exactly ``obj$files/<32 hex digits>$<64 hex digits>``: anything else in a
+  column that starts ``obj$`` was not written by Confide, and fails as a tampered column does
+  (DecryptionError, audited). It is never followed to delete an object.
 """
 
 from __future__ import annotations
@@ -35,10 +41,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from asgiref.local import Local
@@ -47,6 +55,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import InvalidStorageError, Storage, storages
 from django.db import DatabaseError, models, transaction
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from .crypto import DecryptionError
@@ -57,6 +66,10 @@ DATABASE, S3 = "database", "s3"
 STORAGE = "confide_files"
 PREFIX = "obj$"
 DIRECTORY = "files"
+# What put() writes, and all that is read, followed or deleted: the object's name and SHA-256.
+REFERENCE = re.compile(r"obj\$(files/[0-9a-f]{32})\$([0-9a-f]{64})")
+# A name as a column may mention it, well formed or not: the sweep keeps what any row names.
+MENTIONED = re.compile(r"files/[0-9a-f]{32}")
 # An object no row refers to is deleted by the sweep only when older than any transaction lasts.
 SWEEP_GRACE = timedelta(days=1)
 
@@ -80,8 +93,17 @@ def is_reference(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
+def parse(reference: str) -> tuple[str, str]:
+    """The object's name and SHA-256 a reference gives; DecryptionError (tampering, audited
+    where the value was read) when it is not one put() wrote."""
+    found = REFERENCE.fullmatch(reference)
+    if found is None:
+        raise DecryptionError("its reference to the object store is malformed")
+    return found[1], found[2]
+
+
 def name_of(reference: str) -> str:
-    return reference[len(PREFIX) :].rpartition("$")[0]
+    return parse(reference)[0]
 
 
 def _storage() -> Storage:
@@ -101,9 +123,10 @@ def _failed(action: str, error: Exception) -> FileStorageError:
 # --- writing, reading, deleting --------------------------------------------------------------
 
 
-def put(token: str, *, model: type[models.Model], attname: str) -> str:
-    """Upload a ciphertext (a field's sealed value) as a new object; return the reference its
-    column keeps instead. Raises FileStorageError, having saved nothing that a row refers to."""
+def put(token: str, *, model: type[models.Model], attname: str, pk: Any = None) -> str:
+    """Upload a ciphertext (a field's sealed value) as a new object for the row of ``model``
+    with primary key ``pk`` (None if not known yet); return the reference its column keeps
+    instead. Raises FileStorageError, having saved nothing that a row refers to."""
     data = token.encode("ascii")
     name = f"{DIRECTORY}/{uuid.uuid4().hex}"
     storage = _storage()
@@ -112,13 +135,13 @@ def put(token: str, *, model: type[models.Model], attname: str) -> str:
     except Exception as error:  # the network's, botocore's or the store's: one clear failure
         raise _failed("store a file", error) from error
     reference = f"{PREFIX}{saved}${hashlib.sha256(data).hexdigest()}"
-    _uploads().append((model, attname, reference))
+    _uploads().append(_Upload(model, attname, reference, pk))
     return reference
 
 
 def fetch(reference: str) -> str:
     """The ciphertext an object holds, checked against its reference."""
-    name, _, digest = reference[len(PREFIX) :].rpartition("$")
+    name, digest = parse(reference)
     storage = _storage()
     try:
         with storage.open(name, "rb") as stored:
@@ -161,10 +184,37 @@ def _delete(name: str) -> bool:
 
 
 def delete_after_commit(reference: str) -> None:
-    """Delete a row's object once the transaction that deleted or replaced its value commits
-    (at once outside a transaction); a rollback keeps it."""
-    name = name_of(reference)
-    transaction.on_commit(lambda: _delete(name))
+    """Delete a deleted row's object once the transaction that deleted it commits (at once
+    outside a transaction), if no row refers to it then; a rollback keeps it. A malformed
+    reference deletes nothing: what it names is the sweep's to judge."""
+    try:
+        name = name_of(reference)
+    except DecryptionError:
+        logger.warning("A row with a malformed file reference was deleted; its object is left")
+        return
+    transaction.on_commit(partial(_delete_unreferenced, name))
+
+
+def _delete_unreferenced(name: str) -> bool:
+    try:
+        if referenced(name):
+            return False
+    except DatabaseError:
+        logger.exception("Could not look for the rows of %s; the sweep will", name)
+        return False
+    return _delete(name)
+
+
+def referenced(name: str) -> bool:
+    """Whether any row's column names this object (in a reference well formed or not): one
+    query per column that may hold a file. The column's start is compared, not matched with
+    LIKE: PostgreSQL then reads a ciphertext kept in the column (TOAST) only as far as that."""
+    head = f"{PREFIX}{name}"
+    for model, attname in file_fields():
+        rows = model._base_manager.alias(_file_head=Substr(attname, 1, len(head)))
+        if rows.filter(_file_head=head).exists():
+            return True
+    return False
 
 
 def stored_reference(model: type[models.Model], pk: Any, attname: str) -> str | None:
@@ -183,29 +233,41 @@ def stored_reference(model: type[models.Model], pk: Any, attname: str) -> str | 
 _local = Local()
 
 
-def _uploads() -> list[tuple[type[models.Model], str, str]]:
-    found: list[tuple[type[models.Model], str, str]] | None = getattr(_local, "uploads", None)
+@dataclass(frozen=True)
+class _Upload:
+    model: type[models.Model]
+    attname: str
+    reference: str
+    pk: Any  # None when the row's primary key was not known before its INSERT
+
+
+def _uploads() -> list[_Upload]:
+    found: list[_Upload] | None = getattr(_local, "uploads", None)
     if found is None:
         found = _local.uploads = []
     return found
 
 
 def discard_unsaved(**_signal: Any) -> int:
-    """Delete the objects uploaded here for rows that were not saved after all (a transaction
-    rolled back, an INSERT refused). Run when a request or a task ends; it waits while a
-    transaction is still open, since the rows may yet be committed."""
+    """Delete the objects uploaded here for rows that were not saved with them after all (a
+    transaction rolled back, an INSERT or UPDATE refused). Run when a request or a task ends; it
+    waits while a transaction is still open, since the rows may yet be committed."""
     uploads = getattr(_local, "uploads", None)
     if not uploads or transaction.get_connection().in_atomic_block:
         return 0
     _local.uploads = []
     removed = 0
-    for model, attname, reference in uploads:
+    for upload in uploads:
+        rows = upload.model._base_manager.filter(**{upload.attname: upload.reference})
+        if upload.pk is not None:
+            rows = rows.filter(pk=upload.pk)  # found by its index, not by reading every row
+        name = name_of(upload.reference)
         try:
-            saved = model._base_manager.filter(**{attname: reference}).exists()
+            saved = rows.exists()
         except DatabaseError:
-            logger.exception("Could not look for the row of %s; the sweep will", name_of(reference))
+            logger.exception("Could not look for the row of %s; the sweep will", name)
             continue
-        if not saved and _delete(name_of(reference)):
+        if not saved and _delete(name):
             removed += 1
     return removed
 
@@ -265,26 +327,27 @@ def check() -> Report:
     if not references and not configured():
         return report
     listed = _listed(_storage())
-    named = set()
+    named: set[str] = set()
     for label, pk, reference in references:
-        name = name_of(reference)
-        named.add(name)
-        if name not in listed:
+        named.update(MENTIONED.findall(reference))
+        found = REFERENCE.fullmatch(reference)
+        if found is None or found[1] not in listed:
             report.missing.append(f"{label} {pk}")
     report.unreferenced = len(listed - named)
     return report
 
 
-def sweep(*, older_than: timedelta = SWEEP_GRACE) -> str:
+def sweep(*, older_than: timedelta = SWEEP_GRACE, now: datetime | None = None) -> str:
     """The daily job: delete the objects no row refers to, older than ``older_than`` (younger
-    ones may belong to a transaction not yet committed)."""
+    ones may belong to a transaction not yet committed). An object a row names is kept, even
+    in a malformed reference (evidence, for whoever looks into it)."""
     if not configured():
         return "files are kept in the database: nothing to sweep"
     storage = _storage()
     # Listed before the rows are read: an object uploaded in between is not listed, or is young.
     listed = _listed(storage)
-    named = {name_of(reference) for _label, _pk, reference in _references()}
-    cutoff = timezone.now() - older_than
+    named = {name for _label, _pk, found in _references() for name in MENTIONED.findall(found)}
+    cutoff = (now or timezone.now()) - older_than
     removed, refused = 0, 0
     for name in sorted(listed - named):
         try:

@@ -217,7 +217,31 @@ def _dump(model_field: models.Field, value: Any) -> Any:
     if isinstance(model_field, EncryptedMixin):
         # The ciphertext, as stored: in its column, or in the object its column names
         # (core.filestore), which the receiving deployment may not reach.
-        return filestore.inline(value) if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        try:
+            return filestore.inline(value)
+        except filestore.FileStorageError as error:
+            raise MoveRefused(
+                f"{error}. Nothing was exported: try again when it answers."
+            ) from None
+        except DecryptionError as error:
+            # Missing, or not the object its row was saved with: read once more through the
+            # field, as a page would, so that the failure is signalled (decryption_failed) the
+            # same way, then the row named.
+            reason = str(error)
+            model = model_field.model
+            row = model._base_manager.filter(**{model_field.attname: value}).first()
+            if row is not None:
+                try:
+                    model_field.open_sealed(row, value)
+                except DecryptionError as again:
+                    reason = str(again)
+            raise MoveRefused(
+                f"{model._meta.label} {row.pk if row is not None else '(row not found)'}: "
+                f"{model_field.name} cannot be exported ({reason}). Nothing was exported: "
+                "`manage.py check_file_storage` names every row whose file is missing."
+            ) from None
     if isinstance(model_field, models.JSONField):
         return value
     if isinstance(value, datetime | date | time):

@@ -1,9 +1,9 @@
 """Attachments and PDFs in object storage (core.filestore), against moto's S3 server on loopback:
 the bucket holds the same ciphertext the column would have, under a name that says nothing, and
 the column only a reference; the files read back whole through the pages; a row deleted or
-destroyed takes its object with it; a store that is down or has no bucket gives a clear page and
-saves nothing; values written to the database before the switch still read; and with no setting
-the files stay in the database."""
+destroyed takes its object with it, and a replaced file's goes with the daily sweep; a store that
+is down or has no bucket gives a clear page and saves nothing; values written to the database
+before the switch still read; and with no setting the files stay in the database."""
 
 from __future__ import annotations
 
@@ -266,7 +266,9 @@ def test_a_destruction_deletes_the_objects_of_what_it_destroys(
     assert set(bucket.objects()) == {filestore.name_of(stored(Attachment, kept.pk, "content"))}
 
 
-def test_a_replaced_file_deletes_its_old_object(bucket, people, django_capture_on_commit_callbacks):
+def test_a_replaced_or_expired_file_is_swept_once_unreferenced_and_old(
+    bucket, people, django_capture_on_commit_callbacks
+):
     made = ChronologyPrint(
         child=people.child,
         requested_by=people.lead,
@@ -275,8 +277,10 @@ def test_a_replaced_file_deletes_its_old_object(bucket, people, django_capture_o
     )
     made.save()
     first = stored(ChronologyPrint, made.pk, "pdf")
+    past_the_grace = timezone.now() + filestore.SWEEP_GRACE + timedelta(minutes=1)
 
-    # Loaded, given a new file, saved: the new object replaces the old.
+    # Loaded, given a new file, saved: the new object replaces the old in the row. The old one
+    # stays in the store (a copy of the row loaded before may still write it back).
     data = a_pdf("the second print")
     with django_capture_on_commit_callbacks(execute=True):
         loaded = ChronologyPrint.objects.get(pk=made.pk)
@@ -284,14 +288,25 @@ def test_a_replaced_file_deletes_its_old_object(bucket, people, django_capture_o
         loaded.save()
     second = stored(ChronologyPrint, made.pk, "pdf")
     assert second != first
+    assert set(bucket.objects()) == {filestore.name_of(first), filestore.name_of(second)}
+    assert ChronologyPrint.objects.get(pk=made.pk).pdf == data
+
+    # The sweep: not while it is young; once it is old, the one no row refers to, and never
+    # the one the row refers to, however old.
+    assert filestore.sweep() == "0 objects no record refers to removed"
+    assert len(bucket.objects()) == 2
+    assert filestore.sweep(now=past_the_grace) == "1 objects no record refers to removed"
     assert set(bucket.objects()) == {filestore.name_of(second)}
     assert ChronologyPrint.objects.get(pk=made.pk).pdf == data
 
-    # Expired without being read (the job defers the PDF): its object goes, the row stays.
+    # Expired without being read (the job defers the PDF): the row stays, emptied; its object
+    # goes with the sweep.
     with django_capture_on_commit_callbacks(execute=True):
         assert printing.expire_old_prints(now=timezone.now() + timedelta(days=60)) == 1
-    assert bucket.objects() == {}
     assert ChronologyPrint.objects.get(pk=made.pk).pdf == b""
+    assert set(bucket.objects()) == {filestore.name_of(second)}
+    assert filestore.sweep(now=past_the_grace) == "1 objects no record refers to removed"
+    assert bucket.objects() == {}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ DEMO_PASSWORD ?= confide-demo-password
 PORT ?= 8000
 DEMO_URL := http://127.0.0.1:$(PORT)/
 
-.PHONY: run codes install system-deps test test-deep bench lint check clean
+.PHONY: run codes install system-deps test test-deep bench bench-data bench-load lint check clean
 
 $(BIN)/.installed: pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then echo "Confide needs Python 3.12 or newer: install it (pyenv install 3.12) and try again." >&2; exit 1; fi
@@ -55,6 +55,23 @@ test-deep: install
 
 bench: install
 	$(BIN)/python -m tests.bench.run
+
+# A group's bench data (tests/bench/data.py), on DATABASE_URL or the local PostgreSQL's
+# confide_bench; resumable: make bench-data SETTINGS=20 YEARS=10 [INTAKE=46].
+SETTINGS ?= 20
+YEARS ?= 10
+INTAKE ?= 46
+bench-data: install
+	$(BIN)/python -m tests.bench.data --settings $(SETTINGS) --years $(YEARS) --intake $(INTAKE)
+
+# Simulated staff against gunicorn, PostgreSQL and two db_workers (tests/bench/load.py): make
+# bench-load [USERS=500] [DURATION=2m]; SETTINGS and YEARS, when given, size its data.
+USERS ?= 50
+DURATION ?= 5m
+bench-load: install
+	$(BIN)/python -m tests.bench.load --users $(USERS) --duration $(DURATION) \
+	  $(if $(filter command line,$(origin SETTINGS)),--settings $(SETTINGS)) \
+	  $(if $(filter command line,$(origin YEARS)),--years $(YEARS))
 
 lint: install
 	$(BIN)/ruff check .

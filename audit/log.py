@@ -297,11 +297,6 @@ def listed_items(entry: LogEntry) -> list[str]:
     return [str(pk) for pk in items] if isinstance(items, list) else []
 
 
-def items_of(entry: LogEntry) -> list[str]:
-    """The ids a row is about: its object's, or the items its page read event listed."""
-    return [entry.object_pk] if entry.object_pk else listed_items(entry)
-
-
 def log_event(
     *,
     actor: Any,

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from audit.log import READ_ITEMS, items_of, listed_items, rows_about
+from audit.log import READ_ITEMS, listed_items, rows_about
 from audit.models import ReadItem
 from records.audit_page import entry_title
 from records.models import Category, Level, RecordEntry
@@ -79,7 +79,7 @@ def test_an_entry_read_alone_is_named_by_its_own_row_and_indexed_too(people, cli
     client_for("lead").get(reverse("records:entry_detail", args=[entry.pk]))
     [event] = _reads()
     assert event.object_pk == str(entry.pk)
-    assert items_of(event) == [str(entry.pk)]
+    assert listed_items(event) == [str(entry.pk)]
     assert list(ReadItem.objects.filter(entry=event).values_list("object_pk", flat=True)) == [
         str(entry.pk)
     ]

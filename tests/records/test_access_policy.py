@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from audit.log import items_of, rows_about
+from audit.log import listed_items, rows_about
 from records import policy, services
 from records.models import (
     ActingLead,
@@ -127,7 +127,7 @@ def test_sensitive_entries_shown_are_access_logged_in_one_insert(
     # One read event for the page, listing both entries (the general one is not audited).
     assert rows.count() - before == 1
     page = rows.latest("pk")
-    assert sorted(items_of(page)) == sorted(str(e.pk) for e in shown)
+    assert sorted(listed_items(page)) == sorted(str(e.pk) for e in shown)
     assert page.actor == people.lead.user
     for entry in shown:  # each found as read by the Lead, by its own id
         about = LogEntry.objects.filter(rows_about(RecordEntry, [entry.pk]))

@@ -406,6 +406,43 @@ def _lock_chain(chain: UUID) -> None:
             )
 
 
+def next_seal(
+    *,
+    chain: UUID,
+    sequence: int,
+    prev_digest: str,
+    key: tuple[str, bytes],
+    actor: tuple[int | None, str],
+    created_at: datetime,
+    hashes: Sequence[str],
+) -> AuditSeal:
+    """The chain's next (version 3) seal, unsaved: at ``sequence`` after ``prev_digest``, under
+    ``key`` (its id and bytes), for ``actor`` (id and username), covering these portable hashes
+    in the order they were written."""
+    key_id, key_bytes = key
+    actor_pk, actor_key = actor
+    seal = AuditSeal(
+        chain=chain,
+        sequence=sequence,
+        version=VERSION,
+        key_id=key_id,
+        actor_pk=actor_pk,
+        actor_key=actor_key,
+        created_at=created_at,
+    )
+    seal.digest = portable_digest(
+        key=key_bytes,
+        chain=chain,
+        key_id=key_id,
+        prev_digest=prev_digest,
+        sequence=sequence,
+        created_at=created_at,
+        actor_key=actor_key,
+        hashes=hashes,
+    )
+    return seal
+
+
 def seal_entries(
     entries: Sequence[LogEntry], *, usernames: dict[int | None, str] | None = None
 ) -> None:
@@ -438,25 +475,16 @@ def seal_entries(
             for actor_pk, group in groups[chain].items():
                 covered = sorted((entry.pk, portable_hash(entry)) for entry in group)
                 sequence += 1
-                seal = AuditSeal(
+                seal = next_seal(
                     chain=chain,
                     sequence=sequence,
-                    version=VERSION,
-                    key_id=key_id,
-                    actor_pk=actor_pk,
-                    actor_key=names.get(actor_pk, ""),
-                    created_at=created_at,
-                )
-                seal.digest = prev = portable_digest(
-                    key=key,
-                    chain=chain,
-                    key_id=key_id,
                     prev_digest=prev,
-                    sequence=sequence,
+                    key=(key_id, key),
+                    actor=(actor_pk, names.get(actor_pk, "")),
                     created_at=created_at,
-                    actor_key=seal.actor_key,
                     hashes=[digest for _pk, digest in covered],
                 )
+                prev = seal.digest
                 seals.append((seal, covered))
         bulk_insert([seal for seal, _ in seals])
         bulk_insert(

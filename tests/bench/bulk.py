@@ -207,25 +207,16 @@ def seal_events(setting_id: UUID, events: list[Event], writer: Writer) -> int:
     for event in events:
         hashes = [chain.portable_hash(row) for row in event.rows]
         sequence += 1
-        seal = AuditSeal(
+        seal = chain.next_seal(
             chain=setting_id,
             sequence=sequence,
-            version=chain.VERSION,
-            key_id=key_id,
-            actor_pk=event.user.pk,
-            actor_key=event.user.get_username(),
-            created_at=event.at,
-        )
-        seal.digest = prev = chain.portable_digest(
-            key=key,
-            chain=setting_id,
-            key_id=key_id,
             prev_digest=prev,
-            sequence=sequence,
+            key=(key_id, key),
+            actor=(event.user.pk, event.user.get_username()),
             created_at=event.at,
-            actor_key=seal.actor_key,
             hashes=hashes,  # in the order of the rows' ids, as the check reads them
         )
+        prev = seal.digest
         seals.append((seal, event.rows, hashes))
     writer.reserve_ids([seal for seal, _, _ in seals])
     writer.insert([seal for seal, _, _ in seals])

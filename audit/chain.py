@@ -80,16 +80,8 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
             column.append(prepared)
         prepared_columns.append(column)
     rows = list(zip(*prepared_columns, strict=True))
-
-    def quote(field: models.Field) -> str:
-        assert field.column is not None, "a concrete field has a column"
-        return db.ops.quote_name(field.column)
-
-    # Names from the model's metadata, quoted; every value goes as a parameter.
-    columns = ", ".join(quote(f) for f in fields)
-    insert = f"INSERT INTO {db.ops.quote_name(meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    placeholders = f"({', '.join(['%s'] * len(fields))})"
-    returning = f" RETURNING {quote(meta.pk)}" if made_key else ""
+    insert, placeholders = _insert_statement(db, meta.db_table, fields)
+    returning = f" RETURNING {_quoted(db, meta.pk)}" if made_key else ""
     size = max(db.ops.bulk_batch_size(fields, objs), 1)
     with db.cursor() as cursor:
         for start in range(0, len(rows), size):
@@ -106,6 +98,39 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
             for obj in written:
                 obj._state.adding = False
                 obj._state.db = db.alias
+
+
+def _quoted(db: Any, field: models.Field) -> str:
+    assert field.column is not None, "a concrete field has a column"
+    return str(db.ops.quote_name(field.column))
+
+
+def _insert_statement(db: Any, table: str, fields: Sequence[models.Field]) -> tuple[str, str]:
+    """``INSERT INTO table (columns) VALUES `` and one row's placeholders. Names from the
+    model's metadata, quoted; every value goes as a parameter."""
+    columns = ", ".join(_quoted(db, f) for f in fields)
+    insert = f"INSERT INTO {db.ops.quote_name(table)} ({columns}) VALUES "  # noqa: S608
+    return insert, f"({', '.join(['%s'] * len(fields))})"
+
+
+def insert_values(model: type[models.Model], attnames: Sequence[str], rows: Sequence[Any]) -> None:
+    """INSERT these rows of ``model`` (tuples of values for ``attnames``, each one as the
+    database takes it: a number or a string), without making an instance for each or asking
+    the keys back: for index rows written by the hundred (audit.log.log_page_read)."""
+    if not rows:
+        return
+    db = transaction.get_connection()
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[attname] for attname in attnames]
+    insert, placeholders = _insert_statement(db, model._meta.db_table, fields)
+    size = max(db.ops.bulk_batch_size(fields, rows), 1)
+    with db.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            cursor.execute(
+                insert + ", ".join([placeholders] * len(batch)),
+                [value for row in batch for value in row],
+            )
 
 
 GENESIS = "0" * 64

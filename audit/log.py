@@ -26,7 +26,7 @@ from django.utils import timezone
 from core import tenancy
 from core.fields import encrypted_fields
 
-from .chain import SETTING_STAMP, bulk_insert, seal_entries
+from .chain import SETTING_STAMP, bulk_insert, insert_values, seal_entries
 from .events import Event
 from .models import ReadItem
 
@@ -264,7 +264,7 @@ def log_page_read(
     # The event, its seal (post_save) and its index rows commit together.
     with transaction.atomic(savepoint=False):
         entry.save()
-        bulk_insert([ReadItem(entry_id=entry.pk, object_pk=pk) for pk in items])
+        insert_values(ReadItem, ("entry_id", "object_pk"), [(entry.pk, pk) for pk in items])
     return entry
 
 

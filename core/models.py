@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from .access import access_of
 
@@ -36,11 +38,31 @@ class UUIDModel(models.Model):
 
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Any:
-        instance = super().from_db(db, field_names, values, **kwargs)
+        if pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+            instance = super().from_db(db, field_names, values, **kwargs)
+        else:
+            instance = cls._from_row(db, field_names, values, kwargs.get("fetch_mode"))
         if getattr(cls, "confide_access", None):
             # What the row's ciphertexts are bound to, so a change made by the application
             # re-encrypts them (core.fields).
             instance.__dict__["_confide_loaded_access"] = access_of(instance, load=False)
+        return instance
+
+    @classmethod
+    def _from_row(cls, db: Any, field_names: Any, values: Any, fetch_mode: Any) -> Any:
+        """What Django's ``from_db`` makes, without ``__init__``: the row's values go straight
+        into the instance's dictionary, by their attribute names, and a deferred column is simply
+        absent, as there. ``__init__`` handles keyword arguments, defaults and descriptors value
+        by value, none of which a row from the database needs: on a 500-entry chronology it was
+        a third of the time spent reading the entries (make bench, chronology). Used only while
+        nothing listens for the signals ``__init__`` sends."""
+        instance = cls.__new__(cls)
+        state = instance._state = ModelState()
+        state.adding = False
+        state.db = db
+        if fetch_mode is not None:
+            state.fetch_mode = fetch_mode
+        instance.__dict__.update(zip(field_names, values, strict=True))
         return instance
 
 

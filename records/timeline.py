@@ -74,7 +74,7 @@ def _mark(entry: RecordEntry) -> str:
     day = entry.local_occurred_at
     title, name = _mark_words(entry.category, entry.level)
     return (
-        f'<a class="timeline-mark" href="{_entry_url_pattern().format(entry.pk)}" '
+        f'<a class="timeline-mark" href="{entry_url_pattern().format(entry.pk)}" '
         f'title="{title}, {short_date(day)}">'
         f'<span class="shape shape-{entry.level}" aria-hidden="true"></span>'
         f'<span class="visually-hidden">{name}, {long_date(day)}</span></a>'
@@ -90,7 +90,7 @@ def _mark_words(category: str, level: int) -> tuple[str, str]:
 
 
 @cache
-def _entry_url_pattern() -> str:
+def entry_url_pattern() -> str:
     """An entry's URL with {} for its key: one reverse() per process, not one per mark."""
     marker = "00000000-0000-0000-0000-000000000000"
     return reverse("records:entry_detail", args=[marker]).replace(marker, "{}")

@@ -2,8 +2,8 @@
 
 Made here rather than by a template loop, as the strip's marks are (records.timeline): the
 chronology is the heaviest page, and a template spends about 80 µs on each entry's dozen tags and
-filters where this spends about 10 (make bench, chronology: a 500-entry file's markup fell from
-about 42 ms to about 6). The markup is what the loop made, and every value is escaped the way
+filters where this spends about 20 (make bench, chronology: a 500-entry file's markup fell from
+about 42 ms to about 11). The markup is what the loop made, and every value is escaped the way
 autoescaping escaped it (tests/records/test_chronology_markup.py renders both and compares).
 """
 

@@ -7,7 +7,7 @@ baseline is a plain view showing the same 500 rows from a bare model with the te
 checks and no audit, through the same middleware and the same signed-in session.
 
 Confide's page makes its entries' markup in Python (records/templatetags/chronology.py) where
-the baseline keeps the template loop a plain app would have: that saves Confide about 35 ms of a
+the baseline keeps the template loop a plain app would have: that saves Confide about 30 ms of a
 500-entry page, and it is part of the ratio. Without it (December 2026) the page took 1.8 times
 the baseline: about 15 ms for the page's own features (the strip, the filter, flags, the file's
 keeping date) and about 23 ms for what the protections cost on 500 entries (more columns read,

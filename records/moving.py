@@ -70,9 +70,11 @@ from audit.events import Event
 from audit.log import listed_items, log_event
 from audit.models import AuditSeal, ReadItem, SealedEntry
 from core import filestore, integrity, keys, tenancy
+from core.access import access_of
 from core.crypto import DecryptionError
 from core.fields import EncryptedMixin, Sealed, encrypted_fields
 from core.models import DataKey, SealedRowModel
+from core.signals import decryption_failed
 
 from .models import Child, Setting, SettingGroup, Staff, rooms_are_sealed
 
@@ -100,6 +102,12 @@ CHUNK = 500
 
 class MoveRefused(Exception):
     """The export or import cannot go ahead; the message says why and what to do."""
+
+    def __init__(self, message: str, *, failed: tuple[models.Model, str, str] | None = None):
+        super().__init__(message)
+        # A value that failed to decrypt (the row, its field, why): signalled once the refused
+        # export has rolled back, so that its audit row is not rolled back with it.
+        self.failed = failed
 
 
 # --- the transfer key -----------------------------------------------------------------------------
@@ -227,20 +235,21 @@ def _dump(model_field: models.Field, value: Any) -> Any:
             ) from None
         except DecryptionError as error:
             # Missing, or not the object its row was saved with: read once more through the
-            # field, as a page would, so that the failure is signalled (decryption_failed) the
-            # same way, then the row named.
+            # field, as a page would, to name the row and why; export() signals the failure
+            # (decryption_failed, audited) once its transaction has rolled back.
             reason = str(error)
             model = model_field.model
             row = model._base_manager.filter(**{model_field.attname: value}).first()
             if row is not None:
                 try:
-                    model_field.open_sealed(row, value)
+                    model_field.unseal(row, value, access_of(row) or ())
                 except DecryptionError as again:
                     reason = str(again)
             raise MoveRefused(
                 f"{model._meta.label} {row.pk if row is not None else '(row not found)'}: "
                 f"{model_field.name} cannot be exported ({reason}). Nothing was exported: "
-                "`manage.py check_file_storage` names every row whose file is missing."
+                "`manage.py check_file_storage` names every row whose file is missing.",
+                failed=(row, model_field.name, reason) if row is not None else None,
             ) from None
     if isinstance(model_field, models.JSONField):
         return value
@@ -552,6 +561,16 @@ def export(setting: Setting, receiver_public: str) -> Exported:
     """The setting, whole, in a file only the holder of the receiver's private key can open. The
     export is recorded in the setting's own chain first, so the file ends with it."""
     _public_key(receiver_public)  # refuse a bad key before anything is written
+    try:
+        return _export(setting, receiver_public)
+    except MoveRefused as refused:
+        if refused.failed is not None:
+            row, name, reason = refused.failed
+            decryption_failed.send(sender=type(row), instance=row, field=name, message=reason)
+        raise
+
+
+def _export(setting: Setting, receiver_public: str) -> Exported:
     first_statement = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and first_statement:

@@ -204,9 +204,15 @@ def test_an_export_that_meets_a_missing_object_is_refused_clearly_and_reported(b
             moving.export(people.setting, public)
     finally:
         decryption_failed.disconnect(dispatch_uid="test_export_missing_object")
-    # Signalled as a page's read that fails its integrity check is (core.fields.open_sealed).
-    # The audit row the signal writes is in the export's transaction, and goes with it.
+    # Signalled as a page's read that fails its integrity check is (core.fields.open_sealed),
+    # once the refused export has rolled back: its audit row stays, and names the row.
     assert heard == [(Attachment, attachment.pk, "content")]
+    failure = integrity_failures().get()
+    assert failure.object_pk == str(attachment.pk)
+    assert failure.additional_data["field"] == "content"
+    assert "missing from the object store" in failure.additional_data["error"]
+    # The export's own event went with its transaction.
+    assert not LogEntry.objects.filter(additional_data__event="setting_exported").exists()
 
 
 def test_an_export_the_store_cannot_answer_is_refused_clearly(bucket, people, settings):

@@ -468,6 +468,19 @@ def next_seal(
     return seal
 
 
+def locked_head(chain: UUID) -> tuple[int, str]:
+    """Lock the chain (on PostgreSQL, until the transaction ends: nothing else appends
+    meanwhile), then read its head: the last seal's sequence and digest."""
+    _lock_chain(chain)
+    head = (
+        AuditSeal.objects.filter(chain=chain)
+        .order_by("-sequence")
+        .values("sequence", "digest")
+        .first()
+    )
+    return (head["sequence"], head["digest"]) if head else (0, GENESIS)
+
+
 def seal_entries(
     entries: Sequence[LogEntry], *, usernames: dict[int | None, str] | None = None
 ) -> None:
@@ -488,14 +501,7 @@ def seal_entries(
         created_at = timezone.now()
         seals: list[tuple[AuditSeal, list[tuple[int, str]]]] = []
         for chain in sorted(groups):  # always in one order: no two writers wait on each other
-            _lock_chain(chain)
-            head = (
-                AuditSeal.objects.filter(chain=chain)
-                .order_by("-sequence")
-                .values("sequence", "digest")
-                .first()
-            )
-            sequence, prev = (head["sequence"], head["digest"]) if head else (0, GENESIS)
+            sequence, prev = locked_head(chain)
             key_id, key = current_key(chain)
             for actor_pk, group in groups[chain].items():
                 covered = sorted((entry.pk, portable_hash(entry)) for entry in group)

@@ -244,6 +244,26 @@ def log_page_read(
     from about a fifth to a twentieth (make bench, chronology)."""
     if not objects:
         return None
+    entry, items = page_read_row(
+        actor=actor, objects=objects, request=request, event=event, detail=detail
+    )
+    # The event, its seal (post_save) and its index rows commit together.
+    with transaction.atomic(savepoint=False):
+        entry.save()
+        insert_values(ReadItem, ("entry_id", "object_pk"), [(entry.pk, pk) for pk in items])
+    return entry
+
+
+def page_read_row(
+    *,
+    actor: Any,
+    objects: Sequence[models.Model],
+    request: HttpRequest | None = None,
+    event: str = Event.READ,
+    detail: dict[str, Any] | None = None,
+) -> tuple[LogEntry, list[str]]:
+    """The unsaved read event log_page_read writes for these items (one model, at least one), and
+    the ids it lists (one index row each); make bench-data inserts such rows in bulk."""
     model = type(objects[0])
     assert all(type(o) is model for o in objects), "a page read event covers one model"
     items = [str(o.pk) for o in objects]
@@ -261,11 +281,7 @@ def log_page_read(
         entry.object_pk, entry.object_repr = items[0], str(objects[0])
     else:
         entry.object_repr = f"{len(items)} {model._meta.verbose_name_plural}"
-    # The event, its seal (post_save) and its index rows commit together.
-    with transaction.atomic(savepoint=False):
-        entry.save()
-        insert_values(ReadItem, ("entry_id", "object_pk"), [(entry.pk, pk) for pk in items])
-    return entry
+    return entry, items
 
 
 LISTED_AT_MOST = 20_000

@@ -154,29 +154,17 @@ def creation_event(instance: Any, user: Any, at: datetime, address: str) -> Even
 def read_event(user: Any, entries: list[Any], at: datetime, address: str) -> Event:
     """A page's reads of these entries as audit.log's ``log_page_read`` writes them (one event
     listing them, and an index row for each), dated when the page was read."""
-    from django.contrib.contenttypes.models import ContentType  # after django.setup(), as below
-    from django.http import HttpRequest
+    from django.http import HttpRequest  # after django.setup(), as below
 
     from audit import log
     from audit.events import Event as AuditEvent
 
     request = HttpRequest()
     request.META["REMOTE_ADDR"] = address  # all audit.log reads of the request
-    items = [str(entry.pk) for entry in entries]
     # What log_page_read saves, made here to be inserted in bulk.
-    row = log._entry(
-        actor=user,
-        obj=None,
-        event=AuditEvent.READ,
-        request=request,
-        detail={log.READ_ITEMS: items},
+    row, items = log.page_read_row(
+        actor=user, objects=entries, request=request, event=AuditEvent.READ
     )
-    model = type(entries[0])
-    row.content_type = ContentType.objects.get_for_model(model)
-    if len(items) == 1:
-        row.object_pk, row.object_repr = items[0], str(entries[0])
-    else:
-        row.object_repr = f"{len(items)} {model._meta.verbose_name_plural}"
     row.timestamp = at
     return Event(at, user, [row], items)
 
@@ -185,21 +173,14 @@ def seal_events(setting_id: UUID, events: list[Event], writer: Writer) -> int:
     """Insert the events' rows and seal them into the setting's chain after its head, one seal per
     event in time order, exactly as audit.chain.seal_entries would have at the time."""
     from audit import chain  # after django.setup(), as below
-    from audit.models import AuditSeal, ReadItem, SealedEntry
+    from audit.models import ReadItem, SealedEntry
 
     if not events:
         return 0
     events.sort(key=lambda e: e.at)
     rows = [row for event in events for row in event.rows]
     # The chain's lock (PostgreSQL), then its head: nothing else appends meanwhile.
-    chain._lock_chain(setting_id)
-    head = (
-        AuditSeal.objects.filter(chain=setting_id)
-        .order_by("-sequence")
-        .values("sequence", "digest")
-        .first()
-    )
-    sequence, prev = (head["sequence"], head["digest"]) if head else (0, chain.GENESIS)
+    sequence, prev = chain.locked_head(setting_id)
     key_id, key = chain.current_key(setting_id)
     writer.reserve_ids(rows)
     writer.insert(rows)

@@ -37,6 +37,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 import os
 import zlib
 from collections import defaultdict
@@ -98,6 +99,9 @@ STAYS = {
 # The most a file may hold once decompressed (a setting of many years is far less).
 MAX_PAYLOAD = 4 * 1024**3
 CHUNK = 500
+
+
+logger = logging.getLogger(__name__)
 
 
 class MoveRefused(Exception):
@@ -559,14 +563,22 @@ class Exported:
 
 def export(setting: Setting, receiver_public: str) -> Exported:
     """The setting, whole, in a file only the holder of the receiver's private key can open. The
-    export is recorded in the setting's own chain first, so the file ends with it."""
+    export is recorded in the setting's own chain first, so the file ends with it.
+
+    Called outside a transaction (``manage.py export_setting``): a refusal's audit row, written
+    once the export has rolled back, would otherwise go with the caller's transaction."""
     _public_key(receiver_public)  # refuse a bad key before anything is written
     try:
         return _export(setting, receiver_public)
     except MoveRefused as refused:
         if refused.failed is not None:
             row, name, reason = refused.failed
-            decryption_failed.send(sender=type(row), instance=row, field=name, message=reason)
+            # The refusal's message is what the person needs: a failing receiver is logged.
+            for receiver, result in decryption_failed.send_robust(
+                sender=type(row), instance=row, field=name, message=reason
+            ):
+                if isinstance(result, Exception):
+                    logger.error("%r failed on a refused export: %s", receiver, result)
         raise
 
 

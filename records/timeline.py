@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -89,11 +89,16 @@ def _mark_words(category: str, level: int) -> tuple[str, str]:
     return escape(label), escape(f"{category_label}, {label.lower()}")
 
 
-@cache
 def entry_url_pattern() -> str:
-    """An entry's URL with {} for its key: one reverse() per process, not one per mark."""
+    """An entry's URL with {} for its key: one reverse() per process (and script prefix and
+    URLconf, as {% url %} would use), not one per mark."""
+    return _entry_url_pattern(get_script_prefix(), get_urlconf())
+
+
+@cache
+def _entry_url_pattern(prefix: str, urlconf: str | None) -> str:
     marker = "00000000-0000-0000-0000-000000000000"
-    return reverse("records:entry_detail", args=[marker]).replace(marker, "{}")
+    return reverse("records:entry_detail", args=[marker], urlconf=urlconf).replace(marker, "{}")
 
 
 @dataclass

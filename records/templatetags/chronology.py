@@ -26,8 +26,11 @@ from ..timeline import entry_url_pattern
 register = template.Library()
 
 
-def _when(moment: datetime) -> str:
-    """``{{ moment|long_datetime }}``: in the current time zone, as the filter shows it."""
+def _when(moment: Any) -> str:
+    """``{{ moment|long_datetime }}`` on a page that shows times in the current time zone (the
+    child page has no ``{% localtime off %}``): nothing for an empty value."""
+    if not isinstance(moment, datetime):
+        return ""
     return long_datetime(timezone.localtime(moment) if timezone.is_aware(moment) else moment)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.template import Context, Template
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from records import selectors, services
 from records.models import Attachment, Category, Level
@@ -126,3 +126,20 @@ def test_the_child_page_shows_the_entries_by_the_tag(client: Any, people: Any) -
     assert html.count('class="entry level-') == 1
     assert reverse("records:entry_detail", args=[entry.pk]) in html
     assert "Built a &lt;tower&gt; &amp; knocked it down." in html
+
+
+@pytest.mark.django_db
+def test_links_follow_the_script_prefix_as_the_url_tag_did(people: Any) -> None:
+    # Served under a sub-path, the links carry it, whatever page made the first one.
+    make_entry(people.child, people.keyperson1)
+    entries = selectors.chronology(people.lead.user, people.child)
+    assert chronology_entries(entries)  # a first link made at the root
+    set_script_prefix("/confide/")
+    try:
+        ours = chronology_entries(entries)
+        theirs = Template(LOOP).render(Context({"entries": entries}))
+    finally:
+        set_script_prefix("/")
+    assert 'href="/confide/' in ours
+    assert squeezed(ours) == squeezed(theirs)
+    assert 'href="/confide/' not in chronology_entries(entries)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from core.dates import long_date, short_date
+from core.dates import MONTHS, long_date, short_date
 
 from .models import CATEGORY_LABELS, LEVEL_LABELS, Category, RecordEntry
 
@@ -110,6 +110,24 @@ class Lane:
     @property
     def total(self) -> int:
         return sum(cell.total for cell in self.cells)
+
+    @property
+    def cells_html(self) -> SafeString:
+        """The row's cells, made here as the marks are: a dozen cells in each of up to seven rows
+        cost a template more than the marks in them."""
+        return mark_safe("".join(_cell(cell) for cell in self.cells))  # noqa: S308 - escaped
+
+
+def _cell(cell: Cell) -> str:
+    more = ""
+    if cell.more:
+        day = cell.month.first_day
+        more = (
+            f'<a class="timeline-more" href="#chronology">+{cell.more}<span '
+            f'class="visually-hidden"> more in {MONTHS[day.month - 1]} {day.year}, in the list '
+            "below</span></a>"
+        )
+    return f"<td>{cell.marks_html}{more}</td>"
 
 
 @dataclass(frozen=True)

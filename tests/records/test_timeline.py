@@ -137,6 +137,18 @@ def test_a_crowded_month_keeps_the_highest_levels_and_counts_the_rest():
     assert cell.marks == [raised, general[7], general[8], general[9]]
 
 
+def test_a_rows_cells_are_the_months_with_the_crowded_one_counted():
+    general = [entry(london(2026, 2, day)) for day in range(1, 11)]
+    timeline = build_timeline(general, now=NOW, marks_per_cell=4)
+    html = str(timeline.lanes[0].cells_html)
+    assert html.count("<td>") == html.count("</td>") == 12  # one a month
+    assert html.count('class="timeline-mark"') == 4
+    assert (
+        '<a class="timeline-more" href="#chronology">+6<span class="visually-hidden"> more in '
+        "February 2026, in the list below</span></a></td>"
+    ) in html
+
+
 def test_no_entries_is_empty():
     timeline = build_timeline([], now=NOW)
     assert timeline.is_empty

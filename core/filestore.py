@@ -28,7 +28,7 @@ object opens only with its row and the keys, as a column's ciphertext does.
   write it back (a save that failed after the upload left the row as it was; a stale copy saves
   every field). The daily job ``file_storage_sweep`` removes it, with anything else left behind
   (a process killed between an upload and its commit, a delete the store refused): objects no
-  row refers to when it runs, older than a day. A bucket therefore belongs to one deployment:
+  row has referred to at two of its runs a day apart (``sweep``). A bucket therefore belongs to one deployment:
   another deployment's objects, or a newer copy's seen from a restored one, would look
   unreferenced.
 - **A reference** is exactly ``obj$files/<32 hex digits>$<64 hex digits>``: anything else in a
@@ -59,6 +59,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from .crypto import DecryptionError
+from .models import UnreferencedFile
 
 logger = logging.getLogger(__name__)
 
@@ -338,28 +339,36 @@ def check() -> Report:
 
 
 def sweep(*, older_than: timedelta = SWEEP_GRACE, now: datetime | None = None) -> str:
-    """The daily job: delete the objects no row refers to, older than ``older_than`` (younger
-    ones may belong to a transaction not yet committed). An object a row names is kept, even
-    in a malformed reference (evidence, for whoever looks into it)."""
+    """The daily job: delete the objects no row has referred to since a sweep at least
+    ``older_than`` before this one. A sweep notes the unreferenced objects it sees
+    (UnreferencedFile) and forgets those a row names again; the next one, a day later, deletes
+    those still unreferenced. So a young object (its transaction not yet committed) is never
+    deleted, nor one a copy of a row loaded before its file was replaced could still write back
+    within a day. An object a row names is kept, even in a malformed reference (evidence, for
+    whoever looks into it)."""
     if not configured():
         return "files are kept in the database: nothing to sweep"
     storage = _storage()
-    # Listed before the rows are read: an object uploaded in between is not listed, or is young.
+    # Listed before the rows are read: an object uploaded in between is not listed, or is noted
+    # for the next sweep, by which time its row has committed (and it is forgotten).
     listed = _listed(storage)
     named = {name for _label, _pk, found in _references() for name in MENTIONED.findall(found)}
-    cutoff = (now or timezone.now()) - older_than
+    now = now or timezone.now()
+    unreferenced = listed - named
+    noted = dict(UnreferencedFile.objects.values_list("name", "since"))
+    forget = [name for name in noted if name not in unreferenced]
+    for start in range(0, len(forget), 500):
+        UnreferencedFile.objects.filter(name__in=forget[start : start + 500]).delete()
+    UnreferencedFile.objects.bulk_create(
+        [UnreferencedFile(name=name, since=now) for name in unreferenced if name not in noted],
+        batch_size=500,
+    )
+    due = sorted(n for n in unreferenced if n in noted and noted[n] <= now - older_than)
     removed, refused = 0, 0
-    for name in sorted(listed - named):
-        try:
-            young = storage.get_modified_time(name) > cutoff
-        except FileNotFoundError:
-            continue  # deleted meanwhile
-        except Exception as error:  # the network's, botocore's or the store's
-            raise _failed("date a file", error) from error
-        if young:
-            continue
+    for name in due:
         if _delete(name):
             removed += 1
+            UnreferencedFile.objects.filter(name=name).delete()
         else:
             refused += 1
     if refused:

@@ -150,3 +150,16 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return f"scheduled job {self.name}"
+
+
+class UnreferencedFile(models.Model):
+    """An object of the file store that no row referred to when the daily sweep saw it
+    (core.filestore.sweep), and since when: a later sweep deletes it if it is still unreferenced
+    a day after, so a copy of a row loaded before its file was replaced cannot write back a
+    reference to an object deleted under it."""
+
+    name = models.CharField(max_length=100, primary_key=True)
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

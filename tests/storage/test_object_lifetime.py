@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from core import filestore
 from core.crypto import DecryptionError
+from core.models import UnreferencedFile
 from core.signals import decryption_failed
 from records import moving
 from records.models import Attachment
@@ -100,10 +101,44 @@ def test_a_copy_loaded_before_a_replacement_writes_back_a_file_that_still_reads(
     assert stored(Attachment, attachment.pk, "content") == first
     assert Attachment.objects.get(pk=attachment.pk).content == data
     assert not integrity_failures().exists()
-    # The second object is the one no row refers to now: the sweep takes it, and only it.
+    # The second object is the one no row refers to now: a sweep notes it, and the next, a day
+    # later, takes it, and only it.
+    assert filestore.sweep() == "0 objects no record refers to removed"
     assert filestore.sweep(now=past_the_grace_period()) == "1 objects no record refers to removed"
     assert set(bucket.objects()) == {filestore.name_of(first)}
     assert Attachment.objects.get(pk=attachment.pk).content == data
+
+
+def test_a_replaced_file_a_stale_copy_writes_back_within_a_day_is_never_swept(
+    bucket, people, django_capture_on_commit_callbacks
+):
+    # The old file was uploaded long ago: its age says nothing of when it stopped being named.
+    data = a_pdf("the first letter")
+    attachment = an_attachment(people, data)
+    first = stored(Attachment, attachment.pk, "content")
+    stale = Attachment.objects.get(pk=attachment.pk)  # a copy loaded before the replacement
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = Attachment.objects.get(pk=attachment.pk)
+        fresh.content = a_pdf("the second letter")
+        fresh.save()
+    much_later = timezone.now() + timedelta(days=30)
+
+    # The first sweep that sees it unreferenced only notes it, however old the object.
+    assert filestore.sweep(now=much_later) == "0 objects no record refers to removed"
+    assert filestore.name_of(first) in bucket.objects()
+    assert UnreferencedFile.objects.filter(name=filestore.name_of(first)).exists()
+
+    # The stale copy saves every field, its content as loaded: the first file is named again,
+    # and forgotten by the next sweep, which notes the second instead.
+    with django_capture_on_commit_callbacks(execute=True):
+        stale.filename = "renamed.pdf"
+        stale.save()
+    later_still = much_later + filestore.SWEEP_GRACE + timedelta(minutes=1)
+    assert filestore.sweep(now=later_still) == "0 objects no record refers to removed"
+    assert filestore.name_of(first) in bucket.objects()
+    assert Attachment.objects.get(pk=attachment.pk).content == data
+    assert not UnreferencedFile.objects.filter(name=filestore.name_of(first)).exists()
+    assert not integrity_failures().exists()
 
 
 # --- references that are not ones Confide wrote -----------------------------------------------
@@ -162,8 +197,9 @@ def test_deleting_a_row_whose_reference_names_another_rows_object_leaves_that_ob
 
     assert name in bucket.objects()
     assert Attachment.objects.get(pk=other.pk).content == data
-    # The forged row's own object, which nothing refers to now, goes with the sweep; the other
+    # The forged row's own object, which nothing refers to now, goes with the sweeps; the other
     # row's stays however old it is.
+    assert filestore.sweep() == "0 objects no record refers to removed"
     assert filestore.sweep(now=past_the_grace_period()) == "1 objects no record refers to removed"
     assert set(bucket.objects()) == {name}
 

@@ -305,7 +305,9 @@ def test_a_replaced_or_expired_file_is_swept_once_unreferenced_and_old(
         assert printing.expire_old_prints(now=timezone.now() + timedelta(days=60)) == 1
     assert ChronologyPrint.objects.get(pk=made.pk).pdf == b""
     assert set(bucket.objects()) == {filestore.name_of(second)}
-    assert filestore.sweep(now=past_the_grace) == "1 objects no record refers to removed"
+    assert filestore.sweep(now=past_the_grace) == "0 objects no record refers to removed"
+    a_day_after = past_the_grace + filestore.SWEEP_GRACE
+    assert filestore.sweep(now=a_day_after) == "1 objects no record refers to removed"
     assert bucket.objects() == {}
 
 

@@ -30,7 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(f"values in object storage: {report.in_store}")
         self.stdout.write(
             f"objects no row refers to: {report.unreferenced} (the daily file_storage_sweep "
-            "deletes those older than a day)"
+            "deletes those still unreferenced a day after it first saw them)"
         )
         if report.missing:
             for row in report.missing:

@@ -46,7 +46,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from asgiref.local import Local
@@ -187,35 +186,64 @@ def _delete(name: str) -> bool:
 def delete_after_commit(reference: str) -> None:
     """Delete a deleted row's object once the transaction that deleted it commits (at once
     outside a transaction), if no row refers to it then; a rollback keeps it. A malformed
-    reference deletes nothing: what it names is the sweep's to judge."""
+    reference deletes nothing: what it names is the sweep's to judge.
+
+    The objects of a transaction's deleted rows are looked for together, when it commits: one
+    query per column that may hold a file, however many rows it deleted (a child's file
+    destroyed with its attachments), not one per row."""
     try:
         name = name_of(reference)
     except DecryptionError:
         logger.warning("A row with a malformed file reference was deleted; its object is left")
         return
-    transaction.on_commit(partial(_delete_unreferenced, name))
+    _pending_deletes().append(name)
+    # One callback per row; the first to run after the commit deletes them all, the rest find
+    # nothing left. A name from a rolled-back deletion may wait here for a later commit: its row
+    # still names it then, so it is kept (every deletion asks the rows first).
+    transaction.on_commit(_delete_pending)
 
 
-def _delete_unreferenced(name: str) -> bool:
+def _pending_deletes() -> list[str]:
+    pending: list[str] | None = getattr(_local, "deletes", None)
+    if pending is None:
+        pending = _local.deletes = []
+    return pending
+
+
+def _delete_pending() -> int:
+    pending = _pending_deletes()
+    names = sorted(set(pending))
+    pending.clear()
+    if not names:
+        return 0
     try:
-        if referenced(name):
-            return False
+        named = referenced_among(names)
     except DatabaseError:
-        logger.exception("Could not look for the rows of %s; the sweep will", name)
-        return False
-    return _delete(name)
+        logger.exception("Could not look for the rows of %d objects; the sweep will", len(names))
+        return 0
+    return sum(_delete(name) for name in names if name not in named)
 
 
-def referenced(name: str) -> bool:
-    """Whether any row's column names this object (in a reference well formed or not): one
-    query per column that may hold a file. The column's start is compared, not matched with
-    LIKE: PostgreSQL then reads a ciphertext kept in the column (TOAST) only as far as that."""
-    head = f"{PREFIX}{name}"
-    for model, attname in file_fields():
-        rows = model._base_manager.alias(_file_head=Substr(attname, 1, len(head)))
-        if rows.filter(_file_head=head).exists():
-            return True
-    return False
+def referenced_among(names: list[str]) -> set[str]:
+    """Those of these objects a row's column names (in a reference well formed or not): one
+    query per column that may hold a file (per 500 names). The column's start is compared, not
+    matched with LIKE: PostgreSQL then reads a ciphertext kept in the column (TOAST) only as far
+    as that."""
+    heads = {f"{PREFIX}{name}": name for name in names}
+    found: set[str] = set()
+    for length in sorted({len(head) for head in heads}):
+        same = [head for head in heads if len(head) == length]
+        for start in range(0, len(same), 500):
+            chunk = same[start : start + 500]
+            for model, attname in file_fields():
+                rows = model._base_manager.annotate(_file_head=Substr(attname, 1, length))
+                matches = (
+                    rows.filter(_file_head__in=chunk)
+                    .order_by()
+                    .values_list("_file_head", flat=True)
+                )
+                found.update(heads[head] for head in matches.distinct())
+    return found
 
 
 def stored_reference(model: type[models.Model], pk: Any, attname: str) -> str | None:

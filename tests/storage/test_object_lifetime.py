@@ -176,6 +176,26 @@ def test_a_malformed_reference_fails_as_tampering_and_is_audited(
         filestore.fetch(value)
 
 
+def test_rows_deleted_together_have_their_objects_looked_for_together(
+    bucket, people, django_capture_on_commit_callbacks
+):
+    # A child's file destroyed with its attachments: one query per column that may hold a
+    # file, however many rows went, not one per row.
+    gone = [an_attachment(people, a_pdf(f"letter {n}")) for n in range(5)]
+    kept = an_attachment(people)
+    kept_name = filestore.name_of(stored(Attachment, kept.pk, "content"))
+    assert len(bucket.objects()) == 6
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        for attachment in gone:
+            Attachment.objects.get(pk=attachment.pk).delete()
+    assert len(bucket.objects()) == 6  # nothing before the commit
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:
+            callback()
+    assert len(queries) == len(list(filestore.file_fields()))
+    assert set(bucket.objects()) == {kept_name}
+
+
 @pytest.mark.parametrize("forgery", ["a copy of its reference", "its name", "its name, no digest"])
 def test_deleting_a_row_whose_reference_names_another_rows_object_leaves_that_object(
     forgery, bucket, people, django_capture_on_commit_callbacks

@@ -655,42 +655,55 @@ def audit_rows_q(user: AnyUser) -> Q:
     Anything else written outside a setting (a console command, an unknown username) is the
     deployment's, read with ``verify_audit``, not on a setting's pages — except on a deployment
     of one setting, where everything is its own."""
+    branches = audit_rows_branches(user)
+    if not branches:
+        return Q(pk__in=[])
+    either = branches[0]
+    for branch in branches[1:]:
+        either |= branch
+    return either & not_held_apart_q()
+
+
+def audit_rows_branches(user: AnyUser) -> list[Q]:
+    """audit_rows_q's parts, apart (none for someone with no post): a page of the log, newest
+    first, reads each by an index of its own and merges them (records.audit_page), where their
+    union walked the whole log's newest rows past every other setting's."""
     staff = staff_of(user)
     if staff is None:
-        return Q(pk__in=[])
-    return _audit_rows_here_q(staff) & _not_held_apart_q()
-
-
-def _not_held_apart_q() -> Q:
-    """Events held apart (an allegation against a member of staff, its placeholders) are on no
-    audit page: their handler reads them on the allegation's own page."""
-    return Q(additional_data__isnull=True) | ~Q(additional_data__has_key=HELD_APART)
-
-
-def _audit_rows_here_q(staff: Staff) -> Q:
+        return []
     here = staff.setting_id
     untagged = Q(additional_data__setting__isnull=True)
-    q = Q(additional_data__setting=str(here))
+    stamped = Q(additional_data__setting=str(here))
     settings_ = list(Setting.objects.order_by("created_at", "name").values_list("pk", "created_at"))
     if len(settings_) == 1:
-        return q | untagged
+        return [stamped | untagged]  # nearly every row: read at once
     people = list(
         Staff.objects.across_settings().filter(setting_id=here).values_list("user_id", flat=True)
     )
     account = untagged & Q(additional_data__event__in=ACCOUNT_EVENTS)
-    q |= account & (
-        Q(actor_id__in=people)
-        | Q(
-            content_type__app_label="auth",
-            content_type__model="user",
-            object_pk__in=[str(pk) for pk in people],
-        )
-    )
+    branches = [
+        stamped,
+        account
+        & (
+            Q(actor_id__in=people)
+            | Q(
+                content_type__app_label="auth",
+                content_type__model="user",
+                object_pk__in=[str(pk) for pk in people],
+            )
+        ),
+    ]
     (founder, _), (_, joined) = settings_[0], settings_[1]
     if here == founder:
         before_the_group = untagged & Q(timestamp__lt=joined)
-        q |= before_the_group & ~Q(additional_data__event__in=ACCOUNT_EVENTS)
-    return q
+        branches.append(before_the_group & ~Q(additional_data__event__in=ACCOUNT_EVENTS))
+    return branches
+
+
+def not_held_apart_q() -> Q:
+    """Events held apart (an allegation against a member of staff, its placeholders) are on no
+    audit page: their handler reads them on the allegation's own page."""
+    return Q(additional_data__isnull=True) | ~Q(additional_data__has_key=HELD_APART)
 
 
 def can_see_staff_record_reads(user: AnyUser) -> bool:

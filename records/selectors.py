@@ -451,12 +451,23 @@ def staff_checks(today: date | None = None) -> StaffChecks:
 
 
 def audit_log(user: User) -> QuerySet:
+    return _audit_rows(user, policy.audit_rows_q(user))
+
+
+def audit_log_parts(user: User) -> list[QuerySet]:
+    """audit_log in parts whose union it is (policy.audit_rows_branches), each read by an index
+    of its own: for a page of the newest rows, merged (records.audit_page.keyset_page)."""
+    return [
+        _audit_rows(user, branch & policy.not_held_apart_q())
+        for branch in policy.audit_rows_branches(user)
+    ]
+
+
+def _audit_rows(user: User, rows: Q) -> QuerySet:
     if not policy.can_view_audit(user):
         return LogEntry.objects.none()
     qs = (
-        LogEntry.objects.filter(policy.audit_rows_q(user))
-        .select_related("actor", "content_type")
-        .order_by("-timestamp")
+        LogEntry.objects.filter(rows).select_related("actor", "content_type").order_by("-timestamp")
     )
     if not policy.can_see_staff_record_reads(user):
         qs = qs.exclude(content_type=ContentType.objects.get_for_model(StaffRecord))

@@ -301,7 +301,7 @@ def delete_files_with_row(sender: type[models.Model], instance: Any, **kwargs: A
             # Not loaded, or given a new value not saved: what the row holds is asked.
             value = filestore.stored_reference(sender, instance.pk, model_field.attname)
         if filestore.is_reference(value):
-            filestore.delete_after_commit(value)
+            filestore.delete_after_commit(value, model=sender, pk=instance.pk)
 
 
 def decrypt_fields(instances: Iterable[models.Model], *names: str) -> None:

@@ -183,7 +183,7 @@ def _delete(name: str) -> bool:
     return True
 
 
-def delete_after_commit(reference: str) -> None:
+def delete_after_commit(reference: str, *, model: type[models.Model], pk: Any) -> None:
     """Delete a deleted row's object once the transaction that deleted it commits (at once
     outside a transaction), if no row refers to it then; a rollback keeps it. A malformed
     reference deletes nothing: what it names is the sweep's to judge.
@@ -196,32 +196,40 @@ def delete_after_commit(reference: str) -> None:
     except DecryptionError:
         logger.warning("A row with a malformed file reference was deleted; its object is left")
         return
-    _pending_deletes().append(name)
+    _pending_deletes().append((model, pk, name))
     # One callback per row; the first to run after the commit deletes them all, the rest find
-    # nothing left. A name from a rolled-back deletion may wait here for a later commit: its row
-    # still names it then, so it is kept (every deletion asks the rows first).
+    # nothing left. A deletion rolled back leaves its row, and its name here for a later commit:
+    # an object is deleted only if the row whose deletion named it is gone.
     transaction.on_commit(_delete_pending)
 
 
-def _pending_deletes() -> list[str]:
-    pending: list[str] | None = getattr(_local, "deletes", None)
+def _pending_deletes() -> list[tuple[type[models.Model], Any, str]]:
+    pending: list[tuple[type[models.Model], Any, str]] | None = getattr(_local, "deletes", None)
     if pending is None:
         pending = _local.deletes = []
     return pending
 
 
 def _delete_pending() -> int:
-    pending = _pending_deletes()
-    names = sorted(set(pending))
-    pending.clear()
-    if not names:
+    pending = list(_pending_deletes())
+    _pending_deletes().clear()
+    if not pending:
         return 0
     try:
-        named = referenced_among(names)
+        by_model: dict[type[models.Model], set[Any]] = {}
+        for model, pk, _name in pending:
+            by_model.setdefault(model, set()).add(pk)
+        alive = {
+            (model, pk)
+            for model, pks in by_model.items()
+            for pk in model._base_manager.filter(pk__in=pks).values_list("pk", flat=True)
+        }
+        gone = sorted({name for model, pk, name in pending if (model, pk) not in alive})
+        named = referenced_among(gone) if gone else set()
     except DatabaseError:
-        logger.exception("Could not look for the rows of %d objects; the sweep will", len(names))
+        logger.exception("Could not look for the rows of %d objects; the sweep will", len(pending))
         return 0
-    return sum(_delete(name) for name in names if name not in named)
+    return sum(_delete(name) for name in gone if name not in named)
 
 
 def referenced_among(names: list[str]) -> set[str]:
@@ -281,8 +289,12 @@ def discard_unsaved(**_signal: Any) -> int:
     """Delete the objects uploaded here for rows that were not saved with them after all (a
     transaction rolled back, an INSERT or UPDATE refused). Run when a request or a task ends; it
     waits while a transaction is still open, since the rows may yet be committed."""
+    if transaction.get_connection().in_atomic_block:
+        return 0
+    # Deletions rolled back left their names waiting (delete_after_commit): nothing to do.
+    _local.deletes = []
     uploads = getattr(_local, "uploads", None)
-    if not uploads or transaction.get_connection().in_atomic_block:
+    if not uploads:
         return 0
     _local.uploads = []
     removed = 0
@@ -367,13 +379,14 @@ def check() -> Report:
 
 
 def sweep(*, older_than: timedelta = SWEEP_GRACE, now: datetime | None = None) -> str:
-    """The daily job: delete the objects no row has referred to since a sweep at least
-    ``older_than`` before this one. A sweep notes the unreferenced objects it sees
-    (UnreferencedFile) and forgets those a row names again; the next one, a day later, deletes
-    those still unreferenced. So a young object (its transaction not yet committed) is never
-    deleted, nor one a copy of a row loaded before its file was replaced could still write back
-    within a day. An object a row names is kept, even in a malformed reference (evidence, for
-    whoever looks into it)."""
+    """The daily job: delete the objects no row referred to at this sweep nor at one at least
+    ``older_than`` before it. A sweep notes the unreferenced objects it sees (UnreferencedFile)
+    and forgets those a row names again; the next one, a day later, deletes those still
+    unreferenced. So a young object (its transaction not yet committed) is never deleted, nor
+    one a copy of a row loaded before its file was replaced could still write back within a day.
+    (What happens between two sweeps is not seen: an object named again by a stale copy and
+    replaced again before the next sweep keeps the first sweep's date.) An object a row names is
+    kept, even in a malformed reference (evidence, for whoever looks into it)."""
     if not configured():
         return "files are kept in the database: nothing to sweep"
     storage = _storage()
@@ -390,6 +403,7 @@ def sweep(*, older_than: timedelta = SWEEP_GRACE, now: datetime | None = None) -
     UnreferencedFile.objects.bulk_create(
         [UnreferencedFile(name=name, since=now) for name in unreferenced if name not in noted],
         batch_size=500,
+        ignore_conflicts=True,  # a second sweep at once noted it too
     )
     due = sorted(n for n in unreferenced if n in noted and noted[n] <= now - older_than)
     removed, refused = 0, 0

@@ -36,7 +36,7 @@ from django.utils import timezone
 from access_requests.deadlines import due_date
 from audit.log import log_event
 from consent.models import SharingDecision
-from core.http import uuid_or_404
+from core.http import uuid_or_404, uuid_or_none
 from core.rules import raise_errors, require
 from records import policy as records_policy
 from records import retention
@@ -306,7 +306,9 @@ def request_by_id(value: Any) -> RightsRequest | None:
 
 
 def decision_by_id(request: RightsRequest, value: Any) -> SharingDecision | None:
-    wanted = uuid_or_404(value)
+    wanted = uuid_or_none(value)  # a malformed id is one of none: the form says so
+    if wanted is None:
+        return None
     return next((d for d in recipients(request) if d.pk == wanted), None)
 
 

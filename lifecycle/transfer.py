@@ -55,7 +55,7 @@ from audit.log import log_event
 from consent.models import CP_RECIPIENTS, REFERRAL_RECIPIENTS, Disclosure, SharingDecision
 from consent.working_days import next_working_day
 from core import tenancy
-from core.http import uuid_or_404
+from core.http import uuid_or_404, uuid_or_none
 from core.rules import raise_errors, require
 from records import leaving
 from records import policy as records_policy
@@ -800,11 +800,15 @@ def transfer_by_id(value: Any) -> Transfer | None:
 
 
 def item_by_id(transfer: Transfer, value: Any) -> TransferItem | None:
-    return transfer.items.filter(pk=uuid_or_404(value)).first()
+    """One of the file's records, by the id a form posted (None for anything else: the form
+    says so)."""
+    pk = uuid_or_none(value)
+    return transfer.items.filter(pk=pk).first() if pk is not None else None
 
 
 def person_by_id(transfer: Transfer, value: Any) -> TransferPerson | None:
-    return transfer.people.filter(pk=uuid_or_404(value)).first()
+    pk = uuid_or_none(value)
+    return transfer.people.filter(pk=pk).first() if pk is not None else None
 
 
 def transfers() -> list[Transfer]:

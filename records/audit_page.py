@@ -105,6 +105,20 @@ ACTIONS = {
 }
 
 
+# The actions whose events may be account events (sign-ins, failed sign-ins, lockouts).
+ACTIONS_WITH_ACCOUNT_EVENTS = {
+    key
+    for key, events in (
+        ("read", READ_EVENTS),
+        ("refused", REFUSED_EVENTS),
+        ("integrity", INTEGRITY_EVENTS),
+        ("access", ACCESS_EVENTS),
+        ("sign_in", SIGN_IN_EVENTS),
+    )
+    if set(events) & set(policy.ACCOUNT_EVENTS)
+}
+
+
 class AuditFilter(django_filters.FilterSet):
     child = django_filters.ModelChoiceFilter(
         queryset=Child.objects.none(), method="filter_child", label="Child"
@@ -243,13 +257,18 @@ def _chunk(parts: list[QuerySet], order: str) -> list[LogEntry]:
 
 def _filtered_parts(audit_filter: AuditFilter, user: User) -> list[QuerySet]:
     """What the filter selects, in the parts of the person's audit log (nothing when the filter
-    is not valid)."""
-    audit_filter.qs  # noqa: B018 - validates, with the filter's own checks (its qs property)
+    is not valid). A part the filter cannot match is left out: asked for reads, the account
+    events' index would be walked to its end for none."""
     if not audit_filter.is_valid():
         return []
+    audit_filter.qs  # noqa: B018 - the filter's own checks (a level without a child is dropped)
+    asked = audit_filter.form.cleaned_data
+    action = asked.get("action")
+    accounts = not asked.get("child") and (not action or action in ACTIONS_WITH_ACCOUNT_EVENTS)
     return [
         audit_filter.filter_queryset(part).select_related("content_type")
-        for part in selectors.audit_log_parts(user)
+        for name, part in selectors.audit_log_parts(user).items()
+        if accounts or name != policy.ACCOUNTS
     ]
 
 

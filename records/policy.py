@@ -655,7 +655,7 @@ def audit_rows_q(user: AnyUser) -> Q:
     Anything else written outside a setting (a console command, an unknown username) is the
     deployment's, read with ``verify_audit``, not on a setting's pages — except on a deployment
     of one setting, where everything is its own."""
-    branches = audit_rows_branches(user)
+    branches = list(audit_rows_branches(user).values())
     if not branches:
         return Q(pk__in=[])
     either = branches[0]
@@ -664,26 +664,31 @@ def audit_rows_q(user: AnyUser) -> Q:
     return either & not_held_apart_q()
 
 
-def audit_rows_branches(user: AnyUser) -> list[Q]:
-    """audit_rows_q's parts, apart (none for someone with no post): a page of the log, newest
-    first, reads each by an index of its own and merges them (records.audit_page), where their
-    union walked the whole log's newest rows past every other setting's."""
+# The parts of a setting's audit log (audit_rows_branches).
+STAMPED, ACCOUNTS, HISTORY = "stamped", "accounts", "history"
+
+
+def audit_rows_branches(user: AnyUser) -> dict[str, Q]:
+    """audit_rows_q's parts, apart and named (none for someone with no post): a page of the log,
+    newest first, reads each by an index of its own and merges them (records.audit_page), where
+    their union walked the whole log's newest rows past every other setting's. ``ACCOUNTS`` holds
+    only ACCOUNT_EVENTS."""
     staff = staff_of(user)
     if staff is None:
-        return []
+        return {}
     here = staff.setting_id
     untagged = Q(additional_data__setting__isnull=True)
     stamped = Q(additional_data__setting=str(here))
     settings_ = list(Setting.objects.order_by("created_at", "name").values_list("pk", "created_at"))
     if len(settings_) == 1:
-        return [stamped | untagged]  # nearly every row: read at once
+        return {STAMPED: stamped | untagged}  # nearly every row: read at once
     people = list(
         Staff.objects.across_settings().filter(setting_id=here).values_list("user_id", flat=True)
     )
     account = untagged & Q(additional_data__event__in=ACCOUNT_EVENTS)
-    branches = [
-        stamped,
-        account
+    branches = {
+        STAMPED: stamped,
+        ACCOUNTS: account
         & (
             Q(actor_id__in=people)
             | Q(
@@ -692,11 +697,11 @@ def audit_rows_branches(user: AnyUser) -> list[Q]:
                 object_pk__in=[str(pk) for pk in people],
             )
         ),
-    ]
+    }
     (founder, _), (_, joined) = settings_[0], settings_[1]
     if here == founder:
         before_the_group = untagged & Q(timestamp__lt=joined)
-        branches.append(before_the_group & ~Q(additional_data__event__in=ACCOUNT_EVENTS))
+        branches[HISTORY] = before_the_group & ~Q(additional_data__event__in=ACCOUNT_EVENTS)
     return branches
 
 

@@ -454,13 +454,13 @@ def audit_log(user: User) -> QuerySet:
     return _audit_rows(user, policy.audit_rows_q(user))
 
 
-def audit_log_parts(user: User) -> list[QuerySet]:
-    """audit_log in parts whose union it is (policy.audit_rows_branches), each read by an index
-    of its own: for a page of the newest rows, merged (records.audit_page.keyset_page)."""
-    return [
-        _audit_rows(user, branch & policy.not_held_apart_q())
-        for branch in policy.audit_rows_branches(user)
-    ]
+def audit_log_parts(user: User) -> dict[str, QuerySet]:
+    """audit_log in named parts whose union it is (policy.audit_rows_branches), each read by an
+    index of its own: for a page of the newest rows, merged (records.audit_page.keyset_page)."""
+    return {
+        name: _audit_rows(user, branch & policy.not_held_apart_q())
+        for name, branch in policy.audit_rows_branches(user).items()
+    }
 
 
 def _audit_rows(user: User, rows: Q) -> QuerySet:

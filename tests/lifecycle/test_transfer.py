@@ -370,3 +370,30 @@ def test_a_restricted_entry_in_the_file_is_shown_to_the_lead_alone(people, clien
     sign_in(client, people.lead.user)
     page = client.get(reverse("lifecycle:transfer", args=[sent.pk])).content.decode()
     assert "a bruise on the left arm" in page
+
+
+@pytest.mark.parametrize(
+    "target", ["a\x00b", "not-an-id", "", "00000000-0000-0000-0000-000000000000"]
+)
+@pytest.mark.parametrize("step", ["item", "person"])
+def test_a_posted_record_or_person_that_is_not_the_files_is_refused_on_the_page(
+    people, client, target, step
+):
+    # A hostile or stale id is a mistake to say on the page (400), never a 404 for the whole
+    # transfer, and nothing changes.
+    from ..conftest import sign_in  # noqa: PLC0415 - as the test above
+
+    a_file(people)
+    leaves(people)
+    sent = start(people)
+    before = [(i.pk, i.included, i.left_out_reason) for i in sent.items.all()]
+    sign_in(client, people.lead.user)
+    data = {"step": step, "target": target}
+    if step == "item":
+        data |= {"included": "no", "left_out_reason": "Not about this child."}
+    else:
+        data |= {"decision": PersonDecision.values[0], "reason": "Named in passing."}
+    response = client.post(reverse("lifecycle:transfer", args=[sent.pk]), data)
+    assert response.status_code == 400
+    assert b"Choose one of the" in response.content
+    assert [(i.pk, i.included, i.left_out_reason) for i in sent.items.all()] == before

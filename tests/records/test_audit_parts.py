@@ -46,6 +46,7 @@ def group(people: SimpleNamespace) -> tuple[SimpleNamespace, SimpleNamespace]:
         # Account events are written before a setting is chosen: stamped with none.
         log_event(actor=people.keyperson1.user, event=AccountEvent.SIGNED_IN)
         log_event(actor=b.keyperson1.user, event=AccountEvent.SIGNED_IN)
+        log_event(actor=people.practitioner.user, event=AccountEvent.LOGIN_FAILED)
     return people, b
 
 
@@ -59,7 +60,7 @@ def test_the_parts_are_exactly_the_settings_log(group, which):
     person = a if which == "first setting" else b
     with tenancy.working_in(person.setting.pk):
         whole = ids_of(selectors.audit_log(person.lead.user))
-        parts = [ids_of(part) for part in selectors.audit_log_parts(person.lead.user)]
+        parts = [ids_of(part) for part in selectors.audit_log_parts(person.lead.user).values()]
     assert len(parts) == (3 if which == "first setting" else 2)
     merged = [pk for part in parts for pk in part]
     assert len(merged) == len(set(merged))  # no row in two parts
@@ -92,15 +93,41 @@ def test_pages_of_the_parts_are_the_pages_of_the_whole(group, which, monkeypatch
         # And back again, newer from the last page's first row.
         back = audit_page.page_for(person.lead.user, {"after": str(pages[-1][0])})[1]
         assert [row.id for row in back.rows] == pages[-2]
-        # A filter narrows each part as it narrowed the whole.
+
+
+FILTERS = [
+    *({"action": key} for key in audit_page.ACTIONS),
+    {"level": "1"},  # refused without a child: dropped, with a message, as before
+    "child",
+]
+
+
+@pytest.mark.parametrize("which", ["first setting", "second setting"])
+@pytest.mark.parametrize("asked", FILTERS, ids=str)
+def test_a_filter_narrows_the_parts_as_it_narrowed_the_whole(group, which, asked):
+    a, b = group
+    person = a if which == "first setting" else b
+    params = {"child": str(person.child.pk)} if asked == "child" else dict(asked)
+    with tenancy.working_in(person.setting.pk):
         narrowed = audit_page.AuditFilter(
-            {"action": "read"},
-            queryset=selectors.audit_log(person.lead.user),
-            user=person.lead.user,
-        ).qs
-        reads = audit_page.page_for(person.lead.user, {"action": "read"})[1]
-        assert [row.id for row in reads.rows] == ids_of(narrowed)[:3]
-        assert len(ids_of(narrowed)) >= 6
+            params, queryset=selectors.audit_log(person.lead.user), user=person.lead.user
+        )
+        whole = ids_of(narrowed.qs) if narrowed.is_valid() or "level" in params else []
+        page = audit_page.page_for(person.lead.user, params)[1]
+    assert [row.id for row in page.rows] == whole[: audit_page.PAGE_SIZE]
+    if asked in ({"action": "read"}, {"action": "sign_in"}, "child"):
+        assert whole  # there was something to find
+
+
+def test_a_filter_no_account_event_can_match_leaves_their_part_out(group):
+    # Asked for reads, the account events' index would be walked to its end for none.
+    a, _b = group
+    with tenancy.working_in(a.setting.pk):
+        for params, parts in (({}, 3), ({"action": "read"}, 2), ({"action": "sign_in"}, 3)):
+            asked = audit_page.AuditFilter(
+                params, queryset=selectors.audit_log(a.lead.user), user=a.lead.user
+            )
+            assert len(audit_page._filtered_parts(asked, a.lead.user)) == parts, params
 
 
 def test_a_setting_alone_reads_its_log_in_one_part(people):

@@ -180,7 +180,7 @@ def test_rows_deleted_together_have_their_objects_looked_for_together(
     bucket, people, django_capture_on_commit_callbacks
 ):
     # A child's file destroyed with its attachments: one query per column that may hold a
-    # file, however many rows went, not one per row.
+    # file (and one for which rows are gone), however many rows went, not one per row.
     gone = [an_attachment(people, a_pdf(f"letter {n}")) for n in range(5)]
     kept = an_attachment(people)
     kept_name = filestore.name_of(stored(Attachment, kept.pk, "content"))
@@ -192,8 +192,34 @@ def test_rows_deleted_together_have_their_objects_looked_for_together(
     with CaptureQueriesContext(connection) as queries:
         for callback in callbacks:
             callback()
-    assert len(queries) == len(list(filestore.file_fields()))
+    # Which of the rows are gone (one query for their model), then the columns.
+    assert len(queries) == 1 + len(list(filestore.file_fields()))
     assert set(bucket.objects()) == {kept_name}
+
+
+def test_a_deletion_rolled_back_never_deletes_its_object_later(
+    bucket, people, django_capture_on_commit_callbacks
+):
+    # Deleted and rolled back: the row stays, its file's name waits for a later commit. The row's
+    # file is then replaced (the old object unreferenced, but within the sweep's day) and another
+    # row deleted: the old object must stay, for a copy of the row loaded before may write it back.
+    data = a_pdf("the first letter")
+    attachment = an_attachment(people, data)
+    first = filestore.name_of(stored(Attachment, attachment.pk, "content"))
+    stale = Attachment.objects.get(pk=attachment.pk)
+    other = an_attachment(people)
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Attachment.objects.get(pk=attachment.pk).delete()
+            raise IntegrityError("rolled back")
+        fresh = Attachment.objects.get(pk=attachment.pk)
+        fresh.content = a_pdf("the second letter")
+        fresh.save()
+        Attachment.objects.get(pk=other.pk).delete()
+    assert first in bucket.objects()
+    stale.filename = "renamed.pdf"
+    stale.save()
+    assert Attachment.objects.get(pk=attachment.pk).content == data
 
 
 @pytest.mark.parametrize("forgery", ["a copy of its reference", "its name", "its name, no digest"])

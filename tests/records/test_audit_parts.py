@@ -25,6 +25,25 @@ from ..factories import make_entry, make_setting
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def split(monkeypatch):
+    """Split on either database here (by default only PostgreSQL has the parts' indexes)."""
+    monkeypatch.setattr(selectors, "AUDIT_PARTS_SPLIT", True)
+
+
+def test_by_default_the_log_is_split_where_the_parts_have_indexes(group, monkeypatch):
+    a, _b = group
+    monkeypatch.setattr(selectors, "AUDIT_PARTS_SPLIT", None)
+    with tenancy.working_in(a.setting.pk):
+        parts = selectors.audit_log_parts(a.lead.user)
+        whole = ids_of(selectors.audit_log(a.lead.user))
+    if connection.vendor == "postgresql":
+        assert len(parts) == 3
+    else:  # walked without indexes, the account events' part would read the whole log
+        assert len(parts) == 1
+        assert ids_of(next(iter(parts.values()))) == whole
+
+
 @pytest.fixture
 def group(people: SimpleNamespace) -> tuple[SimpleNamespace, SimpleNamespace]:
     """Setting A (the first: with history from before the group) and setting B, each with reads,

@@ -92,30 +92,35 @@ INTEGRITY_EVENTS = ["decryption_failed", "row_seal_failed"]
 ACCESS_EVENTS = ["grant_revoked", "break_glass_opened", "acting_lead_ended", "staff_deactivated"]
 SIGN_IN_EVENTS = ["signed_in", "login_failed", "locked_out", "two_factor_enrolled"]
 
+# The actions asked about by their events, and the events of each.
+ACTION_EVENTS = {
+    "read": READ_EVENTS,
+    "refused": REFUSED_EVENTS,
+    "integrity": INTEGRITY_EVENTS,
+    "access": ACCESS_EVENTS,
+    "sign_in": SIGN_IN_EVENTS,
+}
+
+
+def _by_events(key: str) -> Q:
+    return Q(additional_data__event__in=ACTION_EVENTS[key])
+
+
 ACTIONS = {
-    "read": ("Opened or read", Q(additional_data__event__in=READ_EVENTS)),
+    "read": ("Opened or read", _by_events("read")),
     "changed": (
         "Created, changed or deleted",
         Q(action__in=[LogEntry.Action.CREATE, LogEntry.Action.UPDATE, LogEntry.Action.DELETE]),
     ),
-    "refused": ("Refused attempts", Q(additional_data__event__in=REFUSED_EVENTS)),
-    "integrity": ("Integrity failures (tampering)", Q(additional_data__event__in=INTEGRITY_EVENTS)),
-    "access": ("Grants, break-glass and acting Lead", Q(additional_data__event__in=ACCESS_EVENTS)),
-    "sign_in": ("Sign-ins", Q(additional_data__event__in=SIGN_IN_EVENTS)),
+    "refused": ("Refused attempts", _by_events("refused")),
+    "integrity": ("Integrity failures (tampering)", _by_events("integrity")),
+    "access": ("Grants, break-glass and acting Lead", _by_events("access")),
+    "sign_in": ("Sign-ins", _by_events("sign_in")),
 }
-
 
 # The actions whose events may be account events (sign-ins, failed sign-ins, lockouts).
 ACTIONS_WITH_ACCOUNT_EVENTS = {
-    key
-    for key, events in (
-        ("read", READ_EVENTS),
-        ("refused", REFUSED_EVENTS),
-        ("integrity", INTEGRITY_EVENTS),
-        ("access", ACCESS_EVENTS),
-        ("sign_in", SIGN_IN_EVENTS),
-    )
-    if set(events) & set(policy.ACCOUNT_EVENTS)
+    key for key, events in ACTION_EVENTS.items() if set(events) & set(policy.ACCOUNT_EVENTS)
 }
 
 
@@ -223,14 +228,13 @@ class Page:
 
 
 def keyset_page(
-    queryset: QuerySet | list[QuerySet], *, before: int | None, after: int | None
+    parts: list[QuerySet], *, before: int | None, after: int | None
 ) -> tuple[list[LogEntry], int | None, int | None]:
     """PAGE_SIZE rows, newest first, before (or after) an id: no count, no offset.
 
-    Given parts (selectors.audit_log_parts), each is read on its own, by its own index, and the
+    Of the parts (selectors.audit_log_parts) each is read on its own, by its own index, and the
     pages merged: their union read at once walked the log's newest rows past every other
     setting's (in a group of twenty, most of them)."""
-    parts = queryset if isinstance(queryset, list) else [queryset]
     if after is not None:
         chunk = _chunk([part.filter(pk__gt=after) for part in parts], "pk")
         more_newer = len(chunk) > PAGE_SIZE
